@@ -1,0 +1,1 @@
+"""tokzoo: one library to train, run, evaluate and compare tokenizers."""

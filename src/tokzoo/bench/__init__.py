@@ -1,0 +1,1 @@
+"""tokzoo.bench"""
