@@ -1,1 +1,46 @@
-"""tokzoo: one library to train, run, evaluate and compare tokenizers."""
+"""tokzoo: one library to train, run, evaluate and compare tokenizers.
+
+    import tokzoo
+    tok = tokzoo.create("vq-f8-s")          # or tokzoo.load("runs/demo/model")
+    tokens = tok.encode(images)              # images: (B, 3, H, W) floats in [0, 1]
+    tokens.nbits(), tokens.to_bytes()
+    recon = tok.decode(tokens)
+"""
+
+__version__ = "0.1.0"
+
+from tokzoo.core import (  # noqa: E402
+    CheckpointError,
+    DataError,
+    NonFiniteLossError,
+    RegistryError,
+    TokFormatError,
+    Tokenizer,
+    Tokens,
+    TokzooError,
+    create,
+    list_tokenizers,
+    load,
+    register_tokenizer,
+    save_pretrained,
+)
+
+list = list_tokenizers  # noqa: A001  (timm-style ``tokzoo.list("*f8*")``)
+
+__all__ = [
+    "CheckpointError",
+    "DataError",
+    "NonFiniteLossError",
+    "RegistryError",
+    "TokFormatError",
+    "Tokenizer",
+    "Tokens",
+    "TokzooError",
+    "__version__",
+    "create",
+    "list",
+    "list_tokenizers",
+    "load",
+    "register_tokenizer",
+    "save_pretrained",
+]

@@ -1,1 +1,30 @@
-"""tokzoo.core"""
+"""Modality-agnostic core: tokens and their container, the tokenizer base class, registry, checkpoints."""
+
+from tokzoo.core.checkpoint import load, save_pretrained
+from tokzoo.core.errors import (
+    CheckpointError,
+    DataError,
+    NonFiniteLossError,
+    RegistryError,
+    TokFormatError,
+    TokzooError,
+)
+from tokzoo.core.registry import create, list_tokenizers, register_tokenizer
+from tokzoo.core.tokenizer import Tokenizer
+from tokzoo.core.tokens import Tokens
+
+__all__ = [
+    "CheckpointError",
+    "DataError",
+    "NonFiniteLossError",
+    "RegistryError",
+    "TokFormatError",
+    "Tokenizer",
+    "Tokens",
+    "TokzooError",
+    "create",
+    "list_tokenizers",
+    "load",
+    "register_tokenizer",
+    "save_pretrained",
+]

@@ -1,1 +1,5 @@
-"""tokzoo.image"""
+"""Image tokenizers."""
+
+from tokzoo.image.grid_vq import GridVQConfig, GridVQTokenizer
+
+__all__ = ["GridVQConfig", "GridVQTokenizer"]

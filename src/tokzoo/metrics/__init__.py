@@ -1,1 +1,7 @@
-"""tokzoo.metrics"""
+"""Metrics: fidelity, codebook statistics, aggregation."""
+
+from tokzoo.metrics.fidelity import psnr, quantize_uint8, ssim
+from tokzoo.metrics.summary import mean_ci
+from tokzoo.quant.base import codebook_stats
+
+__all__ = ["codebook_stats", "mean_ci", "psnr", "quantize_uint8", "ssim"]

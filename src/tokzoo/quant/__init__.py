@@ -1,1 +1,6 @@
-"""tokzoo.quant"""
+"""Quantizers: one file per family behind the ``Quantizer`` interface."""
+
+from tokzoo.quant.base import QuantOut, Quantizer, codebook_stats
+from tokzoo.quant.vq import VectorQuantizer
+
+__all__ = ["QuantOut", "Quantizer", "VectorQuantizer", "codebook_stats"]

@@ -1,0 +1,168 @@
+"""The ``tokzoo`` command line: list, train, encode, decode, eval, demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import torch
+
+from tokzoo.core.errors import DataError, TokzooError
+
+
+def _load_image_model(path: str):
+    import tokzoo
+
+    if not Path(path).exists():
+        raise DataError(f"{path}: checkpoint folder not found")
+    model = tokzoo.load(path)
+    if model.modality != "image":
+        raise DataError(f"{path}: {model.registry_name} is a {model.modality} tokenizer, not an image tokenizer")
+    return model
+
+
+def cmd_list(a: argparse.Namespace) -> None:
+    from tokzoo.core.registry import get_spec, list_tokenizers
+
+    for name in list_tokenizers(a.pattern, modality=a.modality):
+        spec = get_spec(name)
+        print(f"{name:<16} {spec.modality:<8} {spec.description}")
+
+
+def cmd_train(a: argparse.Namespace) -> None:
+    from tokzoo.train import load_config, train
+
+    cfg = load_config(a.config, a.overrides)
+    last = train(cfg, resume=a.resume)
+    print(json.dumps({"out_dir": cfg.out_dir, **{k: round(v, 5) for k, v in last.items()}}))
+
+
+def _read_image(path: str, size: int | None) -> torch.Tensor:
+    from tokzoo.data import eval_transform, image_to_tensor, load_image
+
+    if not Path(path).is_file():
+        raise DataError(f"{path}: file not found")
+    x = image_to_tensor(load_image(path))
+    return eval_transform(x, size) if size else x
+
+
+def cmd_encode(a: argparse.Namespace) -> None:
+    model = _load_image_model(a.model)
+    x = _read_image(a.image, a.size)[None]
+    with torch.no_grad():
+        tokens = model.encode(x)
+    tokens.meta["source"] = Path(a.image).name
+    out = Path(a.output or Path(a.image).with_suffix(".tok"))
+    tokens.save(out)
+    h, w = x.shape[-2:]
+    print(f"{out}: {tokens.num_tokens} tokens, {tokens.nbits()} bits ({tokens.nbits() / (h * w):.4f} bpp)")
+
+
+def cmd_decode(a: argparse.Namespace) -> None:
+    from tokzoo.core.tokens import Tokens
+    from tokzoo.data import save_image
+
+    model = _load_image_model(a.model)
+    if not Path(a.tokens).is_file():
+        raise DataError(f"{a.tokens}: file not found")
+    tokens = Tokens.load(a.tokens)
+    made_by = tokens.meta.get("tokenizer")
+    if made_by is not None and made_by != model.registry_name:
+        raise DataError(f"{a.tokens}: tokens were made by {made_by!r}, but the model is {model.registry_name!r}")
+    with torch.no_grad():
+        x = model.decode(tokens)
+    out = Path(a.output or Path(a.tokens).with_suffix(".png"))
+    save_image(x[0], out)
+    print(f"{out}: {x.shape[-2]}x{x.shape[-1]} px")
+
+
+def cmd_eval(a: argparse.Namespace) -> None:
+    from tokzoo.bench import evaluate, format_summary, prepare_images, save_grid, write_metrics
+    from tokzoo.data import ImageFolder, bundled_images
+
+    model = _load_image_model(a.model)
+    if a.data.startswith("bundled:"):
+        images = bundled_images(a.data.split(":", 1)[1])
+        bad: list = []
+    else:
+        loaded = ImageFolder(a.data).load_all()
+        images, bad = loaded.images, loaded.bad
+    names, batch = prepare_images(images, a.size)
+    result = evaluate(model, names, batch, batch_size=a.batch_size)
+    write_metrics(result, a.out, {"model": a.model, "data": a.data, "skipped": [list(b) for b in bad]})
+    if a.grid:
+        save_grid(result, a.grid)
+    print(format_summary(result, f"tokzoo eval: {a.model} on {a.data}"))
+    print(f"  metrics           {a.out}" + (f" ({len(bad)} unreadable files skipped)" if bad else ""))
+
+
+def cmd_demo(a: argparse.Namespace) -> None:
+    from tokzoo.bench.demo import run_demo
+
+    run_demo(a.out, steps=a.steps)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tokzoo", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("list", help="list registered tokenizers")
+    s.add_argument("pattern", nargs="?", default="*", help="glob, e.g. '*f8*'")
+    s.add_argument("--modality", default=None)
+    s.set_defaults(fn=cmd_list)
+
+    s = sub.add_parser("train", help="train a tokenizer from a YAML config and key=value overrides")
+    s.add_argument("--config", default=None, help="YAML file with TrainConfig keys (see configs/)")
+    s.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in out_dir")
+    s.add_argument("overrides", nargs="*", help="key=value, e.g. max_steps=200 model_overrides.codebook_size=512")
+    s.set_defaults(fn=cmd_train)
+
+    s = sub.add_parser("encode", help="image -> .tok")
+    s.add_argument("image")
+    s.add_argument("--model", required=True, help="checkpoint folder (config.json + model.safetensors)")
+    s.add_argument("-o", "--output", default=None, help="default: IMAGE with suffix .tok")
+    s.add_argument("--size", type=int, default=None, help="resize shorter side and centre-crop to SIZE first")
+    s.set_defaults(fn=cmd_encode)
+
+    s = sub.add_parser("decode", help=".tok -> PNG")
+    s.add_argument("tokens")
+    s.add_argument("--model", required=True, help="checkpoint folder the tokens were made with")
+    s.add_argument("-o", "--output", default=None, help="default: TOKENS with suffix .png")
+    s.set_defaults(fn=cmd_decode)
+
+    s = sub.add_parser("eval", help="evaluate an image tokenizer on a folder -> metrics JSON")
+    s.add_argument("--model", required=True, help="checkpoint folder")
+    s.add_argument("--data", required=True, help="image folder, or bundled:test / bundled:train")
+    s.add_argument("--size", type=int, default=128, help="evaluation resolution (shorter side + centre crop)")
+    s.add_argument("--out", default="metrics.json")
+    s.add_argument("--grid", default=None, help="also write a comparison grid PNG here")
+    s.add_argument("--batch-size", type=int, default=8)
+    s.set_defaults(fn=cmd_eval)
+
+    s = sub.add_parser("demo", help="train a small image tokenizer on bundled photos, evaluate, report")
+    s.add_argument("--out", default="runs/demo")
+    s.add_argument("--steps", type=int, default=900)
+    s.set_defaults(fn=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code (0 ok, 2 bad input, 130 interrupted)."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="tokzoo: %(levelname)s: %(message)s")
+    try:
+        args.fn(args)
+    except TokzooError as e:
+        print(f"tokzoo: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tokzoo: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

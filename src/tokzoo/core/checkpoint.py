@@ -1,0 +1,135 @@
+"""Checkpoints: a folder with ``config.json`` + ``model.safetensors``. Loading never unpickles.
+
+``config.json`` holds ``{"format": "tokzoo-checkpoint", "format_version": 1, "tokenizer": <registry name>,
+"modality": ..., "config": {...}, "tokzoo_version": ...}``; ``tokzoo.load(dir)`` rebuilds the model with
+``tokzoo.create(tokenizer, **config)`` and loads the weights strictly.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+
+from tokzoo.core.atomic import atomic_directory
+from tokzoo.core.errors import CheckpointError, RegistryError
+
+if TYPE_CHECKING:
+    from tokzoo.core.tokenizer import Tokenizer
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+FORMAT = "tokzoo-checkpoint"
+FORMAT_VERSION = 1
+_PICKLE_NAMES = ("pytorch_model.bin", "model.bin", "model.pt", "model.pth", "model.ckpt", "model.pkl")
+
+
+def checkpoint_config(model: Tokenizer) -> dict[str, Any]:
+    """The ``config.json`` content for ``model``."""
+    from tokzoo import __version__
+
+    if model.registry_name is None:
+        raise CheckpointError(
+            f"{type(model).__name__} has no registry name: build it with tokzoo.create(name) to save it"
+        )
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "tokenizer": model.registry_name,
+        "modality": model.modality,
+        "config": model.config_dict(),
+        "tokzoo_version": __version__,
+    }
+
+
+def state_dict_bytes(model: torch.nn.Module, metadata: dict[str, str] | None = None) -> bytes:
+    """The model's weights as safetensors bytes (shared tensors are de-aliased)."""
+    state = {k: v.detach().contiguous().cpu().clone() for k, v in model.state_dict().items()}
+    return st_save(state, metadata=metadata)
+
+
+def write_model_files(model: Tokenizer, directory: Path) -> None:
+    """Write ``config.json`` and ``model.safetensors`` into an existing folder (not atomic by itself)."""
+    cfg = checkpoint_config(model)
+    (directory / CONFIG_NAME).write_text(json.dumps(cfg, indent=2) + "\n")
+    (directory / WEIGHTS_NAME).write_bytes(state_dict_bytes(model, {"tokenizer": cfg["tokenizer"]}))
+
+
+def save_pretrained(model: Tokenizer, directory: str | Path) -> Path:
+    """Save ``model`` as a checkpoint folder, replacing any previous one atomically."""
+    directory = Path(directory)
+    with atomic_directory(directory) as tmp:
+        write_model_files(model, tmp)
+    return directory
+
+
+def read_safetensors(path: str | Path) -> dict[str, torch.Tensor]:
+    """Read a safetensors file; anything else (a pickle, a zip from ``torch.save``) is refused."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read ({e.strerror or e})") from e
+    head = data[:2]
+    if head[:1] == b"\x80" or head == b"PK":
+        raise CheckpointError(
+            f"{path}: is a pickle/torch.save file, not safetensors; tokzoo never unpickles weights "
+            "(convert it with safetensors.torch.save_file in a trusted environment)"
+        )
+    try:
+        return st_load(data)
+    except (SafetensorError, ValueError, OSError) as e:
+        raise CheckpointError(f"{path}: not a valid safetensors file ({e})") from e
+
+
+def read_config(directory: str | Path) -> dict[str, Any]:
+    """Read and validate ``config.json`` of a checkpoint folder."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise CheckpointError(f"{directory}: checkpoint folder not found")
+    cfg_path = directory / CONFIG_NAME
+    if not cfg_path.is_file():
+        raise CheckpointError(f"{directory}: no {CONFIG_NAME} (is this a tokzoo checkpoint folder?)")
+    try:
+        cfg = json.loads(cfg_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{cfg_path}: invalid JSON ({e})") from e
+    if not isinstance(cfg, dict) or cfg.get("format") != FORMAT:
+        raise CheckpointError(f"{cfg_path}: not a tokzoo checkpoint config (missing format={FORMAT!r})")
+    if cfg.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{cfg_path}: checkpoint format version {cfg.get('format_version')!r} is not supported "
+            f"(this tokzoo reads version {FORMAT_VERSION})"
+        )
+    return cfg
+
+
+def load(directory: str | Path, *, map_location: str | torch.device = "cpu") -> Tokenizer:
+    """Rebuild a tokenizer from a checkpoint folder written by ``save_pretrained``."""
+    from tokzoo.core.registry import create
+
+    directory = Path(directory)
+    cfg = read_config(directory)
+    weights = directory / WEIGHTS_NAME
+    if not weights.is_file():
+        pickles = [n for n in _PICKLE_NAMES if (directory / n).exists()]
+        extra = f"; found {pickles[0]}, a pickle format tokzoo refuses to load" if pickles else ""
+        raise CheckpointError(f"{directory}: no {WEIGHTS_NAME}{extra}")
+    try:
+        model = create(cfg["tokenizer"], **cfg.get("config", {}))
+    except RegistryError as e:
+        raise CheckpointError(f"{directory}: {e}") from e
+    except TypeError as e:
+        raise CheckpointError(f"{directory}: config does not match {cfg['tokenizer']!r} ({e})") from e
+    state = read_safetensors(weights)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        first = str(e).strip().splitlines()
+        raise CheckpointError(f"{weights}: weights do not match the config ({' '.join(first[:3])})") from e
+    return model.to(map_location).eval()

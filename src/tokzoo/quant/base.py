@@ -1,0 +1,51 @@
+"""The one interface every quantizer implements, and the codebook statistics every log carries."""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+
+@dataclass
+class QuantOut:
+    """What a quantizer returns: quantized latents (same shape as the input), ids (input shape without
+    the last dim; None when continuous), the auxiliary loss, and statistics to log."""
+
+    latents: torch.Tensor
+    ids: torch.Tensor | None
+    loss: torch.Tensor
+    stats: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+class Quantizer(nn.Module, ABC):
+    """``forward(z[..., D]) -> QuantOut``; ``ids_to_latents(ids) -> z_q[..., D]``."""
+
+    codebook_size: int | None
+
+    @abstractmethod
+    def forward(self, z: torch.Tensor) -> QuantOut: ...
+
+    @abstractmethod
+    def ids_to_latents(self, ids: torch.Tensor) -> torch.Tensor: ...
+
+    @property
+    def bits_per_token(self) -> float | None:
+        """log2 of the codebook size (None for a continuous bottleneck)."""
+        return None if self.codebook_size is None else math.log2(self.codebook_size)
+
+
+@torch.no_grad()
+def codebook_stats(ids: torch.Tensor, codebook_size: int) -> dict[str, torch.Tensor]:
+    """Usage (share of codes hit), perplexity (exp of entropy) and entropy in bits of a batch of ids."""
+    counts = torch.bincount(ids.reshape(-1), minlength=codebook_size).float()
+    p = counts / counts.sum().clamp_min(1)
+    entropy = -(p * torch.log2(p.clamp_min(1e-12))).sum()
+    return {
+        "usage": (counts > 0).float().mean(),
+        "perplexity": torch.exp2(entropy),
+        "entropy_bits": entropy,
+    }

@@ -1,0 +1,116 @@
+"""Training configuration: a dataclass, loadable from YAML, with ``key=value`` overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tokzoo.core.errors import TokzooError
+
+
+class ConfigError(TokzooError, ValueError):
+    """An unknown key, a value of the wrong type, or an unreadable config file."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs; saved beside its checkpoints so a run can be resumed."""
+
+    model: str = "vq-f8-s"
+    model_overrides: dict[str, Any] = field(default_factory=dict)
+    data: str = "bundled:train"  # "bundled:<split>", a folder, or "shards:<brace pattern>"
+    image_size: int = 64
+    crop_scale: tuple[float, float] = (0.25, 1.0)
+    batch_size: int = 16
+    max_steps: int = 500
+    lr: float = 1e-3
+    warmup_steps: int = 50
+    min_lr_ratio: float = 0.1
+    weight_decay: float = 0.0
+    betas: tuple[float, float] = (0.9, 0.99)
+    grad_clip: float = 1.0
+    seed: int = 0
+    out_dir: str = "runs/train"
+    ckpt_every: int = 100
+    keep_checkpoints: int = 2
+    log_every: int = 10
+    num_workers: int = 0
+    mixed_precision: str = "no"  # "no" | "fp16" | "bf16" (HF Accelerate)
+    progress: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+_HINTS = typing.get_type_hints(TrainConfig)
+
+
+def _coerce(key: str, value: Any) -> Any:
+    """Convert a YAML value to the declared type of ``key``; raise ConfigError on a mismatch."""
+    hint = _HINTS[key]
+    origin = typing.get_origin(hint)
+    ok: bool
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if origin is tuple:
+        if isinstance(value, (list, tuple)):
+            args = typing.get_args(hint)
+            return tuple(float(v) if args[0] is float else v for v in value)
+        ok = False
+    elif origin is dict:
+        ok = isinstance(value, dict)
+    elif hint is bool:
+        ok = isinstance(value, bool)
+    elif hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, hint)
+    if not ok:
+        raise ConfigError(f"config key {key!r} expects {hint}, got {value!r}")
+    return value
+
+
+def apply_overrides(cfg: TrainConfig, items: dict[str, Any]) -> TrainConfig:
+    """Return a copy of ``cfg`` with ``items`` set; ``model_overrides.x`` keys set one model option."""
+    values = cfg.to_dict()
+    for key, value in items.items():
+        if key.startswith("model_overrides."):
+            values["model_overrides"] = {**values["model_overrides"], key.split(".", 1)[1]: value}
+            continue
+        if key not in _HINTS:
+            raise ConfigError(f"unknown config key {key!r}; valid keys: {', '.join(_HINTS)}")
+        values[key] = _coerce(key, value)
+    return TrainConfig(**values)
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """Parse ``["lr=3e-4", "model_overrides.codebook_size=512"]`` with YAML scalar typing."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ConfigError(f"override {pair!r} is not of the form key=value")
+        key, raw = pair.split("=", 1)
+        out[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
+    return out
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> TrainConfig:
+    """Defaults, then the YAML file at ``path`` (if any), then ``key=value`` overrides."""
+    items: dict[str, Any] = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(Path(path).read_text())
+        except OSError as e:
+            raise ConfigError(f"{path}: cannot read config ({e.strerror or e})") from e
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{path}: invalid YAML ({e})") from e
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: top level must be a mapping of config keys")
+        items.update(loaded or {})
+    items.update(parse_overrides(overrides or []))
+    return apply_overrides(TrainConfig(), items)

@@ -1,0 +1,92 @@
+"""Checkpoint folders: round trip, atomic replacement, and refusal of anything that would unpickle."""
+
+import json
+import pickle
+
+import pytest
+import torch
+
+import tokzoo
+from tokzoo.core.errors import CheckpointError
+
+
+@pytest.fixture
+def ckpt(tmp_path):
+    model = tokzoo.create("vq-f8-s", codebook_size=32, ch=8)
+    return model, model.save_pretrained(tmp_path / "ckpt")
+
+
+def test_files_and_config(ckpt):
+    _, path = ckpt
+    assert sorted(p.name for p in path.iterdir()) == ["config.json", "model.safetensors"]
+    cfg = json.loads((path / "config.json").read_text())
+    assert cfg["tokenizer"] == "vq-f8-s" and cfg["config"]["codebook_size"] == 32
+    assert cfg["format"] == "tokzoo-checkpoint" and cfg["format_version"] == 1
+
+
+def test_pickle_weights_refused(ckpt):
+    _, path = ckpt
+    (path / "model.safetensors").write_bytes(pickle.dumps({"x": 1}))
+    with pytest.raises(CheckpointError, match="never unpickles"):
+        tokzoo.load(path)
+
+
+def test_torch_save_zip_refused(ckpt):
+    model, path = ckpt
+    torch.save(model.state_dict(), path / "model.safetensors")
+    with pytest.raises(CheckpointError, match="pickle"):
+        tokzoo.load(path)
+
+
+def test_only_pickle_present_refused(ckpt):
+    model, path = ckpt
+    (path / "model.safetensors").unlink()
+    torch.save(model.state_dict(), path / "pytorch_model.bin")
+    with pytest.raises(CheckpointError, match="pytorch_model.bin, a pickle format"):
+        tokzoo.load(path)
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda c: c.update(tokenizer="nope-f1"), "unknown tokenizer"),
+        (lambda c: c.update(format_version=7), "format version 7"),
+        (lambda c: c.pop("format"), "not a tokzoo checkpoint"),
+        (lambda c: c["config"].update(codebook_size=64), "do not match"),
+        (lambda c: c["config"].update(bogus=1), "does not match"),
+    ],
+)
+def test_bad_config_refused(ckpt, edit, match):
+    _, path = ckpt
+    cfg = json.loads((path / "config.json").read_text())
+    edit(cfg)
+    (path / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match=match):
+        tokzoo.load(path)
+
+
+def test_missing_folder_and_garbage(tmp_path):
+    with pytest.raises(CheckpointError, match="not found"):
+        tokzoo.load(tmp_path / "nothing")
+    (tmp_path / "g").mkdir()
+    (tmp_path / "g" / "config.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="invalid JSON"):
+        tokzoo.load(tmp_path / "g")
+
+
+def test_truncated_safetensors_refused(ckpt):
+    _, path = ckpt
+    data = (path / "model.safetensors").read_bytes()
+    (path / "model.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="not a valid safetensors"):
+        tokzoo.load(path)
+
+
+def test_resave_replaces_atomically(ckpt):
+    model, path = ckpt
+    with torch.no_grad():
+        model.quantizer.codebook.weight.add_(1.0)
+    model.save_pretrained(path)
+    loaded = tokzoo.load(path)
+    assert torch.equal(loaded.quantizer.codebook.weight, model.quantizer.codebook.weight)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["ckpt"]  # no temp leftovers

@@ -1,0 +1,82 @@
+"""Every registered tokenizer, generically (timm-style): shapes, bits, save/load identity, input errors."""
+
+import pytest
+import torch
+
+import tokzoo
+from tokzoo.core.errors import DataError
+
+NAMES = tokzoo.list()
+
+
+def test_registry_lists_models():
+    assert {"vq-f8-s", "vq-f4-s", "vq-f8-b", "vq-f16-b"} <= set(NAMES)
+    assert tokzoo.list("*f8*") == ["vq-f8-b", "vq-f8-s"]
+    assert tokzoo.list(modality="video") == []
+
+
+def test_unknown_name_is_a_clear_error():
+    with pytest.raises(tokzoo.RegistryError, match="unknown tokenizer 'vq-f9-s'"):
+        tokzoo.create("vq-f9-s")
+
+
+def test_duplicate_registration_refused():
+    with pytest.raises(tokzoo.RegistryError, match="registered twice"):
+        tokzoo.register_tokenizer(lambda **kw: None, name="vq-f8-s")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_encode_decode_shapes_and_bits(name):
+    model = tokzoo.create(name).eval()
+    f = model.downsample_factor
+    x = torch.rand(2, 3, 2 * f, 3 * f)
+    tokens = model.encode(x)
+    assert tokens.layout == "grid2d" and tokens.shape == (2, 3)
+    assert tokens.ids.shape == (2, 6) and int(tokens.ids.max()) < model.vocab_size
+    assert tokens.nbits() == 2 * 6 * (model.vocab_size.bit_length() - 1)  # power-of-two vocabularies
+    with torch.no_grad():
+        y = model.decode(tokens)
+    assert y.shape == x.shape and 0 <= float(y.min()) and float(y.max()) <= 1
+    loss, logs = model.loss(x)
+    assert loss.ndim == 0 and torch.isfinite(loss)
+    assert {"usage", "perplexity", "entropy_bits", "psnr"} <= set(logs)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_save_load_identical(name, tmp_path):
+    model = tokzoo.create(name, codebook_size=64).eval()
+    x = torch.rand(1, 3, 2 * model.downsample_factor, 2 * model.downsample_factor)
+    model.save_pretrained(tmp_path / "ckpt")
+    loaded = tokzoo.load(tmp_path / "ckpt")
+    assert loaded.cfg == model.cfg and loaded.registry_name == name
+    t1, t2 = model.encode(x), loaded.encode(x)
+    assert t1.equal(t2)
+    assert torch.equal(model.decode(t1), loaded.decode(t2))
+
+
+def test_fixed_length_refuses_other_token_counts():
+    model = tokzoo.create("vq-f8-s")
+    with pytest.raises(ValueError, match="fixed-length"):
+        model.encode(torch.rand(1, 3, 16, 16), num_tokens=3)
+
+
+@pytest.mark.parametrize(
+    ("x", "match"),
+    [
+        (torch.rand(1, 3, 4, 4), "too small"),
+        (torch.rand(1, 3, 20, 16), "not a multiple"),
+        (torch.rand(1, 1, 16, 16), "channels"),
+        (torch.randint(0, 255, (1, 3, 16, 16), dtype=torch.uint8), "float"),
+        (torch.rand(3, 16, 16), r"\(B, C, H, W\)"),
+    ],
+)
+def test_bad_image_input(x, match):
+    with pytest.raises(DataError, match=match):
+        tokzoo.create("vq-f8-s").encode(x)
+
+
+def test_decode_checks_vocabulary():
+    a = tokzoo.create("vq-f8-s", codebook_size=64)
+    b = tokzoo.create("vq-f8-s", codebook_size=128)
+    with pytest.raises(DataError, match="vocabulary"):
+        b.decode(a.encode(torch.rand(1, 3, 16, 16)))
