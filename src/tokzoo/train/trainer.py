@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -105,7 +106,10 @@ class Trainer:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             (self.out_dir / "train_config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
             logger = RunLogger(self.out_dir, resume_step=self.step if resume else None)
-        bar = tqdm(total=cfg.max_steps, initial=self.step, disable=not (self.is_main and cfg.progress), unit="step")
+        bar = tqdm(
+            total=cfg.max_steps, initial=self.step, unit="step", disable=not (self.is_main and cfg.progress),
+            mininterval=0.5 if sys.stderr.isatty() else 15.0,  # keep logs of non-interactive runs short
+        )  # fmt: skip
         last: dict[str, float] = {}
         try:
             batches = iter(loader)

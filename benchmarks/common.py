@@ -1,0 +1,44 @@
+"""Helpers shared by benchmark scripts: timing and writing results."""
+
+from __future__ import annotations
+
+import csv
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+RESULTS = Path(__file__).resolve().parent.parent / "results"
+
+
+def median_seconds(fn: Callable[[], Any], *, repeats: int = 5, warmup: int = 1) -> float:
+    """Median wall time of ``fn()`` over ``repeats`` calls after ``warmup`` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def write_results(name: str, rows: list[dict[str, Any]]) -> Path:
+    """Write ``results/<name>.csv`` and ``results/<name>.json`` (rows plus machine facts); print a table."""
+    RESULTS.mkdir(exist_ok=True)
+    with open(RESULTS / f"{name}.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    env = {"python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads()}
+    (RESULTS / f"{name}.json").write_text(json.dumps({"env": env, "rows": rows}, indent=2) + "\n")
+    keys = list(rows[0])
+    print(" | ".join(keys))
+    for r in rows:
+        print(" | ".join(f"{r[k]:.4g}" if isinstance(r[k], float) else str(r[k]) for k in keys))
+    return RESULTS / f"{name}.csv"

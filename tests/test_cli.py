@@ -1,0 +1,133 @@
+"""The command line: every subcommand's help, an encode/decode/eval round trip, one-line errors."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import tokzoo
+from tokzoo.cli import main
+from tokzoo.core import registry
+from tokzoo.core.tokens import Tokens
+
+SUBCOMMANDS = ["list", "train", "encode", "decode", "eval", "demo"]
+
+
+@pytest.mark.parametrize("cmd", SUBCOMMANDS)
+def test_help(cmd, capsys):
+    with pytest.raises(SystemExit) as e:
+        main([cmd, "--help"])
+    assert e.value.code == 0
+    assert "usage: tokzoo " + cmd in capsys.readouterr().out
+
+
+@pytest.fixture
+def ckpt(tmp_path):
+    return str(tokzoo.create("vq-f8-s", ch=8, codebook_size=64).save_pretrained(tmp_path / "model"))
+
+
+@pytest.fixture
+def photo(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "photo.png"
+    Image.fromarray(rng.integers(0, 255, (40, 48, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def test_list(capsys):
+    assert main(["list", "*f8*"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [ln.split()[0] for ln in out] == ["vq-f8-b", "vq-f8-s"]
+
+
+def test_encode_decode_round_trip(ckpt, photo, tmp_path, capsys):
+    tok = tmp_path / "photo.tok"
+    assert main(["encode", str(photo), "--model", ckpt, "--size", "32", "-o", str(tok)]) == 0
+    assert "16 tokens, 96 bits" in capsys.readouterr().out
+    tokens = Tokens.load(tok)
+    assert tokens.shape == (4, 4) and tokens.meta["tokenizer"] == "vq-f8-s"
+    assert main(["decode", str(tok), "--model", ckpt]) == 0
+    out = Image.open(tmp_path / "photo.png")
+    assert out.size == (32, 32) and out.mode == "RGB"
+    with torch.no_grad():
+        expected = tokzoo.load(ckpt).decode(tokens)[0]
+    assert np.abs(np.asarray(out, dtype=float) / 255 - expected.permute(1, 2, 0).numpy()).max() <= 0.5 / 255 + 1e-6
+
+
+def test_eval_folder_reports_and_skips_bad_files(ckpt, photo, tmp_path, capsys):
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    out = tmp_path / "m.json"
+    grid = tmp_path / "g.png"
+    code = main(["eval", "--model", ckpt, "--data", str(tmp_path), "--size", "32", "--out", str(out), "--grid", str(grid)])
+    assert code == 0
+    metrics = json.loads(out.read_text())
+    assert metrics["summary"]["num_images"] == 1 and metrics["summary"]["bits"]["mean"] == 96
+    assert metrics["skipped"][0][0].endswith("broken.png")
+    assert "PSNR" in capsys.readouterr().out and grid.is_file()
+
+
+def _error(capsys, argv) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tokzoo: error: ") and "\n" not in err and "Traceback" not in err
+    return err
+
+
+def test_missing_file(ckpt, tmp_path, capsys):
+    assert "file not found" in _error(capsys, ["encode", str(tmp_path / "nope.png"), "--model", ckpt])
+
+
+def test_wrong_checkpoint(photo, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert "no config.json" in _error(capsys, ["encode", str(photo), "--model", str(tmp_path / "empty")])
+    assert "checkpoint folder not found" in _error(capsys, ["encode", str(photo), "--model", str(tmp_path / "x")])
+
+
+def test_image_too_small(ckpt, tmp_path, capsys):
+    small = tmp_path / "small.png"
+    Image.new("RGB", (4, 4)).save(small)
+    assert "too small" in _error(capsys, ["encode", str(small), "--model", ckpt])
+
+
+def test_unreadable_image(ckpt, tmp_path, capsys):
+    bad = tmp_path / "bad.png"
+    bad.write_text("hello")
+    assert str(bad) in _error(capsys, ["encode", str(bad), "--model", ckpt])
+
+
+def test_corrupt_tok_file(ckpt, photo, tmp_path, capsys):
+    tok = tmp_path / "p.tok"
+    main(["encode", str(photo), "--model", ckpt, "--size", "32", "-o", str(tok)])
+    data = bytearray(tok.read_bytes())
+    data[-6] ^= 0xFF
+    tok.write_bytes(bytes(data))
+    assert "corrupted" in _error(capsys, ["decode", str(tok), "--model", ckpt])
+
+
+def test_tokens_from_another_model(ckpt, photo, tmp_path, capsys):
+    other = str(tokzoo.create("vq-f4-s", ch=8, codebook_size=64).save_pretrained(tmp_path / "other"))
+    tok = tmp_path / "p.tok"
+    main(["encode", str(photo), "--model", other, "--size", "32", "-o", str(tok)])
+    assert "made by 'vq-f4-s'" in _error(capsys, ["decode", str(tok), "--model", ckpt])
+
+
+def test_wrong_modality(photo, tmp_path, capsys):
+    """A checkpoint of a non-image tokenizer is refused by the image commands."""
+    base = tokzoo.create("vq-f8-s", ch=8, codebook_size=64)
+
+    class TextLike(type(base)):
+        modality = "text"
+
+    registry.register_tokenizer(lambda **kw: TextLike(type(base.cfg)(**kw)), name="test-textlike", modality="text")
+    try:
+        model = tokzoo.create("test-textlike", ch=8, codebook_size=64)
+        path = str(model.save_pretrained(tmp_path / "text"))
+        assert "not an image tokenizer" in _error(capsys, ["encode", str(photo), "--model", path])
+    finally:
+        registry._REGISTRY.pop("test-textlike")
+
+
+def test_bad_training_override(capsys):
+    assert "unknown config key" in _error(capsys, ["train", "nope=1"])
