@@ -35,7 +35,11 @@ def write_results(name: str, rows: list[dict[str, Any]]) -> Path:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    env = {"python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads()}
+    env = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+    }
     (RESULTS / f"{name}.json").write_text(json.dumps({"env": env, "rows": rows}, indent=2) + "\n")
     keys = list(rows[0])
     print(" | ".join(keys))

@@ -1,6 +1,6 @@
 """The .tok container: bits per token against fixed-width packing and log2(V), and pack/unpack speed.
 
-    python benchmarks/container.py     ->  results/container.csv
+python benchmarks/container.py     ->  results/container.csv
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 
 import torch
-from common import median_seconds, write_results
 
+from common import median_seconds, write_results
 from tokzoo import Tokens
 
 VOCABS = [2, 5, 1000, 4096, 64000, 2**16 + 1, 2**18, 2**24]

@@ -1,14 +1,14 @@
 """Training throughput of every registered image tokenizer on this machine (forward + backward + AdamW).
 
-    python benchmarks/train_throughput.py     ->  results/train_throughput.csv
+python benchmarks/train_throughput.py     ->  results/train_throughput.csv
 """
 
 from __future__ import annotations
 
 import torch
-from common import median_seconds, write_results
 
 import tokzoo
+from common import median_seconds, write_results
 
 SIZE, BATCH = 64, 16
 

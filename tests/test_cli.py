@@ -53,14 +53,31 @@ def test_encode_decode_round_trip(ckpt, photo, tmp_path, capsys):
     assert out.size == (32, 32) and out.mode == "RGB"
     with torch.no_grad():
         expected = tokzoo.load(ckpt).decode(tokens)[0]
-    assert np.abs(np.asarray(out, dtype=float) / 255 - expected.permute(1, 2, 0).numpy()).max() <= 0.5 / 255 + 1e-6
+    assert (
+        np.abs(np.asarray(out, dtype=float) / 255 - expected.permute(1, 2, 0).numpy()).max()
+        <= 0.5 / 255 + 1e-6
+    )
 
 
 def test_eval_folder_reports_and_skips_bad_files(ckpt, photo, tmp_path, capsys):
     (tmp_path / "broken.png").write_bytes(b"not an image")
     out = tmp_path / "m.json"
     grid = tmp_path / "g.png"
-    code = main(["eval", "--model", ckpt, "--data", str(tmp_path), "--size", "32", "--out", str(out), "--grid", str(grid)])
+    code = main(
+        [
+            "eval",
+            "--model",
+            ckpt,
+            "--data",
+            str(tmp_path),
+            "--size",
+            "32",
+            "--out",
+            str(out),
+            "--grid",
+            str(grid),
+        ]
+    )
     assert code == 0
     metrics = json.loads(out.read_text())
     assert metrics["summary"]["num_images"] == 1 and metrics["summary"]["bits"]["mean"] == 96
@@ -82,7 +99,9 @@ def test_missing_file(ckpt, tmp_path, capsys):
 def test_wrong_checkpoint(photo, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert "no config.json" in _error(capsys, ["encode", str(photo), "--model", str(tmp_path / "empty")])
-    assert "checkpoint folder not found" in _error(capsys, ["encode", str(photo), "--model", str(tmp_path / "x")])
+    assert "checkpoint folder not found" in _error(
+        capsys, ["encode", str(photo), "--model", str(tmp_path / "x")]
+    )
 
 
 def test_image_too_small(ckpt, tmp_path, capsys):
@@ -120,7 +139,9 @@ def test_wrong_modality(photo, tmp_path, capsys):
     class TextLike(type(base)):
         modality = "text"
 
-    registry.register_tokenizer(lambda **kw: TextLike(type(base.cfg)(**kw)), name="test-textlike", modality="text")
+    registry.register_tokenizer(
+        lambda **kw: TextLike(type(base.cfg)(**kw)), name="test-textlike", modality="text"
+    )
     try:
         model = tokzoo.create("test-textlike", ch=8, codebook_size=64)
         path = str(model.save_pretrained(tmp_path / "text"))

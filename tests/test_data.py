@@ -443,3 +443,25 @@ def test_debian_imageset(tmp_path):
         assert min(entry["width"], entry["height"]) >= 128
         assert load_image(tmp_path / entry["file"]).shape == (entry["height"], entry["width"], 3)
     assert len({e["sha256"] for e in manifest["images"]}) == len(manifest["images"])
+
+
+def test_flip_permute_is_deterministic_and_covers_all_orders():
+    from tokzoo.data import random_flip_permute
+
+    ramp = torch.linspace(0, 1, 8).expand(8, 8)  # increases left to right
+    x = torch.stack([ramp * 0.1, ramp * 0.2 + 0.1, ramp * 0.3 + 0.4])  # channels told apart by offset
+    gen = lambda s: torch.Generator().manual_seed(s)  # noqa: E731
+    assert torch.equal(
+        random_flip_permute(x, gen(5), rgb_permute=True), random_flip_permute(x, gen(5), rgb_permute=True)
+    )
+    assert torch.equal(random_flip_permute(x, gen(5), hflip=False), x)
+    orders, flips = set(), set()
+    for seed in range(60):
+        y = random_flip_permute(x, gen(seed), rgb_permute=True)
+        flipped = bool(y[0, 0, 0] > y[0, 0, -1])
+        flips.add(flipped)
+        src = x.flip(-1) if flipped else x
+        order = tuple(int(torch.nonzero((src == y[c]).all(-1).all(-1))[0]) for c in range(3))
+        assert sorted(order) == [0, 1, 2]
+        orders.add(order)
+    assert flips == {True, False} and len(orders) == 6

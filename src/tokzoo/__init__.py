@@ -1,22 +1,22 @@
 """tokzoo: one library to train, run, evaluate and compare tokenizers.
 
-    import tokzoo
-    tok = tokzoo.create("vq-f8-s")          # or tokzoo.load("runs/demo/model")
-    tokens = tok.encode(images)              # images: (B, 3, H, W) floats in [0, 1]
-    tokens.nbits(), tokens.to_bytes()
-    recon = tok.decode(tokens)
+import tokzoo
+tok = tokzoo.create("vq-f8-s")          # or tokzoo.load("runs/demo/model")
+tokens = tok.encode(images)              # images: (B, 3, H, W) floats in [0, 1]
+tokens.nbits(), tokens.to_bytes()
+recon = tok.decode(tokens)
 """
 
 __version__ = "0.1.0"
 
-from tokzoo.core import (  # noqa: E402
+from tokzoo.core import (
     CheckpointError,
     DataError,
     NonFiniteLossError,
     RegistryError,
-    TokFormatError,
     Tokenizer,
     Tokens,
+    TokFormatError,
     TokzooError,
     create,
     list_tokenizers,
@@ -25,7 +25,7 @@ from tokzoo.core import (  # noqa: E402
     save_pretrained,
 )
 
-list = list_tokenizers  # noqa: A001  (timm-style ``tokzoo.list("*f8*")``)
+list = list_tokenizers
 
 __all__ = [
     "CheckpointError",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -20,7 +21,9 @@ def _load_image_model(path: str):
         raise DataError(f"{path}: checkpoint folder not found")
     model = tokzoo.load(path)
     if model.modality != "image":
-        raise DataError(f"{path}: {model.registry_name} is a {model.modality} tokenizer, not an image tokenizer")
+        raise DataError(
+            f"{path}: {model.registry_name} is a {model.modality} tokenizer, not an image tokenizer"
+        )
     return model
 
 
@@ -37,7 +40,8 @@ def cmd_train(a: argparse.Namespace) -> None:
 
     cfg = load_config(a.config, a.overrides)
     last = train(cfg, resume=a.resume)
-    print(json.dumps({"out_dir": cfg.out_dir, **{k: round(v, 5) for k, v in last.items()}}))
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(json.dumps({"out_dir": cfg.out_dir, **{k: round(v, 5) for k, v in last.items()}}))
 
 
 def _read_image(path: str, size: int | None) -> torch.Tensor:
@@ -71,7 +75,9 @@ def cmd_decode(a: argparse.Namespace) -> None:
     tokens = Tokens.load(a.tokens)
     made_by = tokens.meta.get("tokenizer")
     if made_by is not None and made_by != model.registry_name:
-        raise DataError(f"{a.tokens}: tokens were made by {made_by!r}, but the model is {model.registry_name!r}")
+        raise DataError(
+            f"{a.tokens}: tokens were made by {made_by!r}, but the model is {model.registry_name!r}"
+        )
     with torch.no_grad():
         x = model.decode(tokens)
     out = Path(a.output or Path(a.tokens).with_suffix(".png"))
@@ -117,7 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("train", help="train a tokenizer from a YAML config and key=value overrides")
     s.add_argument("--config", default=None, help="YAML file with TrainConfig keys (see configs/)")
     s.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in out_dir")
-    s.add_argument("overrides", nargs="*", help="key=value, e.g. max_steps=200 model_overrides.codebook_size=512")
+    s.add_argument(
+        "overrides", nargs="*", help="key=value, e.g. max_steps=200 model_overrides.codebook_size=512"
+    )
     s.set_defaults(fn=cmd_train)
 
     s = sub.add_parser("encode", help="image -> .tok")

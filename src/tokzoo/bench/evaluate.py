@@ -48,7 +48,9 @@ def prepare_images(images: Sequence[tuple[str, Any]], size: int) -> tuple[list[s
 
 
 @torch.no_grad()
-def evaluate(model: Tokenizer, names: Sequence[str], images: torch.Tensor, *, batch_size: int = 8) -> EvalResult:
+def evaluate(
+    model: Tokenizer, names: Sequence[str], images: torch.Tensor, *, batch_size: int = 8
+) -> EvalResult:
     """Encode/decode ``images`` (N, 3, H, W) in [0, 1] with ``model`` and measure everything in the protocol."""
     if model.modality != "image":
         raise DataError(f"{model.registry_name} is a {model.modality} tokenizer, not an image tokenizer")

@@ -59,5 +59,7 @@ def format_summary(result: EvalResult, title: str) -> str:
     ]
     if "codebook" in s:
         cb = s["codebook"]
-        lines.append(f"  codebook          {cb['usage'] * 100:.1f}% of {cb['size']} codes used, perplexity {cb['perplexity']:.1f}")
+        lines.append(
+            f"  codebook          {cb['usage'] * 100:.1f}% of {cb['size']} codes used, perplexity {cb['perplexity']:.1f}"
+        )
     return "\n".join(lines)

@@ -14,7 +14,7 @@ from tokzoo.data.folder import ImageFolder
 from tokzoo.data.report import LOGGER, report_bad
 from tokzoo.data.sampler import Key
 from tokzoo.data.seeding import derive_seed
-from tokzoo.data.transforms import random_scale_crop
+from tokzoo.data.transforms import random_flip_permute, random_scale_crop
 
 
 class CropDataset(Dataset[torch.Tensor]):
@@ -25,7 +25,8 @@ class CropDataset(Dataset[torch.Tensor]):
     worker and after a resume (pair with ``StreamBatchSampler``). ``dataset[index]`` uses the sample
     seed ``derive_seed(seed, index)``. An image that fails to decode is reported once per process and
     replaced by the next index that decodes (wrapping around; DataError if none does). Images whose
-    shorter side is below ``size`` are upscaled (one warning per process).
+    shorter side is below ``size`` are upscaled (one warning per process). ``hflip`` / ``rgb_permute`` add
+    random mirroring / colour-channel shuffling, drawn from the same generator.
     """
 
     def __init__(
@@ -35,12 +36,15 @@ class CropDataset(Dataset[torch.Tensor]):
         *,
         scale: tuple[float, float] = (0.25, 1.0),
         seed: int = 0,
+        hflip: bool = False,
+        rgb_permute: bool = False,
     ) -> None:
         if len(images) == 0:
             raise DataError("CropDataset needs at least one image")
         if size < 1 or not 0.0 < scale[0] <= scale[1]:
             raise ValueError(f"need size >= 1 and 0 < scale[0] <= scale[1], got {size=}, {scale=}")
         self.images, self.size, self.scale, self.seed = images, size, scale, seed
+        self.hflip, self.rgb_permute = hflip, rgb_permute
         self._bad: set[int] = set()
         self._warned_small = False
 
@@ -61,7 +65,8 @@ class CropDataset(Dataset[torch.Tensor]):
                 self.size,
             )
         gen = torch.Generator().manual_seed(sample_seed)
-        return random_scale_crop(image, self.size, self.scale, gen).contiguous()
+        crop = random_scale_crop(image, self.size, self.scale, gen)
+        return random_flip_permute(crop, gen, hflip=self.hflip, rgb_permute=self.rgb_permute).contiguous()
 
     def _load_from(self, index: int) -> torch.Tensor:
         """Image ``index`` as a tensor, or the next one that decodes."""

@@ -106,3 +106,19 @@ def eval_transform(x: torch.Tensor, size: int) -> torch.Tensor:
     tokenizers and runs.
     """
     return center_crop(resize_shorter(x, size), size)
+
+
+def random_flip_permute(
+    x: torch.Tensor, generator: torch.Generator, *, hflip: bool = True, rgb_permute: bool = False
+) -> torch.Tensor:
+    """Mirror left-right with probability 1/2 and/or shuffle the colour channels (one of the 6 orders).
+
+    Channel shuffling teaches a tokenizer trained on few images to treat all hues alike (e.g. blue skies
+    when the training photos are mostly red or grey).
+    """
+    _check(x)
+    if hflip and float(torch.rand((), generator=generator)) < 0.5:
+        x = x.flip(-1)
+    if rgb_permute:
+        x = x[..., torch.randperm(x.shape[-3], generator=generator), :, :]
+    return x

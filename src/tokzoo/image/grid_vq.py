@@ -33,6 +33,8 @@ class GridVQConfig:
     code_dim: int = 16
     normalize_codes: bool = True
     beta: float = 0.25
+    restart_decay: float = 0.9
+    restart_threshold: float = 0.03
     l1_weight: float = 0.5
     in_channels: int = 3
 
@@ -50,8 +52,9 @@ class GridVQTokenizer(Tokenizer):
         c = cfg
         self.encoder = ConvEncoder(c.in_channels, c.ch, c.ch_mult, c.num_res_blocks, c.z_channels)
         self.quantizer = VectorQuantizer(
-            c.z_channels, c.codebook_size, code_dim=c.code_dim, normalize=c.normalize_codes, beta=c.beta
-        )
+            c.z_channels, c.codebook_size, code_dim=c.code_dim, normalize=c.normalize_codes, beta=c.beta,
+            restart_decay=c.restart_decay, restart_threshold=c.restart_threshold,
+        )  # fmt: skip
         self.decoder = ConvDecoder(c.in_channels, c.ch, c.ch_mult, c.num_res_blocks, c.z_channels)
 
     @property
@@ -79,7 +82,9 @@ class GridVQTokenizer(Tokenizer):
                 f"always gives {h * w} tokens, not {num_tokens}"
             )
         meta = {"tokenizer": self.registry_name, "image_size": [int(x.shape[-2]), int(x.shape[-1])]}
-        return Tokens.from_ids(out.ids.reshape(b, h * w), self.vocab_size, layout="grid2d", shape=(h, w), meta=meta)
+        return Tokens.from_ids(
+            out.ids.reshape(b, h * w), self.vocab_size, layout="grid2d", shape=(h, w), meta=meta
+        )
 
     def decode(self, tokens: Tokens) -> torch.Tensor:
         if tokens.layout != "grid2d" or len(tokens.shape) != 2:

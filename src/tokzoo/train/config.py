@@ -26,6 +26,8 @@ class TrainConfig:
     data: str = "bundled:train"  # "bundled:<split>", a folder, or "shards:<brace pattern>"
     image_size: int = 64
     crop_scale: tuple[float, float] = (0.25, 1.0)
+    hflip: bool = True
+    rgb_permute: bool = False  # shuffle colour channels (helps tiny, colour-skewed training sets)
     batch_size: int = 16
     max_steps: int = 500
     lr: float = 1e-3
@@ -41,6 +43,7 @@ class TrainConfig:
     log_every: int = 10
     num_workers: int = 0
     mixed_precision: str = "no"  # "no" | "fp16" | "bf16" (HF Accelerate)
+    device: str = "auto"  # "auto" (GPU when available) | "cpu"
     progress: bool = True
 
     def to_dict(self) -> dict[str, Any]:

@@ -11,7 +11,15 @@ from tokzoo.data import CropDataset, ImageFolder, ShardImages, bundled_images
 log = logging.getLogger("tokzoo.train")
 
 
-def build_crop_dataset(spec: str, size: int, *, scale: tuple[float, float], seed: int) -> CropDataset:
+def build_crop_dataset(
+    spec: str,
+    size: int,
+    *,
+    scale: tuple[float, float],
+    seed: int,
+    hflip: bool = False,
+    rgb_permute: bool = False,
+) -> CropDataset:
     """``bundled:<split>`` (scikit-image photos), ``shards:<pattern>`` (WebDataset tars, decoded into memory)
     or a folder path (decoded lazily; bad files are reported and skipped)."""
     if spec.startswith("bundled:"):
@@ -25,4 +33,4 @@ def build_crop_dataset(spec: str, size: int, *, scale: tuple[float, float], seed
     else:
         raise DataError(f"data {spec!r}: not a folder, nor 'bundled:<split>', nor 'shards:<pattern>'")
     log.info("training data %s: %d images", spec, len(images))
-    return CropDataset(images, size, scale=scale, seed=seed)
+    return CropDataset(images, size, scale=scale, seed=seed, hflip=hflip, rgb_permute=rgb_permute)

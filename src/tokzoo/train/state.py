@@ -79,7 +79,11 @@ def _set_rng_state(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> No
 
 
 def save_training_state(
-    ckpt_root: Path, step: int, model: Tokenizer, optimizer: torch.optim.Optimizer, train_config: dict[str, Any]
+    ckpt_root: Path,
+    step: int,
+    model: Tokenizer,
+    optimizer: torch.optim.Optimizer,
+    train_config: dict[str, Any],
 ) -> Path:
     """Write checkpoint ``ckpt_root/step_<step>`` atomically and return its path."""
     opt_tensors, opt_meta = _optimizer_split(optimizer.state_dict())
@@ -97,7 +101,9 @@ def list_checkpoints(ckpt_root: Path) -> list[tuple[int, Path]]:
     """Complete checkpoints under ``ckpt_root`` as (step, path), oldest first (hidden temp folders skipped)."""
     if not ckpt_root.is_dir():
         return []
-    found = [(int(m.group(1)), p) for p in ckpt_root.iterdir() if (m := STEP_DIR.match(p.name)) and p.is_dir()]
+    found = [
+        (int(m.group(1)), p) for p in ckpt_root.iterdir() if (m := STEP_DIR.match(p.name)) and p.is_dir()
+    ]
     return sorted(found)
 
 

@@ -62,7 +62,9 @@ class Trainer:
         self.cfg = cfg
         self.out_dir = Path(cfg.out_dir)
         self.ckpt_root = self.out_dir / "checkpoints"
-        self.accelerator = Accelerator(mixed_precision=cfg.mixed_precision)
+        # Accelerate only sets up multi-process CPU (gloo) runs when told cpu=True.
+        cpu = cfg.device == "cpu" or (cfg.device == "auto" and not torch.cuda.is_available())
+        self.accelerator = Accelerator(mixed_precision=cfg.mixed_precision, cpu=cpu)
         set_seed(cfg.seed)
         self.model = model if model is not None else create(cfg.model, **cfg.model_overrides)
         self.dataset = dataset
@@ -94,7 +96,14 @@ class Trainer:
         if self.step >= cfg.max_steps:
             log.info("nothing to do: step %d >= max_steps %d", self.step, cfg.max_steps)
         if self.dataset is None:
-            self.dataset = build_crop_dataset(cfg.data, cfg.image_size, scale=cfg.crop_scale, seed=cfg.seed)
+            self.dataset = build_crop_dataset(
+                cfg.data,
+                cfg.image_size,
+                scale=cfg.crop_scale,
+                seed=cfg.seed,
+                hflip=cfg.hflip,
+                rgb_permute=cfg.rgb_permute,
+            )
         sampler = StreamBatchSampler(
             len(self.dataset), cfg.batch_size, seed=cfg.seed, start_step=self.step,
             rank=acc.process_index, world_size=acc.num_processes,
@@ -120,7 +129,9 @@ class Trainer:
                 self.step += 1
                 last["imgs_per_s"] = cfg.batch_size * acc.num_processes / (time.perf_counter() - t0)
                 bar.update(1)
-                bar.set_postfix(loss=f"{last['loss']:.4f}", psnr=f"{last.get('psnr', float('nan')):.2f}")
+                bar.set_postfix(
+                    loss=f"{last['loss']:.4f}", psnr=f"{last.get('psnr', float('nan')):.2f}", refresh=False
+                )
                 if logger is not None and (self.step % cfg.log_every == 0 or self.step == cfg.max_steps):
                     logger.log(self.step, last)
                 if self.step % cfg.ckpt_every == 0 or self.step == cfg.max_steps:
@@ -136,7 +147,9 @@ class Trainer:
         acc.wait_for_everyone()
         return last
 
-    def _train_step(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: torch.Tensor) -> dict:
+    def _train_step(
+        self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: torch.Tensor
+    ) -> dict:
         cfg, acc = self.cfg, self.accelerator
         for g in optimizer.param_groups:
             g["lr"] = lr_at(self.step, cfg)
