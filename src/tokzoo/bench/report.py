@@ -57,6 +57,9 @@ def format_summary(result: EvalResult, title: str) -> str:
         f"  thumbnail PSNR    {m('thumb_psnr', '.2f')} dB at {s['thumb_bits']['mean']:.0f} bits (equal-bits floor)",
         f"  thumbnail SSIM    {m('thumb_ssim', '.3f')}",
     ]
+    gap = s["psnr"]["mean"] - s["thumb_psnr"]["mean"]
+    verdict = "above the floor" if gap > 0 else "below the floor: no better than a thumbnail yet"
+    lines.append(f"  vs thumbnail      {gap:+.2f} dB PSNR ({verdict})")
     if "codebook" in s:
         cb = s["codebook"]
         lines.append(

@@ -15,10 +15,17 @@ def quantize_uint8(x: torch.Tensor) -> torch.Tensor:
     return torch.round(x.clamp(0, 1) * 255) / 255
 
 
+PSNR_CAP_DB = 100.0
+
+
 def psnr(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Per-image PSNR in dB of (B, C, H, W) batches in [0, 1], after uint8 rounding."""
+    """Per-image PSNR in dB of (B, C, H, W) batches in [0, 1], after uint8 rounding.
+
+    Identical images would give +inf; they are reported as ``PSNR_CAP_DB`` (100 dB) so means stay finite.
+    """
     p, t = quantize_uint8(pred.float()), quantize_uint8(target.float())
-    return peak_signal_noise_ratio(p, t, data_range=1.0, reduction="none", dim=(1, 2, 3))
+    value = peak_signal_noise_ratio(p, t, data_range=1.0, reduction="none", dim=(1, 2, 3))
+    return value.clamp(max=PSNR_CAP_DB)
 
 
 def ssim(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
