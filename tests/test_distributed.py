@@ -32,7 +32,11 @@ def test_torchrun_two_processes(tmp_path):
     assert tokzoo.load(out / "model").cfg.codebook_size == 64
     at = cmd.index("train") + 1
     resumed = subprocess.run(
-        [*cmd[:at], "--resume", *cmd[at:], "max_steps=8"], capture_output=True, text=True, timeout=240, env=env
+        [*cmd[:at], "--resume", *cmd[at:], "max_steps=8"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
     )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert (out / "checkpoints" / "step_00000008").is_dir()

@@ -30,7 +30,7 @@ class GridVQConfig:
     num_res_blocks: int = 1
     z_channels: int = 64
     codebook_size: int = 1024
-    code_dim: int = 16
+    code_dim: int = 8
     normalize_codes: bool = True
     beta: float = 0.25
     restart_decay: float = 0.9
