@@ -62,3 +62,13 @@ def test_restarts_only_in_training_mode():
     before = vq.codebook.weight.clone()
     vq(torch.randn(64, 4))
     assert torch.equal(before, vq.codebook.weight)
+
+
+def test_lookup_stays_float32_under_bf16_autocast():
+    torch.manual_seed(1)
+    vq = VectorQuantizer(32, 4096, code_dim=32).eval()
+    z = torch.randn(512, 32)
+    ref = vq(z).ids
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = vq(z)
+    assert torch.equal(out.ids, ref) and out.latents.dtype == torch.float32

@@ -65,9 +65,39 @@ def test_kill_and_resume_matches_uninterrupted_run(tmp_path):
     assert (tmp_path / "b" / "tb").is_dir()
 
 
+def test_training_on_a_folder_with_bad_files_reports_and_continues(tmp_path, caplog):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    data = tmp_path / "data"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 255, (48, 48, 3), dtype=np.uint8)).save(data / f"good{i}.png")
+    buf = io.BytesIO()
+    Image.fromarray(rng.integers(0, 255, (48, 48, 3), dtype=np.uint8)).save(buf, "JPEG")
+    (data / "truncated.jpg").write_bytes(buf.getvalue()[:300])
+    (data / "empty.png").write_bytes(b"")
+    (data / "text.png").write_text("not an image")
+    with caplog.at_level("WARNING", logger="tokzoo.data"):
+        Trainer(tiny_cfg(tmp_path / "run", data=str(data), max_steps=3)).fit()
+    assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
+    for name in ("empty.png", "text.png", "truncated.jpg"):  # each bad file is named in the log
+        assert name in caplog.text
+
+
 def test_resume_without_checkpoint_is_an_error(tmp_path):
     with pytest.raises(tokzoo.CheckpointError, match="no checkpoint"):
         Trainer(tiny_cfg(tmp_path)).fit(resume=True)
+
+
+def test_resume_with_another_model_is_a_clear_error(tmp_path):
+    Trainer(tiny_cfg(tmp_path, max_steps=4)).fit()
+    other = {**TINY, "codebook_size": 32}
+    with pytest.raises(tokzoo.CheckpointError, match="does not match the model being trained"):
+        Trainer(tiny_cfg(tmp_path, max_steps=8, model_overrides=other)).fit(resume=True)
 
 
 class NaNImages(Dataset):

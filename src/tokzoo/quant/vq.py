@@ -88,6 +88,11 @@ class VectorQuantizer(Quantizer):
         self.usage.mul_(self.restart_decay).add_(counts, alpha=1 - self.restart_decay)
 
     def forward(self, z: torch.Tensor) -> QuantOut:
+        # Distances and argmin in float32 even under bf16/fp16 autocast: low precision picks wrong codes.
+        with torch.autocast(device_type=z.device.type, enabled=False):
+            return self._quantize(z.float())
+
+    def _quantize(self, z: torch.Tensor) -> QuantOut:
         h = self.proj_in(z)
         if self.normalize:
             h = F.normalize(h, dim=-1)

@@ -119,8 +119,15 @@ def load_training_state(path: Path, model: Tokenizer, optimizer: torch.optim.Opt
         state = json.loads((path / STATE_JSON).read_text())
     except (OSError, json.JSONDecodeError) as e:
         raise CheckpointError(f"{path}: unreadable {STATE_JSON} ({e})") from e
-    model.load_state_dict(read_safetensors(path / "model.safetensors"))
     tensors = read_safetensors(path / STATE_TENSORS)
-    optimizer.load_state_dict(_optimizer_join(tensors, state["optimizer"]))
+    try:
+        model.load_state_dict(read_safetensors(path / "model.safetensors"))
+        optimizer.load_state_dict(_optimizer_join(tensors, state["optimizer"]))
+    except (RuntimeError, ValueError, KeyError) as e:
+        saved = state.get("train_config", {}).get("model")
+        raise CheckpointError(
+            f"{path}: checkpoint of model {saved!r} does not match the model being trained "
+            f"({str(e).strip().splitlines()[0]})"
+        ) from e
     _set_rng_state(tensors, state["rng"])
     return int(state["step"])
