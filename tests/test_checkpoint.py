@@ -90,3 +90,29 @@ def test_resave_replaces_atomically(ckpt):
     loaded = tokzoo.load(path)
     assert torch.equal(loaded.quantizer.codebook.weight, model.quantizer.codebook.weight)
     assert sorted(p.name for p in path.parent.iterdir()) == ["ckpt"]  # no temp leftovers
+
+
+def test_folder_with_other_files_is_never_replaced(tmp_path):
+    model = tokzoo.create("vq-f8-s", codebook_size=32, ch=8)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "notes.txt").write_text("precious")
+    with pytest.raises(CheckpointError, match=r"holds other files \(notes\.txt\)"):
+        model.save_pretrained(project)
+    assert (project / "notes.txt").read_text() == "precious"
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(CheckpointError, match="not a folder"):
+        model.save_pretrained(tmp_path / "afile")
+
+
+def test_saved_files_are_not_private(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        path = tokzoo.create("vq-f8-s", codebook_size=32, ch=8).save_pretrained(tmp_path / "ckpt")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o755
+    assert stat.S_IMODE((path / "model.safetensors").stat().st_mode) == 0o644

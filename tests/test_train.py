@@ -44,24 +44,26 @@ def test_training_lowers_reconstruction_loss(tmp_path):
 
 
 def test_kill_and_resume_matches_uninterrupted_run(tmp_path):
+    # restart_threshold=0.5 makes dead-code restarts (which draw random numbers) happen within these steps
+    kw = dict(max_steps=14, model_overrides={**TINY, "restart_threshold": 0.5})
     full = Recorder()
-    Trainer(tiny_cfg(tmp_path / "a"), callbacks=[full]).fit()
+    Trainer(tiny_cfg(tmp_path / "a", **kw), callbacks=[full]).fit()
 
     killed = Recorder(stop_at=6)
     with pytest.raises(KeyboardInterrupt):
-        Trainer(tiny_cfg(tmp_path / "b"), callbacks=[killed]).fit()
+        Trainer(tiny_cfg(tmp_path / "b", **kw), callbacks=[killed]).fit()
     assert [s for s, _ in list_checkpoints(tmp_path / "b" / "checkpoints")] == [4]
     resumed = Recorder()
-    trainer = Trainer(tiny_cfg(tmp_path / "b"), callbacks=[resumed])
+    trainer = Trainer(tiny_cfg(tmp_path / "b", **kw), callbacks=[resumed])
     trainer.fit(resume=True)
-    assert trainer.step == 8 and sorted(resumed.losses) == [5, 6, 7, 8]
-    for step in (5, 6, 7, 8):
+    assert trainer.step == 14 and sorted(resumed.losses) == list(range(5, 15))
+    for step in range(5, 15):
         assert resumed.losses[step] == pytest.approx(full.losses[step], rel=1e-6, abs=1e-7)
     a, b = tokzoo.load(tmp_path / "a" / "model"), tokzoo.load(tmp_path / "b" / "model")
     for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
         assert torch.allclose(va, vb, atol=1e-6), k
     steps = [json.loads(ln)["step"] for ln in (tmp_path / "b" / "logs.jsonl").read_text().splitlines()]
-    assert steps == list(range(1, 9))  # the killed run's step 5-6 entries were replaced, not duplicated
+    assert steps == list(range(1, 15))  # the killed run's step 5-6 entries were replaced, not duplicated
     assert (tmp_path / "b" / "tb").is_dir()
 
 
@@ -96,8 +98,16 @@ def test_resume_without_checkpoint_is_an_error(tmp_path):
 def test_resume_with_another_model_is_a_clear_error(tmp_path):
     Trainer(tiny_cfg(tmp_path, max_steps=4)).fit()
     other = {**TINY, "codebook_size": 32}
-    with pytest.raises(tokzoo.CheckpointError, match="does not match the model being trained"):
+    with pytest.raises(ConfigError, match=r"model_overrides: .*codebook_size': 64.* -> .*codebook_size': 32"):
         Trainer(tiny_cfg(tmp_path, max_steps=8, model_overrides=other)).fit(resume=True)
+    with pytest.raises(ConfigError, match=r"batch_size: 4 -> 2"):
+        Trainer(tiny_cfg(tmp_path, max_steps=8, batch_size=2)).fit(resume=True)
+
+
+def test_fresh_run_refuses_an_out_dir_with_checkpoints(tmp_path):
+    Trainer(tiny_cfg(tmp_path, max_steps=4)).fit()
+    with pytest.raises(tokzoo.CheckpointError, match="pass --resume"):
+        Trainer(tiny_cfg(tmp_path, max_steps=4, lr=5e-4)).fit()
 
 
 class NaNImages(Dataset):

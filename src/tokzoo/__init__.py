@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 
 from tokzoo.core import (
     CheckpointError,
+    ConfigError,
     DataError,
     NonFiniteLossError,
     RegistryError,
@@ -29,6 +30,7 @@ list = list_tokenizers
 
 __all__ = [
     "CheckpointError",
+    "ConfigError",
     "DataError",
     "NonFiniteLossError",
     "RegistryError",

@@ -3,6 +3,7 @@
 from tokzoo.core.checkpoint import load, save_pretrained
 from tokzoo.core.errors import (
     CheckpointError,
+    ConfigError,
     DataError,
     NonFiniteLossError,
     RegistryError,
@@ -15,6 +16,7 @@ from tokzoo.core.tokens import Tokens
 
 __all__ = [
     "CheckpointError",
+    "ConfigError",
     "DataError",
     "NonFiniteLossError",
     "RegistryError",

@@ -17,7 +17,7 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from tokzoo.core.atomic import atomic_directory
-from tokzoo.core.errors import CheckpointError, RegistryError
+from tokzoo.core.errors import CheckpointError, ConfigError, RegistryError
 
 if TYPE_CHECKING:
     from tokzoo.core.tokenizer import Tokenizer
@@ -60,9 +60,33 @@ def write_model_files(model: Tokenizer, directory: Path) -> None:
     (directory / WEIGHTS_NAME).write_bytes(state_dict_bytes(model, {"tokenizer": cfg["tokenizer"]}))
 
 
+CHECKPOINT_FILES = frozenset(
+    {CONFIG_NAME, WEIGHTS_NAME, "train_state.safetensors", "trainer_state.json"}
+)  # a folder holding only these may be replaced by a new checkpoint
+
+
+def check_replaceable(directory: Path) -> None:
+    """Refuse to replace ``directory`` unless it is absent or holds nothing but checkpoint files."""
+    if not directory.exists():
+        return
+    if not directory.is_dir():
+        raise CheckpointError(f"{directory}: exists and is not a folder; refusing to replace it")
+    foreign = sorted(p.name for p in directory.iterdir() if p.name not in CHECKPOINT_FILES)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        raise CheckpointError(
+            f"{directory}: holds other files ({shown}); refusing to replace it with a checkpoint "
+            "(choose an empty or new folder)"
+        )
+
+
 def save_pretrained(model: Tokenizer, directory: str | Path) -> Path:
-    """Save ``model`` as a checkpoint folder, replacing any previous one atomically."""
+    """Save ``model`` as a checkpoint folder, replacing a previous checkpoint there atomically.
+
+    A folder that holds anything besides checkpoint files is never replaced (CheckpointError).
+    """
     directory = Path(directory)
+    check_replaceable(directory.resolve())
     with atomic_directory(directory) as tmp:
         write_model_files(model, tmp)
     return directory
@@ -101,6 +125,8 @@ def read_config(directory: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{cfg_path}: invalid JSON ({e})") from e
     if not isinstance(cfg, dict) or cfg.get("format") != FORMAT:
         raise CheckpointError(f"{cfg_path}: not a tokzoo checkpoint config (missing format={FORMAT!r})")
+    if not isinstance(cfg.get("tokenizer"), str) or not isinstance(cfg.get("config", {}), dict):
+        raise CheckpointError(f"{cfg_path}: needs a string 'tokenizer' and an object 'config'")
     if cfg.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(
             f"{cfg_path}: checkpoint format version {cfg.get('format_version')!r} is not supported "
@@ -124,7 +150,7 @@ def load(directory: str | Path, *, map_location: str | torch.device = "cpu") -> 
         model = create(cfg["tokenizer"], **cfg.get("config", {}))
     except RegistryError as e:
         raise CheckpointError(f"{directory}: {e}") from e
-    except TypeError as e:
+    except (ConfigError, TypeError, ValueError, IndexError) as e:
         raise CheckpointError(f"{directory}: config does not match {cfg['tokenizer']!r} ({e})") from e
     state = read_safetensors(weights)
     try:

@@ -22,6 +22,10 @@ class RegistryError(TokzooError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class ConfigError(TokzooError, ValueError):
+    """An unknown option, a value of the wrong type or range, or an unreadable config file."""
+
+
 class DataError(TokzooError):
     """Input data that cannot be used: unreadable file, wrong modality, image too small."""
 

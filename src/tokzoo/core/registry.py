@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tokzoo.core.errors import RegistryError
+from tokzoo.core.errors import ConfigError, RegistryError
 
 if TYPE_CHECKING:
     from tokzoo.core.tokenizer import Tokenizer
@@ -76,6 +76,9 @@ def get_spec(name: str) -> ModelSpec:
 def create(name: str, **overrides: Any) -> Tokenizer:
     """Build the registered tokenizer ``name`` with config ``overrides`` (fresh, untrained weights)."""
     spec = get_spec(name)
-    model = spec.factory(**overrides)
+    try:
+        model = spec.factory(**overrides)
+    except TypeError as e:  # an unknown option name, e.g. dataclasses.replace(cfg, bogus=1)
+        raise ConfigError(f"{name}: invalid option ({e})") from e
     model.registry_name = name
     return model

@@ -30,6 +30,8 @@ FORMAT_VERSION = 1
 _SUPPORTED_VERSIONS = (FORMAT_VERSION,)
 _PREFIX = len(MAGIC) + 1 + 4  # magic, version byte, header length
 _CRC = 4
+MAX_VOCAB = 2**63  # ids are int64 tensors
+MAX_IDS = 2**31  # a header asking for a larger (B, L_max) id matrix is refused, not allocated
 _HEADER_KEYS = ("vocab_size", "layout", "shape", "meta", "lengths", "payload_bits", "L_max")
 
 
@@ -56,8 +58,8 @@ class Tokens:
             raise ValueError(f"lengths must be 1-D of size B={batch}, got shape {tuple(self.lengths.shape)}")
         _check_range(self.lengths, 0, l_max + 1, f"lengths must be in [0, L_max={l_max}]")
         self.vocab_size = int(self.vocab_size)
-        if not 1 <= self.vocab_size <= 2**64:
-            raise ValueError(f"vocab_size must be in [1, 2**64], got {self.vocab_size}")
+        if not 1 <= self.vocab_size <= MAX_VOCAB:
+            raise ValueError(f"vocab_size must be in [1, 2**63] (ids are int64), got {self.vocab_size}")
         self.layout = str(self.layout)
         self.shape = tuple(int(s) for s in self.shape)
         try:  # stored in its JSON form, so that a .tok round trip gives back an equal meta
@@ -255,8 +257,9 @@ def _parse_header(raw: bytes) -> dict[str, Any]:
         or not all(type(v) is int for v in [*lengths, *shape])
         or not isinstance(header["layout"], str)
         or not isinstance(header["meta"], dict)
-        or not 1 <= header["vocab_size"] <= 2**64
+        or not 1 <= header["vocab_size"] <= MAX_VOCAB
         or header["L_max"] < 0
+        or len(lengths) * header["L_max"] > MAX_IDS
         or any(n < 0 or n > header["L_max"] for n in lengths)
     ):
         raise TokFormatError("malformed .tok header: a field has the wrong type or range")

@@ -97,7 +97,9 @@ class VectorQuantizer(Quantizer):
         if self.normalize:
             h = F.normalize(h, dim=-1)
         flat = h.reshape(-1, h.shape[-1])
-        restarts = self.training and self.restart_decay > 0
+        # Only on the training path: encode() on a model left in train mode must not change the codebook
+        # (nor enter a collective that the other ranks never reach).
+        restarts = self.training and torch.is_grad_enabled() and self.restart_decay > 0
         if restarts:
             self._restart_dead_codes(flat.detach())
         codes = self._codes()

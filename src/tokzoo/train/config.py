@@ -10,11 +10,12 @@ from typing import Any
 
 import yaml
 
-from tokzoo.core.errors import TokzooError
+from tokzoo.core.errors import ConfigError
 
-
-class ConfigError(TokzooError, ValueError):
-    """An unknown key, a value of the wrong type, or an unreadable config file."""
+# Keys that must not change when a run is resumed, or the resumed run would not repeat the original.
+RESUME_INVARIANT = (
+    "model", "model_overrides", "data", "image_size", "crop_scale", "hflip", "rgb_permute", "batch_size", "seed",
+)  # fmt: skip
 
 
 @dataclass
@@ -46,6 +47,27 @@ class TrainConfig:
     device: str = "auto"  # "auto" (GPU when available) | "cpu"
     progress: bool = True
 
+    def __post_init__(self) -> None:
+        checks = [
+            (self.image_size >= 1, "image_size must be >= 1"),
+            (self.batch_size >= 1, "batch_size must be >= 1"),
+            (self.max_steps >= 0, "max_steps must be >= 0"),
+            (self.warmup_steps >= 0, "warmup_steps must be >= 0"),
+            (self.ckpt_every >= 1, "ckpt_every must be >= 1"),
+            (self.log_every >= 1, "log_every must be >= 1"),
+            (self.keep_checkpoints >= 1, "keep_checkpoints must be >= 1"),
+            (self.num_workers >= 0, "num_workers must be >= 0"),
+            (self.lr > 0, "lr must be > 0"),
+            (0 <= self.min_lr_ratio <= 1, "min_lr_ratio must be in [0, 1]"),
+            (len(self.crop_scale) == 2 and 0 < self.crop_scale[0] <= self.crop_scale[1], "crop_scale must be [min, max] with 0 < min <= max"),
+            (len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas), "betas must be two values in [0, 1)"),
+            (self.mixed_precision in ("no", "fp16", "bf16"), "mixed_precision must be one of no, fp16, bf16"),
+            (self.device in ("auto", "cpu"), "device must be 'auto' or 'cpu'"),
+        ]  # fmt: skip
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(f"{message} (got {self.to_dict()[message.split()[0]]!r})")
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -58,12 +80,18 @@ def _coerce(key: str, value: Any) -> Any:
     hint = _HINTS[key]
     origin = typing.get_origin(hint)
     ok: bool
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+    if hint is float and not isinstance(value, bool) and isinstance(value, (int, str)):
+        try:  # YAML 1.1 reads "5e-4" as a string; accept anything float() parses
+            return float(value)
+        except ValueError:
+            raise ConfigError(f"config key {key!r} expects a number, got {value!r}") from None
     if origin is tuple:
         if isinstance(value, (list, tuple)):
             args = typing.get_args(hint)
-            return tuple(float(v) if args[0] is float else v for v in value)
+            try:
+                return tuple(float(v) if args[0] is float else v for v in value)
+            except (TypeError, ValueError):
+                raise ConfigError(f"config key {key!r} expects a list of numbers, got {value!r}") from None
         ok = False
     elif origin is dict:
         ok = isinstance(value, dict)
@@ -110,6 +138,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             loaded = yaml.safe_load(Path(path).read_text())
         except OSError as e:
             raise ConfigError(f"{path}: cannot read config ({e.strerror or e})") from e
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: not a text (YAML) file") from None
         except yaml.YAMLError as e:
             raise ConfigError(f"{path}: invalid YAML ({e})") from e
         if loaded is not None and not isinstance(loaded, dict):
@@ -117,3 +147,22 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         items.update(loaded or {})
     items.update(parse_overrides(overrides or []))
     return apply_overrides(TrainConfig(), items)
+
+
+def check_resumable(checkpoint: Path, cfg: TrainConfig) -> None:
+    """Refuse to resume ``checkpoint`` with a config that changes what the run computes (``RESUME_INVARIANT``)."""
+    import json
+
+    try:
+        saved = json.loads((checkpoint / "trainer_state.json").read_text())["train_config"]
+    except (OSError, ValueError, KeyError):
+        return  # load_training_state reports an unreadable checkpoint
+    now = cfg.to_dict()
+    changed = [k for k in RESUME_INVARIANT if k in saved and _norm(saved[k]) != _norm(now[k])]
+    if changed:
+        diffs = ", ".join(f"{k}: {saved[k]!r} -> {now[k]!r}" for k in changed)
+        raise ConfigError(f"cannot resume {checkpoint}: the run was started with other settings ({diffs})")
+
+
+def _norm(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value

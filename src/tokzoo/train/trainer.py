@@ -26,7 +26,7 @@ from tokzoo.core.errors import CheckpointError, NonFiniteLossError
 from tokzoo.core.registry import create
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.data import StreamBatchSampler
-from tokzoo.train.config import TrainConfig
+from tokzoo.train.config import TrainConfig, check_resumable
 from tokzoo.train.data import build_crop_dataset
 from tokzoo.train.logger import RunLogger
 from tokzoo.train.state import list_checkpoints, load_training_state, prune_checkpoints, save_training_state
@@ -87,12 +87,18 @@ class Trainer:
         """Run until ``cfg.max_steps``; with ``resume`` continue from the newest checkpoint in ``out_dir``."""
         cfg, acc = self.cfg, self.accelerator
         optimizer = self._optimizer()
+        point = self._resume_point()
         if resume:
-            point = self._resume_point()
             if point is None:
                 raise CheckpointError(f"--resume: no checkpoint under {self.ckpt_root}")
+            check_resumable(point, cfg)
             self.step = load_training_state(point, self.model, optimizer)
             log.info("resumed from %s (step %d)", point, self.step)
+        elif point is not None:
+            raise CheckpointError(
+                f"{self.out_dir} already holds checkpoints of an earlier run (newest {point.name}); "
+                "pass --resume to continue it, or choose another out_dir"
+            )
         if self.step >= cfg.max_steps:
             log.info("nothing to do: step %d >= max_steps %d", self.step, cfg.max_steps)
         if self.dataset is None:
@@ -108,7 +114,11 @@ class Trainer:
             len(self.dataset), cfg.batch_size, seed=cfg.seed, start_step=self.step,
             rank=acc.process_index, world_size=acc.num_processes,
         )  # fmt: skip
-        loader = DataLoader(self.dataset, batch_sampler=sampler, num_workers=cfg.num_workers)
+        # An explicit generator: otherwise iter(loader) draws from the global RNG, which a resumed run has
+        # just restored, shifting every later random draw (e.g. codebook restarts) by one.
+        loader = DataLoader(
+            self.dataset, batch_sampler=sampler, num_workers=cfg.num_workers, generator=torch.Generator()
+        )
         model, optimizer = acc.prepare(self.model, optimizer)
         logger = None
         if self.is_main:
