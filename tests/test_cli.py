@@ -48,8 +48,10 @@ def test_encode_decode_round_trip(ckpt, photo, tmp_path, capsys):
     assert "16 tokens, 96 bits" in capsys.readouterr().out
     tokens = Tokens.load(tok)
     assert tokens.shape == (4, 4) and tokens.meta["tokenizer"] == "vq-f8-s"
+    original = photo.read_bytes()
     assert main(["decode", str(tok), "--model", ckpt]) == 0
-    out = Image.open(tmp_path / "photo.png")
+    assert photo.read_bytes() == original  # the default output never overwrites the source image
+    out = Image.open(tmp_path / "photo_rec.png")
     assert out.size == (32, 32) and out.mode == "RGB"
     with torch.no_grad():
         expected = tokzoo.load(ckpt).decode(tokens)[0]
@@ -152,3 +154,45 @@ def test_wrong_modality(photo, tmp_path, capsys):
 
 def test_bad_training_override(capsys):
     assert "unknown config key" in _error(capsys, ["train", "nope=1"])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["encode", "x.png", "--model", "m", "--size", "0"],
+        ["eval", "--model", "m", "--data", "d", "--batch-size", "-1"],
+    ],
+)
+def test_non_positive_sizes_are_usage_errors(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2 and "positive integer" in capsys.readouterr().err
+
+
+def test_output_path_that_is_a_folder(ckpt, photo, tmp_path, capsys):
+    (tmp_path / "outdir").mkdir()
+    err = _error(
+        capsys, ["encode", str(photo), "--model", ckpt, "--size", "32", "-o", str(tmp_path / "outdir")]
+    )
+    assert "outdir" in err
+
+
+def test_eval_below_one_thumbnail_reports_no_floor(tmp_path, photo, capsys):
+    ckpt = str(tokzoo.create("vq-f8-s", ch=8, codebook_size=16).save_pretrained(tmp_path / "m16"))
+    out = tmp_path / "m.json"
+    assert main(["eval", "--model", ckpt, "--data", str(tmp_path), "--size", "8", "--out", str(out)]) == 0
+    assert "not even a 1x1 thumbnail" in capsys.readouterr().out
+    assert json.loads(out.read_text())["summary"]["thumb_psnr"] is None
+
+
+def test_decode_batches_and_empty_tok(ckpt, tmp_path, capsys):
+    model = tokzoo.load(ckpt)
+    two = model.encode(torch.rand(2, 3, 16, 16))
+    two.save(tmp_path / "two.tok")
+    assert main(["decode", str(tmp_path / "two.tok"), "--model", ckpt]) == 0
+    assert (tmp_path / "two_rec_000.png").is_file() and (tmp_path / "two_rec_001.png").is_file()
+    empty = Tokens(
+        torch.zeros(0, 4, dtype=torch.long), torch.zeros(0, dtype=torch.long), 64, "grid2d", (2, 2), two.meta
+    )
+    empty.save(tmp_path / "empty.tok")
+    assert "nothing to decode" in _error(capsys, ["decode", str(tmp_path / "empty.tok"), "--model", ckpt])

@@ -50,7 +50,7 @@ def _read_image(path: str, size: int | None) -> torch.Tensor:
     if not Path(path).is_file():
         raise DataError(f"{path}: file not found")
     x = image_to_tensor(load_image(path))
-    return eval_transform(x, size) if size else x
+    return eval_transform(x, size) if size is not None else x
 
 
 def cmd_encode(a: argparse.Namespace) -> None:
@@ -80,9 +80,12 @@ def cmd_decode(a: argparse.Namespace) -> None:
         )
     with torch.no_grad():
         x = model.decode(tokens)
-    out = Path(a.output or Path(a.tokens).with_suffix(".png"))
-    save_image(x[0], out)
-    print(f"{out}: {x.shape[-2]}x{x.shape[-1]} px")
+    tok_path = Path(a.tokens)
+    out = Path(a.output) if a.output else tok_path.with_name(tok_path.stem + "_rec.png")
+    outs = [out] if len(x) == 1 else [out.with_name(f"{out.stem}_{i:03d}{out.suffix}") for i in range(len(x))]
+    for image, path in zip(x, outs, strict=True):
+        save_image(image, path)
+        print(f"{path}: {x.shape[-2]}x{x.shape[-1]} px")
 
 
 def cmd_eval(a: argparse.Namespace) -> None:
@@ -111,6 +114,16 @@ def cmd_demo(a: argparse.Namespace) -> None:
     run_demo(a.out, steps=a.steps)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tokzoo", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -132,39 +145,49 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("image")
     s.add_argument("--model", required=True, help="checkpoint folder (config.json + model.safetensors)")
     s.add_argument("-o", "--output", default=None, help="default: IMAGE with suffix .tok")
-    s.add_argument("--size", type=int, default=None, help="resize shorter side and centre-crop to SIZE first")
+    s.add_argument(
+        "--size", type=_positive_int, default=None, help="resize shorter side and centre-crop to SIZE first"
+    )
     s.set_defaults(fn=cmd_encode)
 
     s = sub.add_parser("decode", help=".tok -> PNG")
     s.add_argument("tokens")
     s.add_argument("--model", required=True, help="checkpoint folder the tokens were made with")
-    s.add_argument("-o", "--output", default=None, help="default: TOKENS with suffix .png")
+    s.add_argument(
+        "-o", "--output", default=None, help="default: TOKENS stem + _rec.png (never the original image)"
+    )
     s.set_defaults(fn=cmd_decode)
 
     s = sub.add_parser("eval", help="evaluate an image tokenizer on a folder -> metrics JSON")
     s.add_argument("--model", required=True, help="checkpoint folder")
     s.add_argument("--data", required=True, help="image folder, or bundled:test / bundled:train")
-    s.add_argument("--size", type=int, default=128, help="evaluation resolution (shorter side + centre crop)")
+    s.add_argument(
+        "--size", type=_positive_int, default=128, help="evaluation resolution (shorter side + centre crop)"
+    )
     s.add_argument("--out", default="metrics.json")
     s.add_argument("--grid", default=None, help="also write a comparison grid PNG here")
-    s.add_argument("--batch-size", type=int, default=8)
+    s.add_argument("--batch-size", type=_positive_int, default=8)
     s.set_defaults(fn=cmd_eval)
 
     s = sub.add_parser("demo", help="train a small image tokenizer on bundled photos, evaluate, report")
     s.add_argument("--out", default="runs/demo")
-    s.add_argument("--steps", type=int, default=900)
+    s.add_argument("--steps", type=_positive_int, default=900)
     s.set_defaults(fn=cmd_demo)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit code (0 ok, 2 bad input, 130 interrupted)."""
+    """Entry point; returns the exit code (0 ok, 2 bad input or unwritable output, 130 interrupted)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="tokzoo: %(levelname)s: %(message)s")
     try:
         args.fn(args)
     except TokzooError as e:
         print(f"tokzoo: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # an output path that is a folder, a read-only location, a full disk, ...
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"tokzoo: error: {where}{e.strerror or e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("tokzoo: interrupted", file=sys.stderr)

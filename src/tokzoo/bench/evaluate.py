@@ -65,21 +65,23 @@ def evaluate(
         x = x.cpu()
         bits = tokens.nbits_per_sample()
         side = thumbnail_side(min(bits))
-        thumb = quantize_uint8(thumbnail_reconstruct(x, side))
+        # Below 24 bits not even a 1x1 thumbnail fits: the floor is then reported as absent (None).
+        thumb = quantize_uint8(thumbnail_reconstruct(x, side)) if side else torch.full_like(x, 0.5)
         p, s, tp, ts = psnr(rec, x), ssim(rec, x), psnr(thumb, x), ssim(thumb, x)
         for i in range(len(x)):
             records.append({
                 "name": names[start + i], "tokens": int(tokens.lengths[i]), "bits": bits[i],
                 "bpp": bits[i] / (h * w), "psnr": float(p[i]), "ssim": float(s[i]),
                 "thumb_side": side, "thumb_bits": 24 * side * side,
-                "thumb_psnr": float(tp[i]), "thumb_ssim": float(ts[i]),
+                "thumb_psnr": float(tp[i]) if side else None, "thumb_ssim": float(ts[i]) if side else None,
             })  # fmt: skip
             all_ids.append(tokens.sample(i))
         recs.append(rec)
         thumbs.append(thumb)
     summary: dict[str, Any] = {"num_images": len(records), "image_size": [int(h), int(w)]}
     for key in SUMMARY_KEYS:
-        summary[key] = mean_ci([r[key] for r in records])
+        values = [r[key] for r in records if r[key] is not None]
+        summary[key] = mean_ci(values) if values else None
     if model.vocab_size is not None:
         stats = codebook_stats(torch.cat(all_ids).cpu(), model.vocab_size)
         summary["codebook"] = {k: float(v) for k, v in stats.items()} | {"size": model.vocab_size}

@@ -54,12 +54,17 @@ def format_summary(result: EvalResult, title: str) -> str:
         f"  bits per image    {s['bits']['mean']:.0f}   ({s['bpp']['mean']:.4f} bits per pixel)",
         f"  PSNR              {m('psnr', '.2f')} dB",
         f"  SSIM              {m('ssim', '.3f')}",
-        f"  thumbnail PSNR    {m('thumb_psnr', '.2f')} dB at {s['thumb_bits']['mean']:.0f} bits (equal-bits floor)",
-        f"  thumbnail SSIM    {m('thumb_ssim', '.3f')}",
     ]
-    gap = s["psnr"]["mean"] - s["thumb_psnr"]["mean"]
-    verdict = "above the floor" if gap > 0 else "below the floor: no better than a thumbnail yet"
-    lines.append(f"  vs thumbnail      {gap:+.2f} dB PSNR ({verdict})")
+    if s["thumb_psnr"] is None:
+        lines.append("  thumbnail         none: fewer than 24 bits per image, not even a 1x1 thumbnail fits")
+    else:
+        gap = s["psnr"]["mean"] - s["thumb_psnr"]["mean"]
+        verdict = "above the floor" if gap > 0 else "below the floor: no better than a thumbnail yet"
+        lines += [
+            f"  thumbnail PSNR    {m('thumb_psnr', '.2f')} dB at {s['thumb_bits']['mean']:.0f} bits (equal-bits floor)",
+            f"  thumbnail SSIM    {m('thumb_ssim', '.3f')}",
+            f"  vs thumbnail      {gap:+.2f} dB PSNR ({verdict})",
+        ]
     if "codebook" in s:
         cb = s["codebook"]
         lines.append(

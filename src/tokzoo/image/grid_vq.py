@@ -92,6 +92,8 @@ class GridVQTokenizer(Tokenizer):
         if tokens.vocab_size != self.vocab_size:
             raise DataError(f"tokens have vocabulary {tokens.vocab_size}, this tokenizer {self.vocab_size}")
         h, w = tokens.shape
+        if len(tokens) == 0 or h < 1 or w < 1:
+            raise DataError(f"nothing to decode: {len(tokens)} samples of grid shape {tokens.shape}")
         if int(tokens.lengths.min()) != h * w or int(tokens.lengths.max()) != h * w:
             raise DataError(f"grid2d tokens of shape {h}x{w} need {h * w} ids per sample")
         ids = tokens.ids[:, : h * w].reshape(-1, h, w).to(self.quantizer.codebook.weight.device)
