@@ -23,7 +23,7 @@ from tokzoo.train.state import list_checkpoints
 def demo_config(out: Path, steps: int) -> TrainConfig:
     """The demo's training recipe (about 0.25 s per step on 2 CPU cores)."""
     return TrainConfig(
-        model="vq-f8-s", data="bundled:train", image_size=64, crop_scale=(0.15, 1.0), rgb_permute=True, batch_size=16,
+        model="vq-f8-s", data="bundled:train", image_size=64, crop_scale=(0.15, 1.0), batch_size=16,
         max_steps=steps, lr=1e-3, warmup_steps=50, seed=0, out_dir=str(out), ckpt_every=200, log_every=20,
     )  # fmt: skip
 
