@@ -72,3 +72,16 @@ def test_lookup_stays_float32_under_bf16_autocast():
     with torch.autocast("cpu", dtype=torch.bfloat16):
         out = vq(z)
     assert torch.equal(out.ids, ref) and out.latents.dtype == torch.float32
+
+
+def test_quantizers_by_name():
+    from tokzoo.core.errors import ConfigError
+    from tokzoo.quant import build_quantizer, list_quantizers
+
+    assert "vq" in list_quantizers()
+    vq = build_quantizer("vq", 8, codebook_size=16, code_dim=4)
+    assert isinstance(vq, VectorQuantizer) and vq.codebook_size == 16
+    with pytest.raises(ConfigError, match="unknown quantizer 'nope'"):
+        build_quantizer("nope", 8)
+    with pytest.raises(ConfigError, match="invalid option"):
+        build_quantizer("vq", 8, codebook_size=16, bogus=1)

@@ -1,6 +1,15 @@
-"""Quantizers: one file per family behind the ``Quantizer`` interface."""
+"""Quantizers: one file per family behind the ``Quantizer`` interface, selectable by name."""
 
 from tokzoo.quant.base import Quantizer, QuantOut, codebook_stats
+from tokzoo.quant.registry import build_quantizer, list_quantizers, register_quantizer
 from tokzoo.quant.vq import VectorQuantizer
 
-__all__ = ["QuantOut", "Quantizer", "VectorQuantizer", "codebook_stats"]
+__all__ = [
+    "QuantOut",
+    "Quantizer",
+    "VectorQuantizer",
+    "build_quantizer",
+    "codebook_stats",
+    "list_quantizers",
+    "register_quantizer",
+]

@@ -14,12 +14,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from tokzoo.quant.base import Quantizer, QuantOut, codebook_stats
+from tokzoo.quant.registry import register_quantizer
 
 
 def _distributed() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
+@register_quantizer("vq")
 class VectorQuantizer(Quantizer):
     """Nearest-neighbour VQ over ``codebook_size`` codes.
 
