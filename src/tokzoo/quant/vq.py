@@ -1,12 +1,19 @@
-"""Vector quantization with a straight-through estimator and dead-code restarts.
+"""Vector quantization: l2 or cosine codes, low-dimensional lookup, EMA updates, k-means initialisation,
+dead-code restarts, straight-through or rotation-trick gradients.
 
 Methods: "Neural Discrete Representation Learning" (van den Oord et al., 2017) for the nearest-code lookup,
-codebook and commitment losses; "Vector-quantized Image Modeling with Improved VQGAN" (Yu et al., 2022) for
-the optional low-dimensional lookup and l2-normalised (cosine) codes; "Jukebox: A Generative Model for Music"
-(Dhariwal et al., 2020) for restarting codes that fell out of use with recent encoder outputs.
+codebook/commitment losses and EMA codebook updates; "Vector-quantized Image Modeling with Improved VQGAN"
+(Yu et al., 2022) for low-dimensional lookup and l2-normalised (cosine) codes; "Jukebox" (Dhariwal et al.,
+2020) for k-means initialisation and restarting dead codes; "Restructuring Vector Quantization with the
+Rotation Trick" (Fifty et al., 2024).
+
+Distributed: every collective (usage and EMA all-reduces, broadcasts of k-means centroids and restarted codes)
+runs on every rank at the same point of every training step, so codebooks stay identical under DDP.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 import torch.distributed as dist
@@ -14,11 +21,39 @@ import torch.nn.functional as F
 from torch import nn
 
 from tokzoo.quant.base import Quantizer, QuantOut, codebook_stats
+from tokzoo.quant.gradients import rotation_trick, straight_through
+from tokzoo.quant.kmeans import kmeans
 from tokzoo.quant.registry import register_quantizer
 
 
 def _distributed() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def _all_reduce(t: torch.Tensor) -> torch.Tensor:
+    if _distributed():
+        dist.all_reduce(t)
+    return t
+
+
+def _from_rank0(make: Callable[[], torch.Tensor], shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
+    """``make()`` on rank 0 (or alone), broadcast to the other ranks, which may hold no data at all."""
+    if not _distributed():
+        return make()
+    t = (
+        make().contiguous()
+        if dist.get_rank() == 0
+        else torch.empty(shape, dtype=like.dtype, device=like.device)
+    )
+    dist.broadcast(t, src=0)
+    return t
+
+
+def _sample_rows(flat: torch.Tensor, n: int) -> torch.Tensor:
+    """``n`` random rows of ``flat`` (random normal vectors when it has none)."""
+    if flat.shape[0] == 0:
+        return torch.randn(n, flat.shape[1], device=flat.device)
+    return flat[torch.randint(0, flat.shape[0], (n,), device=flat.device)].clone()
 
 
 @register_quantizer("vq")
@@ -32,10 +67,14 @@ class VectorQuantizer(Quantizer):
             lookup and the code projected back up (factorised codes).
         normalize: l2-normalise inputs and codes before the lookup (cosine similarity).
         beta: commitment loss weight.
-        restart_decay: decay of the per-code usage average that decides when a code is dead (0 disables restarts).
-        restart_threshold: a code whose average count per batch falls below this is replaced, during training,
-            by a random encoder output of the current batch. Counts are summed over ranks and the replacements
-            broadcast from rank 0, so codebooks stay identical under DDP.
+        ema: update codes as exponential moving averages of their assigned inputs (no codebook loss).
+        ema_decay: decay of those averages.
+        kmeans_init: initialise the codebook by k-means on the first training batch (rank 0's, broadcast).
+        kmeans_iters: Lloyd iterations for that.
+        grad: "ste" (straight-through) or "rotation" (rotation trick).
+        restart_decay: decay of the per-code usage average that decides when a code is dead (0 disables).
+        restart_threshold: a code whose average count per step (summed over ranks) falls below this is replaced,
+            during training, by a random encoder output of the current batch (rank 0's, broadcast).
     """
 
     def __init__(
@@ -46,48 +85,78 @@ class VectorQuantizer(Quantizer):
         code_dim: int | None = None,
         normalize: bool = True,
         beta: float = 0.25,
+        ema: bool = False,
+        ema_decay: float = 0.99,
+        kmeans_init: bool = False,
+        kmeans_iters: int = 10,
+        grad: str = "ste",
         restart_decay: float = 0.9,
         restart_threshold: float = 0.03,
     ) -> None:
         super().__init__()
+        if grad not in ("ste", "rotation"):
+            raise ValueError(f"grad must be 'ste' or 'rotation', got {grad!r}")
         code_dim = code_dim or dim
         self.codebook_size = codebook_size
-        self.normalize = normalize
-        self.beta = beta
-        self.restart_decay = restart_decay
-        self.restart_threshold = restart_threshold
+        self.normalize, self.beta, self.grad = normalize, beta, grad
+        self.ema, self.ema_decay = ema, ema_decay
+        self.kmeans_iters = kmeans_iters
+        self.restart_decay, self.restart_threshold = restart_decay, restart_threshold
         self.proj_in = nn.Linear(dim, code_dim) if code_dim != dim else nn.Identity()
         self.proj_out = nn.Linear(code_dim, dim) if code_dim != dim else nn.Identity()
         self.codebook = nn.Embedding(codebook_size, code_dim)
         nn.init.normal_(self.codebook.weight)
+        self.codebook.weight.requires_grad_(not ema)
         self.register_buffer("usage", torch.ones(codebook_size))
+        self.register_buffer("initialized", torch.tensor(not kmeans_init))
+        if ema:
+            self.register_buffer("ema_count", torch.ones(codebook_size))
+            self.register_buffer("ema_sum", self.codebook.weight.detach().clone())
 
     def _codes(self) -> torch.Tensor:
         w = self.codebook.weight
         return F.normalize(w, dim=-1) if self.normalize else w
 
     @torch.no_grad()
+    def _set_codes(self, which: torch.Tensor | slice, values: torch.Tensor) -> None:
+        self.codebook.weight[which] = values.to(self.codebook.weight.dtype)
+        if self.ema:
+            self.ema_sum[which] = values
+            self.ema_count[which] = 1.0
+
+    @torch.no_grad()
+    def _kmeans_init(self, flat: torch.Tensor) -> None:
+        k, d = self.codebook_size, flat.shape[1]
+
+        def make() -> torch.Tensor:
+            if flat.shape[0] == 0:
+                return _sample_rows(flat, k)
+            return kmeans(flat, k, iters=self.kmeans_iters, cosine=self.normalize)
+
+        self._set_codes(slice(None), _from_rank0(make, (k, d), flat))
+        self.initialized.fill_(True)
+
+    @torch.no_grad()
     def _restart_dead_codes(self, flat: torch.Tensor) -> None:
         dead = (self.usage < self.restart_threshold).nonzero().squeeze(1)
         if dead.numel() == 0:  # identical on every rank: usage is summed over ranks
             return
-        pick = torch.randint(0, flat.shape[0], (dead.numel(),), device=flat.device)
-        new = (
-            flat[pick].clone()
-            if flat.shape[0]
-            else torch.randn(dead.numel(), flat.shape[1], device=flat.device)
-        )
-        if _distributed():
-            dist.broadcast(new, src=0)
-        self.codebook.weight[dead] = new.to(self.codebook.weight.dtype)
+        n = dead.numel()
+        self._set_codes(dead, _from_rank0(lambda: _sample_rows(flat, n), (n, flat.shape[1]), flat))
         self.usage[dead] = 1.0
 
     @torch.no_grad()
-    def _update_usage(self, ids: torch.Tensor) -> None:
-        counts = torch.bincount(ids, minlength=self.codebook_size).float()
-        if _distributed():
-            dist.all_reduce(counts)
-        self.usage.mul_(self.restart_decay).add_(counts, alpha=1 - self.restart_decay)
+    def _update_statistics(self, flat: torch.Tensor, ids: torch.Tensor) -> None:
+        counts = _all_reduce(torch.bincount(ids, minlength=self.codebook_size).float())
+        if self.restart_decay > 0:
+            self.usage.mul_(self.restart_decay).add_(counts, alpha=1 - self.restart_decay)
+        if self.ema:
+            sums = _all_reduce(torch.zeros_like(self.ema_sum).index_add_(0, ids, flat))
+            self.ema_count.mul_(self.ema_decay).add_(counts, alpha=1 - self.ema_decay)
+            self.ema_sum.mul_(self.ema_decay).add_(sums, alpha=1 - self.ema_decay)
+            n = self.ema_count.sum()
+            smoothed = (self.ema_count + 1e-5) / (n + self.codebook_size * 1e-5) * n  # Laplace smoothing
+            self.codebook.weight.copy_(self.ema_sum / smoothed[:, None])
 
     def forward(self, z: torch.Tensor) -> QuantOut:
         # Distances and argmin in float32 even under bf16/fp16 autocast: low precision picks wrong codes.
@@ -99,20 +168,27 @@ class VectorQuantizer(Quantizer):
         if self.normalize:
             h = F.normalize(h, dim=-1)
         flat = h.reshape(-1, h.shape[-1])
-        # Only on the training path: encode() on a model left in train mode must not change the codebook
-        # (nor enter a collective that the other ranks never reach).
-        restarts = self.training and torch.is_grad_enabled() and self.restart_decay > 0
-        if restarts:
+        # Codebook state changes only on the training path: encode() on a model left in train mode must not
+        # change the codebook, nor enter a collective that the other ranks never reach.
+        learning = self.training and torch.is_grad_enabled()
+        if learning and not bool(self.initialized):
+            self._kmeans_init(flat.detach())
+        if learning and self.restart_decay > 0:
             self._restart_dead_codes(flat.detach())
         codes = self._codes()
-        # ||h - c||^2 = ||h||^2 - 2 h·c + ||c||^2; the first term does not change the argmin.
-        dist_ = codes.pow(2).sum(1)[None, :] - 2 * flat @ codes.t()
-        ids = dist_.argmin(dim=1)
-        if restarts:
-            self._update_usage(ids)
+        with (
+            torch.no_grad()
+        ):  # ||h - c||^2 = ||h||^2 - 2 h·c + ||c||^2; the first term does not change the argmin
+            ids = (codes.pow(2).sum(1)[None, :] - 2 * flat @ codes.t()).argmin(dim=1)
         q = codes[ids].view_as(h)
-        loss = F.mse_loss(q, h.detach()) + self.beta * F.mse_loss(h, q.detach())
-        q = h + (q - h).detach()  # straight-through gradient to the encoder
+        if flat.shape[0] == 0:  # a rank with no data: a zero loss (not NaN) that still reaches every
+            loss = (h.sum() + q.sum()) * 0  # parameter, so DDP's gradient all-reduce matches the other ranks
+        else:
+            commit = F.mse_loss(h, q.detach())
+            loss = self.beta * commit if self.ema else F.mse_loss(q, h.detach()) + self.beta * commit
+        if learning:
+            self._update_statistics(flat.detach(), ids)
+        q = rotation_trick(h, q) if self.grad == "rotation" else straight_through(h, q)
         stats = codebook_stats(ids, self.codebook_size)
         return QuantOut(self.proj_out(q), ids.view(h.shape[:-1]), loss, stats)
 
