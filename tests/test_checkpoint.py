@@ -116,3 +116,15 @@ def test_saved_files_are_not_private(tmp_path):
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o755
     assert stat.S_IMODE((path / "model.safetensors").stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize("pad", range(0, 300, 7))
+def test_header_lengths_that_start_like_a_pickle_still_load(tmp_path, pad):
+    """A safetensors header length whose low byte is 0x80 must not be mistaken for a pickle."""
+    from safetensors.torch import save
+
+    from tokzoo.core.checkpoint import read_safetensors
+
+    data = save({"w": torch.zeros(2)}, metadata={"pad": "x" * pad})
+    (tmp_path / "w.safetensors").write_bytes(data)
+    assert torch.equal(read_safetensors(tmp_path / "w.safetensors")["w"], torch.zeros(2))

@@ -92,6 +92,14 @@ def save_pretrained(model: Tokenizer, directory: str | Path) -> Path:
     return directory
 
 
+def _looks_like_safetensors(data: bytes) -> bool:
+    """A safetensors file: 8-byte little-endian header length n, then n bytes of JSON starting with '{'."""
+    if len(data) < 9:
+        return False
+    n = int.from_bytes(data[:8], "little")
+    return 8 + n <= len(data) and data[8:9] == b"{"
+
+
 def read_safetensors(path: str | Path) -> dict[str, torch.Tensor]:
     """Read a safetensors file; anything else (a pickle, a zip from ``torch.save``) is refused."""
     path = Path(path)
@@ -99,8 +107,7 @@ def read_safetensors(path: str | Path) -> dict[str, torch.Tensor]:
         data = path.read_bytes()
     except OSError as e:
         raise CheckpointError(f"{path}: cannot read ({e.strerror or e})") from e
-    head = data[:2]
-    if head[:1] == b"\x80" or head == b"PK":
+    if not _looks_like_safetensors(data) and (data[:1] == b"\x80" or data[:4] == b"PK\x03\x04"):
         raise CheckpointError(
             f"{path}: is a pickle/torch.save file, not safetensors; tokzoo never unpickles weights "
             "(convert it with safetensors.torch.save_file in a trusted environment)"
