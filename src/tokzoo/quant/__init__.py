@@ -1,10 +1,17 @@
 """Quantizers: one file per family behind the ``Quantizer`` interface, selectable by name."""
 
 from tokzoo.quant.base import Quantizer, QuantOut, codebook_stats
+from tokzoo.quant.bsq import BSQ
+from tokzoo.quant.fsq import FSQ
+from tokzoo.quant.lfq import LFQ, GroupLFQ
 from tokzoo.quant.registry import build_quantizer, list_quantizers, register_quantizer
 from tokzoo.quant.vq import VectorQuantizer
 
 __all__ = [
+    "BSQ",
+    "FSQ",
+    "LFQ",
+    "GroupLFQ",
     "QuantOut",
     "Quantizer",
     "VectorQuantizer",

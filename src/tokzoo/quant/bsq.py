@@ -1,0 +1,104 @@
+"""Binary spherical quantization: bits on the unit hypersphere.
+
+Method: "Image and Video Tokenization with Binary Spherical Quantization" (Zhao et al., 2024); the 1D binary
+tokens of Instella-T2I use the same bottleneck.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tokzoo.core.errors import ConfigError
+from tokzoo.quant.base import Quantizer, QuantOut
+from tokzoo.quant.lfq import bit_entropy, group_codebook_entropies, id_stats
+from tokzoo.quant.registry import register_quantizer
+
+
+@register_quantizer("bsq")
+class BSQ(Quantizer):
+    """Binary spherical quantization ("Image and Video Tokenization with Binary Spherical Quantization",
+    Zhao et al., 2024): project to ``bits`` channels, l2-normalise ``u``, quantise to ``sign(u) / sqrt(bits)``
+    (straight-through), project back to ``dim``.
+
+    The optional entropy loss uses the code distribution ``softmax_c(-||u - c||^2 / T)`` over the
+    ``2**bits`` codes, which factorises per bit with ``p(bit=+1) = sigmoid(4 u / (sqrt(bits) T))``: exact
+    per-sample entropy, group-factorised codebook entropy (as in ``tokzoo.quant.lfq``).
+
+    Args:
+        dim: channel size of the input ``z[..., dim]``.
+        bits: bits per token; codebook ``2**bits``; id = bits read as a binary number, first most significant.
+        entropy_weight: weight of ``per_sample - diversity_gamma * codebook`` entropy (0 disables it).
+        commitment_weight: weight of ``mse(u, q)``.
+        diversity_gamma: weight of the codebook-entropy term.
+        temperature: ``T`` of the soft code distribution.
+        group_size: bits per group of the codebook-entropy estimate (at most 16).
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        bits: int,
+        *,
+        entropy_weight: float = 0.0,
+        commitment_weight: float = 0.25,
+        diversity_gamma: float = 1.0,
+        temperature: float = 0.01,
+        group_size: int = 8,
+    ) -> None:
+        super().__init__()
+        if not 1 <= bits <= 62:
+            raise ConfigError(f"bsq: bits must be in 1..62, got {bits}")
+        if not 1 <= group_size <= 16:
+            raise ConfigError(f"bsq: group_size must be in 1..16, got {group_size}")
+        if temperature <= 0:
+            raise ConfigError(f"bsq: temperature must be positive, got {temperature}")
+        self.bits = bits
+        self.codebook_size = 2**bits
+        self.entropy_weight = entropy_weight
+        self.commitment_weight = commitment_weight
+        self.diversity_gamma = diversity_gamma
+        self.temperature = temperature
+        self.group_size = min(group_size, bits)
+        self.code_scale = 1.0 / math.sqrt(bits)
+        self.proj_in = nn.Linear(dim, bits) if dim != bits else nn.Identity()
+        self.proj_out = nn.Linear(bits, dim) if dim != bits else nn.Identity()
+        self.register_buffer("bit_weights", 2 ** torch.arange(bits - 1, -1, -1), persistent=False)
+
+    def bit_logits(self, u: torch.Tensor) -> torch.Tensor:
+        """Per-bit logits with ``p(bit=+1) = sigmoid(x)`` under ``softmax_c(-||u - c||^2 / T)``."""
+        return 4.0 * self.code_scale * u / self.temperature
+
+    def entropy_terms(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean per-sample entropy (exact) and group-factorised codebook entropy, in nats."""
+        x = self.bit_logits(u.reshape(-1, self.bits))
+        return bit_entropy(x).sum(-1).mean(), group_codebook_entropies(x, self.group_size).sum()
+
+    def forward(self, z: torch.Tensor) -> QuantOut:
+        # Float32 under bf16/fp16 autocast: normalisation and entropy logits are unsafe in half precision.
+        with torch.autocast(device_type=z.device.type, enabled=False):
+            return self._quantize(z.float())
+
+    def _quantize(self, z: torch.Tensor) -> QuantOut:
+        u = F.normalize(self.proj_in(z), dim=-1)
+        positive = u > 0
+        q = torch.where(positive, self.code_scale, -self.code_scale).to(u.dtype)
+        ids = (positive.long() * self.bit_weights).sum(-1)
+        loss = self.commitment_weight * F.mse_loss(u, q)
+        stats = id_stats(ids, self.codebook_size)
+        if self.entropy_weight != 0 and u.numel() > 0:
+            per_sample, codebook = self.entropy_terms(u)
+            loss = loss + self.entropy_weight * (per_sample - self.diversity_gamma * codebook)
+            stats.update(per_sample_entropy=per_sample.detach(), codebook_entropy=codebook.detach())
+        q = u + (q - u).detach()  # straight-through gradient to the encoder
+        return QuantOut(self.proj_out(q), ids, loss, stats)
+
+    def ids_to_codes(self, ids: torch.Tensor) -> torch.Tensor:
+        """``ids[...] -> {-1, +1}[..., bits] / sqrt(bits)`` (before the output projection)."""
+        return (((ids[..., None] & self.bit_weights) != 0).float() * 2 - 1) * self.code_scale
+
+    def ids_to_latents(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.proj_out(self.ids_to_codes(ids))

@@ -1,0 +1,204 @@
+"""Lookup-free quantization: each latent channel is one bit, the code is the sign pattern.
+
+Methods: "Language Model Beats Diffusion — Tokenizer is Key to Visual Generation" (Yu et al., 2023; MAGVIT-2)
+for LFQ and its entropy loss; "GigaTok: Scaling Visual Tokenizers to 3 Billion Parameters for Autoregressive
+Image Generation" (Xiong et al., 2025) for entropy-regularised LFQ at scale; "WeTok: Powerful Discrete
+Tokenization for High-Fidelity Visual Reconstruction" (Zhuang et al., 2025) for group-wise quantization.
+
+The entropy loss never builds a tokens x 2**bits matrix. With codes c in {-1, +1}^B and the code
+distribution ``softmax_c(-||z - c||^2 / T)``, the logit is ``2 z·c / T`` plus terms free of c, so the
+distribution factorises into independent bits with ``p(bit=+1) = sigmoid(4 z / T)``: the per-sample entropy
+is exactly the sum of per-bit binary entropies. The batch-averaged (codebook) entropy does not factorise; it is
+estimated by splitting the bits into groups, averaging each group's sub-code distribution over the batch, and
+summing the group entropies. By subadditivity this estimate is an upper bound of the true codebook entropy,
+equal to it when the groups are independent under the batch-averaged distribution.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tokzoo.core.errors import ConfigError
+from tokzoo.quant.base import Quantizer, QuantOut, codebook_stats
+from tokzoo.quant.registry import register_quantizer
+
+BINCOUNT_LIMIT = 2**20
+
+
+@torch.no_grad()
+def id_stats(ids: torch.Tensor, codebook_size: int) -> dict[str, torch.Tensor]:
+    """``codebook_stats``, but for codebooks above 2**20 codes counted with ``torch.unique`` over the ids in
+    the batch (no codebook-sized histogram). Codes absent from the batch add nothing to the entropy, so the
+    numbers are the same as the bincount version."""
+    if codebook_size <= BINCOUNT_LIMIT:
+        return codebook_stats(ids, codebook_size)
+    counts = torch.unique(ids.reshape(-1), return_counts=True)[1].float()
+    p = counts / counts.sum().clamp_min(1)
+    entropy = -(p * torch.log2(p.clamp_min(1e-12))).sum()
+    return {
+        "usage": torch.tensor(counts.numel() / codebook_size, device=ids.device),
+        "perplexity": torch.exp2(entropy),
+        "entropy_bits": entropy,
+    }
+
+
+def bit_entropy(x: torch.Tensor) -> torch.Tensor:
+    """Binary entropy (nats) of ``p = sigmoid(x)``, elementwise and stable for large ``|x|``."""
+    return F.softplus(x) - x * torch.sigmoid(x)
+
+
+def _subcode_bits(k: int, like: torch.Tensor) -> torch.Tensor:
+    """``[2**k, k]`` 0/1 matrix (dtype/device of ``like``): row j holds the bits of sub-code j, most
+    significant first."""
+    shifts = torch.arange(k - 1, -1, -1, device=like.device)
+    return ((torch.arange(2**k, device=like.device)[:, None] >> shifts) & 1).to(like.dtype)
+
+
+def group_codebook_entropies(x: torch.Tensor, group_size: int) -> torch.Tensor:
+    """Entropy (nats) of the batch-averaged sub-code distribution of each group of ``group_size`` bits.
+
+    ``x[N, B]`` are per-bit logits (``p(bit=1) = sigmoid(x)``). A token's sub-code distribution over a
+    group is ``softmax(x_g @ bits.T)`` (the product of its bits' Bernoullis), at most ``N x 2**group_size``.
+    Returns one entropy per group; the last group may be shorter.
+    """
+    out = []
+    for start in range(0, x.shape[-1], group_size):
+        xg = x[:, start : start + group_size]
+        probs = torch.softmax(xg @ _subcode_bits(xg.shape[-1], x).t(), dim=-1)
+        avg = probs.mean(0)
+        out.append(-(avg * torch.log(avg.clamp_min(1e-12))).sum())
+    return torch.stack(out)
+
+
+@register_quantizer("lfq")
+class LFQ(Quantizer):
+    """Lookup-free quantization ("Language Model Beats Diffusion — Tokenizer is Key to Visual Generation",
+    Yu et al., 2023; as scaled in "GigaTok", Xiong et al., 2025): ``latent_b = sign(h_b)`` in {-1, +1}.
+
+    Args:
+        dim: channel size of the input ``z[..., dim]``; projected to ``bits`` channels and back by Linear
+            layers when it differs from ``bits``.
+        bits: bits per token; the codebook has ``2**bits`` codes, id = the bits read as a binary number
+            (first channel most significant, bit = 1 where ``h > 0``).
+        entropy_weight: weight of the entropy loss ``per_sample - diversity_gamma * codebook`` (nats).
+        commitment_weight: weight of ``mse(h, sign(h))``.
+        diversity_gamma: weight of the codebook-entropy term inside the entropy loss.
+        temperature: ``T`` of the code distribution ``softmax(-||h - c||^2 / T)`` (0.01 matches the common
+            ``inv_temperature=100`` with logits ``2 h·c``).
+        group_size: bits per group for the factorised codebook-entropy estimate (at most 16).
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        bits: int,
+        *,
+        entropy_weight: float = 0.1,
+        commitment_weight: float = 0.25,
+        diversity_gamma: float = 1.0,
+        temperature: float = 0.01,
+        group_size: int = 8,
+    ) -> None:
+        super().__init__()
+        if not 1 <= bits <= 62:
+            raise ConfigError(f"lfq: bits must be in 1..62, got {bits}")
+        if not 1 <= group_size <= 16:
+            raise ConfigError(f"lfq: group_size must be in 1..16, got {group_size}")
+        if temperature <= 0:
+            raise ConfigError(f"lfq: temperature must be positive, got {temperature}")
+        self.bits = bits
+        self.codebook_size = 2**bits
+        self.entropy_weight = entropy_weight
+        self.commitment_weight = commitment_weight
+        self.diversity_gamma = diversity_gamma
+        self.temperature = temperature
+        self.group_size = min(group_size, bits)
+        self.proj_in = nn.Linear(dim, bits) if dim != bits else nn.Identity()
+        self.proj_out = nn.Linear(bits, dim) if dim != bits else nn.Identity()
+        self.register_buffer("bit_weights", 2 ** torch.arange(bits - 1, -1, -1), persistent=False)
+
+    def bit_logits(self, h: torch.Tensor) -> torch.Tensor:
+        """Per-bit logits ``x`` with ``p(bit=+1) = sigmoid(x)`` under ``softmax_c(-||h - c||^2 / T)``."""
+        return 4.0 * h / self.temperature
+
+    def entropy_terms(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean per-sample entropy (exact) and the group-factorised codebook entropy, both in nats."""
+        x = self.bit_logits(h.reshape(-1, self.bits))
+        per_sample = bit_entropy(x).sum(-1).mean()
+        return per_sample, group_codebook_entropies(x, self.group_size).sum()
+
+    def _entropy_loss(self, h: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        per_sample, codebook = self.entropy_terms(h)
+        loss = per_sample - self.diversity_gamma * codebook
+        return loss, {"per_sample_entropy": per_sample.detach(), "codebook_entropy": codebook.detach()}
+
+    def forward(self, z: torch.Tensor) -> QuantOut:
+        # Float32 even under bf16/fp16 autocast: the sharp entropy logits overflow in half precision.
+        with torch.autocast(device_type=z.device.type, enabled=False):
+            return self._quantize(z.float())
+
+    def _quantize(self, z: torch.Tensor) -> QuantOut:
+        h = self.proj_in(z)
+        positive = h > 0
+        q = torch.where(positive, 1.0, -1.0).to(h.dtype)
+        ids = (positive.long() * self.bit_weights).sum(-1)
+        loss = self.commitment_weight * F.mse_loss(h, q)
+        stats = id_stats(ids, self.codebook_size)
+        if self.entropy_weight != 0 and h.numel() > 0:
+            entropy_loss, entropy_stats = self._entropy_loss(h)
+            loss = loss + self.entropy_weight * entropy_loss
+            stats.update(entropy_stats)
+        q = h + (q - h).detach()  # straight-through gradient to the encoder
+        return QuantOut(self.proj_out(q), ids, loss, stats)
+
+    def ids_to_bits(self, ids: torch.Tensor) -> torch.Tensor:
+        """``ids[...] -> {-1, +1}[..., bits]`` (float32)."""
+        return ((ids[..., None] & self.bit_weights) != 0).float() * 2 - 1
+
+    def ids_to_latents(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.proj_out(self.ids_to_bits(ids))
+
+
+@register_quantizer("gq")
+class GroupLFQ(LFQ):
+    """Group-wise lookup-free quantization ("WeTok: Powerful Discrete Tokenization for High-Fidelity Visual
+    Reconstruction", Zhuang et al., 2025): the ``bits`` channels are split into ``groups`` equal groups, each
+    an LFQ over its own ``2**(bits/groups)`` sub-codes with its own entropy terms; the entropy loss is the
+    mean of the groups' losses. Ids are one integer, the groups' bits concatenated (first group most
+    significant). Each group's codebook entropy is exact when it has at most ``group_size`` bits, else
+    group-factorised inside the group like ``LFQ``'s.
+
+    Args:
+        dim, bits, entropy_weight, commitment_weight, diversity_gamma, temperature: as in ``LFQ``.
+        groups: number of quantization groups; must divide ``bits``.
+        group_size: bits per factor of a group's codebook-entropy estimate (at most 16; default 8, so
+            groups of up to 8 bits are exact).
+    """
+
+    def __init__(
+        self, dim: int, bits: int, *, groups: int = 2, group_size: int = 8, **options: float
+    ) -> None:
+        if groups < 1 or bits % groups:
+            raise ConfigError(f"gq: groups ({groups}) must divide bits ({bits})")
+        super().__init__(dim, bits, group_size=group_size, **options)
+        self.groups = groups
+        self.group_bits = bits // groups
+        self.group_size = min(self.group_size, self.group_bits)
+
+    def _entropy_loss(self, h: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        x = self.bit_logits(h.reshape(-1, self.groups, self.group_bits))
+        per_sample = bit_entropy(x).sum(-1).mean(0)
+        codebook = torch.stack(
+            [group_codebook_entropies(x[:, g], self.group_size).sum() for g in range(self.groups)]
+        )
+        loss = (per_sample - self.diversity_gamma * codebook).mean()
+        stats = {
+            "per_sample_entropy": per_sample.sum().detach(),
+            "codebook_entropy": codebook.sum().detach(),
+        }
+        return loss, stats
+
+
+__all__ = ["LFQ", "GroupLFQ", "bit_entropy", "group_codebook_entropies", "id_stats"]
