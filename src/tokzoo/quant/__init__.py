@@ -2,18 +2,28 @@
 
 from tokzoo.quant.base import Quantizer, QuantOut, codebook_stats
 from tokzoo.quant.bsq import BSQ
+from tokzoo.quant.dual import DualCodebookVQ
 from tokzoo.quant.fsq import FSQ
+from tokzoo.quant.gaussian import GaussianBottleneck
 from tokzoo.quant.lfq import LFQ, GroupLFQ
+from tokzoo.quant.multiscale import MultiScaleResidualQuantizer
+from tokzoo.quant.posttrain import DimensionwiseQuantizer
 from tokzoo.quant.registry import build_quantizer, list_quantizers, register_quantizer
+from tokzoo.quant.residual import ResidualVQ
 from tokzoo.quant.vq import VectorQuantizer
 
 __all__ = [
     "BSQ",
     "FSQ",
     "LFQ",
+    "DimensionwiseQuantizer",
+    "DualCodebookVQ",
+    "GaussianBottleneck",
     "GroupLFQ",
+    "MultiScaleResidualQuantizer",
     "QuantOut",
     "Quantizer",
+    "ResidualVQ",
     "VectorQuantizer",
     "build_quantizer",
     "codebook_stats",
