@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -49,3 +50,9 @@ def codebook_stats(ids: torch.Tensor, codebook_size: int) -> dict[str, torch.Ten
         "perplexity": torch.exp2(entropy),
         "entropy_bits": entropy,
     }
+
+
+def safe_mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``F.mse_loss`` that is 0 (still connected to both inputs' graphs) for empty inputs instead of NaN:
+    a rank with no data in a step must return a finite loss that reaches the same parameters as the others."""
+    return F.mse_loss(a, b) if a.numel() else (a.sum() + b.sum()) * 0

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tokzoo.core.errors import ConfigError
-from tokzoo.quant.base import Quantizer, QuantOut
+from tokzoo.quant.base import Quantizer, QuantOut, safe_mse
 from tokzoo.quant.lfq import bit_entropy, group_codebook_entropies, id_stats
 from tokzoo.quant.registry import register_quantizer
 
@@ -87,7 +87,7 @@ class BSQ(Quantizer):
         positive = u > 0
         q = torch.where(positive, self.code_scale, -self.code_scale).to(u.dtype)
         ids = (positive.long() * self.bit_weights).sum(-1)
-        loss = self.commitment_weight * F.mse_loss(u, q)
+        loss = self.commitment_weight * safe_mse(u, q)
         stats = id_stats(ids, self.codebook_size)
         if self.entropy_weight != 0 and u.numel() > 0:
             per_sample, codebook = self.entropy_terms(u)

@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from tokzoo.core.errors import ConfigError
-from tokzoo.quant.base import Quantizer, QuantOut, codebook_stats
+from tokzoo.quant.base import Quantizer, QuantOut, codebook_stats, safe_mse
 from tokzoo.quant.registry import register_quantizer
 
 
@@ -86,8 +85,8 @@ class DualCodebookVQ(Quantizer):
         for name, w, x, c in zip(
             ("sem", "pix"), self.weights, flat.split(self.split, -1), q.split(self.split, -1), strict=True
         ):
-            codebook_loss = F.mse_loss(c, x.detach())
-            loss = loss + w * (codebook_loss + self.beta * F.mse_loss(x, c.detach()))
+            codebook_loss = safe_mse(c, x.detach())
+            loss = loss + w * (codebook_loss + self.beta * safe_mse(x, c.detach()))
             stats[f"mse_{name}"] = codebook_loss.detach()
         q = flat + (q - flat).detach()
         return QuantOut(q.view_as(z), ids.view(z.shape[:-1]), loss, stats)

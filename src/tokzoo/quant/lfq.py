@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tokzoo.core.errors import ConfigError
-from tokzoo.quant.base import Quantizer, QuantOut, codebook_stats
+from tokzoo.quant.base import Quantizer, QuantOut, codebook_stats, safe_mse
 from tokzoo.quant.registry import register_quantizer
 
 BINCOUNT_LIMIT = 2**20
@@ -144,7 +144,7 @@ class LFQ(Quantizer):
         positive = h > 0
         q = torch.where(positive, 1.0, -1.0).to(h.dtype)
         ids = (positive.long() * self.bit_weights).sum(-1)
-        loss = self.commitment_weight * F.mse_loss(h, q)
+        loss = self.commitment_weight * safe_mse(h, q)
         stats = id_stats(ids, self.codebook_size)
         if self.entropy_weight != 0 and h.numel() > 0:
             entropy_loss, entropy_stats = self._entropy_loss(h)
