@@ -80,3 +80,34 @@ def test_decode_checks_vocabulary():
     b = tokzoo.create("vq-f8-s", codebook_size=128)
     with pytest.raises(DataError, match="vocabulary"):
         b.decode(a.encode(torch.rand(1, 3, 16, 16)))
+
+
+@pytest.mark.parametrize(
+    ("quantizer", "options", "vocab"),
+    [
+        ("fsq", {"levels": [8, 5, 5, 5]}, 1000),
+        ("lfq", {"bits": 12, "entropy_weight": 0.1}, 4096),
+        ("gq", {"bits": 12, "groups": 2}, 4096),
+        ("bsq", {"bits": 10}, 1024),
+        ("dual", {"codebook_size": 128}, 128),
+        ("vq", {"ema": True, "kmeans_init": True}, 1024),
+    ],
+)
+def test_grid_tokenizer_with_any_single_id_quantizer(quantizer, options, vocab, tmp_path):
+    model = tokzoo.create("vq-f8-s", ch=8, quantizer=quantizer, quantizer_options=options)
+    loss, logs = model.loss(torch.rand(2, 3, 16, 16))
+    loss.backward()
+    assert torch.isfinite(loss) and "usage" in logs
+    model.eval()
+    x = torch.rand(2, 3, 16, 24)
+    tokens = model.encode(x)
+    assert model.vocab_size == vocab and tokens.vocab_size == vocab and tokens.shape == (2, 3)
+    loaded = tokzoo.load(model.save_pretrained(tmp_path / quantizer))
+    assert loaded.encode(x).equal(tokens)
+    with torch.no_grad():
+        assert torch.equal(loaded.decode(tokens), model.decode(tokens))
+
+
+def test_grid_tokenizer_refuses_multi_id_quantizers():
+    with pytest.raises(tokzoo.ConfigError, match="not one of"):
+        tokzoo.create("vq-f8-s", quantizer="rvq")

@@ -6,19 +6,19 @@ laid out as an (H/f, W/f) grid in raster order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from tokzoo.core.errors import DataError
+from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.core.registry import register_tokenizer
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
 from tokzoo.image.checks import check_image_batch
 from tokzoo.nn.conv import ConvDecoder, ConvEncoder
-from tokzoo.quant.vq import VectorQuantizer
+from tokzoo.quant import Quantizer, build_quantizer
 
 
 @dataclass
@@ -37,9 +37,30 @@ class GridVQConfig:
     restart_threshold: float = 0.03
     l1_weight: float = 0.5
     in_channels: int = 3
+    quantizer: str = "vq"  # any single-id quantizer of tokzoo.quant: vq, fsq, lfq, gq, bsq, dual
+    quantizer_options: dict[str, Any] = field(default_factory=dict)  # for quantizers other than "vq"
 
     def __post_init__(self) -> None:
         self.ch_mult = tuple(self.ch_mult)
+        if self.quantizer not in SINGLE_ID_QUANTIZERS:
+            raise ConfigError(
+                f"grid tokenizer: quantizer {self.quantizer!r} is not one of {', '.join(SINGLE_ID_QUANTIZERS)} "
+                "(one id per grid cell)"
+            )
+
+
+SINGLE_ID_QUANTIZERS = ("vq", "fsq", "lfq", "gq", "bsq", "dual")
+
+
+def build_grid_quantizer(c: GridVQConfig) -> Quantizer:
+    """The bottleneck named by the config; ``vq`` takes its options from the config's own VQ fields."""
+    if c.quantizer == "vq":
+        options = dict(
+            codebook_size=c.codebook_size, code_dim=c.code_dim, normalize=c.normalize_codes, beta=c.beta,
+            restart_decay=c.restart_decay, restart_threshold=c.restart_threshold,
+        )  # fmt: skip
+        return build_quantizer("vq", c.z_channels, **{**options, **c.quantizer_options})
+    return build_quantizer(c.quantizer, c.z_channels, **c.quantizer_options)
 
 
 class GridVQTokenizer(Tokenizer):
@@ -51,15 +72,12 @@ class GridVQTokenizer(Tokenizer):
         super().__init__(cfg)
         c = cfg
         self.encoder = ConvEncoder(c.in_channels, c.ch, c.ch_mult, c.num_res_blocks, c.z_channels)
-        self.quantizer = VectorQuantizer(
-            c.z_channels, c.codebook_size, code_dim=c.code_dim, normalize=c.normalize_codes, beta=c.beta,
-            restart_decay=c.restart_decay, restart_threshold=c.restart_threshold,
-        )  # fmt: skip
+        self.quantizer = build_grid_quantizer(c)
         self.decoder = ConvDecoder(c.in_channels, c.ch, c.ch_mult, c.num_res_blocks, c.z_channels)
 
     @property
     def vocab_size(self) -> int:
-        return self.cfg.codebook_size
+        return self.quantizer.codebook_size
 
     @property
     def downsample_factor(self) -> int:
@@ -96,7 +114,7 @@ class GridVQTokenizer(Tokenizer):
             raise DataError(f"nothing to decode: {len(tokens)} samples of grid shape {tokens.shape}")
         if int(tokens.lengths.min()) != h * w or int(tokens.lengths.max()) != h * w:
             raise DataError(f"grid2d tokens of shape {h}x{w} need {h * w} ids per sample")
-        ids = tokens.ids[:, : h * w].reshape(-1, h, w).to(self.quantizer.codebook.weight.device)
+        ids = tokens.ids[:, : h * w].reshape(-1, h, w).to(next(self.decoder.parameters()).device)
         return self._decode_latents(self.quantizer.ids_to_latents(ids)).clamp(0, 1)
 
     def loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
