@@ -23,7 +23,9 @@ test-slow: $(STAMP)
 test-all: $(STAMP)
 	$(PY) -m pytest -q
 
+# The peer library is installed for the benchmarks only; it is not a tokzoo dependency.
 bench: $(STAMP)
+	$(PY) -m pip install -q vector-quantize-pytorch==1.32.0
 	$(PY) benchmarks/run_all.py
 
 lint: $(STAMP)
