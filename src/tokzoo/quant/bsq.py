@@ -10,11 +10,9 @@ import math
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from tokzoo.core.errors import ConfigError
 from tokzoo.quant.base import Quantizer, QuantOut, safe_mse
-from tokzoo.quant.lfq import bit_entropy, group_codebook_entropies, id_stats
+from tokzoo.quant.lfq import bit_entropy, group_codebook_entropies, id_stats, setup_binary_codes
 from tokzoo.quant.registry import register_quantizer
 
 
@@ -50,23 +48,18 @@ class BSQ(Quantizer):
         group_size: int = 8,
     ) -> None:
         super().__init__()
-        if not 1 <= bits <= 62:
-            raise ConfigError(f"bsq: bits must be in 1..62, got {bits}")
-        if not 1 <= group_size <= 16:
-            raise ConfigError(f"bsq: group_size must be in 1..16, got {group_size}")
-        if temperature <= 0:
-            raise ConfigError(f"bsq: temperature must be positive, got {temperature}")
-        self.bits = bits
-        self.codebook_size = 2**bits
-        self.entropy_weight = entropy_weight
-        self.commitment_weight = commitment_weight
-        self.diversity_gamma = diversity_gamma
-        self.temperature = temperature
-        self.group_size = min(group_size, bits)
+        setup_binary_codes(
+            self,
+            "bsq",
+            dim,
+            bits,
+            entropy_weight,
+            commitment_weight,
+            diversity_gamma,
+            temperature,
+            group_size,
+        )
         self.code_scale = 1.0 / math.sqrt(bits)
-        self.proj_in = nn.Linear(dim, bits) if dim != bits else nn.Identity()
-        self.proj_out = nn.Linear(bits, dim) if dim != bits else nn.Identity()
-        self.register_buffer("bit_weights", 2 ** torch.arange(bits - 1, -1, -1), persistent=False)
 
     def bit_logits(self, u: torch.Tensor) -> torch.Tensor:
         """Per-bit logits with ``p(bit=+1) = sigmoid(x)`` under ``softmax_c(-||u - c||^2 / T)``."""

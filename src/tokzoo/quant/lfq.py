@@ -72,6 +72,30 @@ def group_codebook_entropies(x: torch.Tensor, group_size: int) -> torch.Tensor:
     return torch.stack(out)
 
 
+def setup_binary_codes(
+    q: Quantizer, name: str, dim: int, bits: int, entropy_weight: float, commitment_weight: float,
+    diversity_gamma: float, temperature: float, group_size: int,
+) -> None:  # fmt: skip
+    """Validate and set the options shared by the binary-code quantizers (LFQ, BSQ): projections ``dim ↔ bits``,
+    ``codebook_size = 2**bits`` and the MSB-first ``bit_weights`` that turn bits into ids."""
+    if not 1 <= bits <= 62:
+        raise ConfigError(f"{name}: bits must be in 1..62, got {bits}")
+    if not 1 <= group_size <= 16:
+        raise ConfigError(f"{name}: group_size must be in 1..16, got {group_size}")
+    if temperature <= 0:
+        raise ConfigError(f"{name}: temperature must be positive, got {temperature}")
+    q.bits = bits
+    q.codebook_size = 2**bits
+    q.entropy_weight = entropy_weight
+    q.commitment_weight = commitment_weight
+    q.diversity_gamma = diversity_gamma
+    q.temperature = temperature
+    q.group_size = min(group_size, bits)
+    q.proj_in = nn.Linear(dim, bits) if dim != bits else nn.Identity()
+    q.proj_out = nn.Linear(bits, dim) if dim != bits else nn.Identity()
+    q.register_buffer("bit_weights", 2 ** torch.arange(bits - 1, -1, -1), persistent=False)
+
+
 @register_quantizer("lfq")
 class LFQ(Quantizer):
     """Lookup-free quantization ("Language Model Beats Diffusion — Tokenizer is Key to Visual Generation",
@@ -102,22 +126,17 @@ class LFQ(Quantizer):
         group_size: int = 8,
     ) -> None:
         super().__init__()
-        if not 1 <= bits <= 62:
-            raise ConfigError(f"lfq: bits must be in 1..62, got {bits}")
-        if not 1 <= group_size <= 16:
-            raise ConfigError(f"lfq: group_size must be in 1..16, got {group_size}")
-        if temperature <= 0:
-            raise ConfigError(f"lfq: temperature must be positive, got {temperature}")
-        self.bits = bits
-        self.codebook_size = 2**bits
-        self.entropy_weight = entropy_weight
-        self.commitment_weight = commitment_weight
-        self.diversity_gamma = diversity_gamma
-        self.temperature = temperature
-        self.group_size = min(group_size, bits)
-        self.proj_in = nn.Linear(dim, bits) if dim != bits else nn.Identity()
-        self.proj_out = nn.Linear(bits, dim) if dim != bits else nn.Identity()
-        self.register_buffer("bit_weights", 2 ** torch.arange(bits - 1, -1, -1), persistent=False)
+        setup_binary_codes(
+            self,
+            "lfq",
+            dim,
+            bits,
+            entropy_weight,
+            commitment_weight,
+            diversity_gamma,
+            temperature,
+            group_size,
+        )
 
     def bit_logits(self, h: torch.Tensor) -> torch.Tensor:
         """Per-bit logits ``x`` with ``p(bit=+1) = sigmoid(x)`` under ``softmax_c(-||h - c||^2 / T)``."""
