@@ -29,10 +29,14 @@ def main(out_dir: str, name: str, options: str) -> None:
         opt.zero_grad()
         loss.backward()
         opt.step()
+    # Global-batch statistics (e.g. LFQ's entropy terms) must agree although each rank sees other data.
+    out = model(centers[torch.randint(0, 32, (64,))] + 0.1 * torch.randn(64, 16))
+    synced = {f"stat/{k}": v.detach().reshape(1) for k, v in out.stats.items() if k.endswith("_entropy")}
     with torch.no_grad():
         model.eval()
         q(torch.zeros(1, 16))  # an eval call on one rank only must not enter a collective
     state = {k: v.detach().contiguous() for k, v in q.state_dict().items() if v.is_floating_point()}
+    state.update(synced)
     save_file(state, f"{out_dir}/rank{rank}.safetensors")
     dist.barrier()
     dist.destroy_process_group()

@@ -22,6 +22,8 @@ CASES = {
     ),
     "fsq": ("fsq", "dict(levels=(8, 5, 5))"),
     "lfq": ("lfq", "dict(bits=10, entropy_weight=0.1)"),
+    "gq": ("gq", "dict(bits=12, groups=2, entropy_weight=0.1)"),
+    "bsq": ("bsq", "dict(bits=10, entropy_weight=0.1)"),
     "rvq": ("rvq", "dict(num_quantizers=3, codebook_size=32, kmeans_init=True, restart_threshold=0.5)"),
 }
 

@@ -12,7 +12,14 @@ import torch
 import torch.nn.functional as F
 
 from tokzoo.quant.base import Quantizer, QuantOut, safe_mse
-from tokzoo.quant.lfq import bit_entropy, group_codebook_entropies, id_stats, setup_binary_codes
+from tokzoo.quant.lfq import (
+    batch_mean,
+    bit_entropy,
+    distributed,
+    group_codebook_entropies,
+    id_stats,
+    setup_binary_codes,
+)
 from tokzoo.quant.registry import register_quantizer
 
 
@@ -65,10 +72,12 @@ class BSQ(Quantizer):
         """Per-bit logits with ``p(bit=+1) = sigmoid(x)`` under ``softmax_c(-||u - c||^2 / T)``."""
         return 4.0 * self.code_scale * u / self.temperature
 
-    def entropy_terms(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean per-sample entropy (exact) and group-factorised codebook entropy, in nats."""
+    def entropy_terms(self, u: torch.Tensor, *, sync: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean per-sample entropy (exact) and group-factorised codebook entropy, in nats (``sync``: over all
+        DDP ranks' tokens)."""
         x = self.bit_logits(u.reshape(-1, self.bits))
-        return bit_entropy(x).sum(-1).mean(), group_codebook_entropies(x, self.group_size).sum()
+        per_sample = batch_mean(bit_entropy(x).sum(-1), sync=sync)
+        return per_sample, group_codebook_entropies(x, self.group_size, sync=sync).sum()
 
     def forward(self, z: torch.Tensor) -> QuantOut:
         # Float32 under bf16/fp16 autocast: normalisation and entropy logits are unsafe in half precision.
@@ -82,8 +91,9 @@ class BSQ(Quantizer):
         ids = (positive.long() * self.bit_weights).sum(-1)
         loss = self.commitment_weight * safe_mse(u, q)
         stats = id_stats(ids, self.codebook_size)
-        if self.entropy_weight != 0 and u.numel() > 0:
-            per_sample, codebook = self.entropy_terms(u)
+        sync = self.training and torch.is_grad_enabled() and distributed()  # every rank joins the all-reduce
+        if self.entropy_weight != 0 and (u.numel() > 0 or sync):
+            per_sample, codebook = self.entropy_terms(u, sync=sync)
             loss = loss + self.entropy_weight * (per_sample - self.diversity_gamma * codebook)
             stats.update(per_sample_entropy=per_sample.detach(), codebook_entropy=codebook.detach())
         q = u + (q - u).detach()  # straight-through gradient to the encoder

@@ -17,6 +17,8 @@ equal to it when the groups are independent under the batch-averaged distributio
 from __future__ import annotations
 
 import torch
+import torch.distributed as dist
+import torch.distributed.nn.functional as dist_nn
 import torch.nn.functional as F
 from torch import nn
 
@@ -56,18 +58,33 @@ def _subcode_bits(k: int, like: torch.Tensor) -> torch.Tensor:
     return ((torch.arange(2**k, device=like.device)[:, None] >> shifts) & 1).to(like.dtype)
 
 
-def group_codebook_entropies(x: torch.Tensor, group_size: int) -> torch.Tensor:
+def distributed() -> bool:
+    """True inside an initialised process group of more than one rank."""
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def batch_mean(values: torch.Tensor, *, sync: bool = False) -> torch.Tensor:
+    """Mean over dim 0; with ``sync`` (under DDP) over the union of all ranks' rows, differentiably, so every
+    rank optimises the same global-batch estimate. Every rank must call it, also with zero rows (0 then)."""
+    total, count = values.sum(0), torch.tensor(float(values.shape[0]), device=values.device)
+    if sync and distributed():
+        total = dist_nn.all_reduce(total)
+        dist.all_reduce(count)
+    return total / count.clamp_min(1.0)
+
+
+def group_codebook_entropies(x: torch.Tensor, group_size: int, *, sync: bool = False) -> torch.Tensor:
     """Entropy (nats) of the batch-averaged sub-code distribution of each group of ``group_size`` bits.
 
     ``x[N, B]`` are per-bit logits (``p(bit=1) = sigmoid(x)``). A token's sub-code distribution over a
     group is ``softmax(x_g @ bits.T)`` (the product of its bits' Bernoullis), at most ``N x 2**group_size``.
-    Returns one entropy per group; the last group may be shorter.
+    Returns one entropy per group; the last group may be shorter. ``sync`` averages over all DDP ranks.
     """
     out = []
     for start in range(0, x.shape[-1], group_size):
         xg = x[:, start : start + group_size]
         probs = torch.softmax(xg @ _subcode_bits(xg.shape[-1], x).t(), dim=-1)
-        avg = probs.mean(0)
+        avg = batch_mean(probs, sync=sync)
         out.append(-(avg * torch.log(avg.clamp_min(1e-12))).sum())
     return torch.stack(out)
 
@@ -142,14 +159,15 @@ class LFQ(Quantizer):
         """Per-bit logits ``x`` with ``p(bit=+1) = sigmoid(x)`` under ``softmax_c(-||h - c||^2 / T)``."""
         return 4.0 * h / self.temperature
 
-    def entropy_terms(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean per-sample entropy (exact) and the group-factorised codebook entropy, both in nats."""
+    def entropy_terms(self, h: torch.Tensor, *, sync: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean per-sample entropy (exact) and the group-factorised codebook entropy, both in nats; ``sync``
+        takes both over the global batch of all DDP ranks."""
         x = self.bit_logits(h.reshape(-1, self.bits))
-        per_sample = bit_entropy(x).sum(-1).mean()
-        return per_sample, group_codebook_entropies(x, self.group_size).sum()
+        per_sample = batch_mean(bit_entropy(x).sum(-1), sync=sync)
+        return per_sample, group_codebook_entropies(x, self.group_size, sync=sync).sum()
 
-    def _entropy_loss(self, h: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        per_sample, codebook = self.entropy_terms(h)
+    def _entropy_loss(self, h: torch.Tensor, sync: bool) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        per_sample, codebook = self.entropy_terms(h, sync=sync)
         loss = per_sample - self.diversity_gamma * codebook
         return loss, {"per_sample_entropy": per_sample.detach(), "codebook_entropy": codebook.detach()}
 
@@ -165,8 +183,11 @@ class LFQ(Quantizer):
         ids = (positive.long() * self.bit_weights).sum(-1)
         loss = self.commitment_weight * safe_mse(h, q)
         stats = id_stats(ids, self.codebook_size)
-        if self.entropy_weight != 0 and h.numel() > 0:
-            entropy_loss, entropy_stats = self._entropy_loss(h)
+        # On the training path under DDP the entropy terms are global-batch estimates: every rank takes part in
+        # their all-reduce, also one with no data this step.
+        sync = self.training and torch.is_grad_enabled() and distributed()
+        if self.entropy_weight != 0 and (h.numel() > 0 or sync):
+            entropy_loss, entropy_stats = self._entropy_loss(h, sync)
             loss = loss + self.entropy_weight * entropy_loss
             stats.update(entropy_stats)
         q = h + (q - h).detach()  # straight-through gradient to the encoder
@@ -206,11 +227,11 @@ class GroupLFQ(LFQ):
         self.group_bits = bits // groups
         self.group_size = min(self.group_size, self.group_bits)
 
-    def _entropy_loss(self, h: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def _entropy_loss(self, h: torch.Tensor, sync: bool) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         x = self.bit_logits(h.reshape(-1, self.groups, self.group_bits))
-        per_sample = bit_entropy(x).sum(-1).mean(0)
+        per_sample = batch_mean(bit_entropy(x).sum(-1), sync=sync)
         codebook = torch.stack(
-            [group_codebook_entropies(x[:, g], self.group_size).sum() for g in range(self.groups)]
+            [group_codebook_entropies(x[:, g], self.group_size, sync=sync).sum() for g in range(self.groups)]
         )
         loss = (per_sample - self.diversity_gamma * codebook).mean()
         stats = {
@@ -220,4 +241,4 @@ class GroupLFQ(LFQ):
         return loss, stats
 
 
-__all__ = ["LFQ", "GroupLFQ", "bit_entropy", "group_codebook_entropies", "id_stats"]
+__all__ = ["LFQ", "GroupLFQ", "batch_mean", "bit_entropy", "group_codebook_entropies", "id_stats"]
