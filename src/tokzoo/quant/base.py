@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
@@ -56,3 +57,8 @@ def safe_mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """``F.mse_loss`` that is 0 (still connected to both inputs' graphs) for empty inputs instead of NaN:
     a rank with no data in a step must return a finite loss that reaches the same parameters as the others."""
     return F.mse_loss(a, b) if a.numel() else (a.sum() + b.sum()) * 0
+
+
+def distributed() -> bool:
+    """True inside an initialised process group of more than one rank (quantizers then sync their state)."""
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1

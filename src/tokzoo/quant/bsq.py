@@ -11,11 +11,10 @@ import math
 import torch
 import torch.nn.functional as F
 
-from tokzoo.quant.base import Quantizer, QuantOut, safe_mse
+from tokzoo.quant.base import Quantizer, QuantOut, distributed, safe_mse
 from tokzoo.quant.lfq import (
     batch_mean,
     bit_entropy,
-    distributed,
     group_codebook_entropies,
     id_stats,
     setup_binary_codes,

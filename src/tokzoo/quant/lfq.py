@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tokzoo.core.errors import ConfigError
-from tokzoo.quant.base import Quantizer, QuantOut, codebook_stats, safe_mse
+from tokzoo.quant.base import Quantizer, QuantOut, codebook_stats, distributed, safe_mse
 from tokzoo.quant.registry import register_quantizer
 
 BINCOUNT_LIMIT = 2**20
@@ -56,11 +56,6 @@ def _subcode_bits(k: int, like: torch.Tensor) -> torch.Tensor:
     significant first."""
     shifts = torch.arange(k - 1, -1, -1, device=like.device)
     return ((torch.arange(2**k, device=like.device)[:, None] >> shifts) & 1).to(like.dtype)
-
-
-def distributed() -> bool:
-    """True inside an initialised process group of more than one rank."""
-    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
 def batch_mean(values: torch.Tensor, *, sync: bool = False) -> torch.Tensor:

@@ -20,25 +20,21 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-from tokzoo.quant.base import Quantizer, QuantOut, codebook_stats
+from tokzoo.quant.base import Quantizer, QuantOut, codebook_stats, distributed
 from tokzoo.quant.gradients import rotation_trick, straight_through
 from tokzoo.quant.kmeans import kmeans
 from tokzoo.quant.registry import register_quantizer
 
 
-def _distributed() -> bool:
-    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
-
-
 def _all_reduce(t: torch.Tensor) -> torch.Tensor:
-    if _distributed():
+    if distributed():
         dist.all_reduce(t)
     return t
 
 
 def _from_rank0(make: Callable[[], torch.Tensor], shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
     """``make()`` on rank 0 (or alone), broadcast to the other ranks, which may hold no data at all."""
-    if not _distributed():
+    if not distributed():
         return make()
     t = (
         make().contiguous()

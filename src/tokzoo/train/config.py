@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,8 +152,6 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
 
 def check_resumable(checkpoint: Path, cfg: TrainConfig) -> None:
     """Refuse to resume ``checkpoint`` with a config that changes what the run computes (``RESUME_INVARIANT``)."""
-    import json
-
     try:
         saved = json.loads((checkpoint / "trainer_state.json").read_text())["train_config"]
     except (OSError, ValueError, KeyError):
