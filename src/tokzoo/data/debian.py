@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 from PIL import Image
 
 from tokzoo.core.errors import DataError
+from tokzoo.data.apt import unpack_package
 from tokzoo.data.decode import load_image
 from tokzoo.data.report import LOGGER, reason_of, report_bad
 
@@ -32,29 +32,6 @@ LICENCE_NOTE = (
     "Images come from the Debian packages listed under 'packages', each under its own licence: the "
     "package's /usr/share/doc/PKG/copyright file is copied to <package>/copyright next to its images."
 )
-
-
-def _run(cmd: list[str], cwd: Path, package: str) -> None:
-    try:
-        done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
-    except FileNotFoundError as e:
-        raise DataError(f"{package}: {cmd[0]} not found (needs a Debian-based system)") from e
-    if done.returncode != 0:
-        lines = (done.stderr or done.stdout).strip().splitlines() or [f"exit status {done.returncode}"]
-        raise DataError(f"{package}: {' '.join(cmd[:2])} failed: {lines[-1]}")
-
-
-def _unpack(package: str, workdir: Path) -> Path:
-    """``apt-get download`` then ``dpkg -x`` ``package`` under ``workdir``; returns the unpacked root."""
-    pkg_dir = workdir / package
-    shutil.rmtree(pkg_dir, ignore_errors=True)
-    pkg_dir.mkdir(parents=True)
-    _run(["apt-get", "download", package], pkg_dir, package)
-    debs = sorted(pkg_dir.glob("*.deb"))
-    if not debs:
-        raise DataError(f"{package}: apt-get download produced no .deb file")
-    _run(["dpkg", "-x", str(debs[0]), "root"], pkg_dir, package)
-    return pkg_dir / "root"
 
 
 def _is_icon(path: Path) -> bool:
@@ -140,7 +117,7 @@ def build_debian_imageset(
         scratch = Path(workdir) if workdir is not None else Path(tmp)
         for package in packages:
             try:
-                root = _unpack(package, scratch)
+                root = unpack_package(package, scratch)
                 entries = _collect(package, root, out, max_side, seen)
             except DataError as e:
                 manifest["failed"][package] = reason_of(e, package)
