@@ -23,6 +23,8 @@ class Tokenizer(nn.Module, ABC):
 
     modality: ClassVar[str] = "generic"
     registry_name: str | None = None
+    #: File suffixes ``load_file`` reads (e.g. ``(".svg",)``); the first is ``save_file``'s default.
+    file_suffixes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, cfg: Any) -> None:
         super().__init__()
@@ -54,6 +56,18 @@ class Tokenizer(nn.Module, ABC):
     def reconstruct(self, x: torch.Tensor, *, num_tokens: int | None = None) -> torch.Tensor:
         """``decode(encode(x))``."""
         return self.decode(self.encode(x, num_tokens=num_tokens))
+
+    def load_file(self, path: Path) -> Any:
+        """Read one input file into what ``encode`` takes as a batch of one (used by ``tokzoo encode``)."""
+        from tokzoo.core.errors import ConfigError
+
+        raise ConfigError(f"{type(self).__name__} ({self.modality}) does not read files")
+
+    def save_file(self, data: Any, path: Path) -> None:
+        """Write one item of ``decode``'s output to ``path`` (used by ``tokzoo decode``)."""
+        from tokzoo.core.errors import ConfigError
+
+        raise ConfigError(f"{type(self).__name__} ({self.modality}) does not write files")
 
     def config_dict(self) -> dict[str, Any]:
         """The JSON-serialisable config that rebuilds this model with ``tokzoo.create``."""
