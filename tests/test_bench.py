@@ -81,3 +81,14 @@ def test_evaluate_and_reports(tmp_path):
     assert data["model"] == "x" and len(data["images"]) == 3
     text = format_summary(result, "title")
     assert "thumbnail PSNR" in text and "bits per pixel" in text and "vs thumbnail" in text
+
+
+def test_ms_ssim_known_values_and_size_floor():
+    from tokzoo.metrics import ms_ssim, ms_ssim_min_side
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 3, ms_ssim_min_side(), ms_ssim_min_side(), generator=g)
+    assert torch.allclose(ms_ssim(x, x), torch.ones(2))
+    noisy = (x + 0.2 * torch.randn(x.shape, generator=g)).clamp(0, 1)
+    assert (ms_ssim(noisy, x) < 0.95).all()
+    assert ms_ssim(x[..., :-1, :], x[..., :-1, :]) is None  # too small: no number rather than an error

@@ -1,7 +1,7 @@
 """Metrics: fidelity, codebook statistics, aggregation."""
 
-from tokzoo.metrics.fidelity import psnr, quantize_uint8, ssim
+from tokzoo.metrics.fidelity import ms_ssim, ms_ssim_min_side, psnr, quantize_uint8, ssim
 from tokzoo.metrics.summary import mean_ci
 from tokzoo.quant.base import codebook_stats
 
-__all__ = ["codebook_stats", "mean_ci", "psnr", "quantize_uint8", "ssim"]
+__all__ = ["codebook_stats", "mean_ci", "ms_ssim", "ms_ssim_min_side", "psnr", "quantize_uint8", "ssim"]

@@ -7,7 +7,11 @@ metric; PSNR and SSIM come from torchmetrics with ``data_range=1`` and are repor
 from __future__ import annotations
 
 import torch
-from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
+from torchmetrics.functional.image import (
+    multiscale_structural_similarity_index_measure,
+    peak_signal_noise_ratio,
+    structural_similarity_index_measure,
+)
 
 
 def quantize_uint8(x: torch.Tensor) -> torch.Tensor:
@@ -32,3 +36,31 @@ def ssim(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Per-image SSIM (Gaussian window 11, σ 1.5) of (B, C, H, W) batches in [0, 1], after uint8 rounding."""
     p, t = quantize_uint8(pred.float()), quantize_uint8(target.float())
     return structural_similarity_index_measure(p, t, data_range=1.0, reduction="none")
+
+
+MS_SSIM_KERNEL = 11
+MS_SSIM_SCALES = 5
+
+
+def ms_ssim_min_side(kernel_size: int = MS_SSIM_KERNEL, scales: int = MS_SSIM_SCALES) -> int:
+    """Smallest image side torchmetrics' MS-SSIM accepts (176 px for 5 scales and an 11-px window).
+
+    torchmetrics requires ``side // (scales - 1)**2 > kernel_size - 1``.
+    """
+    return kernel_size * max(1, scales - 1) ** 2
+
+
+def ms_ssim(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor | None:
+    """Per-image MS-SSIM (5 scales, window 11, standard weights) after uint8 rounding, or None.
+
+    MS-SSIM ("Multiscale structural similarity for image quality assessment", Wang et al., 2003) halves the
+    image four times; it is only computed when the shorter side is at least ``ms_ssim_min_side()`` (176 px),
+    so smaller images give None — callers report "unavailable (image too small)" rather than a number.
+    """
+    if min(pred.shape[-2:]) < ms_ssim_min_side():
+        return None
+    p, t = quantize_uint8(pred.float()), quantize_uint8(target.float())
+    value = multiscale_structural_similarity_index_measure(
+        p, t, data_range=1.0, kernel_size=MS_SSIM_KERNEL, reduction="none"
+    )
+    return value.reshape(-1)
