@@ -14,17 +14,67 @@ import torch
 from tokzoo.core.errors import DataError, TokzooError
 
 
-def _load_image_model(path: str):
+def _load_model(path: str):
     import tokzoo
 
     if not Path(path).exists():
         raise DataError(f"{path}: checkpoint folder not found")
-    model = tokzoo.load(path)
+    return tokzoo.load(path)
+
+
+def _load_image_model(path: str):
+    model = _load_model(path)
     if model.modality != "image":
         raise DataError(
             f"{path}: {model.registry_name} is a {model.modality} tokenizer, not an image tokenizer"
         )
     return model
+
+
+def _require_file_hooks(path: str, model):
+    """``model`` itself, if it reads and writes files through ``load_file`` / ``save_file``."""
+    if not model.file_suffixes:
+        raise DataError(
+            f"{path}: {model.registry_name} is a {model.modality} tokenizer, not an image tokenizer, "
+            "and reads no files"
+        )
+    return model
+
+
+def _encode_file(a: argparse.Namespace, model) -> None:
+    """``tokzoo encode`` for non-image modalities: ``load_file`` -> ``encode`` -> ``.tok``."""
+    src = Path(a.image)
+    if not src.is_file():
+        raise DataError(f"{src}: file not found")
+    if src.suffix.lower() not in model.file_suffixes:
+        raise DataError(
+            f"{src}: {model.registry_name} reads {'/'.join(model.file_suffixes)} files, "
+            f"not {src.suffix or 'a file without suffix'}"
+        )
+    if a.size is not None:
+        raise DataError(f"--size applies to image tokenizers only, not to {model.modality}")
+    with torch.no_grad():
+        tokens = model.encode(model.load_file(src))
+    tokens.meta["source"] = src.name
+    out = Path(a.output or src.with_suffix(".tok"))
+    tokens.save(out)
+    print(f"{out}: {tokens.num_tokens} tokens, {tokens.nbits()} bits")
+
+
+def _decode_file(a: argparse.Namespace, model, tokens) -> None:
+    """``tokzoo decode`` for non-image modalities: ``decode`` gives one item per sample -> ``save_file``."""
+    with torch.no_grad():
+        items = list(model.decode(tokens))
+    tok_path = Path(a.tokens)
+    suffix = model.file_suffixes[0]
+    out = Path(a.output) if a.output else tok_path.with_name(tok_path.stem + "_rec" + suffix)
+    if not items:
+        raise DataError(f"{tok_path}: nothing to decode (0 samples)")
+    many = [out.with_name(f"{out.stem}_{i:03d}{out.suffix}") for i in range(len(items))]
+    outs = [out] if len(items) == 1 else many
+    for item, path in zip(items, outs, strict=True):
+        model.save_file(item, path)
+        print(path)
 
 
 def cmd_list(a: argparse.Namespace) -> None:
@@ -54,7 +104,9 @@ def _read_image(path: str, size: int | None) -> torch.Tensor:
 
 
 def cmd_encode(a: argparse.Namespace) -> None:
-    model = _load_image_model(a.model)
+    model = _load_model(a.model)
+    if model.modality != "image":
+        return _encode_file(a, _require_file_hooks(a.model, model))
     x = _read_image(a.image, a.size)[None]
     with torch.no_grad():
         tokens = model.encode(x)
@@ -69,7 +121,9 @@ def cmd_decode(a: argparse.Namespace) -> None:
     from tokzoo.core.tokens import Tokens
     from tokzoo.data import save_image
 
-    model = _load_image_model(a.model)
+    model = _load_model(a.model)
+    if model.modality != "image":
+        _require_file_hooks(a.model, model)
     if not Path(a.tokens).is_file():
         raise DataError(f"{a.tokens}: file not found")
     tokens = Tokens.load(a.tokens)
@@ -78,6 +132,8 @@ def cmd_decode(a: argparse.Namespace) -> None:
         raise DataError(
             f"{a.tokens}: tokens were made by {made_by!r}, but the model is {model.registry_name!r}"
         )
+    if model.modality != "image":
+        return _decode_file(a, model, tokens)
     with torch.no_grad():
         x = model.decode(tokens)
     tok_path = Path(a.tokens)
@@ -141,8 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(fn=cmd_train)
 
-    s = sub.add_parser("encode", help="image -> .tok")
-    s.add_argument("image")
+    s = sub.add_parser("encode", help="image (or SVG, mesh, ... for those tokenizers) -> .tok")
+    s.add_argument("image", help="input file (an image, or what the model's load_file reads)")
     s.add_argument("--model", required=True, help="checkpoint folder (config.json + model.safetensors)")
     s.add_argument("-o", "--output", default=None, help="default: IMAGE with suffix .tok")
     s.add_argument(
@@ -150,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(fn=cmd_encode)
 
-    s = sub.add_parser("decode", help=".tok -> PNG")
+    s = sub.add_parser("decode", help=".tok -> PNG (or the model's file type, e.g. .svg)")
     s.add_argument("tokens")
     s.add_argument("--model", required=True, help="checkpoint folder the tokens were made with")
     s.add_argument(
