@@ -73,7 +73,7 @@ def test_evaluate_and_reports(tmp_path):
     assert r["tokens"] == 64 and r["bits"] == 64 * 6 and r["bpp"] == pytest.approx(384 / 4096)
     assert r["thumb_side"] == 4 and r["thumb_bits"] == 384
     assert result.reconstructions.shape == imgs.shape
-    assert 0 < result.summary["codebook"]["usage"] <= 1
+    assert 0 < result.summary["token_stats"]["usage"] <= 1
     grid = save_grid(result, tmp_path / "grid.png")
     assert grid.stat().st_size > 0
     write_metrics(result, tmp_path / "m.json", {"model": "x"})

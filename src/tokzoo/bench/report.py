@@ -46,6 +46,12 @@ def format_summary(result: EvalResult, title: str) -> str:
         v = s[key]
         return f"{v['mean']:{fmt}} (95% CI {v['ci95_low']:{fmt}}–{v['ci95_high']:{fmt}})"
 
+    def opt(key: str, label: str, fmt: str, unit: str = "") -> str:
+        if s.get(key) is None:
+            reason = s.get("unavailable", {}).get(key, "unavailable")
+            return f"  {label:<18}{reason}"
+        return f"  {label:<18}{m(key, fmt)}{unit}"
+
     h, w = s["image_size"]
     lines = [
         title,
@@ -54,6 +60,10 @@ def format_summary(result: EvalResult, title: str) -> str:
         f"  bits per image    {s['bits']['mean']:.0f}   ({s['bpp']['mean']:.4f} bits per pixel)",
         f"  PSNR              {m('psnr', '.2f')} dB",
         f"  SSIM              {m('ssim', '.3f')}",
+        opt("ms_ssim", "MS-SSIM", ".3f"),
+        opt("uqi", "UQI", ".3f"),
+        opt("vif", "VIF", ".3f"),
+        opt("sam", "SAM", ".4f", " rad"),
     ]
     if s["thumb_psnr"] is None:
         lines.append("  thumbnail         none: fewer than 24 bits per image, not even a 1x1 thumbnail fits")
@@ -65,9 +75,16 @@ def format_summary(result: EvalResult, title: str) -> str:
             f"  thumbnail SSIM    {m('thumb_ssim', '.3f')}",
             f"  vs thumbnail      {gap:+.2f} dB PSNR ({verdict})",
         ]
-    if "codebook" in s:
-        cb = s["codebook"]
+    if "token_stats" in s:
+        ts = s["token_stats"]
         lines.append(
-            f"  codebook          {cb['usage'] * 100:.1f}% of {cb['size']} codes used, perplexity {cb['perplexity']:.1f}"
+            f"  codebook          {ts['usage'] * 100:.1f}% of {ts['vocab_size']} codes used, "
+            f"perplexity {ts['perplexity']:.1f}"
+        )
+        cond = ts["conditional_entropy_bits"]
+        lines.append(
+            f"  token entropy     {ts['entropy_bits']:.2f} bits unigram, "
+            + (f"{cond:.2f} bits given the previous token" if cond is not None else "no bigrams")
+            + f" (max {ts['max_entropy_bits']:.2f})"
         )
     return "\n".join(lines)

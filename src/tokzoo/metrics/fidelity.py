@@ -1,7 +1,8 @@
 """Full-reference image fidelity, computed the way a user would see the result.
 
 Protocol: both images are clipped to [0, 1] and rounded to uint8 levels (what a saved PNG holds) before any
-metric; PSNR and SSIM come from torchmetrics with ``data_range=1`` and are reported per image.
+metric; every metric comes from torchmetrics (PSNR and SSIM with ``data_range=1``) and is reported per image.
+Metrics that are undefined for an input (MS-SSIM and VIF on small images) return None, never a made-up number.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ import torch
 from torchmetrics.functional.image import (
     multiscale_structural_similarity_index_measure,
     peak_signal_noise_ratio,
+    spectral_angle_mapper,
     structural_similarity_index_measure,
+    universal_image_quality_index,
+    visual_information_fidelity,
 )
 
 
@@ -64,3 +68,40 @@ def ms_ssim(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor | None:
         p, t, data_range=1.0, kernel_size=MS_SSIM_KERNEL, reduction="none"
     )
     return value.reshape(-1)
+
+
+def uqi(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-image universal image quality index (Gaussian window 11, σ 1.5) after uint8 rounding.
+
+    "A universal image quality index" (Wang & Bovik, 2002): correlation × luminance × contrast similarity,
+    1 for identical images; the local map is averaged over channels and positions.
+    """
+    p, t = quantize_uint8(pred.float()), quantize_uint8(target.float())
+    return universal_image_quality_index(p, t, reduction="none").mean(dim=(1, 2, 3))
+
+
+VIF_MIN_SIDE = 41
+
+
+def vif(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor | None:
+    """Per-image pixel-domain visual information fidelity (VIF-p) after uint8 rounding, or None.
+
+    "Image information and visual quality" (Sheikh & Bovik, 2006). Computed on the 0–255 scale the model's
+    noise variance (σ²_n = 2) is defined for; 1 for identical images. torchmetrics needs a side of at least
+    ``VIF_MIN_SIDE`` (41 px): smaller images give None. A flat image has no information to keep: NaN.
+    """
+    if min(pred.shape[-2:]) < VIF_MIN_SIDE:
+        return None
+    p, t = quantize_uint8(pred.float()) * 255, quantize_uint8(target.float()) * 255
+    return visual_information_fidelity(p, t, reduction="none").reshape(-1)
+
+
+def sam(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-image mean spectral angle in radians between RGB pixel vectors after uint8 rounding (0 = same hue).
+
+    "The spectral image processing system (SIPS)" (Kruse et al., 1993). A black pixel has no direction, so
+    pixels black in either image are left out of the mean; an image with no such pixel left gives NaN.
+    """
+    p, t = quantize_uint8(pred.double()), quantize_uint8(target.double())  # float32 acos(1) is ~1e-4 off
+    angles = spectral_angle_mapper(p, t, reduction="none")
+    return angles.nanmean(dim=(1, 2)).float()
