@@ -52,6 +52,7 @@ def _ensure_models_imported() -> None:
     """Import the modality packages so their ``@register_tokenizer`` decorators have run."""
     import tokzoo.image  # noqa: F401
     import tokzoo.mesh  # noqa: F401
+    import tokzoo.svg  # noqa: F401
 
 
 def list_tokenizers(pattern: str = "*", modality: str | None = None) -> list[str]:

@@ -1,0 +1,19 @@
+"""The two error types of ``tokzoo.svg``: bad input SVG, and a bad token sequence (with its position)."""
+
+from __future__ import annotations
+
+from tokzoo.core.errors import DataError
+
+__all__ = ["SvgInputError", "SvgTokenError"]
+
+
+class SvgInputError(DataError):
+    """An SVG that cannot be tokenized: malformed XML, nothing drawable, non-finite numbers, too large."""
+
+
+class SvgTokenError(DataError):
+    """A token sequence that is not a valid SVG program; ``position`` is the offending token's index."""
+
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(f"token {position}: {message}")
+        self.position = position

@@ -1,0 +1,120 @@
+"""The level-1 (atomic) vocabulary of HiVG-style SVG tokens: structure, style, commands, flags, integers.
+
+HiVG ("Hierarchical SVG Tokenization: Learning Compact Visual Programs for Scalable Vector Graphics
+Modeling", 2026) splits an SVG program into atomic tokens before compressing whole command groups. Here the
+atomic vocabulary is laid out as consecutive id blocks::
+
+    END PATH PATH_END FILL_NONE STROKE_NONE RULE_NONZERO RULE_EVENODD
+    commands  M m l h v c s q t a z       (the first point of a path is absolute M, the rest relative)
+    arc flags  (large-arc, sweep) in 00 01 10 11
+    FILL_0 .. FILL_{P-1}   STROKE_0 .. STROKE_{P-1}   (palette entries)
+    OPACITY_0 .. OPACITY_{K-1}                         (opacity k / (K-1))
+    integers -V .. V with V = 2 * grid                 (coordinates, deltas, radii, angles, widths)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+__all__ = ["ARITY", "COMMANDS", "Vocab"]
+
+COMMANDS = ("M", "m", "l", "h", "v", "c", "s", "q", "t", "a", "z")
+#: Number of integer parameters after each command token (``a`` also has one flag token after ``rot``).
+ARITY = {"M": 2, "m": 2, "l": 2, "h": 1, "v": 1, "c": 6, "s": 4, "q": 4, "t": 2, "a": 5, "z": 0}
+_SPECIALS = ("END", "PATH", "PATH_END", "FILL_NONE", "STROKE_NONE", "RULE_NONZERO", "RULE_EVENODD")
+
+
+@dataclass(frozen=True)
+class Vocab:
+    """Id layout of the atomic vocabulary for a ``grid``, a palette of ``palette`` colours, ``opacity`` levels."""
+
+    grid: int
+    palette: int
+    opacity: int
+
+    END = 0
+    PATH = 1
+    PATH_END = 2
+    FILL_NONE = 3
+    STROKE_NONE = 4
+    RULE_NONZERO = 5
+    RULE_EVENODD = 6
+
+    @property
+    def cmd0(self) -> int:
+        return len(_SPECIALS)
+
+    @property
+    def flag0(self) -> int:
+        return self.cmd0 + len(COMMANDS)
+
+    @property
+    def fill0(self) -> int:
+        return self.flag0 + 4
+
+    @property
+    def stroke0(self) -> int:
+        return self.fill0 + self.palette
+
+    @property
+    def opacity0(self) -> int:
+        return self.stroke0 + self.palette
+
+    @property
+    def max_value(self) -> int:
+        """V: integers run over [-V, V]."""
+        return 2 * self.grid
+
+    @property
+    def value0(self) -> int:
+        """Id of the integer 0."""
+        return self.opacity0 + self.opacity + self.max_value
+
+    @property
+    def size(self) -> int:
+        return self.value0 + self.max_value + 1
+
+    @property
+    def coord_range(self) -> tuple[int, int]:
+        """Absolute grid coordinates allowed for any point: the canvas [0, grid] plus half a canvas margin."""
+        return -self.grid // 2, self.grid + self.grid // 2
+
+    def cmd(self, name: str) -> int:
+        return self.cmd0 + COMMANDS.index(name)
+
+    def value(self, v: int) -> int:
+        return self.value0 + v
+
+    def flags(self, large: int, sweep: int) -> int:
+        return self.flag0 + 2 * large + sweep
+
+    @cached_property
+    def _cmd_names(self) -> dict[int, str]:
+        return {self.cmd0 + i: c for i, c in enumerate(COMMANDS)}
+
+    def command_of(self, token: int) -> str | None:
+        """The command letter of ``token``, or None."""
+        return self._cmd_names.get(token)
+
+    def is_value(self, token: int) -> bool:
+        return self.value0 - self.max_value <= token < self.size
+
+    def name(self, token: int) -> str:
+        """A readable name of an atomic id (for error messages and debugging)."""
+        if 0 <= token < self.cmd0:
+            return _SPECIALS[token]
+        if token in self._cmd_names:
+            return self._cmd_names[token]
+        if self.flag0 <= token < self.fill0:
+            k = token - self.flag0
+            return f"FLAGS_{k >> 1}{k & 1}"
+        if self.fill0 <= token < self.stroke0:
+            return f"FILL_{token - self.fill0}"
+        if self.stroke0 <= token < self.opacity0:
+            return f"STROKE_{token - self.stroke0}"
+        if self.opacity0 <= token < self.opacity0 + self.opacity:
+            return f"OPACITY_{token - self.opacity0}"
+        if self.is_value(token):
+            return f"INT({token - self.value0})"
+        return f"<id {token}>"
