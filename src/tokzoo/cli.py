@@ -144,17 +144,21 @@ def cmd_decode(a: argparse.Namespace) -> None:
         print(f"{path}: {x.shape[-2]}x{x.shape[-1]} px")
 
 
-def cmd_eval(a: argparse.Namespace) -> None:
-    from tokzoo.bench import evaluate, format_summary, prepare_images, save_grid, write_metrics
+def _load_images(data: str) -> tuple[list, list]:
+    """``(name, HxWx3 uint8)`` pairs and skipped ``(path, reason)`` from ``bundled:SPLIT`` or an image folder."""
     from tokzoo.data import ImageFolder, bundled_images
 
+    if data.startswith("bundled:"):
+        return bundled_images(data.split(":", 1)[1]), []
+    loaded = ImageFolder(data).load_all()
+    return loaded.images, loaded.bad
+
+
+def cmd_eval(a: argparse.Namespace) -> None:
+    from tokzoo.bench import evaluate, format_summary, prepare_images, save_grid, write_metrics
+
     model = _load_image_model(a.model)
-    if a.data.startswith("bundled:"):
-        images = bundled_images(a.data.split(":", 1)[1])
-        bad: list = []
-    else:
-        loaded = ImageFolder(a.data).load_all()
-        images, bad = loaded.images, loaded.bad
+    images, bad = _load_images(a.data)
     names, batch = prepare_images(images, a.size)
     result = evaluate(model, names, batch, batch_size=a.batch_size)
     write_metrics(result, a.out, {"model": a.model, "data": a.data, "skipped": [list(b) for b in bad]})
@@ -162,6 +166,25 @@ def cmd_eval(a: argparse.Namespace) -> None:
         save_grid(result, a.grid)
     print(format_summary(result, f"tokzoo eval: {a.model} on {a.data}"))
     print(f"  metrics           {a.out}" + (f" ({len(bad)} unreadable files skipped)" if bad else ""))
+
+
+def cmd_bench_rd(a: argparse.Namespace) -> None:
+    from tokzoo.bench.protocol import prepare_images
+    from tokzoo.bench.rd import rate_distortion, summarize_rd, write_rd
+
+    model = _load_image_model(a.model)
+    images, bad = _load_images(a.data)
+    names, batch = prepare_images(images, a.size)
+    rows = rate_distortion(model, names, batch, codecs=a.codecs, batch_size=a.batch_size)
+    title = f"{model.registry_name} vs codecs: {a.data} at {a.size} px"
+    for path in write_rd(rows, a.out, title=title):
+        print(path)
+    for r in summarize_rd(rows):
+        rate = f"{r['bpp']:.4f} bpp" if r["bpp"] is not None else f"fits {r['fit']}/{r['images']} images"
+        psnr = f"{r['psnr']:.2f} dB" if r["psnr"] is not None else "-"
+        print(f"  {r['method']:<12} {r['point']:<28} {rate:<22} PSNR {psnr}")
+    if bad:
+        print(f"  ({len(bad)} unreadable files skipped)")
 
 
 def cmd_demo(a: argparse.Namespace) -> None:
@@ -224,6 +247,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--grid", default=None, help="also write a comparison grid PNG here")
     s.add_argument("--batch-size", type=_positive_int, default=8)
     s.set_defaults(fn=cmd_eval)
+
+    s = sub.add_parser("bench", help="benchmarks: rd (rate-distortion against codecs and the thumbnail)")
+    bench = s.add_subparsers(dest="bench_command", required=True)
+    s = bench.add_parser("rd", help="rate-distortion of a tokenizer vs JPEG/WebP/AVIF/JPEG XL -> CSV + PNG")
+    s.add_argument("--model", required=True, help="checkpoint folder")
+    s.add_argument("--data", required=True, help="image folder, or bundled:test / bundled:train")
+    s.add_argument(
+        "--size", type=_positive_int, default=128, help="evaluation resolution (shorter side + centre crop)"
+    )
+    s.add_argument("--codecs", nargs="+", default=["jpeg", "webp", "avif", "jxl"], help="codecs to compare")
+    s.add_argument("--out", default="results/rd", help="folder for rd.csv, rd_summary.csv and rd.png")
+    s.add_argument("--batch-size", type=_positive_int, default=8)
+    s.set_defaults(fn=cmd_bench_rd)
 
     s = sub.add_parser("demo", help="train a small image tokenizer on bundled photos, evaluate, report")
     s.add_argument("--out", default="runs/demo")
