@@ -1,5 +1,18 @@
 """Image tokenizers."""
 
+from tokzoo.image import flexible  # noqa: F401  (registers onedpiece-*, flex-*, retok-*)
 from tokzoo.image.grid_vq import GridVQConfig, GridVQTokenizer
+from tokzoo.image.hieratok import HieraTokConfig, HieraTokTokenizer
+from tokzoo.image.matryoshka import MatryoshkaConfig, MatryoshkaTokenizer
+from tokzoo.image.titok import TiTokConfig, TiTokTokenizer
 
-__all__ = ["GridVQConfig", "GridVQTokenizer"]
+__all__ = [
+    "GridVQConfig",
+    "GridVQTokenizer",
+    "HieraTokConfig",
+    "HieraTokTokenizer",
+    "MatryoshkaConfig",
+    "MatryoshkaTokenizer",
+    "TiTokConfig",
+    "TiTokTokenizer",
+]

@@ -1,0 +1,268 @@
+"""1D latent-token image tokenizer: TiTok, and its flexible-length variants by configuration.
+
+"An Image is Worth 32 Tokens for Reconstruction and Generation" (Yu et al., 2024): a ViT encoder reads the image
+patches together with K learned latent tokens; only the latents are quantized; a ViT decoder reconstructs the
+pixels from the quantized latents plus one mask token per patch, trained in a single stage on pixels.
+
+The same model becomes a flexible-length tokenizer through its config (see ``tokzoo.image.token_drop``):
+``drop_schedule`` trains with a random kept prefix per sample (One-D-Piece's tail token drop with ``uniform``,
+FlexTok's nested dropout with ``pow2``), ``causal_tokens`` lets latent i attend only latents ≤ i in the encoder
+(FlexTok's causal register tokens, so a prefix never depends on later tokens), ``redundant_padding`` and
+``semantic_weight`` add ReTok's redundant token padding and hierarchical semantic regularization.
+Variable lengths inside a batch use a key-padding mask in the decoder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tokzoo.core.errors import ConfigError, DataError
+from tokzoo.core.registry import register_tokenizer
+from tokzoo.core.tokenizer import Tokenizer
+from tokzoo.core.tokens import Tokens
+from tokzoo.image.semantic import (
+    CheckpointTeacher,
+    alignment_loss,
+    grid_features,
+    tail_decay_weights,
+    teacher_width,
+)
+from tokzoo.image.token_drop import SCHEDULES, redundant_fill, sample_keep_lengths
+from tokzoo.image.token_quantizer import build_token_quantizer, check_quantizer_name
+from tokzoo.image.vit_parts import PatchEmbed, PixelHead, QueryDecoder, check_image_size
+from tokzoo.nn.transformer import Transformer, prefix_valid
+
+
+@dataclass
+class TiTokConfig:
+    """Hyper-parameters of ``TiTokTokenizer`` (stored as the checkpoint's ``config``)."""
+
+    image_size: int = 64
+    patch_size: int = 8
+    width: int = 128
+    encoder_depth: int = 3
+    decoder_depth: int = 3
+    heads: int = 4
+    mlp_ratio: float = 4.0
+    num_tokens: int = 32
+    codebook_size: int = 1024
+    code_dim: int = 8
+    normalize_codes: bool = True
+    beta: float = 0.25
+    quantizer: str = "vq"  # any single-id quantizer of tokzoo.quant: vq, fsq, lfq, gq, bsq, dual
+    quantizer_options: dict[str, Any] = field(default_factory=dict)
+    drop_schedule: str = "none"  # "none" (fixed length) | "uniform" | "pow2"
+    min_tokens: int = 1
+    causal_tokens: bool = False
+    redundant_padding: bool = False
+    semantic_weight: float = 0.0
+    teacher: str = ""  # checkpoint folder of the semantic teacher (or call set_teacher(module))
+    teacher_dim: int = 0  # teacher feature width (inferred from `teacher` when 0)
+    l1_weight: float = 0.5
+    in_channels: int = 3
+
+    def __post_init__(self) -> None:
+        check_quantizer_name(self.quantizer, "titok")
+        if self.drop_schedule not in SCHEDULES:
+            raise ConfigError(
+                f"titok: drop_schedule must be one of {', '.join(SCHEDULES)}, got {self.drop_schedule!r}"
+            )
+        if self.num_tokens < 1 or not 1 <= self.min_tokens <= self.num_tokens:
+            raise ConfigError(
+                f"titok: need 1 <= min_tokens <= num_tokens, got {self.min_tokens}, {self.num_tokens}"
+            )
+        if self.image_size % self.patch_size:
+            raise ConfigError(
+                f"titok: image_size {self.image_size} is not a multiple of patch_size {self.patch_size}"
+            )
+        if self.semantic_weight > 0 and not (self.teacher or self.teacher_dim):
+            raise ConfigError("titok: semantic_weight > 0 needs a teacher checkpoint path or teacher_dim")
+
+    @property
+    def flexible(self) -> bool:
+        return self.drop_schedule != "none"
+
+
+class TiTokTokenizer(Tokenizer):
+    """Images (B, 3, S, S) in [0, 1] → ``Tokens`` of layout ``seq1d`` with up to ``num_tokens`` ids each."""
+
+    modality = "image"
+
+    def __init__(self, cfg: TiTokConfig) -> None:
+        super().__init__(cfg)
+        c = cfg
+        self.embed = PatchEmbed(c.image_size, c.patch_size, c.in_channels, c.width)
+        n = self.embed.grid**2
+        self.latents = nn.Parameter(torch.randn(c.num_tokens, c.width) * 0.02)
+        self.encoder = Transformer(c.width, c.encoder_depth, c.heads, c.mlp_ratio)
+        self.quantizer = build_token_quantizer(
+            c.quantizer, c.width, codebook_size=c.codebook_size, code_dim=c.code_dim,
+            normalize=c.normalize_codes, beta=c.beta, options=c.quantizer_options,
+        )  # fmt: skip
+        self.token_pos = nn.Parameter(torch.randn(c.num_tokens, c.width) * 0.02)
+        self.decoder_in = nn.Linear(c.width, c.width)
+        self.decoder = QueryDecoder(n, c.width, c.decoder_depth, c.heads, c.mlp_ratio)
+        self.head = PixelHead(self.embed.grid, c.patch_size, c.in_channels, c.width)
+        mask = torch.ones(n + c.num_tokens, n + c.num_tokens, dtype=torch.bool)
+        if c.causal_tokens:  # patches see patches; latent i sees the patches and latents <= i
+            mask[:n, n:] = False
+            mask[n:, n:] = torch.ones(c.num_tokens, c.num_tokens).tril().bool()
+        self.register_buffer("encoder_mask", mask, persistent=False)
+        self._teacher: nn.Module | None = None
+        if c.semantic_weight > 0:
+            if c.teacher_dim == 0:
+                self.set_teacher(CheckpointTeacher(c.teacher))
+            self.semantic_head = nn.Sequential(
+                nn.Linear(c.width, c.width), nn.GELU(), nn.Linear(c.width, c.teacher_dim)
+            )
+
+    @property
+    def vocab_size(self) -> int:
+        return self.quantizer.codebook_size
+
+    @property
+    def downsample_factor(self) -> int:
+        return self.cfg.patch_size
+
+    def set_teacher(self, teacher: nn.Module) -> None:
+        """Use ``teacher`` (images → features) for the semantic regularization; it is frozen and not saved."""
+        teacher = teacher.eval().requires_grad_(False)
+        width = teacher_width(teacher, self.cfg.image_size, self.cfg.in_channels)
+        if self.cfg.teacher_dim == 0:
+            self.cfg.teacher_dim = width
+        elif width != self.cfg.teacher_dim:
+            raise ConfigError(
+                f"teacher features have {width} channels, the config says teacher_dim={self.cfg.teacher_dim}"
+            )
+        object.__setattr__(self, "_teacher", teacher)  # not a submodule: kept out of the state dict
+
+    def _run_encoder(self, x: torch.Tensor) -> torch.Tensor:
+        check_image_size(x, channels=self.cfg.in_channels, size=self.cfg.image_size)
+        patches = self.embed(x)
+        seq = torch.cat([patches, self.latents.expand(len(x), -1, -1)], dim=1)
+        return self.encoder(seq, None if not self.cfg.causal_tokens else self.encoder_mask)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Encoder features at the patch positions, (B, N, width): the semantic features this model teaches."""
+        return self._run_encoder(x)[:, : self.embed.grid**2]
+
+    def _decode_latents(self, zq: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.cfg.redundant_padding:
+            zq = redundant_fill(zq, lengths)
+            valid = torch.ones(zq.shape[:2], dtype=torch.bool, device=zq.device)
+        else:
+            valid = prefix_valid(lengths, zq.shape[1])
+        h = self.decoder(self.decoder_in(zq) + self.token_pos, valid)
+        return self.head(h), h
+
+    def encode(self, x: torch.Tensor, *, num_tokens: int | None = None) -> Tokens:
+        k_max = self.cfg.num_tokens
+        k = k_max if num_tokens is None else int(num_tokens)
+        if not self.cfg.flexible and k != k_max:
+            raise ValueError(
+                f"{self.registry_name or 'this tokenizer'} is fixed-length ({k_max} tokens), not {k}; use a "
+                "flexible variant (drop_schedule uniform/pow2) or truncate the Tokens yourself"
+            )
+        if not 1 <= k <= k_max:
+            raise ValueError(f"num_tokens must be in [1, {k_max}], got {k}")
+        ids = self.quantizer(self._run_encoder(x)[:, -k_max:]).ids
+        meta = {"tokenizer": self.registry_name, "image_size": [int(x.shape[-2]), int(x.shape[-1])]}
+        return Tokens.from_ids(ids[:, :k], self.vocab_size, layout="seq1d", meta=meta)
+
+    def decode(self, tokens: Tokens) -> torch.Tensor:
+        k_max = self.cfg.num_tokens
+        if tokens.layout != "seq1d":
+            raise DataError(f"expected seq1d tokens, got layout {tokens.layout!r}")
+        if tokens.vocab_size != self.vocab_size:
+            raise DataError(f"tokens have vocabulary {tokens.vocab_size}, this tokenizer {self.vocab_size}")
+        if len(tokens) == 0 or int(tokens.lengths.min()) < 1 or int(tokens.lengths.max()) > k_max:
+            lens = tokens.lengths.tolist()
+            raise DataError(f"every sample needs 1..{k_max} tokens to decode, got lengths {lens[:8]}")
+        device = self.latents.device
+        lengths = tokens.lengths.to(device)
+        ids = torch.zeros(len(tokens), k_max, dtype=torch.int64, device=device)
+        width = min(k_max, tokens.ids.shape[1])
+        ids[:, :width] = tokens.ids[:, :width].to(device)
+        ids = ids.masked_fill(~prefix_valid(lengths, k_max), 0)
+        return self._decode_latents(self.quantizer.ids_to_latents(ids), lengths)[0].clamp(0, 1)
+
+    def loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        c = self.cfg
+        out = self.quantizer(self._run_encoder(batch)[:, -c.num_tokens :])
+        lengths = sample_keep_lengths(
+            len(batch), c.num_tokens, c.drop_schedule, min_tokens=c.min_tokens, device=batch.device
+        )
+        rec, h = self._decode_latents(out.latents, lengths)
+        mse = F.mse_loss(rec, batch)
+        l1 = F.l1_loss(rec, batch)
+        total = mse + c.l1_weight * l1 + out.loss
+        logs = {
+            "rec_mse": mse.detach(), "rec_l1": l1.detach(), "psnr": -10 * torch.log10(mse.detach().clamp_min(1e-10)),
+            "vq_loss": out.loss.detach(), "kept_tokens": lengths.float().mean(),
+        }  # fmt: skip
+        if c.semantic_weight > 0:
+            sem = self._semantic_loss(batch, h, lengths)
+            total = total + c.semantic_weight * sem
+            logs["semantic_loss"] = sem.detach()
+        logs.update(out.stats)
+        return total, logs
+
+    def _semantic_loss(self, batch: torch.Tensor, h: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        if self._teacher is None:
+            if not self.cfg.teacher:
+                raise ConfigError(
+                    "semantic_weight > 0 but no teacher: pass teacher=<checkpoint> or call set_teacher"
+                )
+            self.set_teacher(CheckpointTeacher(self.cfg.teacher))
+        teacher = self._teacher.to(batch.device)
+        with torch.no_grad():
+            target = grid_features(teacher(batch), self.embed.grid)
+        weights = tail_decay_weights(lengths, self.cfg.num_tokens)
+        return alignment_loss(self.semantic_head(h), target, weights)
+
+
+def build_titok(base: TiTokConfig, overrides: dict[str, Any]) -> TiTokTokenizer:
+    """A ``TiTokTokenizer`` from a preset config and user overrides."""
+    return TiTokTokenizer(replace(base, **overrides))
+
+
+def small_config(num_tokens: int) -> TiTokConfig:
+    """The S size at 256 px: width 512, 8+8 blocks, 4096 codes of 12 dimensions."""
+    return TiTokConfig(
+        image_size=256, patch_size=16, width=512, encoder_depth=8, decoder_depth=8, heads=8,
+        num_tokens=num_tokens, codebook_size=4096, code_dim=12,
+    )  # fmt: skip
+
+
+def base_config(num_tokens: int) -> TiTokConfig:
+    """The B size at 256 px: width 768, 12+12 blocks, 4096 codes of 12 dimensions."""
+    return TiTokConfig(
+        image_size=256, patch_size=16, width=768, encoder_depth=12, decoder_depth=12, heads=12,
+        num_tokens=num_tokens, codebook_size=4096, code_dim=12,
+    )  # fmt: skip
+
+
+def _register_sizes() -> None:
+    """titok-t-{16,32,64} (64 px, CPU), titok-s-{32..256} and titok-b-{32..256} (256 px, GPU)."""
+    presets = {
+        f"titok-t-{k}": (TiTokConfig(num_tokens=k), "64 px, width 128, 3+3 blocks (CPU)")
+        for k in (16, 32, 64)
+    }
+    for k in (32, 64, 128, 256):
+        presets[f"titok-s-{k}"] = (small_config(k), "256 px, width 512, 8+8 blocks, 4096 codes (GPU)")
+        presets[f"titok-b-{k}"] = (base_config(k), "256 px, width 768, 12+12 blocks, 4096 codes (GPU)")
+    for name, (cfg, what) in presets.items():
+
+        def factory(_cfg: TiTokConfig = cfg, **overrides: Any) -> TiTokTokenizer:
+            return build_titok(_cfg, overrides)
+
+        factory.__doc__ = f"TiTok 1D tokenizer, {cfg.num_tokens} tokens, fixed length; {what}."
+        register_tokenizer(factory, name=name)
+
+
+_register_sizes()

@@ -1,0 +1,84 @@
+"""ViT pieces shared by the transformer image tokenizers: patch embedding, pixel head, and a query decoder.
+
+The query decoder follows TiTok ("An Image is Worth 32 Tokens for Reconstruction and Generation", Yu et al.,
+2024): token embeddings are concatenated with one learned mask token per image patch, a transformer mixes them,
+and the outputs at the patch positions are mapped straight to pixels.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from tokzoo.core.errors import DataError
+from tokzoo.image.checks import check_image_batch
+from tokzoo.nn.transformer import Transformer, key_padding_mask
+
+
+def check_image_size(x: torch.Tensor, *, channels: int, size: int) -> None:
+    """A (B, C, size, size) float batch: transformer tokenizers have position tables for one image size."""
+    check_image_batch(x, channels=channels, factor=1)
+    if tuple(x.shape[-2:]) != (size, size):
+        raise DataError(
+            f"this tokenizer takes {size}x{size} images, got {x.shape[-2]}x{x.shape[-1]} "
+            "(resize or crop first, e.g. `--size`, or create it with image_size=...)"
+        )
+
+
+class PatchEmbed(nn.Module):
+    """(B, C, H, W) in [0, 1] → (B, N, width) patch tokens with learned position embeddings."""
+
+    def __init__(self, image_size: int, patch_size: int, channels: int, width: int) -> None:
+        super().__init__()
+        if image_size % patch_size:
+            raise ValueError(f"image_size {image_size} is not a multiple of patch_size {patch_size}")
+        self.grid = image_size // patch_size
+        self.patch_size = patch_size
+        self.proj = nn.Conv2d(channels, width, patch_size, stride=patch_size)
+        self.pos = nn.Parameter(torch.randn(self.grid * self.grid, width) * 0.02)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(x * 2 - 1).flatten(2).transpose(1, 2) + self.pos
+
+
+class PixelHead(nn.Module):
+    """(B, N, width) patch features → (B, C, H, W) image in [0, 1] (unclamped during training)."""
+
+    def __init__(self, grid: int, patch_size: int, channels: int, width: int) -> None:
+        super().__init__()
+        self.grid, self.patch_size, self.channels = grid, patch_size, channels
+        self.proj = nn.Linear(width, channels * patch_size * patch_size)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        b, g, p, c = h.shape[0], self.grid, self.patch_size, self.channels
+        y = self.proj(h).view(b, g, g, c, p, p).permute(0, 3, 1, 4, 2, 5).reshape(b, c, g * p, g * p)
+        return (y + 1) / 2
+
+
+class QueryDecoder(nn.Module):
+    """Tokens (B, L, width) plus ``num_queries`` learned mask tokens → (B, num_queries, width) features.
+
+    ``valid`` (B, L) marks the tokens present in each sample (a key-padding mask: absent tokens are never
+    attended). ``token_mask`` (L, L), when given, restricts which tokens a token attends (e.g. scale-causal);
+    tokens then do not attend the queries either, so information only flows as ``token_mask`` allows.
+    """
+
+    def __init__(self, num_queries: int, width: int, depth: int, heads: int, mlp_ratio: float) -> None:
+        super().__init__()
+        self.queries = nn.Parameter(torch.randn(num_queries, width) * 0.02)
+        self.transformer = Transformer(width, depth, heads, mlp_ratio)
+
+    def forward(
+        self, tokens: torch.Tensor, valid: torch.Tensor, token_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        b, length, _ = tokens.shape
+        n = self.queries.shape[0]
+        x = torch.cat([tokens, self.queries.expand(b, -1, -1)], dim=1)
+        keys = torch.cat([valid, valid.new_ones(b, n)], dim=1)
+        mask = key_padding_mask(keys)
+        if token_mask is not None:
+            structure = torch.ones(length + n, length + n, dtype=torch.bool, device=tokens.device)
+            structure[:length, :length] = token_mask
+            structure[:length, length:] = False
+            mask = mask & structure
+        return self.transformer(x, mask)[:, length:]
