@@ -7,10 +7,12 @@ vertices written, only its third vertex is written (3 tokens instead of 9); othe
 strip alternates winding like an OpenGL triangle strip: face ``j`` of a strip ``s`` is
 ``(s[j], s[j+1], s[j+2])`` for even ``j`` and ``(s[j+1], s[j], s[j+2])`` for odd ``j``, and a neighbour is
 taken only if its orientation matches (on a consistently oriented mesh every neighbour does). Strips
-start at the lowest unvisited face in canonical order, rotated so that the strip can go on if possible.
+start at the lowest unvisited face in canonical order, rotated to the corner that gives the longest strip.
 """
 
 from __future__ import annotations
+
+from collections import deque
 
 import numpy as np
 
@@ -23,21 +25,33 @@ __all__ = ["AdjacentSerialization"]
 
 def _strips(faces: np.ndarray) -> list[int]:
     """Vertex indices of all strips, ``-1`` between strips."""
-    edge_faces: dict[tuple[int, int], list[int]] = {}
+    edge_faces: dict[tuple[int, int], deque[int]] = {}
     rows = faces.tolist()
     for i, (a, b, c) in enumerate(rows):
         for edge in ((a, b), (b, c), (c, a)):
-            edge_faces.setdefault(edge, []).append(i)
+            edge_faces.setdefault(edge, deque()).append(i)
     visited = bytearray(len(rows))
 
-    def next_face(u: int, v: int) -> int:
-        """An unvisited face holding the directed edge u -> v, or -1."""
-        candidates = edge_faces.get((u, v))
-        while candidates:
-            if not visited[candidates[0]]:
-                return candidates[0]
-            candidates.pop(0)
-        return -1
+    def walk(a: int, b: int, c: int, start: int, commit: bool) -> list[int]:
+        """The vertices a strip from face ``start`` rotated to (a, b, c) writes after its first three."""
+        taken = {start}
+        added: list[int] = []
+        w1, w2, j = b, c, 0
+        while True:
+            u, v = (w2, w1) if j % 2 == 0 else (w1, w2)  # face j + 1 is odd (reversed window) or even
+            candidates = edge_faces.get((u, v), ())
+            while candidates and visited[candidates[0]]:
+                candidates.popleft()  # visited faces never come back: keeps non-manifold fans linear
+            g = next((g for g in candidates if g not in taken), -1)
+            if g < 0:
+                return added
+            x, y, z = rows[g]
+            d = z if (x, y) == (u, v) else x if (y, z) == (u, v) else y
+            added.append(d)
+            taken.add(g)
+            if commit:
+                visited[g] = 1
+            w1, w2, j = w2, d, j + 1
 
     out: list[int] = []
     start = 0
@@ -48,22 +62,9 @@ def _strips(faces: np.ndarray) -> list[int]:
             return out
         a, b, c = rows[start]
         rotations = ((a, b, c), (b, c, a), (c, a, b))
-        a, b, c = next((r for r in rotations if next_face(r[2], r[1]) >= 0), rotations[0])
-        if out:
-            out.append(-1)
-        out += [a, b, c]
+        best = max(rotations, key=lambda r: len(walk(*r, start, commit=False)))
         visited[start] = 1
-        w1, w2, j = b, c, 0
-        while True:
-            u, v = (w2, w1) if j % 2 == 0 else (w1, w2)  # face j + 1 is odd (reversed window) or even
-            g = next_face(u, v)
-            if g < 0:
-                break
-            x, y, z = rows[g]
-            d = z if (x, y) == (u, v) else x if (y, z) == (u, v) else y
-            out.append(d)
-            visited[g] = 1
-            w1, w2, j = w2, d, j + 1
+        out += ([-1] if out else []) + list(best) + walk(*best, start, commit=True)
 
 
 class AdjacentSerialization(Serialization):
