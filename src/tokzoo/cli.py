@@ -155,17 +155,23 @@ def _load_images(data: str) -> tuple[list, list]:
 
 
 def cmd_eval(a: argparse.Namespace) -> None:
-    from tokzoo.bench import evaluate, format_summary, prepare_images, save_grid, write_metrics
+    from tokzoo.bench.eval_run import EvalOptions, run_eval
+    from tokzoo.bench.report import format_summary
 
     model = _load_image_model(a.model)
-    images, bad = _load_images(a.data)
-    names, batch = prepare_images(images, a.size)
-    result = evaluate(model, names, batch, batch_size=a.batch_size)
-    write_metrics(result, a.out, {"model": a.model, "data": a.data, "skipped": [list(b) for b in bad]})
-    if a.grid:
-        save_grid(result, a.grid)
-    print(format_summary(result, f"tokzoo eval: {a.model} on {a.data}"))
-    print(f"  metrics           {a.out}" + (f" ({len(bad)} unreadable files skipped)" if bad else ""))
+    title = f"tokzoo eval: {a.model} on {a.data}"
+    opts = EvalOptions(
+        data=a.data, size=a.size, batch_size=a.batch_size, out=Path(a.out),
+        report=Path(a.report) if a.report else None, grid=Path(a.grid) if a.grid else None,
+        fid_weights=a.fid_weights, lpips_weights=a.lpips_weights, lpips_backbone=a.lpips_backbone,
+        rd=a.rd, text=a.text, text_engine=a.text_engine, text_words=a.text_words, title=title,
+        meta={"model": a.model},
+    )  # fmt: skip
+    run = run_eval(model, opts)
+    skipped = len(run.skipped)
+    print(format_summary(run.result, title))
+    print(f"  metrics           {a.out}" + (f" ({skipped} unreadable files skipped)" if skipped else ""))
+    print(f"  report            {run.report}")
 
 
 def cmd_bench_rd(a: argparse.Namespace) -> None:
@@ -243,9 +249,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--size", type=_positive_int, default=128, help="evaluation resolution (shorter side + centre crop)"
     )
-    s.add_argument("--out", default="metrics.json")
+    s.add_argument("--out", default="metrics.json", help="metrics JSON path")
+    s.add_argument("--report", default=None, help="self-contained HTML report (default: report.html beside --out)")
     s.add_argument("--grid", default=None, help="also write a comparison grid PNG here")
     s.add_argument("--batch-size", type=_positive_int, default=8)
+    s.add_argument("--fid-weights", default=None, help="FID Inception weights (pt_inception-2015-12-05-*.pth)")
+    s.add_argument("--lpips-weights", default=None, help="LPIPS v0.1 AlexNet heads (alex.pth of the lpips package)")
+    s.add_argument("--lpips-backbone", default=None, help="AlexNet weights (alexnet-owt-7be5be79.pth)")
+    s.add_argument("--rd", action="store_true", help="add rate-distortion against JPEG/WebP/AVIF/JPEG XL + plot")
+    s.add_argument("--text", action="store_true", help="add the text-legibility (OCR) section")
+    s.add_argument("--text-engine", default="rapidocr", choices=["rapidocr", "tesseract"])
+    s.add_argument("--text-words", type=_positive_int, default=20, help="words per font-size bin for --text")
     s.set_defaults(fn=cmd_eval)
 
     s = sub.add_parser("bench", help="benchmarks: rd (rate-distortion against codecs and the thumbnail)")

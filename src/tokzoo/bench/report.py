@@ -1,4 +1,4 @@
-"""Human-facing outputs of an evaluation: a comparison grid PNG, a text summary, metrics JSON."""
+"""Human-facing outputs of an evaluation: a comparison grid PNG, a text summary, metrics JSON, the HTML page."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from tokzoo.bench.evaluate import EvalResult
+from tokzoo.bench.html import HtmlReport
+from tokzoo.bench.protocol import FIDELITY_KEYS, LOWER_IS_BETTER
 from tokzoo.core.atomic import atomic_write_bytes
 from tokzoo.data import save_image
 
@@ -88,3 +91,135 @@ def format_summary(result: EvalResult, title: str) -> str:
             + f" (max {ts['max_entropy_bits']:.2f})"
         )
     return "\n".join(lines)
+
+
+METRIC_LABELS = {
+    "psnr": "PSNR (dB)",
+    "ssim": "SSIM",
+    "ms_ssim": "MS-SSIM",
+    "uqi": "UQI",
+    "vif": "VIF",
+    "sam": "SAM (rad)",
+    "lpips": "LPIPS",
+}
+GRID_MAX_IMAGES = 8
+PER_IMAGE_COLUMNS = ("name", "tokens", "bits", "bpp", *FIDELITY_KEYS, "thumb_psnr")
+
+
+def _shown(summary: dict[str, Any], key: str) -> Any:
+    """A summary value for a table cell: the CI dict, or the reason it is missing."""
+    value = summary.get(key)
+    return value if value is not None else summary.get("unavailable", {}).get(key, "unavailable")
+
+
+def fidelity_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """One table row per fidelity metric: tokenizer and equal-bits thumbnail, mean [95% interval]."""
+    rows = []
+    for key in FIDELITY_KEYS:
+        n = (summary.get(key) or {}).get("n", 0)
+        rows.append({
+            "metric": METRIC_LABELS[key], "tokenizer": _shown(summary, key),
+            "equal-bits thumbnail": _shown(summary, f"thumb_{key}") if summary.get("thumb_psnr") else "none",
+            "better": "lower" if key in LOWER_IS_BETTER else "higher", "images": n,
+        })  # fmt: skip
+    return rows
+
+
+def _token_section(report: HtmlReport, ts: dict[str, Any]) -> None:
+    from matplotlib.figure import Figure
+
+    report.heading("Token statistics")
+    cond = ts["conditional_entropy_bits"]
+    report.table(
+        [
+            {"statistic": "tokens observed", "value": ts["tokens"]},
+            {
+                "statistic": "codebook usage",
+                "value": f"{ts['used_codes']} of {ts['vocab_size']} ({ts['usage']:.1%})",
+            },
+            {"statistic": "perplexity", "value": ts["perplexity"]},
+            {"statistic": "unigram entropy H(t) (bits)", "value": ts["entropy_bits"]},
+            {
+                "statistic": "conditional entropy H(t_i | t_i-1) (bits)",
+                "value": cond if cond is not None else "n/a",
+            },
+            {"statistic": "per-position entropy, mean (bits)", "value": ts["position_entropy_mean_bits"]},
+            {"statistic": "maximum log2(vocabulary) (bits)", "value": ts["max_entropy_bits"]},
+        ],
+        caption="Plug-in estimates from the evaluated images (biased low on few images)",
+    )
+    positions = ts["position_entropy_bits"]
+    if len(positions) > 1:
+        fig = Figure(figsize=(7, 2.6), layout="constrained")
+        ax = fig.subplots()
+        ax.plot(range(len(positions)), positions, lw=1)
+        ax.set_xlabel("token position")
+        ax.set_ylabel("entropy (bits)")
+        report.figure(fig, caption="Entropy of the token id at each position across images")
+
+
+def _text_section(report: HtmlReport, text: Any) -> None:
+    report.heading("Text legibility (OCR of rendered words)")
+    report.paragraph(
+        "Words rendered at known positions are read by the OCR engine on the original page (the ceiling) and "
+        f"on the reconstruction; engine: {text.summary.get('engine')}."
+    )
+    report.table(text.rows, caption="Per font-size bin")
+    for ex in text.examples:
+        report.image(
+            np.concatenate(
+                [
+                    ex["original"],
+                    np.full((ex["original"].shape[0], 4, 3), 255, np.uint8),
+                    ex["reconstruction"],
+                ],
+                1,
+            ),
+            caption=f"{ex['bin']} px, {ex['background']} background: original (left), reconstruction (right)",
+        )
+
+
+def html_report(result: EvalResult, title: str, sections: dict[str, Any] | None = None) -> HtmlReport:
+    """The ``tokzoo eval`` page: grid, fidelity and rate tables with intervals, token statistics, per-image
+    values, and the optional sections (``perceptual``, ``rd`` figure and rows, ``text``, ``faces``)."""
+    sections = sections or {}
+    s = result.summary
+    h, w = s["image_size"]
+    report = HtmlReport(title)
+    report.paragraph(
+        f"{s['num_images']} images at {h}x{w} px (shorter side resized with antialiasing, centre crop), "
+        f"{s['tokens']['mean']:.0f} tokens and {s['bits']['mean']:.0f} bits per image "
+        f"({s['bpp']['mean']:.4f} bits per pixel). Reconstructions are rounded to uint8 before every metric; "
+        "intervals are 95% bootstrap intervals over images (seed 0). Protocol: docs/evaluation.md."
+    )
+    n = min(len(result.originals), GRID_MAX_IMAGES)
+    grid = comparison_grid([result.originals[:n], result.reconstructions[:n], result.thumbnails[:n]])
+    report.image(grid, caption="Originals (top), reconstructions (middle), equal-bits thumbnails (bottom)")
+    report.heading("Fidelity")
+    report.table(fidelity_rows(s), caption="Mean [95% interval] per image")
+    report.table(
+        [{"quantity": k, "mean [95% interval]": s[k]} for k in ("tokens", "bits", "bpp", "thumb_bits")],
+        caption="Rate (exact Tokens.nbits per image)",
+    )
+    if "perceptual" in sections:
+        report.heading("Learned perceptual metrics (optional weights)")
+        report.table(sections["perceptual"], columns=["metric", "value", "note"])
+    if "token_stats" in s:
+        _token_section(report, s["token_stats"])
+    if "rd" in sections:
+        report.heading("Rate–distortion against classical codecs and the equal-bits thumbnail")
+        report.figure(sections["rd"]["figure"], caption="Mean over images; bits per pixel on a log axis")
+        measured = [r for r in sections["rd"]["summary"] if r.get("bits") is not None]
+        caption = "Mean per method and rate point (points below a codec's floor are left out)"
+        report.table(measured, caption=caption)
+    if "text" in sections:
+        _text_section(report, sections["text"])
+    if "faces" in sections:
+        report.heading("Face identity")
+        report.table(sections["faces"].rows)
+    report.heading("Per image")
+    report.table(result.records, columns=list(PER_IMAGE_COLUMNS))
+    if sections.get("skipped"):
+        report.heading("Skipped files")
+        report.table([{"file": p, "reason": r} for p, r in sections["skipped"]])
+    return report
