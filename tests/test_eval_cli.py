@@ -149,3 +149,25 @@ def test_missing_ocr_engine_fails_before_any_work(ckpt, tmp_path, capsys, monkey
     )  # fmt: skip
     assert "tesseract" in err and "not installed" in err
     assert _nothing_written(out)
+
+
+def test_text_bins_fit_the_page():
+    from tokzoo.bench.eval_run import text_bins
+    from tokzoo.core.errors import DataError
+
+    assert text_bins(256)[-1] == (32, 48)
+    assert all(4 * hi <= 128 for _, hi in text_bins(128)) and text_bins(128)[0] == (6, 7)
+    with pytest.raises(DataError, match="--size 16"):
+        text_bins(16)
+
+
+@pytest.mark.slow
+def test_eval_with_rd_and_text_sections(ckpt, tmp_path):
+    out = tmp_path / "run" / "metrics.json"
+    argv = ["eval", "--model", ckpt, "--data", "bundled:test", "--size", "64", "--out", str(out)]
+    assert main([*argv, "--rd", "--text", "--text-words", "2"]) == 0
+    m = json.loads(out.read_text())
+    assert {r["kind"] for r in m["rd"]} == {"tokenizer", "codec", "thumbnail"}
+    assert m["text_legibility"]["rows"][-1]["bin"] == "all"
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert "Rate–distortion" in html and "Text legibility" in html and not EXTERNAL.search(html)

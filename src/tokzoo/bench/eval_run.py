@@ -117,6 +117,16 @@ def perceptual_rows(result: EvalResult, learned: LearnedMetrics) -> list[dict[st
     return rows
 
 
+def text_bins(size: int) -> list[tuple[int, int]]:
+    """The font-size bins whose largest text fits a page of ``size`` px with room for words (≤ size / 4)."""
+    from tokzoo.bench.text_render import SIZE_BINS
+
+    bins = [b for b in SIZE_BINS if 4 * b[1] <= size]
+    if not bins:
+        raise DataError(f"--text needs pages of at least {4 * SIZE_BINS[0][1]} px, got --size {size}")
+    return bins
+
+
 def check_ocr_engine(engine: str) -> None:
     """Fail before any measurement when the OCR engine for ``--text`` is missing (the error names the fix)."""
     from tokzoo.bench.ocr import read_crops
@@ -165,7 +175,12 @@ def run_eval(model: Tokenizer, opts: EvalOptions) -> EvalRun:
         from tokzoo.bench.text import text_legibility
 
         sections["text"] = text_legibility(
-            model, size=opts.size, seed=PROTOCOL_SEED, engine=opts.text_engine, words_per_bin=opts.text_words
+            model,
+            size=opts.size,
+            seed=PROTOCOL_SEED,
+            engine=opts.text_engine,
+            words_per_bin=opts.text_words,
+            bins=text_bins(opts.size),
         )
     if opts.faces:
         from tokzoo.bench.faces import face_identity

@@ -162,7 +162,8 @@ def _text_section(report: HtmlReport, text: Any) -> None:
     report.heading("Text legibility (OCR of rendered words)")
     report.paragraph(
         "Words rendered at known positions are read by the OCR engine on the original page (the ceiling) and "
-        f"on the reconstruction; engine: {text.summary.get('engine')}."
+        f"on the reconstruction; engine: {text.summary.get('engine')}. Only font sizes up to a quarter of the "
+        "page side are rendered (larger text does not fit enough words on the page)."
     )
     report.table(text.rows, caption="Per font-size bin")
     for ex in text.examples:
@@ -175,7 +176,7 @@ def _text_section(report: HtmlReport, text: Any) -> None:
                 ],
                 1,
             ),
-            caption=f"{ex['bin']} px, {ex['background']} background: original (left), reconstruction (right)",
+            caption=f"{ex['bin']}, {ex['background']} background: original (left), reconstruction (right)",
         )
 
 
