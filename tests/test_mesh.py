@@ -238,3 +238,18 @@ def test_block_coder_round_trip():
     assert blocks.max() < coder.num_blocks and offsets.max() < coder.num_offsets
     assert [coder.join(b, o) for b, o in zip(blocks.tolist(), offsets.tolist(), strict=True)] == [tuple(p) for p in v.tolist()]
     assert [coder.block_of(tuple(p)) for p in v.tolist()] == blocks.tolist()
+
+
+def test_chamfer_is_zero_for_the_same_surface_and_below_half_a_step_after_quantization():
+    pytest.importorskip("rtree")
+    from tokzoo.mesh.chamfer import chamfer_distance
+
+    sphere = trimesh.creation.icosphere(2)
+    original = (sphere.vertices, sphere.faces)
+    assert chamfer_distance(original, original, points=2000) < 1e-12
+    for bits in (7, 10):
+        mesh, report = quantize_mesh(*original, bits)
+        d = chamfer_distance(original, (mesh.world_vertices(), mesh.faces), points=2000)
+        assert 0 < d <= 0.5 * report.scale / (2**bits - 1)
+    moved = (sphere.vertices + [0, 0, 0.1], sphere.faces)
+    assert chamfer_distance(original, moved, points=2000) > 0.01
