@@ -171,3 +171,23 @@ def test_eval_with_rd_and_text_sections(ckpt, tmp_path):
     assert m["text_legibility"]["rows"][-1]["bin"] == "all"
     html = (tmp_path / "run" / "report.html").read_text()
     assert "Rate–distortion" in html and "Text legibility" in html and not EXTERNAL.search(html)
+
+
+def test_eval_and_bench_rd_measure_the_same_numbers():
+    """One protocol: ``tokzoo eval`` and ``tokzoo bench rd`` give a tokenizer the same rate and fidelity."""
+    from tokzoo.bench.rd import rate_distortion
+
+    model = tokzoo.create("vq-f8-s", ch=8, codebook_size=64)
+    names, imgs = prepare_images(bundled_images("test"), 32)
+    records = evaluate(model, names, imgs).records
+    side = records[0]["thumb_side"]  # the equal-bits thumbnail of 96 bits: 2x2
+    rows = rate_distortion(model, names, imgs, codecs=(), sweep_bpp=(), thumb_sides=(side,))
+    tok = [r for r in rows if r["kind"] == "tokenizer"]
+    assert [r["image"] for r in tok] == names
+    for row, rec in zip(tok, records, strict=True):
+        assert row["bits"] == rec["bits"] and row["bpp"] == pytest.approx(rec["bpp"])
+        for key in ("psnr", "ssim"):
+            assert row[key] == pytest.approx(rec[key], rel=1e-6)
+    thumb = [r for r in rows if r["kind"] == "thumbnail"]
+    for row, rec in zip(thumb, records, strict=True):
+        assert row["psnr"] == pytest.approx(rec["thumb_psnr"], rel=1e-6)

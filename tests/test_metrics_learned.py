@@ -6,7 +6,7 @@ import torch
 from safetensors.torch import save_file
 
 from tokzoo.core.errors import CheckpointError
-from tokzoo.metrics.frechet import frechet_distance, gaussian_stats, load_fid_inception
+from tokzoo.metrics.frechet import frechet_distance, gaussian_stats, load_fid_inception, rfid
 from tokzoo.metrics.inception import FEATURE_DIM, FIDInceptionV3
 from tokzoo.metrics.lpips import LPIPS, load_lpips, lpips_distance
 from tokzoo.metrics.weights import read_weights
@@ -140,3 +140,6 @@ def test_fid_inception_weights_round_trip(tmp_path):
     with torch.no_grad():
         assert torch.allclose(loaded(x), net(x), atol=1e-5)
         assert loaded(x).shape == (2, FEATURE_DIM)
+    y = torch.rand(3, 3, 48, 48, generator=torch.Generator().manual_seed(2))
+    assert rfid(loaded, y, y) == pytest.approx(0.0, abs=1e-6)
+    assert rfid(loaded, y, y.flip(-1).roll(7, -2) * 0.5) > 0

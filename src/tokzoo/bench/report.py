@@ -125,7 +125,7 @@ def fidelity_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _token_section(report: HtmlReport, ts: dict[str, Any]) -> None:
+def _token_section(report: HtmlReport, ts: dict[str, Any], num_images: int) -> None:
     from matplotlib.figure import Figure
 
     report.heading("Token statistics")
@@ -152,10 +152,17 @@ def _token_section(report: HtmlReport, ts: dict[str, Any]) -> None:
     if len(positions) > 1:
         fig = Figure(figsize=(7, 2.6), layout="constrained")
         ax = fig.subplots()
-        ax.plot(range(len(positions)), positions, lw=1)
+        ceiling = float(np.log2(num_images))
+        ax.plot(range(len(positions)), positions, lw=1, label="observed")
+        ax.axhline(ceiling, color="grey", ls="--", lw=1, label=f"log2({num_images} images)")
         ax.set_xlabel("token position")
         ax.set_ylabel("entropy (bits)")
-        report.figure(fig, caption="Entropy of the token id at each position across images")
+        ax.legend(loc="lower right", fontsize="small")
+        caption = (
+            "Entropy of the token id at each position across images; it cannot exceed log2 of the number of "
+            "images, so it only separates informative from constant positions on a large image set"
+        )
+        report.figure(fig, caption=caption)
 
 
 def _text_section(report: HtmlReport, text: Any) -> None:
@@ -206,7 +213,7 @@ def html_report(result: EvalResult, title: str, sections: dict[str, Any] | None 
         report.heading("Learned perceptual metrics (optional weights)")
         report.table(sections["perceptual"], columns=["metric", "value", "note"])
     if "token_stats" in s:
-        _token_section(report, s["token_stats"])
+        _token_section(report, s["token_stats"], s["num_images"])
     if "rd" in sections:
         report.heading("Rate–distortion against classical codecs and the equal-bits thumbnail")
         report.figure(sections["rd"]["figure"], caption="Mean over images; bits per pixel on a log axis")
