@@ -165,12 +165,14 @@ def test_text_bins_fit_the_page():
 def test_eval_with_rd_and_text_sections(ckpt, tmp_path):
     out = tmp_path / "run" / "metrics.json"
     argv = ["eval", "--model", ckpt, "--data", "bundled:test", "--size", "64", "--out", str(out)]
-    assert main([*argv, "--rd", "--text", "--text-words", "2"]) == 0
+    assert main([*argv, "--rd", "--text", "--text-words", "2", "--faces"]) == 0
     m = json.loads(out.read_text())
     assert {r["kind"] for r in m["rd"]} == {"tokenizer", "codec", "thumbnail"}
     assert m["text_legibility"]["rows"][-1]["bin"] == "all"
     html = (tmp_path / "run" / "report.html").read_text()
-    assert "Rate–distortion" in html and "Text legibility" in html and not EXTERNAL.search(html)
+    assert m["face_identity"]["rows"][-1]["face_width"] == "all"
+    assert "Rate–distortion" in html and "Text legibility" in html and "Face identity" in html
+    assert not EXTERNAL.search(html)
 
 
 def test_eval_and_bench_rd_measure_the_same_numbers():
@@ -191,3 +193,23 @@ def test_eval_and_bench_rd_measure_the_same_numbers():
     thumb = [r for r in rows if r["kind"] == "thumbnail"]
     for row, rec in zip(thumb, records, strict=True):
         assert row["psnr"] == pytest.approx(rec["thumb_psnr"], rel=1e-6)
+
+
+def test_missing_face_model_fails_before_any_work(ckpt, tmp_path, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "face_recognition", None)  # as if the package were not installed
+    out = tmp_path / "run"
+    argv = ["eval", "--model", ckpt, "--data", "bundled:test", "--size", "64", "--out", str(out / "m.json")]
+    err = _fails(capsys, [*argv, "--faces"])
+    assert "face_recognition" in err and "pip install" in err
+    assert _nothing_written(out)
+
+
+def test_face_widths_fit_the_page():
+    from tokzoo.bench.eval_run import face_widths
+    from tokzoo.core.errors import DataError
+
+    assert face_widths(256) == [32, 64, 128] and face_widths(128) == [32, 64]
+    with pytest.raises(DataError, match="--size 48"):
+        face_widths(48)

@@ -164,7 +164,7 @@ def cmd_eval(a: argparse.Namespace) -> None:
         data=a.data, size=a.size, batch_size=a.batch_size, out=Path(a.out),
         report=Path(a.report) if a.report else None, grid=Path(a.grid) if a.grid else None,
         fid_weights=a.fid_weights, lpips_weights=a.lpips_weights, lpips_backbone=a.lpips_backbone,
-        rd=a.rd, text=a.text, text_engine=a.text_engine, text_words=a.text_words, title=title,
+        rd=a.rd, text=a.text, text_engine=a.text_engine, text_words=a.text_words, faces=a.faces, title=title,
         meta={"model": a.model},
     )  # fmt: skip
     run = run_eval(model, opts)
@@ -260,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--text", action="store_true", help="add the text-legibility (OCR) section")
     s.add_argument("--text-engine", default="rapidocr", choices=["rapidocr", "tesseract"])
     s.add_argument("--text-words", type=_positive_int, default=20, help="words per font-size bin for --text")
+    s.add_argument("--faces", action="store_true", help="add face identity on the offline face photos")
     s.set_defaults(fn=cmd_eval)
 
     s = sub.add_parser("bench", help="benchmarks: rd (rate-distortion against codecs and the thumbnail)")

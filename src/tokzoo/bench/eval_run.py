@@ -7,7 +7,6 @@ result. Bad input is reported as one ``DataError`` naming the problem and the fi
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 from dataclasses import dataclass, field
@@ -127,6 +126,16 @@ def text_bins(size: int) -> list[tuple[int, int]]:
     return bins
 
 
+def face_widths(size: int) -> list[int]:
+    """The face widths (``FACE_WIDTHS``) that leave room around the face on a page of ``size`` px (≤ size / 2)."""
+    from tokzoo.bench.faces import FACE_WIDTHS
+
+    widths = [w for w in FACE_WIDTHS if 2 * w <= size]
+    if not widths:
+        raise DataError(f"--faces needs pages of at least {2 * FACE_WIDTHS[0]} px, got --size {size}")
+    return widths
+
+
 def check_ocr_engine(engine: str) -> None:
     """Fail before any measurement when the OCR engine for ``--text`` is missing (the error names the fix)."""
     from tokzoo.bench.ocr import read_crops
@@ -143,12 +152,6 @@ def _rd_section(model: Tokenizer, names: list[str], images: torch.Tensor) -> dic
     return {"rows": rows, "summary": summarize_rd(rows), "figure": plot_rd(rows, metrics)}
 
 
-def optional_module(name: str, flag: str) -> None:
-    """Refuse ``flag`` with a clear message when the module it needs is not part of this installation."""
-    if importlib.util.find_spec(name) is None:
-        raise DataError(f"{flag} needs {name}, which this tokzoo installation does not have")
-
-
 @dataclass
 class EvalRun:
     """What ``run_eval`` measured and wrote."""
@@ -160,11 +163,16 @@ class EvalRun:
 
 def run_eval(model: Tokenizer, opts: EvalOptions) -> EvalRun:
     """Measure ``model`` on ``opts.data``, then write metrics JSON, the HTML report and (optionally) the grid."""
+    # Everything that can fail for a missing file, engine or unsuitable size is checked before any work.
     learned = LearnedMetrics.load(opts)
     if opts.text:
+        bins = text_bins(opts.size)
         check_ocr_engine(opts.text_engine)
     if opts.faces:
-        optional_module("tokzoo.bench.faces", "--faces")
+        from tokzoo.bench.faces import face_modules
+
+        widths = face_widths(opts.size)
+        face_modules()  # DataError with the install command when face_recognition is missing
     images, bad = load_eval_images(opts.data)
     names, batch = prepare_images(images, opts.size)
     result = evaluate(model, names, batch, batch_size=opts.batch_size)
@@ -180,12 +188,12 @@ def run_eval(model: Tokenizer, opts: EvalOptions) -> EvalRun:
             seed=PROTOCOL_SEED,
             engine=opts.text_engine,
             words_per_bin=opts.text_words,
-            bins=text_bins(opts.size),
+            bins=bins,
         )
     if opts.faces:
         from tokzoo.bench.faces import face_identity
 
-        sections["faces"] = face_identity(model, batch)
+        sections["faces"] = face_identity(model, size=opts.size, widths=widths)
     extras: dict[str, Any] = {**opts.meta, "data": opts.data, "size": opts.size}
     extras["skipped"] = [list(b) for b in bad]
     extras["perceptual"] = sections["perceptual"]

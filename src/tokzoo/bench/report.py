@@ -187,6 +187,27 @@ def _text_section(report: HtmlReport, text: Any) -> None:
         )
 
 
+def _faces_section(report: HtmlReport, faces: Any) -> None:
+    s = faces.summary
+    report.heading("Face identity")
+    report.paragraph(
+        f"Offline face photos ({', '.join(s['photos'])}) cropped so the face spans each width on the page; "
+        "face_recognition embeddings of the original and the reconstruction at the original's face box. "
+        f"Matched: embedding distance below {s['threshold']} (the library's same-person threshold)."
+    )
+    report.table(faces.rows, caption="Per face width on the page")
+    if s.get("notes"):
+        report.paragraph("Skipped: " + "; ".join(s["notes"]))
+    shown: set[int] = set()
+    for page, rec in zip(faces.pages, faces.reconstructions, strict=True):
+        if page.face_width in shown:
+            continue
+        shown.add(page.face_width)
+        gutter = np.full((page.image.shape[0], 4, 3), 255, np.uint8)
+        caption = f"{page.name}, face {page.face_width} px wide: original (left), reconstruction (right)"
+        report.image(np.concatenate([page.image, gutter, rec], 1), caption=caption)
+
+
 def html_report(result: EvalResult, title: str, sections: dict[str, Any] | None = None) -> HtmlReport:
     """The ``tokzoo eval`` page: grid, fidelity and rate tables with intervals, token statistics, per-image
     values, and the optional sections (``perceptual``, ``rd`` figure and rows, ``text``, ``faces``)."""
@@ -223,8 +244,7 @@ def html_report(result: EvalResult, title: str, sections: dict[str, Any] | None 
     if "text" in sections:
         _text_section(report, sections["text"])
     if "faces" in sections:
-        report.heading("Face identity")
-        report.table(sections["faces"].rows)
+        _faces_section(report, sections["faces"])
     report.heading("Per image")
     report.table(result.records, columns=list(PER_IMAGE_COLUMNS))
     if sections.get("skipped"):
