@@ -142,3 +142,35 @@ def test_cli_bench_rd(setup, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main([*argv[:4], "--data", str(tmp_path / "empty"), "--out", str(bad_out)]) == 2
     assert not bad_out.exists()
+
+
+def test_ocr_column_reaches_the_right_images(setup):
+    model, names, images, _ = setup
+    seen = []
+
+    def scorer(rec, index):
+        seen.append(len(rec))
+        return [float(i) for i in index]  # the image's own index: shows rows and scores line up
+
+    rows = rate_distortion(
+        model, names, images, codecs=("webp",), sweep_bpp=(4.0,), thumb_sides=(2,), ocr=scorer
+    )
+    for r in rows:
+        assert r.get("ocr_word_acc") == (names.index(r["image"]) if r["fits"] else None)
+    assert all(n > 0 for n in seen)
+
+
+@pytest.mark.slow
+def test_text_rate_distortion_reads_clean_codec_pages_not_tiny_thumbnails(setup):
+    from tokzoo.bench.rd import text_rate_distortion
+
+    rows = text_rate_distortion(
+        setup[0], size=128, words_per_bin=2, codecs=("webp",), sweep_bpp=(3.0,), thumb_sides=(4,)
+    )
+    summary = {(s["method"], s["point"]): s for s in summarize_rd(rows)}
+    ceiling = next(s for s in summary.values() if s["kind"] == "reference")["ocr_word_acc"]
+    assert ceiling > 0.6
+    assert summary[("WebP", "3 bpp")]["ocr_word_acc"] > summary[("thumbnail", "4x4")]["ocr_word_acc"]
+    assert summary[("thumbnail", "4x4")]["ocr_word_acc"] < 0.1
+    fig = plot_rd(rows, "ocr_word_acc")
+    assert any("ceiling" in label for label in fig.get_axes()[0].get_legend_handles_labels()[1])
