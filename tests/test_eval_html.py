@@ -45,6 +45,7 @@ def test_text_is_escaped_and_page_has_no_external_assets(tmp_path):
     assert "<script>" not in text and "&lt;script&gt;" in text
     assert "<h3>a &amp; b</h3>" in text
     assert not EXTERNAL.search(text)
+    assert "url(" not in text and "<script" not in text and "<link" not in text  # no fetched CSS, fonts, code
     assert "<td>21.12</td>" in text and "<td>unavailable</td>" in text
 
 
