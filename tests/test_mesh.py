@@ -52,7 +52,9 @@ def test_known_token_counts_on_a_box():
     box = trimesh.creation.box()  # 8 vertices, 12 faces, closed and consistently oriented
     counts = {s: tokzoo.create(f"mesh-{s}-q7").encode(box).num_tokens for s in SERIALIZATIONS}
     assert counts["naive"] == 12 * 9
-    assert counts["amt"] == 3 * 9 + 2 + 9 * 3  # three strips: full first faces, 2 restarts, 9 one-vertex faces
+    assert (
+        counts["amt"] == 3 * 9 + 2 + 9 * 3
+    )  # three strips: full first faces, 2 restarts, 9 one-vertex faces
     assert counts["bpt"] < counts["amt"] and counts["nautilus"] <= counts["bpt"]
 
 
@@ -236,7 +238,9 @@ def test_block_coder_round_trip():
     v = np.random.default_rng(0).integers(0, 512, size=(200, 3))
     blocks, offsets = coder.split(v)
     assert blocks.max() < coder.num_blocks and offsets.max() < coder.num_offsets
-    assert [coder.join(b, o) for b, o in zip(blocks.tolist(), offsets.tolist(), strict=True)] == [tuple(p) for p in v.tolist()]
+    assert [coder.join(b, o) for b, o in zip(blocks.tolist(), offsets.tolist(), strict=True)] == [
+        tuple(p) for p in v.tolist()
+    ]
     assert [coder.block_of(tuple(p)) for p in v.tolist()] == blocks.tolist()
 
 
@@ -251,5 +255,13 @@ def test_chamfer_is_zero_for_the_same_surface_and_below_half_a_step_after_quanti
         mesh, report = quantize_mesh(*original, bits)
         d = chamfer_distance(original, (mesh.world_vertices(), mesh.faces), points=2000)
         assert 0 < d <= 0.5 * report.scale / (2**bits - 1)
-    moved = (sphere.vertices + [0, 0, 0.1], sphere.faces)
+    moved = (sphere.vertices + np.array([0, 0, 0.1]), sphere.faces)
     assert chamfer_distance(original, moved, points=2000) > 0.01
+
+
+def test_nan_vertex_in_a_file_names_the_file(tmp_path):
+    path = tmp_path / "nan.obj"
+    path.write_text("v 0 0 0\nv nan 0 0\nv 0 1 0\nv 1 1 0\nf 1 2 3\nf 1 3 4\n")
+    tok = tokzoo.create("mesh-amt-q7")
+    with pytest.raises(DataError, match=r"nan\.obj: 1 vertices used by faces have NaN"):
+        tok.encode(tok.load_file(path))
