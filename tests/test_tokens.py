@@ -287,3 +287,87 @@ def test_header_claiming_a_huge_matrix_is_refused() -> None:
     body = good[:5] + len(head).to_bytes(4, "little") + head + good[9 + n : -4]
     with pytest.raises(TokFormatError, match="malformed"):
         Tokens.from_bytes(body + zlib.crc32(body).to_bytes(4, "little"))
+
+
+@st.composite
+def value_batches(draw: st.DrawFn) -> Tokens:
+    """Continuous tokens (format version 2), sometimes with ids over a real vocabulary as well."""
+    lengths = draw(st.lists(st.integers(0, 40), min_size=1, max_size=4))
+    l_max = max(lengths) + draw(st.integers(0, 2))
+    channels = draw(st.integers(0, 5))
+    dtype = draw(st.sampled_from([torch.float16, torch.float32]))
+    vocab = draw(st.sampled_from([1, 5, 256]))
+    g = torch.Generator().manual_seed(draw(st.integers(0, 2**31)))
+    values = (torch.randn(len(lengths), l_max, channels, generator=g) * 1e3).to(dtype)
+    ids = torch.randint(0, vocab, (len(lengths), l_max), generator=g)
+    return Tokens(ids, torch.tensor(lengths), vocab, "grid2d", (l_max,), {"k": 1}, values)
+
+
+@settings(max_examples=60, deadline=None)
+@given(value_batches())
+def test_values_round_trip_bit_exact_with_exact_size(tokens: Tokens) -> None:
+    data = tokens.to_bytes()
+    assert data[4] == 2
+    back = Tokens.from_bytes(data)
+    assert back.equal(tokens) and back.values.dtype == tokens.values.dtype
+    width = 16 if tokens.values.dtype == torch.float16 else 32
+    value_bits = tokens.num_tokens * tokens.value_channels * width
+    assert tokens.nbits() == value_bits + sum(
+        sequence_bits(n, tokens.vocab_size) for n in tokens.lengths.tolist()
+    )
+    head_len = int.from_bytes(data[5:9], "little")
+    id_bytes = math.ceil((tokens.nbits() - value_bits) / 8)
+    assert len(data) == 9 + head_len + id_bytes + value_bits // 8 + 4
+    assert back[-1].equal(tokens[-1])
+
+
+def test_values_are_part_of_equality_and_version_one_is_kept_without_them() -> None:
+    values = torch.tensor([[[0.5, -1.0], [2.0, 3.0]]])
+    a = Tokens.from_values(values.half(), "grid2d", (1, 2))
+    assert a.vocab_size == 1 and a.nbits() == 2 * 2 * 16 and a.bits_per_token == 32
+    assert not a.equal(Tokens.from_values(values, "grid2d", (1, 2)))  # float32 is another encoding
+    assert not a.equal(Tokens.from_values((values + 1).half(), "grid2d", (1, 2)))
+    assert not a.equal(Tokens.from_ids(torch.zeros(1, 2, dtype=torch.int64), 1, "grid2d", (1, 2)))
+    assert small_container()[4] == 1  # no values: still written as format version 1
+    neg_zero = Tokens.from_values(-values.half() * 0)
+    assert not neg_zero.equal(Tokens.from_values(values.half() * 0))  # bit-exact, -0.0 != +0.0
+
+
+def test_values_errors() -> None:
+    with pytest.raises(ValueError, match="float16 or float32"):
+        Tokens.from_values(torch.zeros(1, 2, 3, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"3-D \(B=1, L_max=2, C\)"):
+        Tokens(torch.zeros(1, 2, dtype=torch.int64), torch.tensor([2]), 1, values=torch.zeros(1, 3, 1))
+    with pytest.raises(ValueError, match="finite"):
+        Tokens.from_values(torch.tensor([[[float("nan")]]]))
+    padded = Tokens.from_values(torch.tensor([[[1.0], [float("inf")]]]), lengths=torch.tensor([1]))
+    assert padded.nbits() == 16 * 0 + 32  # padding is neither checked nor stored
+
+
+def _rewrite_header(data: bytes, change, version: int | None = None) -> bytes:
+    import json
+
+    n = int.from_bytes(data[5:9], "little")
+    header = json.loads(data[9 : 9 + n])
+    change(header)
+    head = json.dumps(header).encode()
+    prefix = data[:5] if version is None else data[:4] + bytes([version])
+    body = prefix + len(head).to_bytes(4, "little") + head + data[9 + n : -4]
+    return body + zlib.crc32(body).to_bytes(4, "little")
+
+
+def test_value_container_damage_is_detected() -> None:
+    data = Tokens.from_values(torch.randn(2, 3, 2).half(), "grid2d", (1, 3)).to_bytes()
+    for n in range(len(data)):
+        with pytest.raises(TokFormatError, match="truncated"):
+            Tokens.from_bytes(data[:n])
+    bad = bytearray(data)
+    bad[-6] ^= 1
+    with pytest.raises(TokFormatError, match="corrupted"):
+        Tokens.from_bytes(bytes(bad))
+    with pytest.raises(TokFormatError, match="'values' entry"):
+        Tokens.from_bytes(_rewrite_header(data, lambda h: h["values"].update(dtype="int8")))
+    with pytest.raises(TokFormatError, match="'values' entry for format version 1"):
+        Tokens.from_bytes(_rewrite_header(data, lambda h: None, version=1))
+    with pytest.raises(TokFormatError, match="value bytes"):
+        Tokens.from_bytes(_rewrite_header(data, lambda h: h["values"].update(channels=1)))

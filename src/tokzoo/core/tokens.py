@@ -2,7 +2,9 @@
 
 A ``.tok`` byte string is ``b"TOKZ"``, one format-version byte, a 4-byte little-endian header length,
 the UTF-8 JSON header, the bit-packed payload of :mod:`tokzoo.core.bitpack`, and a 4-byte
-little-endian CRC32 of everything before it.
+little-endian CRC32 of everything before it. Version 2 adds optional continuous ``values`` (float16/float32 per
+token, for continuous bottlenecks): its header has a ``values`` entry and the raw little-endian floats follow the
+id payload. Containers without values are still written as version 1, so older readers read them.
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ from tokzoo.core.errors import TokFormatError
 __all__ = ["FORMAT_VERSION", "MAGIC", "Tokens"]
 
 MAGIC = b"TOKZ"
-FORMAT_VERSION = 1
-_SUPPORTED_VERSIONS = (FORMAT_VERSION,)
+FORMAT_VERSION = 2  # the newest version written; version 1 is written when there are no values
+_SUPPORTED_VERSIONS = (1, 2)
 _PREFIX = len(MAGIC) + 1 + 4  # magic, version byte, header length
 _CRC = 4
 MAX_VOCAB = 2**63  # ids are int64 tensors
 MAX_IDS = 2**31  # a header asking for a larger (B, L_max) id matrix is refused, not allocated
 _HEADER_KEYS = ("vocab_size", "layout", "shape", "meta", "lengths", "payload_bits", "L_max")
+VALUE_DTYPES = {"float16": torch.float16, "float32": torch.float32}  # container name -> dtype of ``values``
 
 
 @dataclass
@@ -41,6 +44,10 @@ class Tokens:
 
     Only the first ``lengths[i]`` entries of row ``i`` of ``ids`` are tokens; the padding beyond them
     is ignored by :meth:`equal`, :meth:`nbits` and serialisation.
+
+    Continuous tokens (e.g. of a Gaussian/KL bottleneck) carry ``values`` (B, L_max, C), float16 or float32,
+    stored exactly as given (C * 16 or C * 32 bits per token); such a batch usually has ``vocab_size`` 1, so its
+    ids cost 0 bits (see :meth:`from_values`).
     """
 
     ids: torch.Tensor
@@ -49,6 +56,7 @@ class Tokens:
     layout: str = "seq1d"
     shape: tuple[int, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
+    values: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         self.ids = _int_tensor(self.ids, "ids", "2-D (B, L_max)", 2)
@@ -69,6 +77,10 @@ class Tokens:
         _check_range(
             self.ids[self._mask()], 0, self.vocab_size, f"ids must be in [0, {self.vocab_size}) (vocab_size)"
         )
+        if self.values is not None:
+            self.values = _check_values(self.values, batch, l_max)
+            if not bool(torch.isfinite(self.values[self._mask().to(self.values.device)]).all()):
+                raise ValueError("values must be finite")
 
     @classmethod
     def from_ids(
@@ -83,6 +95,23 @@ class Tokens:
         ids = _int_tensor(ids, "ids", "2-D (B, L)", 2)
         lengths = torch.full((ids.shape[0],), ids.shape[1], dtype=torch.int64, device=ids.device)
         return cls(ids, lengths, vocab_size, layout, shape, dict(meta or {}))
+
+    @classmethod
+    def from_values(
+        cls,
+        values: torch.Tensor,
+        layout: str = "seq1d",
+        shape: tuple[int, ...] = (),
+        meta: dict[str, Any] | None = None,
+        lengths: torch.Tensor | None = None,
+    ) -> Tokens:
+        """Continuous tokens: ``values`` (B, L, C) float16/float32, ids all 0 over a vocabulary of 1 (0 bits);
+        every sample has all ``L`` tokens unless ``lengths`` says otherwise."""
+        b, n = values.shape[:2]
+        ids = torch.zeros((b, n), dtype=torch.int64, device=values.device)
+        if lengths is None:
+            lengths = torch.full((b,), n, dtype=torch.int64, device=values.device)
+        return cls(ids, lengths, 1, layout, shape, dict(meta or {}), values)
 
     def _mask(self) -> torch.Tensor:
         positions = torch.arange(self.ids.shape[1], device=self.ids.device)
@@ -99,13 +128,23 @@ class Tokens:
         return int(self.lengths.sum())
 
     @property
+    def value_channels(self) -> int:
+        """Continuous values per token (the rate of a continuous tokenizer in latent dimensions); 0 if none."""
+        return 0 if self.values is None else int(self.values.shape[-1])
+
+    @property
     def bits_per_token(self) -> float:
-        """Information cost of one id, log2(vocab_size)."""
-        return math.log2(self.vocab_size)
+        """Cost of one token: log2(vocab_size) for its id plus the stored bits of its values, if any."""
+        return math.log2(self.vocab_size) + self._value_bits()
+
+    def _value_bits(self) -> int:
+        """Stored bits of one token's values (0 without values)."""
+        return 0 if self.values is None else self.value_channels * self.values.element_size() * 8
 
     def nbits_per_sample(self) -> list[int]:
-        """Exact payload bits each sample takes in a ``.tok`` container."""
-        return [sequence_bits(n, self.vocab_size) for n in self.lengths.tolist()]
+        """Exact payload bits each sample takes in a ``.tok`` container (ids, then values if any)."""
+        per_value = self._value_bits()
+        return [sequence_bits(n, self.vocab_size) + n * per_value for n in self.lengths.tolist()]
 
     def nbits(self) -> int:
         """Exact payload bits of the whole batch (the ``.tok`` payload, header excluded)."""
@@ -117,7 +156,8 @@ class Tokens:
 
     def to(self, device: torch.device | str) -> Tokens:
         """The same batch with its tensors on ``device``."""
-        return replace(self, ids=self.ids.to(device), lengths=self.lengths.to(device))
+        values = None if self.values is None else self.values.to(device)
+        return replace(self, ids=self.ids.to(device), lengths=self.lengths.to(device), values=values)
 
     def __len__(self) -> int:
         return self.batch_size
@@ -136,16 +176,24 @@ class Tokens:
             self,
             ids=self.ids[select.to(self.ids.device)],
             lengths=self.lengths[select.to(self.lengths.device)],
+            values=None if self.values is None else self.values[select.to(self.values.device)],
         )
 
     def equal(self, other: Tokens) -> bool:
-        """Whether both hold the same valid ids, lengths, vocabulary, layout, shape and meta."""
+        """Whether both hold the same valid ids (and values, bit for bit), lengths, vocabulary, layout, shape
+        and meta."""
         return (
             (self.vocab_size, self.layout, self.shape, self.meta)
             == (other.vocab_size, other.layout, other.shape, other.meta)
             and torch.equal(self.lengths.cpu(), other.lengths.cpu())
             and torch.equal(self.ids[self._mask()].cpu(), other.ids[other._mask()].cpu())
+            and _same_values(self, other)
         )
+
+    def _valid_values(self) -> torch.Tensor:
+        """The values of the valid tokens, (num_tokens, C), on the CPU."""
+        assert self.values is not None
+        return self.values.cpu()[self._mask().cpu()]
 
     def to_bytes(self) -> bytes:
         """Serialise to the ``.tok`` container."""
@@ -161,8 +209,14 @@ class Tokens:
             "payload_bits": nbits,
             "L_max": int(self.ids.shape[1]),
         }
+        version = 1
+        if self.values is not None:
+            version = 2
+            dtype = next(k for k, v in VALUE_DTYPES.items() if v == self.values.dtype)
+            header["values"] = {"dtype": dtype, "channels": self.value_channels}
+            payload += self._valid_values().numpy().astype(np.dtype(dtype).newbyteorder("<")).tobytes()
         head = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
-        body = MAGIC + bytes([FORMAT_VERSION]) + len(head).to_bytes(4, "little") + head + payload
+        body = MAGIC + bytes([version]) + len(head).to_bytes(4, "little") + head + payload
         return body + zlib.crc32(body).to_bytes(4, "little")
 
     @classmethod
@@ -170,6 +224,11 @@ class Tokens:
         """Parse a ``.tok`` container; raise :class:`TokFormatError` naming what is wrong with it."""
         header, payload = _open_container(bytes(data))
         lengths = header["lengths"]
+        values = None
+        if "values" in header:
+            id_bytes = -(-header["payload_bits"] // 8)
+            payload, raw = payload[:id_bytes], payload[id_bytes:]
+            values = _read_values(raw, header)
         seqs = unpack_ids(payload, lengths, header["vocab_size"])
         ids = torch.zeros((len(lengths), header["L_max"]), dtype=torch.int64)
         lens = torch.tensor(lengths, dtype=torch.int64)
@@ -178,7 +237,9 @@ class Tokens:
                 np.concatenate(seqs).astype(np.int64)
             )
         try:
-            return cls(ids, lens, header["vocab_size"], header["layout"], header["shape"], header["meta"])
+            return cls(
+                ids, lens, header["vocab_size"], header["layout"], header["shape"], header["meta"], values
+            )
         except ValueError as e:
             raise TokFormatError(f"malformed .tok header: {e}") from None
 
@@ -206,6 +267,41 @@ def _int_tensor(x: object, name: str, what: str, ndim: int) -> torch.Tensor:
     return x.long()
 
 
+def _check_values(values: object, batch: int, l_max: int) -> torch.Tensor:
+    """``values`` must be a float16/float32 tensor of shape (B, L_max, C)."""
+    if not isinstance(values, torch.Tensor) or values.ndim != 3 or tuple(values.shape[:2]) != (batch, l_max):
+        got = f"shape {tuple(values.shape)}" if isinstance(values, torch.Tensor) else type(values).__name__
+        raise ValueError(f"values must be a 3-D (B={batch}, L_max={l_max}, C) tensor, got {got}")
+    if values.dtype not in VALUE_DTYPES.values():
+        raise ValueError(f"values must be float16 or float32 (stored as they are), got {values.dtype}")
+    return values.detach()
+
+
+def _same_values(a: Tokens, b: Tokens) -> bool:
+    """Both without values, or both with values of one dtype that agree bit for bit on the valid tokens."""
+    if a.values is None or b.values is None:
+        return a.values is None and b.values is None
+    if a.values.dtype != b.values.dtype:
+        return False
+    int_type = torch.int16 if a.values.dtype == torch.float16 else torch.int32
+    return torch.equal(a._valid_values().view(int_type), b._valid_values().view(int_type))
+
+
+def _read_values(raw: bytes, header: dict[str, Any]) -> torch.Tensor:
+    """The (B, L_max, C) values tensor from the container's value bytes (zeros in the padding)."""
+    spec, lengths = header["values"], header["lengths"]
+    dtype = np.dtype(spec["dtype"]).newbyteorder("<")
+    expected = sum(lengths) * spec["channels"] * dtype.itemsize
+    if len(raw) != expected:
+        raise TokFormatError(f"malformed .tok payload: {len(raw)} value bytes, the header needs {expected}")
+    flat = np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("="))
+    flat = torch.from_numpy(flat).reshape(sum(lengths), spec["channels"])
+    values = torch.zeros((len(lengths), header["L_max"], spec["channels"]), dtype=VALUE_DTYPES[spec["dtype"]])
+    mask = torch.arange(header["L_max"]) < torch.tensor(lengths, dtype=torch.int64)[:, None]
+    values[mask] = flat
+    return values
+
+
 def _check_range(values: torch.Tensor, low: int, high: int, message: str) -> None:
     """Raise ``ValueError(message + offending value)`` unless all values lie in ``[low, high)``."""
     if values.numel():
@@ -228,12 +324,15 @@ def _open_container(data: bytes) -> tuple[dict[str, Any], bytes]:
         raise TokFormatError(f"truncated .tok data: expected at least {need} bytes, got {got}")
     intact = zlib.crc32(data[:-_CRC]) == int.from_bytes(data[-_CRC:], "little")
     try:
-        header = _parse_header(data[_PREFIX : _PREFIX + head_len])
+        header = _parse_header(data[_PREFIX : _PREFIX + head_len], data[len(MAGIC)])
     except TokFormatError:
         if intact:
             raise
         raise TokFormatError("corrupted .tok data: checksum mismatch") from None
     expected = need + -(-header["payload_bits"] // 8)
+    if "values" in header:
+        spec = header["values"]
+        expected += sum(header["lengths"]) * spec["channels"] * VALUE_DTYPES[spec["dtype"]].itemsize
     if not intact and got < expected:
         raise TokFormatError(f"truncated .tok data: expected {expected} bytes, got {got}")
     if not intact:
@@ -241,8 +340,9 @@ def _open_container(data: bytes) -> tuple[dict[str, Any], bytes]:
     return header, data[_PREFIX + head_len : -_CRC]
 
 
-def _parse_header(raw: bytes) -> dict[str, Any]:
-    """Decode and type-check the JSON header (the payload size must agree with the lengths)."""
+def _parse_header(raw: bytes, version: int) -> dict[str, Any]:
+    """Decode and type-check the JSON header (the payload size must agree with the lengths); a version 2
+    header also describes the values (version 1 has none)."""
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -265,4 +365,18 @@ def _parse_header(raw: bytes) -> dict[str, Any]:
         raise TokFormatError("malformed .tok header: a field has the wrong type or range")
     if header["payload_bits"] != sum(sequence_bits(n, header["vocab_size"]) for n in lengths):
         raise TokFormatError("malformed .tok header: payload_bits does not match the lengths")
+    spec = header.get("values")
+    if (version == 1) != (spec is None) or (
+        spec is not None
+        and (
+            not isinstance(spec, dict)
+            or spec.get("dtype") not in VALUE_DTYPES
+            or type(spec.get("channels")) is not int
+            or not 0 <= spec["channels"] <= MAX_IDS
+            or sum(lengths) * spec["channels"] > MAX_IDS
+        )
+    ):
+        raise TokFormatError(
+            f"malformed .tok header: bad or missing 'values' entry for format version {version}"
+        )
     return header

@@ -1,11 +1,14 @@
-"""A 2D-grid convolutional VQ autoencoder: VQGAN's encoder/decoder with a plain VQ bottleneck (no GAN yet).
+"""A 2D-grid convolutional autoencoder: VQGAN's encoder/decoder (no GAN yet) around any tokzoo bottleneck.
 
-"Taming Transformers for High-Resolution Image Synthesis" (Esser et al., 2021). One token per f×f patch,
-laid out as an (H/f, W/f) grid in raster order.
+"Taming Transformers for High-Resolution Image Synthesis" (Esser et al., 2021). One latent per f×f patch, laid
+out as an (H/f, W/f) grid in raster order; the bottleneck (``quantizer`` in the config, plain VQ by default) is
+any registered quantizer, turned into ``Tokens`` by :class:`tokzoo.quant.Bottleneck`: one id per cell, ids per
+cell × depth (rvq, ptq), VAR token maps across scales (msrq) or continuous values (kl).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,7 +21,7 @@ from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
 from tokzoo.image.checks import check_image_batch
 from tokzoo.nn.conv import ConvDecoder, ConvEncoder
-from tokzoo.quant import Quantizer, build_quantizer
+from tokzoo.quant import Bottleneck, Quantizer, build_quantizer, list_quantizers
 
 
 @dataclass
@@ -37,19 +40,16 @@ class GridVQConfig:
     restart_threshold: float = 0.03
     l1_weight: float = 0.5
     in_channels: int = 3
-    quantizer: str = "vq"  # any single-id quantizer of tokzoo.quant: vq, fsq, lfq, gq, bsq, dual
+    quantizer: str = "vq"  # any registered quantizer of tokzoo.quant (vq, fsq, lfq, gq, bsq, dual, rvq, ...)
     quantizer_options: dict[str, Any] = field(default_factory=dict)  # for quantizers other than "vq"
+    value_dtype: str = "float16"  # how continuous (kl) tokens store their values: float16 or float32
 
     def __post_init__(self) -> None:
         self.ch_mult = tuple(self.ch_mult)
-        if self.quantizer not in SINGLE_ID_QUANTIZERS:
+        if self.quantizer not in list_quantizers():
             raise ConfigError(
-                f"grid tokenizer: quantizer {self.quantizer!r} is not one of {', '.join(SINGLE_ID_QUANTIZERS)} "
-                "(one id per grid cell)"
+                f"grid tokenizer: unknown quantizer {self.quantizer!r}; available: {', '.join(list_quantizers())}"
             )
-
-
-SINGLE_ID_QUANTIZERS = ("vq", "fsq", "lfq", "gq", "bsq", "dual")
 
 
 def build_grid_quantizer(c: GridVQConfig) -> Quantizer:
@@ -64,7 +64,9 @@ def build_grid_quantizer(c: GridVQConfig) -> Quantizer:
 
 
 class GridVQTokenizer(Tokenizer):
-    """Images (B, 3, H, W) in [0, 1] → ``Tokens`` of layout ``grid2d`` with shape (H/f, W/f)."""
+    """Images (B, 3, H, W) in [0, 1] → ``Tokens`` over the (h, w) = (H/f, W/f) latent grid: layout ``grid2d``
+    with shape (h, w) for single-id and continuous bottlenecks, ``grid2d+depth`` with shape (h, w, K) for
+    residual / per-dimension ids, ``multiscale`` with the scales as shape for msrq (which needs h == w)."""
 
     modality = "image"
 
@@ -73,53 +75,64 @@ class GridVQTokenizer(Tokenizer):
         c = cfg
         self.encoder = ConvEncoder(c.in_channels, c.ch, c.ch_mult, c.num_res_blocks, c.z_channels)
         self.quantizer = build_grid_quantizer(c)
+        self.bottleneck = Bottleneck(self.quantizer, value_dtype=c.value_dtype)
         self.decoder = ConvDecoder(c.in_channels, c.ch, c.ch_mult, c.num_res_blocks, c.z_channels)
 
     @property
-    def vocab_size(self) -> int:
-        return self.quantizer.codebook_size
+    def vocab_size(self) -> int | None:
+        return self.bottleneck.vocab_size
 
     @property
     def downsample_factor(self) -> int:
         return 2 ** (len(self.cfg.ch_mult) - 1)
 
-    def _quantize(self, x: torch.Tensor):
+    def _latents(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
+        """Encoder output as a (B, h*w, C) sequence in raster order, and its grid shape (h, w)."""
         check_image_batch(x, channels=self.cfg.in_channels, factor=self.downsample_factor)
-        z = self.encoder(x * 2 - 1).permute(0, 2, 3, 1)  # (B, h, w, C)
-        return self.quantizer(z)
+        z = self.encoder(x * 2 - 1)
+        b, c, h, w = z.shape
+        return z.permute(0, 2, 3, 1).reshape(b, h * w, c), (h, w)
 
-    def _decode_latents(self, zq: torch.Tensor) -> torch.Tensor:
-        return (self.decoder(zq.permute(0, 3, 1, 2)) + 1) / 2
+    def _decode_latents(self, zq: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+        h, w = shape
+        return (self.decoder(zq.reshape(zq.shape[0], h, w, -1).permute(0, 3, 1, 2)) + 1) / 2
 
     def encode(self, x: torch.Tensor, *, num_tokens: int | None = None) -> Tokens:
-        out = self._quantize(x)
-        b, h, w = out.ids.shape
-        if num_tokens is not None and num_tokens != h * w:
+        z, shape = self._latents(x)
+        meta = {"tokenizer": self.registry_name, "image_size": [int(x.shape[-2]), int(x.shape[-1])]}
+        tokens = self.bottleneck.encode(z, shape, meta=meta)
+        if num_tokens is not None and num_tokens != tokens.ids.shape[1]:
             raise ValueError(
                 f"{self.registry_name or 'this tokenizer'} is fixed-length: a {x.shape[-2]}x{x.shape[-1]} image "
-                f"always gives {h * w} tokens, not {num_tokens}"
+                f"always gives {tokens.ids.shape[1]} tokens, not {num_tokens}"
             )
-        meta = {"tokenizer": self.registry_name, "image_size": [int(x.shape[-2]), int(x.shape[-1])]}
-        return Tokens.from_ids(
-            out.ids.reshape(b, h * w), self.vocab_size, layout="grid2d", shape=(h, w), meta=meta
-        )
+        return tokens
 
     def decode(self, tokens: Tokens) -> torch.Tensor:
-        if tokens.layout != "grid2d" or len(tokens.shape) != 2:
+        if tokens.layout not in ("grid2d", "grid2d+depth", "multiscale"):
             raise DataError(f"expected grid2d tokens, got layout {tokens.layout!r} with shape {tokens.shape}")
-        if tokens.vocab_size != self.vocab_size:
-            raise DataError(f"tokens have vocabulary {tokens.vocab_size}, this tokenizer {self.vocab_size}")
-        h, w = tokens.shape
-        if len(tokens) == 0 or h < 1 or w < 1:
-            raise DataError(f"nothing to decode: {len(tokens)} samples of grid shape {tokens.shape}")
-        if int(tokens.lengths.min()) != h * w or int(tokens.lengths.max()) != h * w:
-            raise DataError(f"grid2d tokens of shape {h}x{w} need {h * w} ids per sample")
-        ids = tokens.ids[:, : h * w].reshape(-1, h, w).to(next(self.decoder.parameters()).device)
-        return self._decode_latents(self.quantizer.ids_to_latents(ids)).clamp(0, 1)
+        latents = self.bottleneck.decode(tokens)
+        shape = self.bottleneck.positions(tokens)
+        if len(shape) != 2 or min(shape) < 1:
+            raise DataError(
+                f"expected an (h, w) grid of tokens, got layout {tokens.layout!r} shape {tokens.shape}"
+            )
+        return self._decode_latents(latents, shape).clamp(0, 1)
+
+    @torch.no_grad()
+    def fit_quantizer(self, images: torch.Tensor | Iterable[torch.Tensor]) -> GridVQTokenizer:
+        """Fit a post-training bottleneck (``quantizer: ptq``) on this trained model's continuous latents of
+        ``images`` (one (B, 3, H, W) batch in [0, 1] or an iterable of such batches); returns self."""
+        device = next(self.encoder.parameters()).device
+        batches = [images] if isinstance(images, torch.Tensor) else images
+        z = torch.cat([self._latents(x.to(device))[0].flatten(0, 1) for x in batches])
+        self.bottleneck.fit(z)
+        return self
 
     def loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        out = self._quantize(batch)
-        rec = self._decode_latents(out.latents)
+        z, shape = self._latents(batch)
+        out = self.bottleneck(z, shape)
+        rec = self._decode_latents(out.latents, shape)
         mse = F.mse_loss(rec, batch)
         l1 = F.l1_loss(rec, batch)
         total = mse + self.cfg.l1_weight * l1 + out.loss

@@ -1,6 +1,7 @@
 """Quantizers: one file per family behind the ``Quantizer`` interface, selectable by name."""
 
 from tokzoo.quant.base import Quantizer, QuantOut, codebook_stats
+from tokzoo.quant.bottleneck import Bottleneck
 from tokzoo.quant.bsq import BSQ
 from tokzoo.quant.dual import DualCodebookVQ
 from tokzoo.quant.fsq import FSQ
@@ -16,6 +17,7 @@ __all__ = [
     "BSQ",
     "FSQ",
     "LFQ",
+    "Bottleneck",
     "DimensionwiseQuantizer",
     "DualCodebookVQ",
     "GaussianBottleneck",

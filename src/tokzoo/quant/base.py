@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import torch
 import torch.distributed as dist
@@ -24,9 +25,18 @@ class QuantOut:
 
 
 class Quantizer(nn.Module, ABC):
-    """``forward(z[..., D]) -> QuantOut``; ``ids_to_latents(ids) -> z_q[..., D]``."""
+    """``forward(z[..., D]) -> QuantOut``; ``ids_to_latents(ids) -> z_q[..., D]``.
+
+    ``token_kind`` tells :class:`tokzoo.quant.bottleneck.Bottleneck` how the output becomes ``Tokens``:
+    ``"single"`` (``ids[...]``, one id per position), ``"depth"`` (``ids[..., K]``, K ids per position),
+    ``"multiscale"`` (flat coarse-to-fine token maps) or ``"continuous"`` (no ids; the quantizer then also
+    implements ``latent_values`` and ``values_to_latents``). ``post_training`` quantizers are fitted after the
+    continuous model is trained; until then (and on the training path) the bottleneck passes latents through.
+    """
 
     codebook_size: int | None
+    token_kind: ClassVar[str] = "single"
+    post_training: ClassVar[bool] = False
 
     @abstractmethod
     def forward(self, z: torch.Tensor) -> QuantOut: ...

@@ -43,6 +43,7 @@ class GaussianBottleneck(Quantizer):
     """
 
     codebook_size = None
+    token_kind = "continuous"
 
     def __init__(
         self,
@@ -94,6 +95,15 @@ class GaussianBottleneck(Quantizer):
             "entropy_bits": nan.clone(),
         }
         return QuantOut(self.from_latent(sample), None, self.kl_weight * kl, stats)
+
+    def latent_values(self, z: torch.Tensor) -> torch.Tensor:
+        """What a continuous token stores: the posterior mean ``[..., latent_dim]`` (deterministic)."""
+        with torch.autocast(device_type=z.device.type, enabled=False):
+            return self.moments(z.float())[0]
+
+    def values_to_latents(self, values: torch.Tensor) -> torch.Tensor:
+        """Stored values ``[..., latent_dim]`` -> latents ``[..., dim]`` (what eval-mode ``forward`` returns)."""
+        return self.from_latent(values.float())
 
     def ids_to_latents(self, ids: torch.Tensor) -> torch.Tensor:
         raise ConfigError(

@@ -65,6 +65,8 @@ class MultiScaleResidualQuantizer(Quantizer):
             codes are re-read for the VAR loss, so its own loss and gradient estimator do not apply.
     """
 
+    token_kind = "multiscale"
+
     def __init__(
         self,
         dim: int,

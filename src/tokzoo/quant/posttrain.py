@@ -42,6 +42,9 @@ class DimensionwiseQuantizer(Quantizer):
         bins: levels per dimension.
     """
 
+    token_kind = "depth"  # one id per latent dimension
+    post_training = True
+
     def __init__(self, dim: int, bins: int = 64) -> None:
         super().__init__()
         if bins < 2:
@@ -83,8 +86,13 @@ class DimensionwiseQuantizer(Quantizer):
         # Bin b holds values in (edges[b-1], edges[b]]; searchsorted batches over the leading (D) dim.
         return torch.searchsorted(edges, flat.t().contiguous()).t()
 
+    @property
+    def is_fitted(self) -> bool:
+        """Whether ``fit`` has chosen the bins (saved with the weights)."""
+        return bool(self.fitted)
+
     def _require_fit(self) -> None:
-        if not bool(self.fitted):
+        if not self.is_fitted:
             raise NotFittedError("DimensionwiseQuantizer must be fit(latents) before use")
 
     def forward(self, z: torch.Tensor) -> QuantOut:
@@ -102,5 +110,7 @@ class DimensionwiseQuantizer(Quantizer):
     def ids_to_latents(self, ids: torch.Tensor) -> torch.Tensor:
         """``ids[..., D]`` -> the bin centres ``[..., D]``."""
         self._require_fit()
+        if ids.shape[-1] != self.dim:
+            raise ValueError(f"ptq needs all {self.dim} per-dimension ids of a position, got {ids.shape[-1]}")
         flat = ids.reshape(-1, self.dim)
         return self.centres.t().gather(0, flat).view(ids.shape)

@@ -69,6 +69,8 @@ class ResidualVQ(Quantizer):
             ``kmeans_init``, ``grad``, ``restart_decay``, ...), passed to every stage.
     """
 
+    token_kind = "depth"
+
     def __init__(
         self,
         dim: int,
