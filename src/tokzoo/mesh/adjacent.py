@@ -1,13 +1,16 @@
 """Adjacent mesh tokenization (MeshAnything V2: "Artist-Created Mesh Generation With Adjacent Mesh
 Tokenization", 2024).
 
-Faces are walked as strips: after a face, if an unvisited face shares the edge formed by the last two
-vertices written, only its third vertex is written (3 tokens instead of 9); otherwise a restart token
-``&`` is written and the next strip starts with a full face. To keep each face's orientation exact, the
-strip alternates winding like an OpenGL triangle strip: face ``j`` of a strip ``s`` is
-``(s[j], s[j+1], s[j+2])`` for even ``j`` and ``(s[j+1], s[j], s[j+2])`` for odd ``j``, and a neighbour is
-taken only if its orientation matches (on a consistently oriented mesh every neighbour does). Strips
-start at the lowest unvisited face in canonical order, rotated to the corner that gives the longest strip.
+Faces are walked as strips. After a face, if an unvisited face shares the edge formed by the last two
+vertices written, only its third vertex is written (3 tokens instead of 9); if instead one shares the
+other edge through the newest vertex, a swap token ``$`` and its third vertex are written; otherwise a
+restart token ``&`` is written and the next strip starts with a full face.
+
+Orientation is exact: the decoder knows the directed edge the next face must contain (the reverse of how
+the last face holds the shared edge, as in any consistently oriented mesh) and builds the face as
+``(u, v, new)`` from it; a neighbour with the other orientation is not taken (the strip restarts there).
+Strips start at the lowest unvisited face in canonical order, rotated to the corner that gives the
+longest strip (fewest swaps on ties).
 """
 
 from __future__ import annotations
@@ -22,9 +25,27 @@ from tokzoo.mesh.serialization import Serialization
 
 __all__ = ["AdjacentSerialization"]
 
+_RESTART, _SWAP = -1, -2  # markers in the vertex sequence
+
+
+def _next_edges(u: int, v: int, d: int, newer_is_u: bool) -> tuple[tuple[int, int], tuple[int, int]]:
+    """For the face (u, v, d) just written: the directed edges the next face holds, default then swapped.
+
+    The default edge joins ``d`` to the newer of u and v (the last two vertices written), the swapped one to
+    the older; the next face holds it reversed: (d, v) for the edge v -> d, (u, d) for the edge d -> u.
+    """
+    with_u, with_v = (u, d), (d, v)
+    return (with_u, with_v) if newer_is_u else (with_v, with_u)
+
+
+def _strip_score(added: list[int]) -> tuple[int, int]:
+    """Rank strips: most faces first, then fewest swap tokens."""
+    swaps = added.count(_SWAP)
+    return len(added) - swaps, -swaps
+
 
 def _strips(faces: np.ndarray) -> list[int]:
-    """Vertex indices of all strips, ``-1`` between strips."""
+    """Vertex indices of all strips, with ``_RESTART`` between strips and ``_SWAP`` before swapped faces."""
     edge_faces: dict[tuple[int, int], deque[int]] = {}
     rows = faces.tolist()
     for i, (a, b, c) in enumerate(rows):
@@ -32,26 +53,30 @@ def _strips(faces: np.ndarray) -> list[int]:
             edge_faces.setdefault(edge, deque()).append(i)
     visited = bytearray(len(rows))
 
+    def find(edge: tuple[int, int], taken: set[int]) -> int:
+        candidates = edge_faces.get(edge, ())
+        while candidates and visited[candidates[0]]:
+            candidates.popleft()  # visited faces never come back: keeps non-manifold fans linear
+        return next((g for g in candidates if g not in taken), -1)
+
     def walk(a: int, b: int, c: int, start: int, commit: bool) -> list[int]:
-        """The vertices a strip from face ``start`` rotated to (a, b, c) writes after its first three."""
+        """What a strip from face ``start`` rotated to (a, b, c) writes after its first three vertices."""
         taken = {start}
         added: list[int] = []
-        w1, w2, j = b, c, 0
+        u, v, d, newer_is_u = a, b, c, False
         while True:
-            u, v = (w2, w1) if j % 2 == 0 else (w1, w2)  # face j + 1 is odd (reversed window) or even
-            candidates = edge_faces.get((u, v), ())
-            while candidates and visited[candidates[0]]:
-                candidates.popleft()  # visited faces never come back: keeps non-manifold fans linear
-            g = next((g for g in candidates if g not in taken), -1)
+            edges = _next_edges(u, v, d, newer_is_u)
+            swap = 0 if find(edges[0], taken) >= 0 else 1
+            (p, q), g = edges[swap], find(edges[swap], taken)
             if g < 0:
                 return added
             x, y, z = rows[g]
-            d = z if (x, y) == (u, v) else x if (y, z) == (u, v) else y
-            added.append(d)
+            new = z if (x, y) == (p, q) else x if (y, z) == (p, q) else y
+            added += [_SWAP, new] if swap else [new]
             taken.add(g)
             if commit:
                 visited[g] = 1
-            w1, w2, j = w2, d, j + 1
+            u, v, d, newer_is_u = p, q, new, p == d
 
     out: list[int] = []
     start = 0
@@ -62,48 +87,77 @@ def _strips(faces: np.ndarray) -> list[int]:
             return out
         a, b, c = rows[start]
         rotations = ((a, b, c), (b, c, a), (c, a, b))
-        best = max(rotations, key=lambda r: len(walk(*r, start, commit=False)))
+        best = max(rotations, key=lambda r: _strip_score(walk(*r, start, commit=False)))
         visited[start] = 1
-        out += ([-1] if out else []) + list(best) + walk(*best, start, commit=True)
+        out += ([_RESTART] if out else []) + list(best) + walk(*best, start, commit=True)
 
 
 class AdjacentSerialization(Serialization):
-    """Vocabulary: the ``2**bits`` coordinate values, then the restart token."""
+    """Vocabulary: the ``2**bits`` coordinate values, then ``&`` (restart) and ``$`` (swap)."""
 
     name = "amt"
 
     @property
     def vocab_size(self) -> int:
-        return 2**self.bits + 1
+        return 2**self.bits + 2
 
     @property
     def restart(self) -> int:
         return 2**self.bits
 
+    @property
+    def swap(self) -> int:
+        return 2**self.bits + 1
+
     def encode(self, mesh: QuantizedMesh) -> np.ndarray:
-        seq = np.asarray(_strips(mesh.faces), dtype=np.int64)
-        coords = mesh.vertices[np.maximum(seq, 0)]
-        coords[seq < 0] = [self.restart, -1, -1]
-        flat = coords.reshape(-1)
-        return flat[flat >= 0]
+        out: list[int] = []
+        coords = mesh.vertices.tolist()
+        for v in _strips(mesh.faces):
+            out += [self.restart] if v == _RESTART else [self.swap] if v == _SWAP else coords[v]
+        return np.asarray(out, dtype=np.int64)
 
     def _triangles(self, ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        arr = np.asarray(ids, dtype=np.int64)
-        cuts = np.flatnonzero(arr == self.restart)
-        starts = np.concatenate([[0], cuts + 1])
-        ends = np.concatenate([cuts, [len(arr)]])
-        tris, positions = [], []
-        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-            n = e - s
-            if n % 3:
-                raise DataError(f"token {e - n % 3}: incomplete vertex ({n % 3} of 3 coordinates)")
-            if n < 9:
-                raise DataError(f"token {e}: a strip needs at least 3 vertices, got {n // 3}")
-            verts = arr[s:e].reshape(-1, 3)
-            j = np.arange(len(verts) - 2)
-            odd = j % 2 == 1
-            first = np.where(odd, j + 1, j)
-            second = np.where(odd, j, j + 1)
-            tris.append(np.stack([verts[first], verts[second], verts[j + 2]], axis=1))
-            positions.append(s + 3 * (j + 2) + 2)
-        return np.concatenate(tris), np.concatenate(positions)
+        tris: list[tuple] = []
+        positions: list[int] = []
+        strip: list[tuple[int, int, int]] = []  # vertices of the current strip so far (first three kept)
+        state: tuple = ()  # (u, v, d, newer_is_u) of the last face
+        swap_at = -1
+        pos = 0
+        n = len(ids)
+        while pos < n:
+            t = ids[pos]
+            if t == self.restart:
+                if len(strip) < 3 or swap_at >= 0:
+                    raise DataError(
+                        f"token {pos}: a strip needs 3 vertices before a restart (got {len(strip)})"
+                    )
+                strip, state = [], ()
+                pos += 1
+                continue
+            if t == self.swap:
+                if len(strip) < 3 or swap_at >= 0:
+                    raise DataError(f"token {pos}: a swap needs a face before it and a vertex after it")
+                swap_at = pos
+                pos += 1
+                continue
+            vertex = tuple(ids[pos : pos + 3])
+            if len(vertex) < 3 or any(c >= self.restart for c in vertex):
+                raise DataError(f"token {pos}: incomplete vertex (a vertex is 3 coordinate tokens)")
+            pos += 3
+            if len(strip) < 2:
+                strip.append(vertex)
+                continue
+            if len(strip) == 2:
+                strip.append(vertex)
+                a, b = strip[0], strip[1]
+                tris.append((a, b, vertex))
+                state = (a, b, vertex, False)
+            else:
+                p, q = _next_edges(*state)[1 if swap_at >= 0 else 0]
+                tris.append((p, q, vertex))
+                state = (p, q, vertex, p == state[2])
+            positions.append(pos - 1)
+            swap_at = -1
+        if swap_at >= 0 or len(strip) < 3:
+            raise DataError(f"token {n}: the sequence ends inside a strip (a swap or fewer than 3 vertices)")
+        return np.asarray(tris, dtype=np.int64).reshape(-1, 3, 3), np.asarray(positions)
