@@ -135,7 +135,12 @@ class HiVGTokenizer(Tokenizer):
     def level1(self, source: SvgSource) -> Level1:
         """Atomic tokens of one SVG (raises :class:`SvgInputError` for unusable input)."""
         data, name = read_svg_source(source)
-        return encode_shapes(parse_svg(data, self.cfg.grid, name), self.atom_vocab, self.colours)
+        doc = encode_shapes(parse_svg(data, self.cfg.grid, name), self.atom_vocab, self.colours)
+        if not doc.paths:
+            raise SvgInputError(
+                f"{name}: no drawable content on the {self.cfg.grid} grid (every path is a point)"
+            )
+        return doc
 
     def encode(
         self, x: Sequence[SvgSource] | SvgSource, *, num_tokens: int | None = None, level: int = 2

@@ -1,0 +1,181 @@
+"""HiVG-style SVG tokens vs raw bytes and byte-level BPE; render fidelity of the quantized SVG.
+
+python benchmarks/svg.py [--train 500 --test 100 --seed 0]   ->  results/svg.csv, results/svg_files.csv
+
+Samples ``--train`` and ``--test`` files per package (openclipart-svg, papirus-icon-theme) from the corpus
+(``data/svg``, built on first use), files up to ``--max-kb`` KB. Learns the palette + segment BPE
+(``svg-hivg-256``) on the train sample, and two byte-level BPEs with HF ``tokenizers`` at the same vocabulary
+size: one on the raw SVG text, one on the normalised SVG that decoding produces. On the test sample it counts
+tokens per file (raw bytes, byte-BPE, level 1, level 2), renders original and decoded SVG at 256 px with
+resvg and reports PSNR, SSIM and silhouette IoU, and the share of files that parse, tokenize and re-render.
+The learned tokenizer is saved to results/svg_model (usable with ``tokzoo encode/decode``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from pathlib import Path
+
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+import tokzoo
+from common import RESULTS, write_results
+from tokzoo.svg import SvgInputError, SvgTokenError
+from tokzoo.svg.corpus import build_corpus, corpus_files
+from tokzoo.svg.render import compare_renders, render_svg
+
+PACKAGES = ("openclipart-svg", "papirus-icon-theme")
+
+
+def sample(corpus: Path, split: str, n: int, max_bytes: int, rng: random.Random) -> dict[str, list[Path]]:
+    out = {}
+    for package in PACKAGES:
+        files = [f for f in corpus_files(corpus, split, package) if f.stat().st_size <= max_bytes]
+        out[package] = rng.sample(files, min(n, len(files)))
+    return out
+
+
+def byte_bpe(texts: list[str], vocab_size: int) -> Tokenizer:
+    """A GPT-2 style byte-level BPE (regex pre-split) trained on ``texts``."""
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
+    )
+    tok.train_from_iterator(texts, trainer)
+    return tok
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", default="data/svg")
+    ap.add_argument("--train", type=int, default=500, help="train files per package")
+    ap.add_argument("--test", type=int, default=100, help="test files per package")
+    ap.add_argument("--max-kb", type=int, default=256)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--grid", type=int, default=256)
+    ap.add_argument("--segments", type=int, default=4096)
+    a = ap.parse_args()
+    corpus = Path(a.corpus)
+    if not (corpus / "manifest.json").is_file():
+        print(build_corpus(corpus))
+    rng = random.Random(a.seed)
+    train = sample(corpus, "train", a.train, a.max_kb * 1024, rng)
+    test = sample(corpus, "test", a.test, a.max_kb * 1024, rng)
+    train_files = [f for fs in train.values() for f in fs]
+
+    t0 = time.perf_counter()
+    tok = tokzoo.create(
+        f"svg-hivg-{a.grid}" if a.grid in (128, 256) else "svg-hivg-256", grid=a.grid, num_segments=a.segments
+    )
+    fit = tok.fit(train_files, seed=a.seed)
+    fit_s = time.perf_counter() - t0
+    tok.save_pretrained(RESULTS / "svg_model")
+    raw_train = [f.read_text(errors="replace") for f in train_files]
+    norm_train = []
+    for f in train_files:
+        try:
+            norm_train.append(tok.decode(tok.encode(f))[0])
+        except SvgInputError:
+            continue
+    bpe_raw = byte_bpe(raw_train, tok.vocab_size)
+    bpe_norm = byte_bpe(norm_train, tok.vocab_size)
+
+    file_rows = []
+    for package, files in test.items():
+        for f in files:
+            data = f.read_bytes()
+            text = data.decode("utf-8", errors="replace")
+            row = {
+                "package": package,
+                "file": f.name,
+                "bytes": len(data),
+                "byte_bpe": len(bpe_raw.encode(text).ids),
+                "parsed": 0,
+                "rendered": 0,
+            }
+            try:
+                l1, l2 = tok.encode(f, level=1), tok.encode(f)
+            except SvgInputError as e:
+                row["error"] = str(e)[:120]
+                file_rows.append(row)
+                continue
+            svg = tok.decode(l2)[0]
+            assert svg == tok.decode(l1)[0]
+            row.update(
+                parsed=1,
+                level1=l1.num_tokens,
+                level2=l2.num_tokens,
+                bits2=l2.nbits(),
+                byte_bpe_norm=len(bpe_norm.encode(svg).ids),
+            )
+            try:
+                fid = compare_renders(render_svg(svg), render_svg(data))
+            except (SvgInputError, SvgTokenError) as e:
+                row["error"] = str(e)[:120]
+                file_rows.append(row)
+                continue
+            row.update(rendered=1, psnr=fid.psnr, ssim=fid.ssim, iou=fid.iou)
+            file_rows.append(row)
+
+    rows = []
+    for package in (*PACKAGES, "all"):
+        sel = [r for r in file_rows if package in ("all", r["package"])]
+        ok = [r for r in sel if r["parsed"]]
+        ren = [r for r in ok if r["rendered"]]
+        mean = lambda k, rs=ok: statistics.fmean(r[k] for r in rs) if rs else float("nan")  # noqa: E731
+        rows.append(
+            {
+                "package": package,
+                "test_files": len(sel),
+                "tokenized": len(ok) / len(sel) if sel else float("nan"),
+                "rendered": len(ren) / len(sel) if sel else float("nan"),
+                "bytes": mean("bytes"),
+                "byte_bpe": mean("byte_bpe"),
+                "byte_bpe_norm": mean("byte_bpe_norm"),
+                "level1": mean("level1"),
+                "level2": mean("level2"),
+                "bpe_over_l2": sum(r["byte_bpe"] for r in ok) / max(1, sum(r["level2"] for r in ok)),
+                "bpe_over_l2_median": statistics.median(r["byte_bpe"] / r["level2"] for r in ok)
+                if ok
+                else float("nan"),
+                "normbpe_over_l2": sum(r["byte_bpe_norm"] for r in ok) / max(1, sum(r["level2"] for r in ok)),
+                "l1_over_l2": sum(r["level1"] for r in ok) / max(1, sum(r["level2"] for r in ok)),
+                "psnr": mean("psnr", ren),
+                "ssim": mean("ssim", ren),
+                "iou": mean("iou", ren),
+                "iou_min": min((r["iou"] for r in ren), default=float("nan")),
+            }
+        )
+    print(
+        f"fit on {len(train_files)} train files ({fit}) in {fit_s:.0f} s; vocabulary {tok.vocab_size} "
+        f"(atoms {tok.atom_vocab.size}); byte-BPE vocabularies {bpe_raw.get_vocab_size()}, "
+        f"{bpe_norm.get_vocab_size()}"
+    )
+    keys = [
+        "package",
+        "file",
+        "bytes",
+        "byte_bpe",
+        "byte_bpe_norm",
+        "level1",
+        "level2",
+        "bits2",
+        "parsed",
+        "rendered",
+        "psnr",
+        "ssim",
+        "iou",
+        "error",
+    ]
+    write_results("svg_files", [{k: r.get(k, "") for k in keys} for r in file_rows])
+    print()
+    write_results("svg", rows)
+
+
+if __name__ == "__main__":
+    main()
