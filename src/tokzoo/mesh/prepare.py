@@ -1,11 +1,13 @@
 """From a float triangle mesh to a :class:`QuantizedMesh`: normalise, quantize, clean, and say what changed.
 
-The mesh's bounding box is centred in the unit cube and scaled so that its longest side spans [0, 1];
-each coordinate is rounded to the nearest of ``2**bits`` grid levels ``k / (2**bits - 1)``, so the
-quantization error is at most half a grid step (``0.5 / (2**bits - 1)`` of the longest side). Vertices that
-land on the same grid point are merged, faces that lose a corner by that merge (degenerate) are dropped, as are
-repeated faces and unused vertices. Non-manifold edges are kept (every serialization handles triangle soups)
-and counted in the report.
+The mesh's bounding box is scaled so that its longest side spans [0, 1] and centred in the unit cube up
+to a whole grid step, so that the grid passes through its minimum corner (on models built on a regular
+lattice, like most artist-made ones, many vertices then fall exactly on the grid). Each coordinate is
+rounded to the nearest of ``2**bits`` levels ``k / (2**bits - 1)``, so the quantization error is at most
+half a grid step (``0.5 / (2**bits - 1)`` of the longest side). Vertices that land on the same grid point
+are merged, faces that lose a corner by that merge (degenerate) are dropped, as are repeated faces and
+unused vertices. Non-manifold edges are kept (every serialization handles triangle soups) and counted in
+the report.
 """
 
 from __future__ import annotations
@@ -107,11 +109,11 @@ def quantize_mesh(
     scale = float((hi - lo).max())
     if not np.isfinite(scale) or scale <= 0:
         raise DataError(f"{name}: all vertices lie on one point; there is no surface to quantize")
-    origin = (lo + hi) / 2 - scale / 2
     levels = 2**bits - 1
+    step = scale / levels
+    origin = lo - np.rint((scale - (hi - lo)) / 2 / step) * step  # centred, with the grid through the minimum
     q = np.clip(np.rint((v - origin) / scale * levels), 0, levels).astype(np.int64)
     q[np.setdiff1d(np.arange(len(v)), used)] = 0  # unused vertices may hold anything, even NaN
-    step = scale / levels
     max_error = float(np.abs(origin + q[used] * step - v[used]).max())
 
     _, point_id = np.unique(q[used], axis=0, return_inverse=True)
