@@ -88,7 +88,7 @@ def real_bytes():
     return [f.read_bytes() for f in random.Random(1).sample(files, 20)]
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_mutated_real_files_only_raise_svg_input_error(tok, real_bytes, data):
     raw = bytearray(data.draw(st.sampled_from(real_bytes)))

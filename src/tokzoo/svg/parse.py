@@ -80,6 +80,8 @@ def parse_svg(data: bytes, grid: int, name: str = "<svg>") -> list[Shape]:
         raise SvgInputError(f"{name}: references nested too deeply (a <use> cycle?)") from None
     except Exception as e:  # svgelements raises many types on odd input; all mean "cannot parse this"
         raise SvgInputError(f"{name}: cannot parse SVG ({type(e).__name__}: {e})") from None
+    if not isinstance(doc, se.SVG):
+        raise SvgInputError(f"{name}: svgelements found no <svg> root element")
     scale, ox, oy = _viewport(doc, grid, name)
     shapes: list[Shape] = []
     count = 0
