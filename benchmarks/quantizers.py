@@ -1,7 +1,7 @@
 """Quantizers against the peer library vector-quantize-pytorch, and codebook usage on real patches.
 
 Part 1 (results/quantizers.csv): forward+backward time (median, one process, same inputs, 2 threads,
-16 x 256 tokens) and peak memory (one subprocess per case: ru_maxrss minus a baseline taken after imports,
+16 x 256 tokens; tokzoo and peer steps alternate, so load from other processes hits both alike) and peak memory (one subprocess per case: ru_maxrss minus a baseline taken after imports,
 module construction and input creation; the child runs under an address-space cap and a case that exceeds
 it is reported as "killed (memory)"). The peer is optional: without it its rows are skipped with a note.
 Install it for the benchmark only (it is not a tokzoo dependency):
@@ -14,6 +14,7 @@ restarts), FSQ and LFQ trained a few hundred Adam steps to reconstruct 8x8x3 pat
 python benchmarks/quantizers.py                      ->  both parts
 python benchmarks/quantizers.py --part speed|usage   ->  one part
 python benchmarks/quantizers.py --usage-codes 8192 16384
+python benchmarks/quantizers.py --part speed --cases vq_8192 fsq_8x8x8x5x5x5   ->  some speed cases
 """
 
 from __future__ import annotations
@@ -22,15 +23,17 @@ import argparse
 import json
 import math
 import resource
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from common import median_seconds, write_results
+from common import write_results
 from tokzoo.quant import build_quantizer, codebook_stats
 
 THREADS = 2
@@ -38,6 +41,8 @@ BATCH, TOKENS = 16, 256
 MEMORY_CAP_GIB = 12
 FSQ_LEVELS = [8, 8, 8, 5, 5, 5]
 REPEATS = 7
+FAST_REPEATS = 41  # for steps under FAST_S: more samples against scheduler noise
+FAST_S = 0.05
 SLOW_S = 2.0
 
 # case -> input dim
@@ -155,32 +160,57 @@ def measure_memory(case: str, impl: str) -> dict:
     raise RuntimeError(f"child {case}/{impl} failed (rc {r.returncode}):\n{r.stderr[-2000:]}")
 
 
-def speed_part() -> None:
+def time_steps(steps: dict[str, Callable[[], None]]) -> dict[str, tuple[float, float]]:
+    """(median, min) seconds per step of each implementation, timed in alternation (round robin) after one
+    warmup step each; a step slower than SLOW_S is not repeated and its one time is reported as both."""
+    first = {}
+    for impl, step in steps.items():
+        t = time.perf_counter()
+        step()
+        first[impl] = time.perf_counter() - t
+    fast = [impl for impl in steps if first[impl] <= SLOW_S]
+    repeats = FAST_REPEATS if all(first[i] < FAST_S for i in fast) else REPEATS
+    times: dict[str, list[float]] = {impl: [] for impl in fast}
+    for _ in range(repeats if fast else 0):
+        for impl in fast:
+            t = time.perf_counter()
+            steps[impl]()
+            times[impl].append(time.perf_counter() - t)
+    return {
+        impl: (statistics.median(times[impl]), min(times[impl]))
+        if impl in fast
+        else (first[impl], first[impl])
+        for impl in steps
+    }
+
+
+def speed_part(cases: list[str]) -> None:
     torch.set_num_threads(THREADS)
     have_peer = peer_available()
     if not have_peer:
         print("note: vector-quantize-pytorch is not installed; peer rows are skipped "
               "(.venv/bin/pip install vector-quantize-pytorch==1.32.0)")  # fmt: skip
     results: dict[tuple[str, str], dict] = {}
-    for case in CASES:
+    for case in cases:
         impls = ["tokzoo"]
         if have_peer and case not in NO_PEER and case not in PEER_OF:
             impls.append("peer")
+        memory = {impl: measure_memory(case, impl) for impl in impls}
+        runnable = [impl for impl in impls if not memory[impl]["killed"]]
+        modules = {impl: build(case, impl).train() for impl in runnable}
+        seconds = time_steps({impl: step_fn(modules[impl], impl, make_input(case)) for impl in runnable})
+        del modules
         for impl in impls:
-            mem = measure_memory(case, impl)
-            if mem["killed"]:
-                row = {"median_ms": float("nan"), "peak_rss_mib": float("nan"),
+            if memory[impl]["killed"]:
+                row = {"median_ms": float("nan"), "min_ms": float("nan"), "peak_rss_mib": float("nan"),
                        "note": f"killed (memory > {MEMORY_CAP_GIB} GiB)"}  # fmt: skip
             else:
-                module = build(case, impl).train()
-                step = step_fn(module, impl, make_input(case))
-                t = time.perf_counter()
-                step()  # warmup; a step slower than SLOW_S is not repeated: its one time is reported
-                seconds = time.perf_counter() - t
-                if seconds <= SLOW_S:
-                    seconds = median_seconds(step, repeats=REPEATS, warmup=0)
-                del module
-                row = {"median_ms": seconds * 1e3, "peak_rss_mib": mem["peak_rss_mib"], "note": ""}
+                row = {
+                    "median_ms": seconds[impl][0] * 1e3,
+                    "min_ms": seconds[impl][1] * 1e3,
+                    "peak_rss_mib": memory[impl]["peak_rss_mib"],
+                    "note": "",
+                }
             results[case, impl] = row
             print(f"  {case:>16} {impl:>6}: {row}", flush=True)
 
@@ -200,7 +230,8 @@ def speed_part() -> None:
             if case in PEER_OF:
                 note = (note + "; " if note else "") + "vs peer LFQ"
         rows.append({
-            "case": case, "impl": impl, "median_ms": r["median_ms"], "peak_rss_mib": r["peak_rss_mib"],
+            "case": case, "impl": impl, "median_ms": r["median_ms"], "min_ms": r["min_ms"],
+            "peak_rss_mib": r["peak_rss_mib"],
             "time_ratio_peer_over_tokzoo": time_ratio, "mem_ratio_peer_over_tokzoo": mem_ratio,
             "note": note,
         })  # fmt: skip
@@ -308,6 +339,7 @@ def main() -> None:
     p.add_argument("--part", choices=["speed", "usage", "all"], default="all")
     p.add_argument("--usage-codes", type=int, nargs="+", default=[8192], choices=[8192, 16384],
                    help="codebook sizes of the usage part (16384 adds about 2.5 minutes)")  # fmt: skip
+    p.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES), help="speed cases to run")
     p.add_argument("--child", nargs=2, metavar=("CASE", "IMPL"), help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
@@ -315,7 +347,7 @@ def main() -> None:
         return
     t0 = time.perf_counter()
     if args.part in ("speed", "all"):
-        speed_part()
+        speed_part(args.cases)
     if args.part in ("usage", "all"):
         usage_part(tuple(args.usage_codes))
     print(f"total {time.perf_counter() - t0:.0f} s")

@@ -52,12 +52,23 @@ class Quantizer(nn.Module, ABC):
 
 @torch.no_grad()
 def codebook_stats(ids: torch.Tensor, codebook_size: int) -> dict[str, torch.Tensor]:
-    """Usage (share of codes hit), perplexity (exp of entropy) and entropy in bits of a batch of ids."""
-    counts = torch.bincount(ids.reshape(-1), minlength=codebook_size).float()
+    """Usage (share of codes hit), perplexity (exp of entropy) and entropy in bits of a batch of ids.
+
+    The counts come from a codebook-sized histogram when the batch has at least as many ids as the codebook
+    has codes, otherwise from ``torch.unique`` over the batch's ids (cost O(n log n) in the n ids, not O(codebook)):
+    codes absent from the batch add nothing to the entropy, so both give the same numbers. This keeps the stats
+    cheap for large codebooks (FSQ/LFQ with 2**16 codes and more) on every training step."""
+    flat = ids.reshape(-1)
+    if codebook_size <= flat.numel():
+        counts = torch.bincount(flat, minlength=codebook_size).float()
+        hit = (counts > 0).sum()
+    else:
+        counts = torch.unique(flat, return_counts=True)[1].float()
+        hit = torch.tensor(counts.numel(), device=ids.device)
     p = counts / counts.sum().clamp_min(1)
     entropy = -(p * torch.log2(p.clamp_min(1e-12))).sum()
     return {
-        "usage": (counts > 0).float().mean(),
+        "usage": hit.float() / codebook_size,
         "perplexity": torch.exp2(entropy),
         "entropy_bits": entropy,
     }

@@ -11,14 +11,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from tokzoo.quant.base import Quantizer, QuantOut, distributed, safe_mse
-from tokzoo.quant.lfq import (
-    batch_mean,
-    bit_entropy,
-    group_codebook_entropies,
-    id_stats,
-    setup_binary_codes,
-)
+from tokzoo.quant.base import Quantizer, QuantOut, codebook_stats, distributed, safe_mse
+from tokzoo.quant.lfq import batch_mean, bit_entropy, group_codebook_entropies, setup_binary_codes
 from tokzoo.quant.registry import register_quantizer
 
 
@@ -89,7 +83,7 @@ class BSQ(Quantizer):
         q = torch.where(positive, self.code_scale, -self.code_scale).to(u.dtype)
         ids = (positive.long() * self.bit_weights).sum(-1)
         loss = self.commitment_weight * safe_mse(u, q)
-        stats = id_stats(ids, self.codebook_size)
+        stats = codebook_stats(ids, self.codebook_size)
         sync = self.training and torch.is_grad_enabled() and distributed()  # every rank joins the all-reduce
         if self.entropy_weight != 0 and (u.numel() > 0 or sync):
             per_sample, codebook = self.entropy_terms(u, sync=sync)

@@ -12,8 +12,7 @@ import torch
 from torch import nn
 
 from tokzoo.core.errors import ConfigError
-from tokzoo.quant.base import Quantizer, QuantOut
-from tokzoo.quant.lfq import id_stats
+from tokzoo.quant.base import Quantizer, QuantOut, codebook_stats
 from tokzoo.quant.registry import register_quantizer
 
 
@@ -74,7 +73,7 @@ class FSQ(Quantizer):
         r = k + self._offset
         q = (b + (r - b).detach()) / self._scale  # straight-through rounding
         loss = torch.zeros((), device=z.device)
-        return QuantOut(self.proj_out(q), ids, loss, id_stats(ids, self.codebook_size))
+        return QuantOut(self.proj_out(q), ids, loss, codebook_stats(ids, self.codebook_size))
 
     def ids_to_codes(self, ids: torch.Tensor) -> torch.Tensor:
         """``ids[...] -> codes[..., len(levels)]`` in [-1, 1] (before the output projection)."""

@@ -26,25 +26,6 @@ from tokzoo.core.errors import ConfigError
 from tokzoo.quant.base import Quantizer, QuantOut, codebook_stats, distributed, safe_mse
 from tokzoo.quant.registry import register_quantizer
 
-BINCOUNT_LIMIT = 2**20
-
-
-@torch.no_grad()
-def id_stats(ids: torch.Tensor, codebook_size: int) -> dict[str, torch.Tensor]:
-    """``codebook_stats``, but for codebooks above 2**20 codes counted with ``torch.unique`` over the ids in
-    the batch (no codebook-sized histogram). Codes absent from the batch add nothing to the entropy, so the
-    numbers are the same as the bincount version."""
-    if codebook_size <= BINCOUNT_LIMIT:
-        return codebook_stats(ids, codebook_size)
-    counts = torch.unique(ids.reshape(-1), return_counts=True)[1].float()
-    p = counts / counts.sum().clamp_min(1)
-    entropy = -(p * torch.log2(p.clamp_min(1e-12))).sum()
-    return {
-        "usage": torch.tensor(counts.numel() / codebook_size, device=ids.device),
-        "perplexity": torch.exp2(entropy),
-        "entropy_bits": entropy,
-    }
-
 
 def bit_entropy(x: torch.Tensor) -> torch.Tensor:
     """Binary entropy (nats) of ``p = sigmoid(x)``, elementwise and stable for large ``|x|``."""
@@ -177,7 +158,7 @@ class LFQ(Quantizer):
         q = torch.where(positive, 1.0, -1.0).to(h.dtype)
         ids = (positive.long() * self.bit_weights).sum(-1)
         loss = self.commitment_weight * safe_mse(h, q)
-        stats = id_stats(ids, self.codebook_size)
+        stats = codebook_stats(ids, self.codebook_size)
         # On the training path under DDP the entropy terms are global-batch estimates: every rank takes part in
         # their all-reduce, also one with no data this step.
         sync = self.training and torch.is_grad_enabled() and distributed()
@@ -236,4 +217,4 @@ class GroupLFQ(LFQ):
         return loss, stats
 
 
-__all__ = ["LFQ", "GroupLFQ", "batch_mean", "bit_entropy", "group_codebook_entropies", "id_stats"]
+__all__ = ["LFQ", "GroupLFQ", "batch_mean", "bit_entropy", "group_codebook_entropies"]
