@@ -25,7 +25,7 @@ __all__ = ["RenderFidelity", "compare_renders", "render_svg"]
 
 def render_svg(svg: str | bytes, size: int = 256) -> np.ndarray:
     """``(size, size, 4)`` uint8 RGBA render, the drawing centred with its longer side at ``size`` px."""
-    text = svg.decode("utf-8", errors="replace") if isinstance(svg, bytes) else svg
+    text = _with_namespace(svg.decode("utf-8", errors="replace") if isinstance(svg, bytes) else svg)
     try:
         img = _render(text, size)
     except Exception as first:  # resvg reports unrenderable input with various exception types
@@ -46,16 +46,22 @@ def _render(text: str, size: int) -> Image.Image:
     return Image.open(io.BytesIO(bytes(png))).convert("RGBA")
 
 
+def _with_namespace(text: str) -> str:
+    """``text`` with the SVG namespace declared on its root: resvg draws nothing without it, while
+    browsers and svgelements draw such files (openclipart has many)."""
+    match = re.search(r"<svg\b[^>]*>", text)
+    if match is None or "xmlns=" in match.group(0):
+        return text
+    return text[: match.start()] + '<svg xmlns="http://www.w3.org/2000/svg"' + text[match.start() + 4 :]
+
+
 def _resvg_compatible(text: str) -> str:
-    """The same drawing in a form resvg-py accepts: the SVG namespace declared (resvg draws nothing
-    without it, browsers and svgelements do), and a root ``width``/``height`` in units such as ``mm``
-    (which resvg-py refuses as "invalid size") rewritten as the pixel sizes svgelements computes."""
+    """The same drawing with a root ``width``/``height`` in units such as ``mm`` (which resvg-py refuses as
+    "invalid size") rewritten as the pixel sizes svgelements computes."""
     match = re.search(r"<svg\b[^>]*>", text)
     if match is None:
         return text
     tag = match.group(0)
-    if "xmlns=" not in tag:
-        tag = tag.replace("<svg", '<svg xmlns="http://www.w3.org/2000/svg"', 1)
     doc = se.SVG.parse(io.StringIO(text))
     for name, value in (("width", doc.width), ("height", doc.height)):
         tag = re.sub(rf'(\s){name}\s*=\s*"[^"]*"', rf'\g<1>{name}="{float(value):g}"', tag, count=1)
