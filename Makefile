@@ -34,7 +34,7 @@ extras: $(STAMP)
 
 # The peer library is installed for the benchmarks only; it is not a tokzoo dependency.
 bench: $(STAMP) extras
-	$(PY) -m pip install -q vector-quantize-pytorch==1.32.0 -e '.[mesh-bench]'
+	$(PY) -m pip install -q vector-quantize-pytorch==1.32.0 -e '.[mesh-bench,svg-bench]'
 	$(PY) benchmarks/run_all.py
 
 lint: $(STAMP)
