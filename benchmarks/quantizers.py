@@ -1,7 +1,8 @@
 """Quantizers against the peer library vector-quantize-pytorch, and codebook usage on real patches.
 
 Part 1 (results/quantizers.csv): forward+backward time (median, one process, same inputs, 2 threads,
-16 x 256 tokens; tokzoo and peer steps alternate, so load from other processes hits both alike) and peak memory (one subprocess per case: ru_maxrss minus a baseline taken after imports,
+16 x 256 tokens; tokzoo and peer steps alternate, so load from other processes hits both alike; with
+--threads 1 the calling thread's CPU time is timed instead, which that load does not inflate) and peak memory (one subprocess per case: ru_maxrss minus a baseline taken after imports,
 module construction and input creation; the child runs under an address-space cap and a case that exceeds
 it is reported as "killed (memory)"). The peer is optional: without it its rows are skipped with a note.
 Install it for the benchmark only (it is not a tokzoo dependency):
@@ -160,22 +161,24 @@ def measure_memory(case: str, impl: str) -> dict:
     raise RuntimeError(f"child {case}/{impl} failed (rc {r.returncode}):\n{r.stderr[-2000:]}")
 
 
-def time_steps(steps: dict[str, Callable[[], None]]) -> dict[str, tuple[float, float]]:
+def time_steps(
+    steps: dict[str, Callable[[], None]], clock: Callable[[], float] = time.perf_counter
+) -> dict[str, tuple[float, float]]:
     """(median, min) seconds per step of each implementation, timed in alternation (round robin) after one
     warmup step each; a step slower than SLOW_S is not repeated and its one time is reported as both."""
     first = {}
     for impl, step in steps.items():
-        t = time.perf_counter()
+        t = clock()
         step()
-        first[impl] = time.perf_counter() - t
+        first[impl] = clock() - t
     fast = [impl for impl in steps if first[impl] <= SLOW_S]
     repeats = FAST_REPEATS if all(first[i] < FAST_S for i in fast) else REPEATS
     times: dict[str, list[float]] = {impl: [] for impl in fast}
     for _ in range(repeats if fast else 0):
         for impl in fast:
-            t = time.perf_counter()
+            t = clock()
             steps[impl]()
-            times[impl].append(time.perf_counter() - t)
+            times[impl].append(clock() - t)
     return {
         impl: (statistics.median(times[impl]), min(times[impl]))
         if impl in fast
@@ -184,8 +187,8 @@ def time_steps(steps: dict[str, Callable[[], None]]) -> dict[str, tuple[float, f
     }
 
 
-def speed_part(cases: list[str]) -> None:
-    torch.set_num_threads(THREADS)
+def speed_part(cases: list[str], threads: int = THREADS) -> None:
+    torch.set_num_threads(threads)
     have_peer = peer_available()
     if not have_peer:
         print("note: vector-quantize-pytorch is not installed; peer rows are skipped "
@@ -198,7 +201,12 @@ def speed_part(cases: list[str]) -> None:
         memory = {impl: measure_memory(case, impl) for impl in impls}
         runnable = [impl for impl in impls if not memory[impl]["killed"]]
         modules = {impl: build(case, impl).train() for impl in runnable}
-        seconds = time_steps({impl: step_fn(modules[impl], impl, make_input(case)) for impl in runnable})
+        # One thread computes on the calling thread, so its CPU time (which other processes' load does not
+        # inflate) is the step's cost; with more threads only wall time sees the workers.
+        clock = time.thread_time if threads == 1 else time.perf_counter
+        seconds = time_steps(
+            {impl: step_fn(modules[impl], impl, make_input(case)) for impl in runnable}, clock
+        )
         del modules
         for impl in impls:
             if memory[impl]["killed"]:
@@ -339,6 +347,7 @@ def main() -> None:
     p.add_argument("--part", choices=["speed", "usage", "all"], default="all")
     p.add_argument("--usage-codes", type=int, nargs="+", default=[8192], choices=[8192, 16384],
                    help="codebook sizes of the usage part (16384 adds about 2.5 minutes)")  # fmt: skip
+    p.add_argument("--threads", type=int, default=THREADS, help="torch threads of the speed part (default 2)")
     p.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES), help="speed cases to run")
     p.add_argument("--child", nargs=2, metavar=("CASE", "IMPL"), help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -347,7 +356,7 @@ def main() -> None:
         return
     t0 = time.perf_counter()
     if args.part in ("speed", "all"):
-        speed_part(args.cases)
+        speed_part(args.cases, args.threads)
     if args.part in ("usage", "all"):
         usage_part(tuple(args.usage_codes))
     print(f"total {time.perf_counter() - t0:.0f} s")
