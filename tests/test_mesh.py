@@ -264,3 +264,29 @@ def test_nan_vertex_in_a_file_names_the_file(tmp_path):
     tok = tokzoo.create("mesh-amt-q7")
     with pytest.raises(DataError, match=r"nan\.obj: 1 vertices used by faces have NaN"):
         tok.encode(tok.load_file(path))
+
+
+@pytest.mark.slow
+def test_two_million_face_file_is_refused_quickly(tmp_path):
+    import time
+
+    n_faces, grid = 2_000_000, 1001  # a 1001 x 1001 vertex sheet, two triangles per cell
+    xs, ys = np.meshgrid(np.arange(grid, dtype=np.float32), np.arange(grid, dtype=np.float32))
+    verts = np.stack([xs.ravel(), ys.ravel(), np.zeros(grid * grid, np.float32)], axis=1)
+    i = (np.arange(grid - 1)[:, None] * grid + np.arange(grid - 1)[None, :]).ravel()
+    tri = np.concatenate([np.stack([i, i + 1, i + grid], 1), np.stack([i + 1, i + grid + 1, i + grid], 1)])
+    assert len(tri) == n_faces
+    faces = np.zeros(n_faces, dtype=[("n", "u1"), ("v", "<i4", (3,))])
+    faces["n"], faces["v"] = 3, tri
+    header = (
+        f"ply\nformat binary_little_endian 1.0\nelement vertex {len(verts)}\nproperty float x\n"
+        f"property float y\nproperty float z\nelement face {n_faces}\n"
+        "property list uchar int vertex_indices\nend_header\n"
+    )
+    path = tmp_path / "huge.ply"
+    path.write_bytes(header.encode() + verts.astype("<f4").tobytes() + faces.tobytes())
+    tok = tokzoo.create("mesh-bpt-q7")
+    start = time.perf_counter()
+    with pytest.raises(DataError, match=r"huge\.ply: 2,000,000 faces is more than max_faces"):
+        tok.encode(tok.load_file(path))
+    assert time.perf_counter() - start < 120
