@@ -144,16 +144,6 @@ def cmd_decode(a: argparse.Namespace) -> None:
         print(f"{path}: {x.shape[-2]}x{x.shape[-1]} px")
 
 
-def _load_images(data: str) -> tuple[list, list]:
-    """``(name, HxWx3 uint8)`` pairs and skipped ``(path, reason)`` from ``bundled:SPLIT`` or an image folder."""
-    from tokzoo.data import ImageFolder, bundled_images
-
-    if data.startswith("bundled:"):
-        return bundled_images(data.split(":", 1)[1]), []
-    loaded = ImageFolder(data).load_all()
-    return loaded.images, loaded.bad
-
-
 def cmd_eval(a: argparse.Namespace) -> None:
     from tokzoo.bench.eval_run import EvalOptions, run_eval
     from tokzoo.bench.report import format_summary
@@ -175,11 +165,12 @@ def cmd_eval(a: argparse.Namespace) -> None:
 
 
 def cmd_bench_rd(a: argparse.Namespace) -> None:
+    from tokzoo.bench.eval_run import load_eval_images
     from tokzoo.bench.protocol import prepare_images
     from tokzoo.bench.rd import rate_distortion, summarize_rd, write_rd
 
     model = _load_image_model(a.model)
-    images, bad = _load_images(a.data)
+    images, bad = load_eval_images(a.data)
     names, batch = prepare_images(images, a.size)
     rows = rate_distortion(model, names, batch, codecs=a.codecs, batch_size=a.batch_size)
     title = f"{model.registry_name} vs codecs: {a.data} at {a.size} px"

@@ -26,13 +26,12 @@ from typing import Any
 import torch
 
 from tokzoo.bench.codecs import CODECS, BelowCodecFloor, BudgetSearch, Encoded, get_codec
-from tokzoo.bench.protocol import bits_per_pixel, finalize, unavailable_reason
+from tokzoo.bench.protocol import bits_per_pixel, fidelity_batch, finalize, unavailable_reason
 from tokzoo.bench.thumbnail import thumbnail_reconstruct
 from tokzoo.core.atomic import atomic_write_bytes
 from tokzoo.core.errors import DataError, TokzooError
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.data import image_to_tensor, tensor_to_image
-from tokzoo.metrics import ms_ssim, psnr, ssim
 
 DEFAULT_CODECS = ("jpeg", "webp", "avif", "jxl")
 SWEEP_BPP = (0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
@@ -48,10 +47,8 @@ OcrScorer = Callable[[torch.Tensor, Sequence[int]], Sequence[float]]
 
 
 def _fidelity(pred: torch.Tensor, target: torch.Tensor) -> list[dict[str, float | None]]:
-    """PSNR, SSIM and MS-SSIM (None below its minimum size) per image, after uint8 rounding."""
-    p, t = finalize(pred.cpu()), finalize(target.cpu())
-    values = {"psnr": psnr(p, t), "ssim": ssim(p, t), "ms_ssim": ms_ssim(p, t)}
-    return [{k: (None if v is None else float(v[i])) for k, v in values.items()} for i in range(len(p))]
+    """The RD metrics per image, from the protocol's one fidelity code path (``fidelity_batch``)."""
+    return [{k: r[k] for k in RD_METRICS} for r in fidelity_batch(pred, target)]
 
 
 def _encode(model: Tokenizer, x: torch.Tensor, num_tokens: int | None):
