@@ -199,6 +199,19 @@ def test_bad_meshes_are_clear_errors(vertices, faces, match):
         tokzoo.create("mesh-bpt-q7").encode([(vertices, faces)])
 
 
+def test_grid_meshes_are_checked():
+    with pytest.raises(DataError, match=r"\[0, 128\)"):
+        QuantizedMesh.from_arrays([[0, 0, 0], [128, 0, 0], [0, 1, 0]], [[0, 1, 2]], 7)
+    with pytest.raises(DataError, match="degenerate"):
+        QuantizedMesh.from_arrays([[0, 0, 0], [0, 0, 0], [0, 1, 0]], [[0, 1, 2]], 7)
+    with pytest.raises(DataError, match="outside"):
+        QuantizedMesh.from_arrays([[0, 0, 0], [1, 0, 0], [0, 1, 0]], [[0, 1, 3]], 7)
+    with pytest.raises(DataError, match="quantized to 8 bits"):
+        tokzoo.create("mesh-amt-q7").encode(
+            QuantizedMesh.from_arrays([[0, 0, 0], [1, 0, 0], [0, 1, 0]], [[0, 1, 2]], 8)
+        )
+
+
 def test_huge_mesh_is_refused_before_any_work():
     import time
 

@@ -59,8 +59,17 @@ class QuantizedMesh:
 
     @classmethod
     def from_arrays(cls, vertices: np.ndarray, faces: np.ndarray, bits: int, **kwargs) -> QuantizedMesh:
-        """Build from any integer vertices/faces (non-degenerate faces), canonicalising them."""
-        v, f, _ = canonicalize(vertices, faces)
+        """Build from integer vertices in ``[0, 2**bits)`` and faces with three distinct corners, canonicalised."""
+        v = np.asarray(vertices, dtype=np.int64).reshape(-1, 3)
+        f = np.asarray(faces, dtype=np.int64).reshape(-1, 3)
+        if v.size and (v.min() < 0 or v.max() >= 2**bits):
+            raise DataError(f"vertex coordinates must lie in [0, {2**bits}) for {bits}-bit grid meshes")
+        if f.size and (f.min() < 0 or f.max() >= len(v)):
+            raise DataError(f"a face refers to a vertex outside [0, {len(v)})")
+        corners = v[f]
+        if (corners[:, [0, 1, 2]] == corners[:, [1, 2, 0]]).all(axis=2).any():
+            raise DataError("a face has two corners on the same grid point (degenerate)")
+        v, f, _ = canonicalize(v, f)
         return cls(v, f, bits, **kwargs)
 
     @classmethod

@@ -99,7 +99,11 @@ class MeshTokenizer(Tokenizer):
                 raise DataError(
                     f"{item.name}: {len(item.faces):,} faces is more than max_faces={self.cfg.max_faces:,}"
                 )
-            return item, None
+            checked = QuantizedMesh.from_arrays(
+                item.vertices, item.faces, item.bits
+            )  # validate, canonicalise
+            checked.origin, checked.scale, checked.name = item.origin, item.scale, item.name
+            return checked, None
         if isinstance(item, tuple) and len(item) == 2:
             vertices, faces, name = item[0], item[1], "mesh"
         elif hasattr(item, "vertices") and hasattr(item, "faces"):
