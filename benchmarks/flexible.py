@@ -202,6 +202,26 @@ def plan(quick: bool) -> list[Entry]:
     return entries
 
 
+def throughput(entries: list[Entry], batch_size: int, rounds: int = 4, steps: int = 5) -> dict[str, float]:
+    """Training images/s of each entry measured interleaved (round-robin bursts of ``steps`` steps), so that the
+    changing load of a shared machine hits every model alike."""
+    models = {e.key: (e, e.build().train()) for e in entries}
+    opts = {k: torch.optim.AdamW(m.parameters(), lr=1e-4) for k, (_, m) in models.items()}
+    x = torch.rand(batch_size, 3, SIZE, SIZE)
+    seconds = dict.fromkeys(models, 0.0)
+    for r in range(rounds + 1):  # round 0 warms up
+        for key, (entry, model) in models.items():
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                loss = entry.loss(model, x)
+                opts[key].zero_grad(set_to_none=True)
+                loss.backward()
+                opts[key].step()
+            if r:
+                seconds[key] += time.perf_counter() - t0
+    return {k: round(rounds * steps * batch_size / s, 1) for k, s in seconds.items()}
+
+
 def psnr_at(rows: list[dict[str, Any]], key: str, k: int) -> float:
     return next(r["psnr"] for r in rows if r["model"].startswith(key) and r["tokens"] == k)
 
@@ -259,6 +279,7 @@ def plot(rows: list[dict[str, Any]]) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     models = list(dict.fromkeys(r["model"] for r in rows))
+    ax.set_prop_cycle(color=plt.cm.tab20.colors[: len(models)])
     for m in models:
         pts = [(r["tokens"], r["psnr"]) for r in rows if r["model"] == m]
         style = "o-" if len(pts) > 1 else "s"
@@ -298,13 +319,19 @@ def main(argv: list[str] | None = None) -> int:
             + ", ".join(f"{r['tokens']}:{r['psnr']}" for r in new),
             flush=True,
         )
+    claim = claims(rows, args.quick)
+    peers = [e for e in plan(args.quick) if e.peer or e.key.startswith("titok-32")]
+    if len(peers) == 2:  # interleaved, since per-model wall times above ran under different machine load
+        speed = throughput(peers, args.batch_size)
+        claim["e_peer"]["train imgs/s (interleaved)"] = speed
+        claim["e_peer"]["throughput ratio tokzoo/peer"] = round(speed[peers[0].key] / speed[peers[1].key], 3)
     codec = codec_rows(images, sorted({r["bits"] for r in rows if r["tokens"] in (16, 32, 64)}))
     name = "flexible_quick" if args.quick else "flexible"
     write_results(name, [{**r, "ms_ssim": str(r["ms_ssim"])} for r in rows])
     result = {
         "steps": steps, "batch_size": args.batch_size, "lr": args.lr, "eval_images": len(images),
         "data": "bundled:train random 64 px crops; eval 27 crops of bundled:test",
-        "total_wall_s": round(time.perf_counter() - t0, 1), "claims": claims(rows, args.quick), "codecs": codec,
+        "total_wall_s": round(time.perf_counter() - t0, 1), "claims": claim, "codecs": codec,
     }  # fmt: skip
     (RESULTS / f"{name}_claims.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result["claims"], indent=2))
