@@ -303,3 +303,17 @@ def test_two_million_face_file_is_refused_quickly(tmp_path):
     with pytest.raises(DataError, match=r"huge\.ply: 2,000,000 faces is more than max_faces"):
         tok.encode(tok.load_file(path))
     assert time.perf_counter() - start < 120
+
+
+def test_docs_example_runs(tmp_path, monkeypatch):
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "mesh.md").read_text()
+    (block,) = re.findall(r"```python\n(.*?)```", doc, re.S)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bunny.obj").write_text(
+        trimesh.exchange.export.export_mesh(trimesh.creation.icosphere(2), None, "obj")
+    )
+    exec(compile(block, "docs/mesh.md", "exec"), {})
+    assert read_mesh(tmp_path / "bunny_rec.ply").faces.shape == (320, 3)
