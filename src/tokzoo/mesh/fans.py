@@ -12,7 +12,17 @@ import heapq
 
 import numpy as np
 
-__all__ = ["FanCover"]
+__all__ = ["FanCover", "rotate_closed"]
+
+
+def rotate_closed(ring: list[int], cost) -> list[int]:
+    """A closed ring (``ring[0] == ring[-1]``) restarted at its vertex of least ``cost`` (same faces);
+    an open ring unchanged."""
+    if len(ring) < 3 or ring[0] != ring[-1]:
+        return ring
+    body = ring[:-1]
+    i = min(range(len(body)), key=lambda k: cost(body[k]))
+    return body[i:] + body[:i] + [body[i]]
 
 
 class FanCover:

@@ -24,7 +24,7 @@ import numpy as np
 
 from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.mesh.coords import BlockCoder
-from tokzoo.mesh.fans import FanCover
+from tokzoo.mesh.fans import FanCover, rotate_closed
 from tokzoo.mesh.mesh import QuantizedMesh
 from tokzoo.mesh.serialization import Serialization
 
@@ -81,7 +81,9 @@ class NautilusSerialization(Serialization):
         while cover.remaining:
             near = [v for v in ring if cover.degree[v]] or [v for v in cache if cover.degree[v]]
             centre = max(near, key=cover.degree.__getitem__) if near else cover.highest_degree()
-            for ring in cover.take_fans(centre):
+            for fan in cover.take_fans(centre):
+                # a closed ring starts where its first vertex costs one token (recent, or in the centre's block)
+                ring = rotate_closed(fan, lambda v, c=centre: v not in cache and blocks[v] != blocks[c])
                 write(centre, True)
                 for v in ring:
                     write(v, False)

@@ -15,7 +15,7 @@ import numpy as np
 
 from tokzoo.core.errors import DataError
 from tokzoo.mesh.coords import BlockCoder
-from tokzoo.mesh.fans import FanCover
+from tokzoo.mesh.fans import FanCover, rotate_closed
 from tokzoo.mesh.mesh import QuantizedMesh
 from tokzoo.mesh.serialization import Serialization
 
@@ -43,7 +43,8 @@ class PatchifiedSerialization(Serialization):
         out: list[int] = []
         while cover.remaining:
             centre = cover.highest_degree()
-            for ring in cover.take_fans(centre):
+            for fan in cover.take_fans(centre):
+                ring = rotate_closed(fan, lambda v, c=centre: blocks[v] != blocks[c])  # save a block token
                 out += [self.centre0 + blocks[centre], offsets[centre]]
                 prev = blocks[centre]
                 for v in ring:
