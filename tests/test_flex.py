@@ -184,6 +184,36 @@ def test_training_step_each_model_and_quantizer(name, quantizer, options, vocab)
         assert model.decode(tokens).shape == (1, 3, 32, 32)
 
 
-def test_multi_id_quantizers_refused():
-    with pytest.raises(tokzoo.ConfigError, match="one id per token"):
+def test_bottleneck_kinds_on_the_1d_tokenizer():
+    """Through tokzoo.quant.Bottleneck: residual depths at fixed length, continuous (KL) values with prefixes."""
+    x = torch.rand(2, 3, 32, 32)
+    rvq = tiny("titok-t-16", quantizer="rvq", quantizer_options={"num_quantizers": 3, "codebook_size": 64})
+    rvq.loss(x)[0].backward()
+    rvq.eval()
+    with torch.no_grad():
+        t = rvq.encode(x)
+        assert t.layout == "seq1d+depth" and t.shape == (8, 3) and t.nbits() == 2 * 24 * 6
+        assert rvq.decode(t).shape == x.shape
+    kl = trained_a_little(tiny("flex-t-16", quantizer="kl"))
+    with torch.no_grad():
+        full, three = kl.encode(x), kl.encode(x, num_tokens=3)
+        assert kl.vocab_size is None and three.values.shape == (2, 3, 32)
+        cut = Tokens(
+            full.ids,
+            torch.tensor([3, 3]),
+            full.vocab_size,
+            full.layout,
+            full.shape,
+            full.meta,
+            values=full.values,
+        )
+        assert torch.allclose(kl.decode(cut), kl.decode(three), atol=1e-6)
+
+
+def test_unsupported_quantizer_kinds_refused():
+    with pytest.raises(tokzoo.ConfigError, match="drop_schedule none"):
         tiny("flex-t-16", quantizer="rvq")
+    with pytest.raises(tokzoo.ConfigError, match="hieratok"):
+        tiny("titok-t-16", quantizer="msrq")
+    with pytest.raises(tokzoo.ConfigError, match="one id per token"):
+        tiny("matryoshka-t", quantizer="rvq")

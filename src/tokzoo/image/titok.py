@@ -33,9 +33,10 @@ from tokzoo.image.semantic import (
     teacher_width,
 )
 from tokzoo.image.token_drop import SCHEDULES, redundant_fill, sample_keep_lengths
-from tokzoo.image.token_quantizer import build_token_quantizer, check_quantizer_name
+from tokzoo.image.token_quantizer import build_token_quantizer
 from tokzoo.image.vit_parts import PatchEmbed, PixelHead, QueryDecoder, check_image_size
 from tokzoo.nn.transformer import Transformer, prefix_valid
+from tokzoo.quant.bottleneck import Bottleneck
 
 
 @dataclass
@@ -54,7 +55,7 @@ class TiTokConfig:
     code_dim: int = 8
     normalize_codes: bool = True
     beta: float = 0.25
-    quantizer: str = "vq"  # any single-id quantizer of tokzoo.quant: vq, fsq, lfq, gq, bsq, dual
+    quantizer: str = "vq"  # any quantizer of tokzoo.quant except multi-scale; rvq/ptq only at fixed length
     quantizer_options: dict[str, Any] = field(default_factory=dict)
     drop_schedule: str = "none"  # "none" (fixed length) | "uniform" | "pow2"
     min_tokens: int = 1
@@ -67,7 +68,6 @@ class TiTokConfig:
     in_channels: int = 3
 
     def __post_init__(self) -> None:
-        check_quantizer_name(self.quantizer, "titok")
         if self.drop_schedule not in SCHEDULES:
             raise ConfigError(
                 f"titok: drop_schedule must be one of {', '.join(SCHEDULES)}, got {self.drop_schedule!r}"
@@ -104,6 +104,16 @@ class TiTokTokenizer(Tokenizer):
             c.quantizer, c.width, codebook_size=c.codebook_size, code_dim=c.code_dim,
             normalize=c.normalize_codes, beta=c.beta, options=c.quantizer_options,
         )  # fmt: skip
+        self.bottleneck = Bottleneck(self.quantizer)  # a helper object, not a module: no weights of its own
+        if self.bottleneck.kind == "multiscale" or (self.bottleneck.kind == "depth" and c.flexible):
+            raise ConfigError(
+                f"titok: quantizer {c.quantizer!r} gives {self.bottleneck.kind} tokens, which a "
+                + (
+                    "1D sequence cannot hold (use hieratok)"
+                    if self.bottleneck.kind == "multiscale"
+                    else "flexible-length model cannot truncate per sample (use it with drop_schedule none)"
+                )
+            )
         self.token_pos = nn.Parameter(torch.randn(c.num_tokens, c.width) * 0.02)
         self.decoder_in = nn.Linear(c.width, c.width)
         self.decoder = QueryDecoder(n, c.width, c.decoder_depth, c.heads, c.mlp_ratio)
@@ -122,8 +132,8 @@ class TiTokTokenizer(Tokenizer):
             )
 
     @property
-    def vocab_size(self) -> int:
-        return self.quantizer.codebook_size
+    def vocab_size(self) -> int | None:
+        return self.bottleneck.vocab_size
 
     @property
     def downsample_factor(self) -> int:
@@ -170,30 +180,28 @@ class TiTokTokenizer(Tokenizer):
             )
         if not 1 <= k <= k_max:
             raise ValueError(f"num_tokens must be in [1, {k_max}], got {k}")
-        ids = self.quantizer(self._run_encoder(x)[:, -k_max:]).ids
+        z = self._run_encoder(x)[:, -k_max:]
         meta = {"tokenizer": self.registry_name, "image_size": [int(x.shape[-2]), int(x.shape[-1])]}
-        return Tokens.from_ids(ids[:, :k], self.vocab_size, layout="seq1d", meta=meta)
+        return self.bottleneck.encode(z[:, :k], meta=meta)
 
     def decode(self, tokens: Tokens) -> torch.Tensor:
         k_max = self.cfg.num_tokens
-        if tokens.layout != "seq1d":
-            raise DataError(f"expected seq1d tokens, got layout {tokens.layout!r}")
-        if tokens.vocab_size != self.vocab_size:
-            raise DataError(f"tokens have vocabulary {tokens.vocab_size}, this tokenizer {self.vocab_size}")
-        if len(tokens) == 0 or int(tokens.lengths.min()) < 1 or int(tokens.lengths.max()) > k_max:
-            lens = tokens.lengths.tolist()
-            raise DataError(f"every sample needs 1..{k_max} tokens to decode, got lengths {lens[:8]}")
-        device = self.latents.device
-        lengths = tokens.lengths.to(device)
-        ids = torch.zeros(len(tokens), k_max, dtype=torch.int64, device=device)
-        width = min(k_max, tokens.ids.shape[1])
-        ids[:, :width] = tokens.ids[:, :width].to(device)
-        ids = ids.masked_fill(~prefix_valid(lengths, k_max), 0)
-        return self._decode_latents(self.quantizer.ids_to_latents(ids), lengths)[0].clamp(0, 1)
+        layout = "seq1d+depth" if self.bottleneck.kind == "depth" else "seq1d"
+        if tokens.layout != layout:
+            raise DataError(f"expected {layout} tokens, got layout {tokens.layout!r}")
+        slots = tokens.shape[0] if self.bottleneck.kind == "depth" and tokens.shape else None
+        lengths = tokens.lengths if slots is None else torch.full((len(tokens),), slots)
+        if len(tokens) == 0 or int(lengths.min()) < 1 or int(lengths.max()) > k_max or (slots or 1) > k_max:
+            raise DataError(
+                f"every sample needs 1..{k_max} tokens to decode, got lengths {lengths.tolist()[:8]}"
+            )
+        zq = self.bottleneck.decode(tokens)  # (B, L, D), zeros beyond each sample's length
+        zq = F.pad(zq[:, :k_max], (0, 0, 0, k_max - min(k_max, zq.shape[1])))
+        return self._decode_latents(zq, lengths.to(zq.device))[0].clamp(0, 1)
 
     def loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         c = self.cfg
-        out = self.quantizer(self._run_encoder(batch)[:, -c.num_tokens :])
+        out = self.bottleneck(self._run_encoder(batch)[:, -c.num_tokens :])
         lengths = sample_keep_lengths(
             len(batch), c.num_tokens, c.drop_schedule, min_tokens=c.min_tokens, device=batch.device
         )

@@ -1,4 +1,4 @@
-"""The bottleneck of the transformer image tokenizers: any single-id quantizer of ``tokzoo.quant`` by name."""
+"""Building the quantizer of the transformer image tokenizers by name (the multi-scale and Matryoshka tokenizers\nhold it directly and accept single-id quantizers only; TiTok wraps it in ``tokzoo.quant.Bottleneck``)."""
 
 from __future__ import annotations
 
