@@ -46,6 +46,7 @@ DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
 SIZE = 64
 BENCH = dict(width=96, encoder_depth=2, decoder_depth=2, heads=4)  # shared by every transformer model here
 GRID = dict(ch=16, codebook_size=1024)
+TEACHER = RESULTS / "flexible_teacher_titok32"  # the trained titok-32, reused as ReTok's semantic teacher
 
 
 @dataclass
@@ -183,12 +184,30 @@ def plan(quick: bool) -> list[Entry]:
         tokzoo_entry("flex-32 (nested pow2, causal)", "flex-t-32", flex_ks, **BENCH),
         tokzoo_entry("nested-32 (uniform, causal)", "flex-t-32", flex_ks, drop_schedule="uniform", **BENCH),
         tokzoo_entry("retok-32 (padding)", "retok-t-32", flex_ks, **BENCH),
+        tokzoo_entry(  # offline teacher: the titok-32 trained above (not a foundation model)
+            "retok-32 + HSR (teacher: titok-32)",
+            "retok-t-32",
+            flex_ks,
+            semantic_weight=0.5,
+            teacher=str(TEACHER),
+            **BENCH,
+        ),
         tokzoo_entry("titok-8 (fixed)", "titok-t-16", [8], num_tokens=8, **BENCH),
         tokzoo_entry("titok-16 (fixed)", "titok-t-16", [16], **BENCH),
         tokzoo_entry("grid-4x4 (2D f16)", "vq-f8-s", [16], ch_mult=(1, 2, 2, 4, 4), **GRID),
     ]
     if quick:
-        return [e for e in entries if e.key.split()[0] in {"titok-32", "flex-32", "retok-32", "titok-16"}]
+        return [
+            e
+            for e in entries
+            if e.key
+            in {
+                "titok-32 (fixed, truncated)",
+                "flex-32 (nested pow2, causal)",
+                "retok-32 (padding)",
+                "titok-16 (fixed)",
+            }
+        ]
     entries += [
         tokzoo_entry("titok-64 (fixed)", "titok-t-64", [64], **BENCH),
         tokzoo_entry("grid-8x8 (2D f8)", "vq-f8-s", [64], **GRID),
@@ -223,7 +242,7 @@ def throughput(entries: list[Entry], batch_size: int, rounds: int = 4, steps: in
 
 
 def psnr_at(rows: list[dict[str, Any]], key: str, k: int) -> float:
-    return next(r["psnr"] for r in rows if r["model"].startswith(key) and r["tokens"] == k)
+    return next(r["psnr"] for r in rows if r["model"].startswith(key + " (") and r["tokens"] == k)
 
 
 def claims(rows: list[dict[str, Any]], quick: bool) -> dict[str, Any]:
@@ -231,7 +250,7 @@ def claims(rows: list[dict[str, Any]], quick: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
 
     def curve(key: str) -> list[tuple[int, float]]:
-        return [(r["tokens"], r["psnr"]) for r in rows if r["model"].startswith(key)]
+        return [(r["tokens"], r["psnr"]) for r in rows if r["model"].startswith(key + " (")]
 
     def monotone(c: list[tuple[int, float]]) -> bool:
         return all(b[1] >= a[1] - 0.05 for a, b in itertools.pairwise(c))
@@ -241,7 +260,7 @@ def claims(rows: list[dict[str, Any]], quick: bool) -> dict[str, Any]:
         key: {"monotonic": monotone(curve(key)), "curve": curve(key)} for key in keys
     }
     out["b_flexible_vs_fixed_gap_db"] = {
-        k: round(psnr_at(rows, "flex-32", k) - psnr_at(rows, f"titok-{k} ", k), 3)
+        k: round(psnr_at(rows, "flex-32", k) - psnr_at(rows, f"titok-{k}", k), 3)
         for k in ((16, 32) if quick else (8, 16, 32))
     }
 
@@ -250,6 +269,8 @@ def claims(rows: list[dict[str, Any]], quick: bool) -> dict[str, Any]:
 
     base = "flex-32" if quick else "nested-32"
     out["c_tail_gain_db_per_token"] = {"retok-32 (padding)": tail_gain("retok-32"), base: tail_gain(base)}
+    if not quick:
+        out["c_tail_gain_db_per_token"]["retok-32 + HSR"] = tail_gain("retok-32 + HSR")
     if not quick:
         out["d_1d_vs_2d_psnr"] = {
             "16 tokens": {
@@ -304,14 +325,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=None, help="training steps per model (same for all)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated model-name prefixes: train just these (writes flexible_only.*)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # on a shared 2-core machine more threads make every step much slower
     steps = args.steps or (60 if args.quick else 400)
     images = eval_crops()
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
-    for entry in plan(args.quick):
+    entries = plan(args.quick)
+    if args.only:
+        entries = [e for e in entries if e.key.startswith(tuple(args.only.split(",")))]
+    for entry in entries:
         model = train(entry, steps, args.batch_size, args.lr)
+        if entry.key.startswith("titok-32"):
+            model.save_pretrained(TEACHER)
         new = evaluate(entry, model, images)
         rows += new
         print(
@@ -319,14 +350,16 @@ def main(argv: list[str] | None = None) -> int:
             + ", ".join(f"{r['tokens']}:{r['psnr']}" for r in new),
             flush=True,
         )
-    claim = claims(rows, args.quick)
-    peers = [e for e in plan(args.quick) if e.peer or e.key.startswith("titok-32")]
-    if len(peers) == 2:  # interleaved, since per-model wall times above ran under different machine load
+    claim = {} if args.only else claims(rows, args.quick)
+    peers = [e for e in entries if e.peer or e.key.startswith("titok-32")]
+    if (
+        len(peers) == 2 and not args.only
+    ):  # interleaved, since per-model wall times above ran under different machine load
         speed = throughput(peers, args.batch_size)
         claim["e_peer"]["train imgs/s (interleaved)"] = speed
         claim["e_peer"]["throughput ratio tokzoo/peer"] = round(speed[peers[0].key] / speed[peers[1].key], 3)
     codec = codec_rows(images, sorted({r["bits"] for r in rows if r["tokens"] in (16, 32, 64)}))
-    name = "flexible_quick" if args.quick else "flexible"
+    name = "flexible_only" if args.only else "flexible_quick" if args.quick else "flexible"
     write_results(name, [{**r, "ms_ssim": str(r["ms_ssim"])} for r in rows])
     result = {
         "steps": steps, "batch_size": args.batch_size, "lr": args.lr, "eval_images": len(images),
