@@ -292,7 +292,8 @@ def claims(rows: list[dict[str, Any]], quick: bool) -> dict[str, Any]:
     return out
 
 
-def plot(rows: list[dict[str, Any]]) -> None:
+def plot(rows: list[dict[str, Any]], name: str) -> None:
+    """PSNR by token count: results/<name>_psnr.png, and docs/img/flex_psnr.png for the full run only."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -314,8 +315,9 @@ def plot(rows: list[dict[str, Any]]) -> None:
     fig.tight_layout()
     RESULTS.mkdir(exist_ok=True)
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    fig.savefig(RESULTS / "flexible_psnr.png", dpi=110)
-    fig.savefig(DOCS_IMG / "flex_psnr.png", dpi=110)
+    fig.savefig(RESULTS / f"{name}_psnr.png", dpi=110)
+    if name == "flexible":
+        fig.savefig(DOCS_IMG / "flex_psnr.png", dpi=110)
     plt.close(fig)
 
 
@@ -369,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS / f"{name}_claims.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result["claims"], indent=2))
     print("codecs at equal bytes:", json.dumps(codec))
-    plot(rows)
+    plot(rows, name)
     return 0
 
 
