@@ -196,3 +196,16 @@ def test_decode_batches_and_empty_tok(ckpt, tmp_path, capsys):
     )
     empty.save(tmp_path / "empty.tok")
     assert "nothing to decode" in _error(capsys, ["decode", str(tmp_path / "empty.tok"), "--model", ckpt])
+
+
+def test_encode_num_tokens_prefix_and_fixed_length_refusal(ckpt, photo, tmp_path, capsys):
+    flex = str(tokzoo.create("flex-t-16").save_pretrained(tmp_path / "flex"))
+    tok = tmp_path / "p.tok"
+    assert main(["encode", str(photo), "--model", flex, "--size", "64", "--num-tokens", "4", "-o", str(tok)]) == 0
+    assert "4 tokens" in capsys.readouterr().out
+    assert Tokens.load(tok).num_tokens == 4
+    assert main(["decode", str(tok), "--model", flex]) == 0
+    assert Image.open(tmp_path / "p_rec.png").size == (64, 64)
+    assert main(["encode", str(photo), "--model", ckpt, "--size", "32", "--num-tokens", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "photo.png" in err and "fixed-length" in err and len(err.strip().splitlines()) == 1

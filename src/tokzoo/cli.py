@@ -109,7 +109,10 @@ def cmd_encode(a: argparse.Namespace) -> None:
         return _encode_file(a, _require_file_hooks(a.model, model))
     x = _read_image(a.image, a.size)[None]
     with torch.no_grad():
-        tokens = model.encode(x)
+        try:
+            tokens = model.encode(x, num_tokens=a.num_tokens)
+        except ValueError as e:  # e.g. a fixed-length model asked for another token count
+            raise DataError(f"{a.image}: {e}") from e
     tokens.meta["source"] = Path(a.image).name
     out = Path(a.output or Path(a.image).with_suffix(".tok"))
     tokens.save(out)
@@ -224,6 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--size", type=_positive_int, default=None, help="resize shorter side and centre-crop to SIZE first"
     )
+    s.add_argument(
+        "--num-tokens", type=_positive_int, default=None,
+        help="keep a K-token prefix (flexible-length image tokenizers: onedpiece-*, flex-*, retok-*, ...)",
+    )  # fmt: skip
     s.set_defaults(fn=cmd_encode)
 
     s = sub.add_parser("decode", help=".tok -> PNG (or the model's file type, e.g. .svg)")
