@@ -201,7 +201,10 @@ def test_decode_batches_and_empty_tok(ckpt, tmp_path, capsys):
 def test_encode_num_tokens_prefix_and_fixed_length_refusal(ckpt, photo, tmp_path, capsys):
     flex = str(tokzoo.create("flex-t-16").save_pretrained(tmp_path / "flex"))
     tok = tmp_path / "p.tok"
-    assert main(["encode", str(photo), "--model", flex, "--size", "64", "--num-tokens", "4", "-o", str(tok)]) == 0
+    assert (
+        main(["encode", str(photo), "--model", flex, "--size", "64", "--num-tokens", "4", "-o", str(tok)])
+        == 0
+    )
     assert "4 tokens" in capsys.readouterr().out
     assert Tokens.load(tok).num_tokens == 4
     assert main(["decode", str(tok), "--model", flex]) == 0
@@ -209,3 +212,15 @@ def test_encode_num_tokens_prefix_and_fixed_length_refusal(ckpt, photo, tmp_path
     assert main(["encode", str(photo), "--model", ckpt, "--size", "32", "--num-tokens", "3"]) == 2
     err = capsys.readouterr().err
     assert "photo.png" in err and "fixed-length" in err and len(err.strip().splitlines()) == 1
+
+
+def test_demo_end_to_end_resumes_and_writes_everything(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--steps", "4", "--no-rd"]) == 0
+    for name in ("model/model.safetensors", "metrics.json", "report.html", "grid.png", "summary.txt"):
+        assert (out / name).is_file(), name
+    summary = json.loads((out / "metrics.json").read_text())["summary"]
+    assert summary["num_images"] == 3 and summary["tokens"]["mean"] == 256
+    assert "http://" not in (out / "report.html").read_text() and "PSNR" in capsys.readouterr().out
+    assert main(["demo", "--out", str(out), "--steps", "6", "--no-rd"]) == 0  # continues from step 4
+    assert "resuming" in capsys.readouterr().out

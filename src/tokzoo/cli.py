@@ -190,7 +190,7 @@ def cmd_bench_rd(a: argparse.Namespace) -> None:
 def cmd_demo(a: argparse.Namespace) -> None:
     from tokzoo.bench.demo import run_demo
 
-    run_demo(a.out, steps=a.steps)
+    run_demo(a.out, steps=a.steps, rd=not a.no_rd)
 
 
 def _positive_int(text: str) -> int:
@@ -248,13 +248,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--size", type=_positive_int, default=128, help="evaluation resolution (shorter side + centre crop)"
     )
     s.add_argument("--out", default="metrics.json", help="metrics JSON path")
-    s.add_argument("--report", default=None, help="self-contained HTML report (default: report.html beside --out)")
+    s.add_argument(
+        "--report", default=None, help="self-contained HTML report (default: report.html beside --out)"
+    )
     s.add_argument("--grid", default=None, help="also write a comparison grid PNG here")
     s.add_argument("--batch-size", type=_positive_int, default=8)
-    s.add_argument("--fid-weights", default=None, help="FID Inception weights (pt_inception-2015-12-05-*.pth)")
-    s.add_argument("--lpips-weights", default=None, help="LPIPS v0.1 AlexNet heads (alex.pth of the lpips package)")
+    s.add_argument(
+        "--fid-weights", default=None, help="FID Inception weights (pt_inception-2015-12-05-*.pth)"
+    )
+    s.add_argument(
+        "--lpips-weights", default=None, help="LPIPS v0.1 AlexNet heads (alex.pth of the lpips package)"
+    )
     s.add_argument("--lpips-backbone", default=None, help="AlexNet weights (alexnet-owt-7be5be79.pth)")
-    s.add_argument("--rd", action="store_true", help="add rate-distortion against JPEG/WebP/AVIF/JPEG XL + plot")
+    s.add_argument(
+        "--rd", action="store_true", help="add rate-distortion against JPEG/WebP/AVIF/JPEG XL + plot"
+    )
     s.add_argument("--text", action="store_true", help="add the text-legibility (OCR) section")
     s.add_argument("--text-engine", default="rapidocr", choices=["rapidocr", "tesseract"])
     s.add_argument("--text-words", type=_positive_int, default=20, help="words per font-size bin for --text")
@@ -277,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("demo", help="train a small image tokenizer on bundled photos, evaluate, report")
     s.add_argument("--out", default="runs/demo")
     s.add_argument("--steps", type=_positive_int, default=900)
+    s.add_argument("--no-rd", action="store_true", help="skip the rate-distortion comparison with codecs")
     s.set_defaults(fn=cmd_demo)
     return p
 

@@ -1,9 +1,11 @@
 """``tokzoo demo``: train a small image tokenizer on the bundled photos, evaluate it, write a report.
 
 Trains ``vq-f8-s`` on random 64 px crops of the scikit-image training photos, evaluates on the held-out
-photos at 128 px (16×16 = 256 tokens each) against the equal-bits thumbnail, and writes under ``out``:
-``model/`` (checkpoint), ``metrics.json``, ``grid.png`` (originals / reconstructions / thumbnails) and
-``summary.txt``. A killed demo continues from its last checkpoint when run again.
+photos at 128 px (16×16 = 256 tokens each) through the same code path as ``tokzoo eval`` (against the
+equal-bits thumbnail and, with ``rd``, JPEG/WebP/AVIF/JPEG XL at equal bytes), and writes under ``out``:
+``model/`` (checkpoint), ``metrics.json``, ``report.html`` (self-contained), ``grid.png`` (originals /
+reconstructions / thumbnails) and ``summary.txt``. A killed demo continues from its last checkpoint when run
+again.
 """
 
 from __future__ import annotations
@@ -12,10 +14,9 @@ import time
 from pathlib import Path
 
 import tokzoo
-from tokzoo.bench.evaluate import evaluate, prepare_images
-from tokzoo.bench.report import format_summary, save_grid, write_metrics
+from tokzoo.bench.eval_run import EvalOptions, run_eval
+from tokzoo.bench.report import format_summary
 from tokzoo.core.atomic import atomic_write_bytes
-from tokzoo.data import bundled_images
 from tokzoo.train import TrainConfig, train
 from tokzoo.train.state import list_checkpoints
 
@@ -28,8 +29,11 @@ def demo_config(out: Path, steps: int) -> TrainConfig:
     )  # fmt: skip
 
 
-def run_demo(out: str | Path = "runs/demo", *, steps: int = 900, eval_size: int = 128) -> dict:
-    """Train (or resume), evaluate, report; returns the evaluation summary."""
+def run_demo(
+    out: str | Path = "runs/demo", *, steps: int = 900, eval_size: int = 128, rd: bool = True
+) -> dict:
+    """Train (or resume), evaluate (with the codec rate–distortion section when ``rd``), report; returns the
+    evaluation summary."""
     out = Path(out)
     t0 = time.perf_counter()
     cfg = demo_config(out, steps)
@@ -40,14 +44,15 @@ def run_demo(out: str | Path = "runs/demo", *, steps: int = 900, eval_size: int 
     train(cfg, resume=resume)
     train_s = time.perf_counter() - t0
     model = tokzoo.load(out / "model")
-    names, images = prepare_images(bundled_images("test"), eval_size)
-    result = evaluate(model, names, images)
-    save_grid(result, out / "grid.png")
-    extras = {"model": cfg.model, "train_steps": steps, "train_seconds": round(train_s, 1)}
-    write_metrics(result, out / "metrics.json", extras)
-    text = format_summary(result, f"tokzoo demo: {cfg.model}, {steps} steps, held-out bundled photos")
+    title = f"tokzoo demo: {cfg.model}, {steps} steps, held-out bundled photos"
+    opts = EvalOptions(
+        data="bundled:test", size=eval_size, out=out / "metrics.json", grid=out / "grid.png", rd=rd, title=title,
+        meta={"model": cfg.model, "train_steps": steps, "train_seconds": round(train_s, 1)},
+    )  # fmt: skip
+    result = run_eval(model, opts).result
+    text = format_summary(result, title)
     text += f"\n  wall time         {time.perf_counter() - t0:.0f} s (training {train_s:.0f} s)\n"
-    text += f"  outputs           {out}/model, metrics.json, grid.png, summary.txt\n"
+    text += f"  outputs           {out}/model, metrics.json, report.html, grid.png, summary.txt\n"
     atomic_write_bytes(out / "summary.txt", text.encode())
     print(text)
     return result.summary
