@@ -50,8 +50,8 @@ def register_tokenizer(
 
 def _ensure_models_imported() -> None:
     """Import the modality packages so their ``@register_tokenizer`` decorators have run."""
-    import tokzoo.image  # noqa: F401
-    import tokzoo.mesh  # noqa: F401
+    import tokzoo.image
+    import tokzoo.mesh
     import tokzoo.svg  # noqa: F401
 
 
