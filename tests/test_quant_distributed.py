@@ -1,6 +1,7 @@
 """Codebook state stays identical across ranks (2 CPU processes, gloo) and nothing hangs."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -43,8 +44,18 @@ def test_codebooks_identical_on_both_ranks(case, tmp_path):
         str(WORKER), str(tmp_path), name, options,
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)  # a hang fails here
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    # A hang fails here (alone this takes ~10 s). The workers run in their own session so that a timeout kills
+    # them too: killing only torchrun once left a worker blocked in a collective for good.
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+    )
+    try:
+        _, stderr = proc.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        _, stderr = proc.communicate()
+        pytest.fail(f"{case}: the 2-rank run did not finish in 240 s (hang?)\n{stderr[-3000:]}")
+    assert proc.returncode == 0, stderr[-3000:]
     a, b = load_file(tmp_path / "rank0.safetensors"), load_file(tmp_path / "rank1.safetensors")
     assert a.keys() == b.keys() and a
     for key in a:
