@@ -144,9 +144,24 @@ def evaluate(entry: Entry, model: torch.nn.Module, images: torch.Tensor) -> list
             "model": entry.key, "tokens": k, "bits": bits, "bpp": round(bits / SIZE**2, 4),
             "psnr": round(float(psnr(rec, images).mean()), 3), "ssim": round(float(ssim(rec, images).mean()), 4),
             "ms_ssim": "unavailable (image too small)" if ms is None else round(float(ms.mean()), 4),
+            "detail": detail(rec),
             **{k2: entry.result[k2] for k2 in ("steps", "train_s", "imgs_per_s", "params")},
         })  # fmt: skip
     return rows
+
+
+def detail(images: torch.Tensor) -> float:
+    """Mean within-image pixel standard deviation: near 0 for a flat (single-colour) reconstruction."""
+    return round(float(images.std(dim=(2, 3)).mean()), 4)
+
+
+def mean_colour_row(images: torch.Tensor) -> dict[str, Any]:
+    """Reference without training: every image replaced by its own mean colour (3 bytes = 24 bits)."""
+    rec = quantize_uint8(images.mean(dim=(2, 3), keepdim=True).expand_as(images).contiguous())
+    return {
+        "model": "mean colour (reference)", "tokens": "", "bits": 24, "psnr": round(float(psnr(rec, images).mean()), 3),
+        "ssim": round(float(ssim(rec, images).mean()), 4), "detail": detail(images),
+    }  # fmt: skip
 
 
 def codec_rows(images: torch.Tensor, budgets_bits: list[int]) -> list[dict[str, Any]]:
@@ -292,7 +307,7 @@ def claims(rows: list[dict[str, Any]], quick: bool) -> dict[str, Any]:
     return out
 
 
-def plot(rows: list[dict[str, Any]], name: str) -> None:
+def plot(rows: list[dict[str, Any]], name: str, reference: dict[str, Any]) -> None:
     """PSNR by token count: results/<name>_psnr.png, and docs/img/flex_psnr.png for the full run only."""
     import matplotlib
 
@@ -306,6 +321,7 @@ def plot(rows: list[dict[str, Any]], name: str) -> None:
         pts = [(r["tokens"], r["psnr"]) for r in rows if r["model"] == m]
         style = "o-" if len(pts) > 1 else "s"
         ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=m, ms=5)
+    ax.axhline(reference["psnr"], color="0.4", ls="--", lw=1, label="mean colour per image (24 bits)")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("tokens per 64 px image (10 bits each)")
     ax.set_ylabel("PSNR (dB), 27 held-out crops")
@@ -330,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default=None,
-        help="comma-separated model-name prefixes: train just these (writes flexible_only.*)",
+        help="comma-separated model-name prefixes: train just these (writes flexible_only[_<steps>].*)",
     )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # on a shared 2-core machine more threads make every step much slower
@@ -348,8 +364,8 @@ def main(argv: list[str] | None = None) -> int:
         new = evaluate(entry, model, images)
         rows += new
         print(
-            f"{entry.key}: {entry.result['train_s']} s, PSNR@k "
-            + ", ".join(f"{r['tokens']}:{r['psnr']}" for r in new),
+            f"{entry.key}: {entry.result['train_s']} s, PSNR@k (detail) "
+            + ", ".join(f"{r['tokens']}:{r['psnr']} ({r['detail']})" for r in new),
             flush=True,
         )
     claim = {} if args.only else claims(rows, args.quick)
@@ -362,16 +378,20 @@ def main(argv: list[str] | None = None) -> int:
         claim["e_peer"]["throughput ratio tokzoo/peer"] = round(speed[peers[0].key] / speed[peers[1].key], 3)
     codec = codec_rows(images, sorted({r["bits"] for r in rows if r["tokens"] in (16, 32, 64)}))
     name = "flexible_only" if args.only else "flexible_quick" if args.quick else "flexible"
+    if args.only and args.steps:
+        name += f"_{steps}"
     write_results(name, [{**r, "ms_ssim": str(r["ms_ssim"])} for r in rows])
     result = {
         "steps": steps, "batch_size": args.batch_size, "lr": args.lr, "eval_images": len(images),
         "data": "bundled:train random 64 px crops; eval 27 crops of bundled:test",
         "total_wall_s": round(time.perf_counter() - t0, 1), "claims": claim, "codecs": codec,
+        "reference": mean_colour_row(images),
     }  # fmt: skip
     (RESULTS / f"{name}_claims.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result["claims"], indent=2))
     print("codecs at equal bytes:", json.dumps(codec))
-    plot(rows, name)
+    print("reference:", json.dumps(result["reference"]))
+    plot(rows, name, result["reference"])
     return 0
 
 
