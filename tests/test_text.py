@@ -107,3 +107,11 @@ def test_tesseract_reads_clean_words_and_fails_on_blurred_ones():
     row = result.rows[0]
     assert row["ocr_acc_orig"] >= 0.9
     assert row["ocr_acc_rec"] <= 0.2
+
+
+def test_too_small_pages_say_how_many_words_fit():
+    from tokzoo.bench.text_render import render_pages
+    from tokzoo.core.errors import DataError
+
+    with pytest.raises(DataError, match=r"40-48px: \d+ pages of 96 px fit only \d+ words .*asked for 3"):
+        render_pages(96, words_per_bin=3, bins=[(40, 48)], backgrounds=("plain",))

@@ -220,7 +220,10 @@ def render_pages(
         count, j = 0, 0
         while count < words_per_bin or j < len(backgrounds):
             if j >= 4 * words_per_bin + len(backgrounds):
-                raise DataError(f"size bin {bin_label(*size_bin)}: pages of {size} px hold no words")
+                raise DataError(
+                    f"size bin {bin_label(*size_bin)}: {j} pages of {size} px fit only {count} words of that size "
+                    f"(asked for {words_per_bin}); use larger pages, fewer words per bin or smaller font sizes"
+                )
             page = render_page(
                 size, size_bin, backgrounds[j % len(backgrounds)], np.random.default_rng([seed, i, j]), fonts
             )
