@@ -1,6 +1,7 @@
 """Rate–distortion sweeps: same protocol as evaluate(), budgets respected, floors honest, plots and CLI."""
 
 import csv
+import shutil
 
 import pytest
 import torch
@@ -174,3 +175,31 @@ def test_text_rate_distortion_reads_clean_codec_pages_not_tiny_thumbnails(setup)
     assert summary[("thumbnail", "4x4")]["ocr_word_acc"] < 0.1
     fig = plot_rd(rows, "ocr_word_acc")
     assert any("ceiling" in label for label in fig.get_axes()[0].get_legend_handles_labels()[1])
+
+
+@pytest.mark.slow
+def test_cli_bench_rd_text_pages(setup, tmp_path, capsys):
+    setup[0].save_pretrained(tmp_path / "model")
+    out = tmp_path / "rd"
+    argv = ["bench", "rd", "--model", str(tmp_path / "model"), "--data", "bundled:test", "--size", "64"]
+    assert main([*argv, "--codecs", "webp", "--out", str(out), "--text", "--text-words", "2"]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "rd.csv",
+        "rd.png",
+        "rd_summary.csv",
+        "rd_text.csv",
+        "rd_text.png",
+        "rd_text_summary.csv",
+    ]
+    assert "rapidocr ceiling" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is not None, reason="needs a machine without Tesseract")
+def test_cli_bench_rd_text_without_engine_fails_first(setup, tmp_path, capsys):
+    setup[0].save_pretrained(tmp_path / "model")
+    out = tmp_path / "rd"
+    argv = ["bench", "rd", "--model", str(tmp_path / "model"), "--data", "bundled:test", "--size", "64"]
+    assert main([*argv, "--out", str(out), "--text", "--text-engine", "tesseract"]) == 2
+    assert "tesseract" in capsys.readouterr().err.lower()
+    assert not out.exists()

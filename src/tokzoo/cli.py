@@ -168,21 +168,34 @@ def cmd_eval(a: argparse.Namespace) -> None:
 
 
 def cmd_bench_rd(a: argparse.Namespace) -> None:
-    from tokzoo.bench.eval_run import load_eval_images
+    from tokzoo.bench.eval_run import check_ocr_engine, load_eval_images
     from tokzoo.bench.protocol import prepare_images
-    from tokzoo.bench.rd import rate_distortion, summarize_rd, write_rd
+    from tokzoo.bench.rd import rate_distortion, summarize_rd, text_rate_distortion, write_rd
 
     model = _load_image_model(a.model)
+    if a.text:
+        check_ocr_engine(a.text_engine)  # before any work: a missing engine names its install command
     images, bad = load_eval_images(a.data)
     names, batch = prepare_images(images, a.size)
     rows = rate_distortion(model, names, batch, codecs=a.codecs, batch_size=a.batch_size)
+    text_rows = None
+    if a.text:
+        text_rows = text_rate_distortion(
+            model, size=a.size, words_per_bin=a.text_words, engine=a.text_engine, codecs=a.codecs,
+            batch_size=a.batch_size,
+        )  # fmt: skip
     title = f"{model.registry_name} vs codecs: {a.data} at {a.size} px"
-    for path in write_rd(rows, a.out, title=title):
+    paths = write_rd(rows, a.out, title=title)
+    if text_rows is not None:  # written only once everything is measured
+        text_title = f"{model.registry_name} vs codecs on rendered text ({a.text_engine}), {a.size} px"
+        paths += write_rd(text_rows, a.out, name="rd_text", title=text_title)
+    for path in paths:
         print(path)
-    for r in summarize_rd(rows):
+    for r in summarize_rd(rows) + (summarize_rd(text_rows) if text_rows else []):
         rate = f"{r['bpp']:.4f} bpp" if r["bpp"] is not None else f"fits {r['fit']}/{r['images']} images"
-        psnr = f"{r['psnr']:.2f} dB" if r["psnr"] is not None else "-"
-        print(f"  {r['method']:<12} {r['point']:<28} {rate:<22} PSNR {psnr}")
+        psnr = f"{r['psnr']:.2f} dB" if r.get("psnr") is not None else "-"
+        ocr = f"  OCR {r['ocr_word_acc']:.2f}" if r.get("ocr_word_acc") is not None else ""
+        print(f"  {r['method']:<12} {r['point']:<28} {rate:<22} PSNR {psnr}{ocr}")
     if bad:
         print(f"  ({len(bad)} unreadable files skipped)")
 
@@ -280,6 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--codecs", nargs="+", default=["jpeg", "webp", "avif", "jxl"], help="codecs to compare")
     s.add_argument("--out", default="results/rd", help="folder for rd.csv, rd_summary.csv and rd.png")
     s.add_argument("--batch-size", type=_positive_int, default=8)
+    s.add_argument(
+        "--text", action="store_true",
+        help="also rendered text pages with OCR word accuracy -> rd_text.csv / rd_text.png",
+    )  # fmt: skip
+    s.add_argument("--text-engine", choices=["rapidocr", "tesseract"], default="rapidocr")
+    s.add_argument("--text-words", type=_positive_int, default=12, help="words per font-size bin")
     s.set_defaults(fn=cmd_bench_rd)
 
     s = sub.add_parser("demo", help="train a small image tokenizer on bundled photos, evaluate, report")
