@@ -172,3 +172,14 @@ def test_grid_tokenizer_refuses_unknown_quantizers_and_wrong_tokens():
     msrq = tokzoo.create("vq-f8-s", ch=8, quantizer="msrq", quantizer_options={"scales": (1, 2)})
     with pytest.raises(DataError, match="2x2 latent grid"):
         msrq.encode(torch.rand(1, 3, 16, 24))
+
+
+def test_reconstruction_loss_known_values():
+    from tokzoo.image.losses import reconstruction_loss
+
+    x = torch.full((2, 3, 4, 4), 0.5)
+    total, logs = reconstruction_loss(x, x, torch.tensor(0.25), l1_weight=0.5)
+    assert float(total) == 0.25 and float(logs["psnr"]) == pytest.approx(100.0)
+    total, logs = reconstruction_loss(x + 0.1, x, torch.tensor(0.0), l1_weight=0.5)
+    assert float(logs["rec_mse"]) == pytest.approx(0.01) and float(logs["psnr"]) == pytest.approx(20.0)
+    assert float(total) == pytest.approx(0.01 + 0.5 * 0.1)

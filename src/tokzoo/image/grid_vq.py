@@ -13,13 +13,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.core.registry import register_tokenizer
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
 from tokzoo.image.checks import check_image_batch
+from tokzoo.image.losses import reconstruction_loss
 from tokzoo.nn.conv import ConvDecoder, ConvEncoder
 from tokzoo.quant import Bottleneck, Quantizer, build_quantizer, list_quantizers
 
@@ -133,11 +133,7 @@ class GridVQTokenizer(Tokenizer):
         z, shape = self._latents(batch)
         out = self.bottleneck(z, shape)
         rec = self._decode_latents(out.latents, shape)
-        mse = F.mse_loss(rec, batch)
-        l1 = F.l1_loss(rec, batch)
-        total = mse + self.cfg.l1_weight * l1 + out.loss
-        psnr = -10 * torch.log10(mse.detach().clamp_min(1e-10))
-        logs = {"rec_mse": mse.detach(), "rec_l1": l1.detach(), "psnr": psnr, "vq_loss": out.loss.detach()}
+        total, logs = reconstruction_loss(rec, batch, out.loss, self.cfg.l1_weight)
         logs.update(out.stats)
         return total, logs
 

@@ -22,6 +22,7 @@ from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.core.registry import register_tokenizer
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
+from tokzoo.image.losses import reconstruction_loss
 from tokzoo.image.token_quantizer import build_token_quantizer, check_quantizer_name
 from tokzoo.image.vit_parts import PatchEmbed, PixelHead, QueryDecoder, check_image_size
 from tokzoo.nn.transformer import Transformer, block_causal_mask, prefix_valid
@@ -146,12 +147,8 @@ class HieraTokTokenizer(Tokenizer):
         kept = torch.randint(0, len(bounds), (len(batch),), device=batch.device) if c.scale_drop else None
         lengths = bounds[kept] if kept is not None else bounds[-1].expand(len(batch))
         rec = self._decode_latents(out.latents, lengths)
-        mse, l1 = F.mse_loss(rec, batch), F.l1_loss(rec, batch)
-        total = mse + c.l1_weight * l1 + out.loss
-        logs = {
-            "rec_mse": mse.detach(), "rec_l1": l1.detach(), "psnr": -10 * torch.log10(mse.detach().clamp_min(1e-10)),
-            "vq_loss": out.loss.detach(), "kept_tokens": lengths.float().mean(),
-        }  # fmt: skip
+        total, logs = reconstruction_loss(rec, batch, out.loss, c.l1_weight)
+        logs["kept_tokens"] = lengths.float().mean()
         logs.update(out.stats)
         return total, logs
 

@@ -23,6 +23,7 @@ from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.core.registry import register_tokenizer
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
+from tokzoo.image.losses import reconstruction_loss
 from tokzoo.image.token_quantizer import build_token_quantizer, check_quantizer_name
 from tokzoo.image.vit_parts import PatchEmbed, PixelHead, QueryDecoder, check_image_size
 from tokzoo.nn.transformer import Transformer, prefix_valid, sincos_2d
@@ -147,12 +148,8 @@ class MatryoshkaTokenizer(Tokenizer):
         index = int(torch.randint(0, len(c.scales), ()))  # one scale per step, drawn from the global RNG
         out = self.quantizer(self._latents(batch, c.scales[index]))
         rec = self._decode_latents(out.latents, torch.full((len(batch),), index, device=batch.device))
-        mse, l1 = F.mse_loss(rec, batch), F.l1_loss(rec, batch)
-        total = mse + c.l1_weight * l1 + out.loss
-        logs = {
-            "rec_mse": mse.detach(), "rec_l1": l1.detach(), "psnr": -10 * torch.log10(mse.detach().clamp_min(1e-10)),
-            "vq_loss": out.loss.detach(), "kept_tokens": torch.tensor(float(c.token_counts[index])),
-        }  # fmt: skip
+        total, logs = reconstruction_loss(rec, batch, out.loss, c.l1_weight)
+        logs["kept_tokens"] = torch.tensor(float(c.token_counts[index]))
         logs.update(out.stats)
         return total, logs
 

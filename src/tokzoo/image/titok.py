@@ -25,6 +25,7 @@ from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.core.registry import register_tokenizer
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
+from tokzoo.image.losses import reconstruction_loss
 from tokzoo.image.semantic import (
     CheckpointTeacher,
     alignment_loss,
@@ -206,13 +207,8 @@ class TiTokTokenizer(Tokenizer):
             len(batch), c.num_tokens, c.drop_schedule, min_tokens=c.min_tokens, device=batch.device
         )
         rec, h = self._decode_latents(out.latents, lengths)
-        mse = F.mse_loss(rec, batch)
-        l1 = F.l1_loss(rec, batch)
-        total = mse + c.l1_weight * l1 + out.loss
-        logs = {
-            "rec_mse": mse.detach(), "rec_l1": l1.detach(), "psnr": -10 * torch.log10(mse.detach().clamp_min(1e-10)),
-            "vq_loss": out.loss.detach(), "kept_tokens": lengths.float().mean(),
-        }  # fmt: skip
+        total, logs = reconstruction_loss(rec, batch, out.loss, c.l1_weight)
+        logs["kept_tokens"] = lengths.float().mean()
         if c.semantic_weight > 0:
             sem = self._semantic_loss(batch, h, lengths)
             total = total + c.semantic_weight * sem
