@@ -107,3 +107,13 @@ def test_rate_and_summary():
     records = [{"a": 1.0, "b": None}, {"a": 3.0, "b": None}]
     out = summarize(records, ["a", "b"])
     assert out["a"] == mean_ci([1.0, 3.0]) and out["b"] is None
+
+
+def test_fidelity_batch_subset_matches_full_and_refuses_unknown_keys():
+    x = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+    y = finalize(x + 0.05)
+    full = fidelity_batch(y, x)
+    part = fidelity_batch(y, x, ("psnr", "ms_ssim"))
+    assert part == [{"psnr": f["psnr"], "ms_ssim": f["ms_ssim"]} for f in full]
+    with pytest.raises(DataError, match="unknown fidelity metrics"):
+        fidelity_batch(y, x, ("psnr", "lpips"))

@@ -30,6 +30,7 @@ PROTOCOL_SEED = 0
 """Seed of every random choice in an evaluation (bootstrap resampling, sampled words, ...)."""
 
 FIDELITY_KEYS = ("psnr", "ssim", "ms_ssim", "uqi", "vif", "sam")
+_METRIC_FNS = {"psnr": psnr, "ssim": ssim, "ms_ssim": ms_ssim, "uqi": uqi, "vif": vif, "sam": sam}
 """Full-reference metrics of every evaluated image, in report order; all but ``sam`` are higher-is-better."""
 
 LOWER_IS_BETTER = frozenset({"sam"})
@@ -74,10 +75,13 @@ def _values(t: torch.Tensor | None, n: int) -> list[float | None]:
 
 
 @torch.no_grad()
-def fidelity_batch(pred: torch.Tensor, target: torch.Tensor) -> list[dict[str, float | None]]:
-    """Every metric in ``FIDELITY_KEYS`` for each image of two (B, 3, H, W) batches in [0, 1].
+def fidelity_batch(
+    pred: torch.Tensor, target: torch.Tensor, keys: Sequence[str] = FIDELITY_KEYS
+) -> list[dict[str, float | None]]:
+    """The metrics ``keys`` (default: all of ``FIDELITY_KEYS``) for each image of two (B, 3, H, W) batches in [0, 1].
 
     Both are rounded to uint8 levels first. A metric undefined for the input (too small, flat image) is None.
+    Only the metrics asked for are computed.
     """
     if pred.shape != target.shape or pred.ndim != 4:
         raise DataError(
@@ -85,15 +89,11 @@ def fidelity_batch(pred: torch.Tensor, target: torch.Tensor) -> list[dict[str, f
         )
     p, t = finalize(pred.cpu()), finalize(target.cpu())
     n = len(p)
-    columns = {
-        "psnr": _values(psnr(p, t), n),
-        "ssim": _values(ssim(p, t), n),
-        "ms_ssim": _values(ms_ssim(p, t), n),
-        "uqi": _values(uqi(p, t), n),
-        "vif": _values(vif(p, t), n),
-        "sam": _values(sam(p, t), n),
-    }
-    return [{k: columns[k][i] for k in FIDELITY_KEYS} for i in range(n)]
+    unknown = [k for k in keys if k not in _METRIC_FNS]
+    if unknown:
+        raise DataError(f"unknown fidelity metrics {unknown}; known: {list(FIDELITY_KEYS)}")
+    columns = {k: _values(_METRIC_FNS[k](p, t), n) for k in keys}
+    return [{k: columns[k][i] for k in keys} for i in range(n)]
 
 
 def fidelity_metrics(pred: torch.Tensor, target: torch.Tensor) -> dict[str, float | None]:

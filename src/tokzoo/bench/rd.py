@@ -46,11 +46,6 @@ OcrScorer = Callable[[torch.Tensor, Sequence[int]], Sequence[float]]
 """``(reconstructions (B, 3, H, W), image indices) -> word accuracy per image`` for an OCR column."""
 
 
-def _fidelity(pred: torch.Tensor, target: torch.Tensor) -> list[dict[str, float | None]]:
-    """The RD metrics per image, from the protocol's one fidelity code path (``fidelity_batch``)."""
-    return [{k: r[k] for k in RD_METRICS} for r in fidelity_batch(pred, target)]
-
-
 def _encode(model: Tokenizer, x: torch.Tensor, num_tokens: int | None):
     try:
         return model.encode(x, num_tokens=num_tokens)
@@ -105,7 +100,7 @@ class _Rows:
         scores: dict[int, dict[str, Any]] = {i: dict.fromkeys(RD_METRICS) for i in range(n)}
         if ok:
             batch = torch.stack([recs[i] for i in ok])  # type: ignore[misc]
-            for i, s in zip(ok, _fidelity(batch, self.images[ok]), strict=True):
+            for i, s in zip(ok, fidelity_batch(batch, self.images[ok], RD_METRICS), strict=True):
                 scores[i] = s
             if self.ocr is not None:
                 for i, acc in zip(ok, self.ocr(finalize(batch), ok), strict=True):
