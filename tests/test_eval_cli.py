@@ -152,7 +152,7 @@ def test_missing_ocr_engine_fails_before_any_work(ckpt, tmp_path, capsys, monkey
 
 
 def test_text_bins_fit_the_page():
-    from tokzoo.bench.eval_run import text_bins
+    from tokzoo.bench.text_render import text_bins
     from tokzoo.core.errors import DataError
 
     assert text_bins(256)[-1] == (32, 48)

@@ -20,6 +20,7 @@ from PIL import Image
 from tokzoo.bench.evaluate import EvalResult, evaluate
 from tokzoo.bench.protocol import PROTOCOL_SEED, prepare_images, summarize, unavailable_reason
 from tokzoo.bench.report import comparison_grid, html_report
+from tokzoo.bench.text_render import text_bins
 from tokzoo.core.atomic import atomic_write_bytes
 from tokzoo.core.errors import DataError
 from tokzoo.core.tokenizer import Tokenizer
@@ -114,16 +115,6 @@ def perceptual_rows(result: EvalResult, learned: LearnedMetrics) -> list[dict[st
             {"metric": "LPIPS (AlexNet)", "value": result.summary["lpips"], "note": "lower is better"}
         )
     return rows
-
-
-def text_bins(size: int) -> list[tuple[int, int]]:
-    """The font-size bins whose largest text fits a page of ``size`` px with room for words (≤ size / 4)."""
-    from tokzoo.bench.text_render import SIZE_BINS
-
-    bins = [b for b in SIZE_BINS if 4 * b[1] <= size]
-    if not bins:
-        raise DataError(f"--text needs pages of at least {4 * SIZE_BINS[0][1]} px, got --size {size}")
-    return bins
 
 
 def face_widths(size: int) -> list[int]:

@@ -222,10 +222,11 @@ def text_rate_distortion(
     "reference" hold the OCR of the original pages (the ceiling). ``options`` go to ``rate_distortion``.
     """
     from tokzoo.bench.text import ocr_accuracy
-    from tokzoo.bench.text_render import SIZE_BINS, pages_to_tensor, render_pages
+    from tokzoo.bench.text_render import pages_to_tensor, render_pages, text_bins
 
-    bins = [b for b in SIZE_BINS if b[1] <= size // 4]  # larger text does not fit on small pages
-    pages = [p for p in render_pages(size, seed=seed, words_per_bin=words_per_bin, bins=bins) if p.words]
+    pages = [
+        p for p in render_pages(size, seed=seed, words_per_bin=words_per_bin, bins=text_bins(size)) if p.words
+    ]
     images = pages_to_tensor(pages)
     names = [f"page{i:03d}-{p.size_bin}-{p.background}" for i, p in enumerate(pages)]
     ceiling = ocr_accuracy(pages, images, engine)  # fails early (with the install hint) without the engine

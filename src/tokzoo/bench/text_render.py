@@ -85,6 +85,14 @@ def dictionary_words() -> tuple[str, ...]:
     return tuple(words)
 
 
+def text_bins(size: int) -> list[tuple[int, int]]:
+    """The font-size bins whose largest text fits a page of ``size`` px with room for words (≤ size / 4)."""
+    bins = [b for b in SIZE_BINS if 4 * b[1] <= size]
+    if not bins:
+        raise DataError(f"text pages need at least {4 * SIZE_BINS[0][1]} px, got {size} px (--size {size})")
+    return bins
+
+
 def bin_label(lo: int, hi: int) -> str:
     """Printable name of a size bin, e.g. ``"8-11px"``."""
     return f"{lo}-{hi}px"
