@@ -18,8 +18,24 @@ def _load_model(path: str):
     import tokzoo
 
     if not Path(path).exists():
-        raise DataError(f"{path}: checkpoint folder not found")
+        return _registered_model(path)
     return tokzoo.load(path)
+
+
+def _registered_model(name: str):
+    """A registered SVG or mesh tokenizer by name (e.g. ``mesh-amt-q7``): those work without training."""
+    from tokzoo.core.registry import create, get_spec
+
+    try:
+        modality = get_spec(name).modality
+    except TokzooError:
+        raise DataError(f"{name}: checkpoint folder not found") from None
+    if modality == "image":
+        raise DataError(
+            f"{name}: checkpoint folder not found ({name} is an image tokenizer: pass the folder of a trained "
+            "checkpoint, e.g. from tokzoo train)"
+        )
+    return create(name)
 
 
 def _load_image_model(path: str):
@@ -59,6 +75,20 @@ def _encode_file(a: argparse.Namespace, model) -> None:
     out = Path(a.output or src.with_suffix(".tok"))
     tokens.save(out)
     print(f"{out}: {tokens.num_tokens} tokens, {tokens.nbits()} bits")
+    for line in _input_changes(src, tokens.meta):
+        print(line, file=sys.stderr)
+
+
+def _input_changes(src: Path, meta: dict) -> list[str]:
+    """What encoding changed in the input, as the tokenizer recorded it in ``meta``: each mesh's quantization
+    report (merged vertices, dropped faces, ...) and the SVG points clamped to the grid."""
+    from tokzoo.mesh.prepare import MeshReport
+
+    lines = [MeshReport(**r).describe() for r in meta.get("reports") or [] if r is not None]
+    clamped = sum(meta.get("clamped") or [])
+    if clamped:
+        lines.append(f"{src.name}: {clamped} points outside the canvas clamped to the {meta['grid']} grid")
+    return lines
 
 
 def _decode_file(a: argparse.Namespace, model, tokens) -> None:
@@ -151,7 +181,12 @@ def cmd_eval(a: argparse.Namespace) -> None:
     from tokzoo.bench.eval_run import EvalOptions, run_eval
     from tokzoo.bench.report import format_summary
 
-    model = _load_image_model(a.model)
+    model = _load_model(a.model)
+    if model.modality != "image":
+        return _eval_files(a, model)
+    if not a.data or len(a.data) > 1:
+        raise DataError("image tokenizers take one --data: an image folder, or bundled:test / bundled:train")
+    a.data, a.size = a.data[0], a.size or 128
     title = f"tokzoo eval: {a.model} on {a.data}"
     opts = EvalOptions(
         data=a.data, size=a.size, batch_size=a.batch_size, out=Path(a.out),
@@ -165,6 +200,24 @@ def cmd_eval(a: argparse.Namespace) -> None:
     print(format_summary(run.result, title))
     print(f"  metrics           {a.out}" + (f" ({skipped} unreadable files skipped)" if skipped else ""))
     print(f"  report            {run.report}")
+
+
+def _eval_files(a: argparse.Namespace, model) -> None:
+    """``tokzoo eval`` for tokenizers that read files (SVG, mesh): per-file metrics, failures listed."""
+    from tokzoo.bench.eval_files import FileEvalOptions, format_file_summary, run_file_eval
+
+    image_only = {"--rd": a.rd, "--text": a.text, "--faces": a.faces, "--grid": a.grid,
+                  "--fid-weights": a.fid_weights, "--lpips-weights": a.lpips_weights,
+                  "--lpips-backbone": a.lpips_backbone}  # fmt: skip
+    for flag, value in image_only.items():
+        if value:
+            raise DataError(f"{flag} applies to image tokenizers only, not to {model.modality}")
+    title = f"tokzoo eval: {a.model} on {' '.join(a.data) if a.data else 'the default files'}"
+    opts = FileEvalOptions(
+        data=a.data, size=a.size, out=Path(a.out), report=Path(a.report) if a.report else None, title=title,
+        meta={"model": a.model},
+    )  # fmt: skip
+    print(format_file_summary(run_file_eval(model, opts), title))
 
 
 def cmd_bench_rd(a: argparse.Namespace) -> None:
@@ -254,12 +307,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(fn=cmd_decode)
 
-    s = sub.add_parser("eval", help="evaluate an image tokenizer on a folder -> metrics JSON")
-    s.add_argument("--model", required=True, help="checkpoint folder")
-    s.add_argument("--data", required=True, help="image folder, or bundled:test / bundled:train")
+    s = sub.add_parser("eval", help="evaluate a tokenizer on a folder or files -> metrics JSON + HTML report")
+    s.add_argument("--model", required=True, help="checkpoint folder (SVG/mesh: or a name, e.g. mesh-amt-q7)")
     s.add_argument(
-        "--size", type=_positive_int, default=128, help="evaluation resolution (shorter side + centre crop)"
-    )
+        "--data", nargs="+", default=None,
+        help="image folder, or bundled:test / bundled:train; SVG/mesh: files or folders (default: a few "
+        "Papirus icons / the bunny and homedecor models)",
+    )  # fmt: skip
+    s.add_argument(
+        "--size", type=_positive_int, default=None,
+        help="evaluation resolution (images: shorter side + centre crop, default 128; SVG: render size, "
+        "default 256)",
+    )  # fmt: skip
     s.add_argument("--out", default="metrics.json", help="metrics JSON path")
     s.add_argument(
         "--report", default=None, help="self-contained HTML report (default: report.html beside --out)"

@@ -52,6 +52,33 @@ class MeshReport:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def describe(self) -> str:
+        """One readable line: what quantization kept, merged and dropped, and the largest error."""
+        dropped = [
+            f"{n:,} {what}"
+            for n, what in [
+                (self.degenerate_faces, "degenerate"),
+                (self.duplicate_faces, "duplicate"),
+            ]
+            if n
+        ]
+        faces = f"{self.input_faces:,} -> {self.faces:,} faces" + (
+            f" ({', '.join(dropped)} dropped)" if dropped else ""
+        )
+        removed = [
+            f"{n:,} {what}"
+            for n, what in [(self.merged_vertices, "merged"), (self.unused_vertices, "unused")]
+            if n
+        ]
+        vertices = f"{self.input_vertices:,} -> {self.vertices:,} vertices" + (
+            f" ({', '.join(removed)})" if removed else ""
+        )
+        return (
+            f"{self.name}: {self.bits}-bit grid, {vertices}, {faces}, "
+            f"{self.non_manifold_edges:,} non-manifold edges kept, max error {self.max_error:.3g} "
+            f"({self.max_error / self.scale:.2%} of the longest side {self.scale:.4g})"
+        )
+
 
 def check_bits(bits: int) -> int:
     """``bits`` if it is an int in [MIN_BITS, MAX_BITS], else ConfigError."""

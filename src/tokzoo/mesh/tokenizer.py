@@ -4,7 +4,8 @@
 ``trimesh.Trimesh``, anything with ``vertices`` and ``faces``, ``(vertices, faces)`` pairs, or
 :class:`QuantizedMesh` on the tokenizer's grid. Each is quantized (:func:`quantize_mesh`), serialized, and
 the batch becomes right-padded ``seq1d`` ``Tokens`` whose ``meta`` holds each mesh's grid placement
-(``origins``, ``scales``) so that ``decode`` gives the meshes back in their source units. The quantized
+(``origins``, ``scales``) so that ``decode`` gives the meshes back in their source units, and what
+quantization changed in each (``reports``: :class:`MeshReport` dicts). The quantized
 triangles survive ``decode(encode(x))`` exactly; the only loss is the quantization itself.
 """
 
@@ -125,7 +126,8 @@ class MeshTokenizer(Tokenizer):
         items = list(x) if isinstance(x, list) else [x]
         if not items:
             raise DataError("empty batch: nothing to encode")
-        meshes = [self.quantize(item)[0] for item in items]
+        quantized = [self.quantize(item) for item in items]
+        meshes = [m for m, _ in quantized]
         seqs = [torch.from_numpy(self.serialization.encode(m)) for m in meshes]
         lengths = torch.tensor([len(s) for s in seqs], dtype=torch.int64)
         ids = torch.zeros((len(seqs), int(lengths.max())), dtype=torch.int64)
@@ -137,6 +139,8 @@ class MeshTokenizer(Tokenizer):
             "bits": self.cfg.bits,
             "origins": [list(m.origin) for m in meshes],
             "scales": [m.scale for m in meshes],
+            # What quantization changed in each input (MeshReport.as_dict; None if it was already on the grid).
+            "reports": [r.as_dict() if r is not None else None for _, r in quantized],
         }
         return Tokens(ids, lengths, self.vocab_size, "seq1d", (), meta)
 

@@ -1,0 +1,209 @@
+"""``tokzoo eval`` for tokenizers that read files (SVG, meshes): collect files, measure, write the outputs.
+
+Each modality has one evaluator module (``tokzoo.bench.eval_svg``, ``tokzoo.bench.eval_mesh``) with
+``DEFAULT_DATA`` (what is evaluated when no data is named), ``default_files()`` and
+``evaluate(model, files, opts) -> FileEval``. This module picks it by ``model.modality``, then writes the
+same artefacts as the image path: ``metrics.json`` (per-file rows, failures, and a summary of means with 95%
+bootstrap intervals from :func:`tokzoo.bench.protocol.summarize`) and a self-contained ``report.html``.
+A file that cannot be read, tokenized or rendered is listed with the reason and skipped; nothing is
+written unless at least one file was measured.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from tokzoo.bench.html import HtmlReport, format_cell
+from tokzoo.core.atomic import atomic_write_bytes
+from tokzoo.core.errors import DataError
+from tokzoo.core.tokenizer import Tokenizer
+
+__all__ = [
+    "FileEval",
+    "FileEvalOptions",
+    "FileEvalRun",
+    "collect_files",
+    "format_file_summary",
+    "run_file_eval",
+]
+
+EVALUATORS = {"svg": "tokzoo.bench.eval_svg", "mesh": "tokzoo.bench.eval_mesh"}
+"""Evaluator module of each file modality."""
+
+
+@dataclass
+class FileEvalOptions:
+    """Files or folders to evaluate (None: the modality's default set), render ``size`` (SVG), outputs."""
+
+    data: list[str] | None = None
+    size: int | None = None
+    out: Path = Path("metrics.json")
+    report: Path | None = None
+    examples: int = 4
+    title: str = "tokzoo eval"
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class FileEval:
+    """What an evaluator measured: one record per file it could measure (wholly or in part), and one failure
+    (file, stage, reason) per step that failed for a file.
+
+    ``summary`` holds counts and, per metric, the mean with a 95% bootstrap interval (None when no file has a
+    value); ``columns`` are the per-file keys shown in the report; ``figures`` are ``(image, caption)`` pairs.
+    """
+
+    records: list[dict[str, Any]]
+    failures: list[dict[str, str]]
+    summary: dict[str, Any]
+    columns: list[str]
+    figures: list[tuple[np.ndarray, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary,
+            "files": self.records,
+            "failures": self.failures,
+            "notes": self.notes,
+        }
+
+
+@dataclass
+class FileEvalRun:
+    """What :func:`run_file_eval` measured and where it wrote it."""
+
+    result: FileEval
+    data: str
+    out: Path
+    report: Path
+
+
+def evaluator(modality: str) -> ModuleType:
+    """The evaluator module of ``modality`` (DataError naming the ones there are)."""
+    if modality not in EVALUATORS:
+        raise DataError(
+            f"tokzoo eval has no evaluator for {modality} tokenizers (it evaluates image, {', '.join(EVALUATORS)})"
+        )
+    return importlib.import_module(EVALUATORS[modality])
+
+
+def collect_files(data: list[str], suffixes: tuple[str, ...]) -> list[Path]:
+    """Files named in ``data``: each a file, or a folder searched recursively for ``suffixes``.
+
+    A named file or folder that does not exist, a named file of another type, or nothing found is a
+    DataError; files of other types inside a folder are ignored.
+    """
+    files: list[Path] = []
+    for item in data:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in suffixes and p.is_file())
+            if not found:
+                raise DataError(f"{path}: no {'/'.join(suffixes)} files in this folder")
+            files += found
+        elif path.is_file():
+            if path.suffix.lower() not in suffixes:
+                raise DataError(f"{path}: not a {'/'.join(suffixes)} file")
+            files.append(path)
+        else:
+            raise DataError(f"{path}: no such file or folder")
+    return list(dict.fromkeys(files))
+
+
+def _metrics(summary: dict[str, Any]) -> list[tuple[str, dict[str, float] | None, str]]:
+    """``(key, mean/interval or None, note)`` of each summarized metric; the note says why one is missing."""
+    reasons = summary.get("unavailable", {})
+    return [
+        (k, v, "" if v is not None else reasons.get(k, "unavailable: no file has a value"))
+        for k, v in summary.items()
+        if (isinstance(v, dict) and "mean" in v) or v is None
+    ]
+
+
+def _totals(summary: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The summary's plain numbers and strings (counts, totals, ratios over all files)."""
+    return [
+        (k, v) for k, v in summary.items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)
+    ]
+
+
+def _page(result: FileEval, title: str, data: str) -> HtmlReport:
+    page = HtmlReport(title)
+    s = result.summary
+    page.paragraph(f"Data: {data}. {s['num_files']} files, {s['num_failed']} with a failure.")
+    for note in result.notes:
+        page.paragraph(note)
+    rows = [{"metric": k, "mean [95% CI]": v, "note": note} for k, v, note in _metrics(s)]
+    page.table(rows, caption="Summary: mean over files with a 95% bootstrap interval")
+    page.table([{"quantity": k, "value": v} for k, v in _totals(s)], caption="Counts and totals")
+    if result.figures:
+        page.heading("Original (left) and reconstruction (right)")
+        for image, caption in result.figures:
+            page.image(image, caption)
+    page.table(result.records, result.columns, caption="Per file")
+    if result.failures:
+        page.table(
+            result.failures,
+            ["file", "stage", "reason"],
+            caption="Failures (the file is skipped from that stage on)",
+        )
+    return page
+
+
+def run_file_eval(model: Tokenizer, opts: FileEvalOptions) -> FileEvalRun:
+    """Evaluate ``model`` on ``opts.data`` (or the modality's default files), then write JSON and HTML."""
+    module = evaluator(model.modality)
+    if opts.data:
+        files, data = collect_files(opts.data, model.file_suffixes), " ".join(opts.data)
+    else:
+        files, data = module.default_files(), module.DEFAULT_DATA
+    result = module.evaluate(model, files, opts)
+    if not result.records:
+        first = result.failures[0]
+        raise DataError(
+            f"none of the {len(files)} files could be evaluated (e.g. {first['file']}: {first['reason']})"
+        )
+    extras = {**opts.meta, "data": data, "modality": model.modality}
+    payload = json.dumps(extras | result.to_json(), indent=2, default=_json_default) + "\n"
+    page = _page(result, opts.title, data).render()
+    report = opts.report if opts.report is not None else Path(opts.out).parent / "report.html"
+    atomic_write_bytes(report, page.encode("utf-8"))
+    atomic_write_bytes(opts.out, payload.encode("utf-8"))
+    return FileEvalRun(result, data, Path(opts.out), Path(report))
+
+
+def format_file_summary(run: FileEvalRun, title: str) -> str:
+    """A few aligned lines: counts, each metric's mean and interval, and the skipped files."""
+    s = run.result.summary
+    lines = [title, f"  {'files':<26}{s['num_files']}, {s['num_failed']} with a failure"]
+    for key, value in _totals(s):
+        if key not in ("num_files", "num_failed"):
+            lines.append(f"  {key:<26}{format_cell(value)}")
+    for key, value, note in _metrics(s):
+        if value is None:
+            lines.append(f"  {key:<26}{note}")
+        else:
+            lo, hi = format_cell(value["ci95_low"]), format_cell(value["ci95_high"])
+            lines.append(f"  {key:<26}{format_cell(value['mean'])} (95% CI {lo}–{hi})")
+    lines += [f"  note: {note}" for note in run.result.notes]
+    for failure in run.result.failures:
+        lines.append(f"  failed {failure['file']} at {failure['stage']}: {failure['reason']}")
+    lines.append(f"  {'metrics':<26}{run.out}")
+    lines.append(f"  {'report':<26}{run.report}")
+    return "\n".join(lines)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} to metrics.json")
