@@ -30,6 +30,7 @@ __all__ = [
     "FileEvalOptions",
     "FileEvalRun",
     "collect_files",
+    "failure",
     "format_file_summary",
     "run_file_eval",
 ]
@@ -84,6 +85,11 @@ class FileEvalRun:
     data: str
     out: Path
     report: Path
+
+
+def failure(path: Path, stage: str, error: Exception) -> dict[str, str]:
+    """A failure row: the file's name, the stage that failed, and the error without its path prefix."""
+    return {"file": path.name, "stage": stage, "reason": str(error).removeprefix(f"{path}: ")}
 
 
 def evaluator(modality: str) -> ModuleType:

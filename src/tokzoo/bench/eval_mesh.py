@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import tokzoo
-from tokzoo.bench.eval_files import FileEval, FileEvalOptions
+from tokzoo.bench.eval_files import FileEval, FileEvalOptions, failure
 from tokzoo.bench.protocol import summarize
 from tokzoo.core.errors import ConfigError, DataError
 
@@ -55,17 +55,13 @@ def default_files() -> list[Path]:
     return mesh_files("glmark2") + mesh_files("homedecor")[:_HOMEDECOR]
 
 
-def _failure(path: Path, stage: str, error: Exception) -> dict[str, str]:
-    return {"file": path.name, "stage": stage, "reason": str(error).removeprefix(f"{path}: ")}
-
-
 def evaluate(model: Any, files: list[Path], opts: FileEvalOptions) -> FileEval:
     """Measure ``model`` (a mesh tokenizer, e.g. ``mesh-amt-q7``) on ``files``; skip and list bad ones."""
     from tokzoo.mesh.chamfer import chamfer_distance
 
     if opts.size is not None:
         raise DataError("--size applies to image and SVG tokenizers, not to meshes")
-    naive = tokzoo.create("mesh-naive-q7", bits=model.cfg.bits)
+    naive = tokzoo.create("mesh-naive-q7", bits=model.cfg.bits, max_faces=model.cfg.max_faces)
     records: list[dict[str, Any]] = []
     failures: list[dict[str, str]] = []
     unavailable: dict[str, str] = {}
@@ -73,14 +69,14 @@ def evaluate(model: Any, files: list[Path], opts: FileEvalOptions) -> FileEval:
         try:
             raw = model.load_file(path)[0]
         except DataError as e:
-            failures.append(_failure(path, "read", e))
+            failures.append(failure(path, "read", e))
             continue
         try:
             mesh, report = model.quantize(raw)
             tokens = model.encode([mesh])
             decoded = model.decode(tokens)[0]
         except DataError as e:
-            failures.append(_failure(path, "tokenize", e))
+            failures.append(failure(path, "tokenize", e))
             continue
         if not decoded.same_triangles(mesh):
             failures.append({"file": path.name, "stage": "round trip", "reason": "decoded triangles differ"})

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tokzoo.bench.eval_files import FileEval, FileEvalOptions
+from tokzoo.bench.eval_files import FileEval, FileEvalOptions, failure
 from tokzoo.bench.protocol import summarize
 from tokzoo.core.errors import DataError
 from tokzoo.data.apt import debian_package
@@ -48,10 +48,6 @@ def side_by_side(left: np.ndarray, right: np.ndarray, gap: int = 8) -> np.ndarra
     return np.concatenate([_on_white(left), bar, _on_white(right)], axis=1)
 
 
-def _failure(path: Path, stage: str, error: Exception) -> dict[str, str]:
-    return {"file": path.name, "stage": stage, "reason": str(error).removeprefix(f"{path}: ")}
-
-
 def evaluate(model: Any, files: list[Path], opts: FileEvalOptions) -> FileEval:
     """Measure ``model`` (an SVG tokenizer, e.g. ``svg-hivg-256``) on ``files``; skip and list bad ones."""
     from tokzoo.svg.render import compare_renders, render_svg
@@ -65,7 +61,7 @@ def evaluate(model: Any, files: list[Path], opts: FileEvalOptions) -> FileEval:
             data = path.read_bytes()
             level1, level2 = model.encode(path, level=1), model.encode(path)
         except (OSError, DataError) as e:
-            failures.append(_failure(path, "parse", e))
+            failures.append(failure(path, "parse", e))
             continue
         record: dict[str, Any] = {"file": path.name, "bytes": len(data)}
         record |= {"level1_tokens": level1.num_tokens, "level2_tokens": level2.num_tokens}
@@ -75,17 +71,17 @@ def evaluate(model: Any, files: list[Path], opts: FileEvalOptions) -> FileEval:
         try:
             svg = model.decode(level2)[0]
         except DataError as e:
-            failures.append(_failure(path, "decode", e))
+            failures.append(failure(path, "decode", e))
             continue
         try:
             original = render_svg(data, size)
         except DataError as e:
-            failures.append(_failure(path, "render original", e))
+            failures.append(failure(path, "render original", e))
             continue
         try:
             rendered = render_svg(svg, size)
         except DataError as e:
-            failures.append(_failure(path, "render reconstruction", e))
+            failures.append(failure(path, "render reconstruction", e))
             continue
         fid = compare_renders(rendered, original)
         record |= {"psnr": fid.psnr, "ssim": fid.ssim, "iou": fid.iou}
