@@ -288,7 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("encode", help="image (or SVG, mesh, ... for those tokenizers) -> .tok")
     s.add_argument("image", help="input file (an image, or what the model's load_file reads)")
-    s.add_argument("--model", required=True, help="checkpoint folder (config.json + model.safetensors)")
+    s.add_argument(
+        "--model", required=True,
+        help="checkpoint folder (config.json + model.safetensors); SVG/mesh: or a name, e.g. mesh-amt-q7",
+    )  # fmt: skip
     s.add_argument("-o", "--output", default=None, help="default: IMAGE with suffix .tok")
     s.add_argument(
         "--size", type=_positive_int, default=None, help="resize shorter side and centre-crop to SIZE first"
@@ -301,7 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("decode", help=".tok -> PNG (or the model's file type, e.g. .svg)")
     s.add_argument("tokens")
-    s.add_argument("--model", required=True, help="checkpoint folder the tokens were made with")
+    s.add_argument(
+        "--model", required=True, help="checkpoint folder (or SVG/mesh tokenizer name) the tokens were made with"
+    )
     s.add_argument(
         "-o", "--output", default=None, help="default: TOKENS stem + _rec.png (never the original image)"
     )
