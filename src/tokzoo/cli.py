@@ -305,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("decode", help=".tok -> PNG (or the model's file type, e.g. .svg)")
     s.add_argument("tokens")
     s.add_argument(
-        "--model", required=True, help="checkpoint folder (or SVG/mesh tokenizer name) the tokens were made with"
+        "--model", required=True, help="checkpoint folder (or SVG/mesh tokenizer name) the tokens came from"
     )
     s.add_argument(
         "-o", "--output", default=None, help="default: TOKENS stem + _rec.png (never the original image)"
