@@ -4,9 +4,11 @@ and the titok-pytorch peer — all trained with EQUAL steps on the same batches.
 Data: random 64 px crops (scale 0.15–1, flips) of the 15 bundled training photos; evaluation on 27 fixed
 64 px crops of the 3 held-out bundled test photos (shorter side resized to 64/96/128, centre/corner crops).
 Every model sees the same batch sequence (``StreamBatchSampler``, seed 0), AdamW with the Trainer's
-warm-up + cosine schedule, gradient clipping 1.0, one CPU thread. Models are tiny (width 96, 2+2 blocks).
+warm-up + cosine schedule, gradient clipping 1.0, one CPU thread per model. Models are tiny (width 96, 2+2
+blocks); the bottleneck is FSQ with 8x5x5x5 = 1000 codes (``--quantizer vq`` for a 1024-code VQ), except the
+titok-pytorch peer comparison, which pairs the peer with tokzoo's TiTok at the peer's own 1024-code VQ.
 
-    python benchmarks/flexible.py            # full run (a few hundred steps per model; ~20-40 min on 2 cores)
+    python benchmarks/flexible.py --jobs 2   # full run (1200 steps per model; ~35 min with 2 jobs on 2 cores)
     python benchmarks/flexible.py --quick    # a few minutes: fewer steps and models
 
 Writes results/flexible.csv/.json (one row per model x token count), results/flexible_claims.json,
@@ -17,9 +19,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +50,11 @@ DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
 SIZE = 64
 BENCH = dict(width=96, encoder_depth=2, decoder_depth=2, heads=4)  # shared by every transformer model here
 GRID = dict(ch=16, codebook_size=1024)
+PEER_VQ = dict(quantizer="vq", codebook_size=1024)  # the peer's bottleneck, for the equal-setting comparison
+QUANTIZERS = {  # --quantizer: the bottleneck of every tokzoo model in the comparisons (about 10 bits per token)
+    "fsq": dict(quantizer="fsq", quantizer_options={"levels": [8, 5, 5, 5]}),
+    "vq": dict(quantizer="vq", codebook_size=1024),
+}
 TEACHER = RESULTS / "flexible_teacher_titok32"  # the trained titok-32, reused as ReTok's semantic teacher
 
 
@@ -190,26 +199,28 @@ def codec_rows(images: torch.Tensor, budgets_bits: list[int]) -> list[dict[str, 
     return rows
 
 
-def plan(quick: bool) -> list[Entry]:
+def plan(quick: bool, quantizer: str = "fsq") -> list[Entry]:
+    """The models of one run, in training order (the titok-32 teacher before the ReTok + HSR model)."""
     ks = [1, 2, 4, 8, 16, 32]
     flex_ks = [1, 2, 4, 8, 16, 24, 32]
+    bench, grid = {**BENCH, **QUANTIZERS[quantizer]}, {**GRID, **QUANTIZERS[quantizer]}
     entries = [
-        tokzoo_entry("titok-32 (fixed, truncated)", "titok-t-32", ks, truncate=True, **BENCH),
-        tokzoo_entry("onedpiece-32 (tail drop)", "onedpiece-t-32", ks, **BENCH),
-        tokzoo_entry("flex-32 (nested pow2, causal)", "flex-t-32", flex_ks, **BENCH),
-        tokzoo_entry("nested-32 (uniform, causal)", "flex-t-32", flex_ks, drop_schedule="uniform", **BENCH),
-        tokzoo_entry("retok-32 (padding)", "retok-t-32", flex_ks, **BENCH),
+        tokzoo_entry("titok-32 (fixed, truncated)", "titok-t-32", ks, truncate=True, **bench),
+        tokzoo_entry("onedpiece-32 (tail drop)", "onedpiece-t-32", ks, **bench),
+        tokzoo_entry("flex-32 (nested pow2, causal)", "flex-t-32", flex_ks, **bench),
+        tokzoo_entry("nested-32 (uniform, causal)", "flex-t-32", flex_ks, drop_schedule="uniform", **bench),
+        tokzoo_entry("retok-32 (padding)", "retok-t-32", flex_ks, **bench),
         tokzoo_entry(  # offline teacher: the titok-32 trained above (not a foundation model)
             "retok-32 + HSR (teacher: titok-32)",
             "retok-t-32",
             flex_ks,
             semantic_weight=0.5,
             teacher=str(TEACHER),
-            **BENCH,
+            **bench,
         ),
-        tokzoo_entry("titok-8 (fixed)", "titok-t-16", [8], num_tokens=8, **BENCH),
-        tokzoo_entry("titok-16 (fixed)", "titok-t-16", [16], **BENCH),
-        tokzoo_entry("grid-4x4 (2D f16)", "vq-f8-s", [16], ch_mult=(1, 2, 2, 4, 4), **GRID),
+        tokzoo_entry("titok-8 (fixed)", "titok-t-16", [8], num_tokens=8, **bench),
+        tokzoo_entry("titok-16 (fixed)", "titok-t-16", [16], **bench),
+        tokzoo_entry("grid-4x4 (2D f16)", "vq-f8-s", [16], ch_mult=(1, 2, 2, 4, 4), **grid),
     ]
     if quick:
         return [
@@ -224,16 +235,52 @@ def plan(quick: bool) -> list[Entry]:
             }
         ]
     entries += [
-        tokzoo_entry("titok-64 (fixed)", "titok-t-64", [64], **BENCH),
-        tokzoo_entry("grid-8x8 (2D f8)", "vq-f8-s", [64], **GRID),
-        tokzoo_entry("matryoshka (1/4/16/64)", "matryoshka-t", [1, 4, 16, 64], **BENCH),
-        tokzoo_entry("hieratok (scale drop)", "hieratok-t", [1, 5, 21, 85], scale_drop=True, **BENCH),
+        tokzoo_entry("titok-64 (fixed)", "titok-t-64", [64], **bench),
+        tokzoo_entry("grid-8x8 (2D f8)", "vq-f8-s", [64], **grid),
+        tokzoo_entry("matryoshka (1/4/16/64)", "matryoshka-t", [1, 4, 16, 64], **bench),
+        tokzoo_entry("hieratok (scale drop)", "hieratok-t", [1, 5, 21, 85], scale_drop=True, **bench),
     ]
     try:
         entries.append(peer_entry(32))
+        entries.append(tokzoo_entry("titok-32-vq (peer setting)", "titok-t-32", [32], **{**BENCH, **PEER_VQ}))
     except ImportError:
         print("titok-pytorch not installed (pip install titok-pytorch==0.0.5); peer row skipped")
     return entries
+
+
+def train_and_evaluate(key: str, job: tuple[bool, str, int, int, float]) -> list[dict[str, Any]]:
+    """Train the planned model ``key`` and return its rows (runs in a worker process with ``--jobs``)."""
+    quick, quantizer, steps, batch_size, lr = job
+    torch.set_num_threads(1)  # on a shared 2-core machine more threads make every step much slower
+    entry = next(e for e in plan(quick, quantizer) if e.key == key)
+    model = train(entry, steps, batch_size, lr)
+    if key == "titok-32 (fixed, truncated)":
+        model.save_pretrained(TEACHER)
+    return evaluate(entry, model, eval_crops())
+
+
+def run_jobs(
+    keys: list[str], job: tuple[bool, str, int, int, float], jobs: int
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """(key, rows) for every model, in plan order; ``jobs`` > 1 trains that many at once in worker processes.
+
+    A model that needs the titok-32 teacher is submitted only once the teacher is trained and saved."""
+    if jobs <= 1:
+        yield from ((key, train_and_evaluate(key, job)) for key in keys)
+        return
+    needs_teacher = [k for k in keys if "HSR" in k]
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {k: pool.submit(train_and_evaluate, k, job) for k in keys if k not in needs_teacher}
+        teacher = futures.get("titok-32 (fixed, truncated)")
+        if needs_teacher and teacher is None and not TEACHER.exists():
+            raise SystemExit(f"{needs_teacher} need the titok-32 teacher: train it in the same run or first")
+        for key in keys:
+            if key in needs_teacher:
+                if teacher is not None:
+                    teacher.result()
+                futures[key] = pool.submit(train_and_evaluate, key, job)
+        for key in keys:
+            yield key, futures[key].result()
 
 
 def throughput(entries: list[Entry], batch_size: int, rounds: int = 4, steps: int = 5) -> dict[str, float]:
@@ -299,7 +346,7 @@ def claims(rows: list[dict[str, Any]], quick: bool) -> dict[str, Any]:
         }
         peer = [r for r in rows if r["model"].startswith("peer")]
         if peer:
-            ours = next(r for r in rows if r["model"].startswith("titok-32") and r["tokens"] == 32)
+            ours = next(r for r in rows if r["model"].startswith("titok-32-vq"))
             out["e_peer"] = {
                 "tokzoo titok-32 psnr": ours["psnr"], "titok-pytorch psnr": peer[0]["psnr"],
                 "throughput ratio tokzoo/peer": round(ours["imgs_per_s"] / peer[0]["imgs_per_s"], 3),
@@ -344,32 +391,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument(
+        "--quantizer", choices=sorted(QUANTIZERS), default="fsq", help="bottleneck of every model"
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="models trained at once, one CPU thread each")
+    parser.add_argument(
         "--only",
         default=None,
         help="comma-separated model-name prefixes: train just these (writes flexible_only[_<steps>].*)",
     )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # on a shared 2-core machine more threads make every step much slower
-    steps = args.steps or (60 if args.quick else 400)
+    steps = args.steps or (60 if args.quick else 1200)
     images = eval_crops()
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     entries = plan(args.quick)
     if args.only:
         entries = [e for e in entries if e.key.startswith(tuple(args.only.split(",")))]
-    for entry in entries:
-        model = train(entry, steps, args.batch_size, args.lr)
-        if entry.key.startswith("titok-32"):
-            model.save_pretrained(TEACHER)
-        new = evaluate(entry, model, images)
+    job = (args.quick, args.quantizer, steps, args.batch_size, args.lr)
+    for key, new in run_jobs([e.key for e in entries], job, args.jobs):
         rows += new
         print(
-            f"{entry.key}: {entry.result['train_s']} s, PSNR@k (detail) "
+            f"{key}: {new[0]['train_s']} s, PSNR@k (detail) "
             + ", ".join(f"{r['tokens']}:{r['psnr']} ({r['detail']})" for r in new),
             flush=True,
         )
     claim = {} if args.only else claims(rows, args.quick)
-    peers = [e for e in entries if e.peer or e.key.startswith("titok-32")]
+    peers = [e for e in entries if e.peer or e.key.startswith("titok-32-vq")]
     if (
         len(peers) == 2 and not args.only
     ):  # interleaved, since per-model wall times above ran under different machine load
@@ -382,7 +430,8 @@ def main(argv: list[str] | None = None) -> int:
         name += f"_{steps}"
     write_results(name, [{**r, "ms_ssim": str(r["ms_ssim"])} for r in rows])
     result = {
-        "steps": steps, "batch_size": args.batch_size, "lr": args.lr, "eval_images": len(images),
+        "steps": steps, "batch_size": args.batch_size, "lr": args.lr, "quantizer": args.quantizer,
+        "eval_images": len(images), "jobs": args.jobs,
         "data": "bundled:train random 64 px crops; eval 27 crops of bundled:test",
         "total_wall_s": round(time.perf_counter() - t0, 1), "claims": claim, "codecs": codec,
         "reference": mean_colour_row(images),

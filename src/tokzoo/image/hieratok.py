@@ -24,7 +24,7 @@ from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
 from tokzoo.image.losses import reconstruction_loss
 from tokzoo.image.token_quantizer import build_token_quantizer, check_quantizer_name
-from tokzoo.image.vit_parts import PatchEmbed, PixelHead, QueryDecoder, check_image_size
+from tokzoo.image.vit_parts import PatchEmbed, PixelHead, QueryDecoder, check_image_size, token_table
 from tokzoo.nn.transformer import Transformer, block_causal_mask, prefix_valid
 
 
@@ -84,9 +84,9 @@ class HieraTokTokenizer(Tokenizer):
             normalize=c.normalize_codes, beta=c.beta, options=c.quantizer_options,
         )  # fmt: skip
         total = c.boundaries[-1]
-        self.token_pos = nn.Parameter(torch.randn(total, c.width) * 0.02)
+        self.token_pos = token_table(total, c.width)
         self.decoder_in = nn.Linear(c.width, c.width)
-        self.decoder = QueryDecoder(self.embed.grid**2, c.width, c.decoder_depth, c.heads, c.mlp_ratio)
+        self.decoder = QueryDecoder(self.embed.grid, c.width, c.decoder_depth, c.heads, c.mlp_ratio)
         self.head = PixelHead(self.embed.grid, c.patch_size, c.in_channels, c.width)
         self.register_buffer("scale_mask", block_causal_mask([s * s for s in c.scales]), persistent=False)
 

@@ -87,7 +87,7 @@ class MatryoshkaTokenizer(Tokenizer):
         self.register_buffer("positions", table, persistent=False)
         self.scale_embed = nn.Parameter(torch.randn(len(c.scales), c.width) * 0.02)
         self.decoder_in = nn.Linear(c.width, c.width)
-        self.decoder = QueryDecoder(g * g, c.width, c.decoder_depth, c.heads, c.mlp_ratio)
+        self.decoder = QueryDecoder(g, c.width, c.decoder_depth, c.heads, c.mlp_ratio)
         self.head = PixelHead(g, c.patch_size, c.in_channels, c.width)
 
     @property

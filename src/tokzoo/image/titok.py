@@ -35,7 +35,7 @@ from tokzoo.image.semantic import (
 )
 from tokzoo.image.token_drop import SCHEDULES, redundant_fill, sample_keep_lengths
 from tokzoo.image.token_quantizer import build_token_quantizer
-from tokzoo.image.vit_parts import PatchEmbed, PixelHead, QueryDecoder, check_image_size
+from tokzoo.image.vit_parts import PatchEmbed, PixelHead, QueryDecoder, check_image_size, token_table
 from tokzoo.nn.transformer import Transformer, prefix_valid
 from tokzoo.quant.bottleneck import Bottleneck
 
@@ -99,7 +99,7 @@ class TiTokTokenizer(Tokenizer):
         c = cfg
         self.embed = PatchEmbed(c.image_size, c.patch_size, c.in_channels, c.width)
         n = self.embed.grid**2
-        self.latents = nn.Parameter(torch.randn(c.num_tokens, c.width) * 0.02)
+        self.latents = token_table(c.num_tokens, c.width)
         self.encoder = Transformer(c.width, c.encoder_depth, c.heads, c.mlp_ratio)
         self.quantizer = build_token_quantizer(
             c.quantizer, c.width, codebook_size=c.codebook_size, code_dim=c.code_dim,
@@ -115,9 +115,9 @@ class TiTokTokenizer(Tokenizer):
                     else "flexible-length model cannot truncate per sample (use it with drop_schedule none)"
                 )
             )
-        self.token_pos = nn.Parameter(torch.randn(c.num_tokens, c.width) * 0.02)
+        self.token_pos = token_table(c.num_tokens, c.width)
         self.decoder_in = nn.Linear(c.width, c.width)
-        self.decoder = QueryDecoder(n, c.width, c.decoder_depth, c.heads, c.mlp_ratio)
+        self.decoder = QueryDecoder(self.embed.grid, c.width, c.decoder_depth, c.heads, c.mlp_ratio)
         self.head = PixelHead(self.embed.grid, c.patch_size, c.in_channels, c.width)
         mask = torch.ones(n + c.num_tokens, n + c.num_tokens, dtype=torch.bool)
         if c.causal_tokens:  # patches see patches; latent i sees the patches and latents <= i

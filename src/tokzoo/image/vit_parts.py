@@ -3,6 +3,12 @@
 The query decoder follows TiTok ("An Image is Worth 32 Tokens for Reconstruction and Generation", Yu et al.,
 2024): token embeddings are concatenated with one learned mask token per image patch, a transformer mixes them,
 and the outputs at the patch positions are mapped straight to pixels.
+
+Initialisation matters at small scale. Patch positions and mask tokens start as unit-scale 2-D sine-cosine
+tables (as in "Masked Autoencoders Are Scalable Vision Learners", He et al., 2022) and learned token tables at
+unit scale, not the common ``0.02 * randn``: with tiny position signals every latent first averages all patches
+and every mask token receives the same mix, and a CPU-sized model sits for ~1000 steps on a flat-colour
+plateau before attention breaks that symmetry (measured in docs/flexible.md).
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from torch import nn
 
 from tokzoo.core.errors import DataError
 from tokzoo.image.checks import check_image_batch
-from tokzoo.nn.transformer import Transformer, key_padding_mask
+from tokzoo.nn.transformer import Transformer, key_padding_mask, sincos_2d
 
 
 def check_image_size(x: torch.Tensor, *, channels: int, size: int) -> None:
@@ -25,8 +31,13 @@ def check_image_size(x: torch.Tensor, *, channels: int, size: int) -> None:
         )
 
 
+def token_table(count: int, width: int) -> nn.Parameter:
+    """A learned (count, width) table of token embeddings (latents, token positions), initialised at unit scale."""
+    return nn.Parameter(torch.randn(count, width))
+
+
 class PatchEmbed(nn.Module):
-    """(B, C, H, W) in [0, 1] → (B, N, width) patch tokens with learned position embeddings."""
+    """(B, C, H, W) in [0, 1] → (B, N, width) patch tokens plus learned positions initialised as 2-D sin-cos."""
 
     def __init__(self, image_size: int, patch_size: int, channels: int, width: int) -> None:
         super().__init__()
@@ -35,7 +46,7 @@ class PatchEmbed(nn.Module):
         self.grid = image_size // patch_size
         self.patch_size = patch_size
         self.proj = nn.Conv2d(channels, width, patch_size, stride=patch_size)
-        self.pos = nn.Parameter(torch.randn(self.grid * self.grid, width) * 0.02)
+        self.pos = nn.Parameter(sincos_2d(self.grid, self.grid, width))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.proj(x * 2 - 1).flatten(2).transpose(1, 2) + self.pos
@@ -56,16 +67,17 @@ class PixelHead(nn.Module):
 
 
 class QueryDecoder(nn.Module):
-    """Tokens (B, L, width) plus ``num_queries`` learned mask tokens → (B, num_queries, width) features.
+    """Tokens (B, L, width) plus one learned mask token per cell of a ``grid`` × ``grid`` patch grid (initialised
+    as 2-D sin-cos positions) → (B, grid², width) features.
 
     ``valid`` (B, L) marks the tokens present in each sample (a key-padding mask: absent tokens are never
     attended). ``token_mask`` (L, L), when given, restricts which tokens a token attends (e.g. scale-causal);
     tokens then do not attend the queries either, so information only flows as ``token_mask`` allows.
     """
 
-    def __init__(self, num_queries: int, width: int, depth: int, heads: int, mlp_ratio: float) -> None:
+    def __init__(self, grid: int, width: int, depth: int, heads: int, mlp_ratio: float) -> None:
         super().__init__()
-        self.queries = nn.Parameter(torch.randn(num_queries, width) * 0.02)
+        self.queries = nn.Parameter(sincos_2d(grid, grid, width))
         self.transformer = Transformer(width, depth, heads, mlp_ratio)
 
     def forward(
