@@ -14,7 +14,7 @@ Variable lengths inside a batch use a key-padding mask in the decoder.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -35,29 +35,24 @@ from tokzoo.image.semantic import (
 )
 from tokzoo.image.token_drop import SCHEDULES, redundant_fill, sample_keep_lengths
 from tokzoo.image.token_quantizer import build_token_quantizer
-from tokzoo.image.vit_parts import PatchEmbed, PixelHead, QueryDecoder, check_image_size, token_table
+from tokzoo.image.vit_parts import (
+    PatchEmbed,
+    PixelHead,
+    QueryDecoder,
+    ViTTokenizerConfig,
+    check_image_size,
+    token_table,
+)
 from tokzoo.nn.transformer import Transformer, prefix_valid
 from tokzoo.quant.bottleneck import Bottleneck
 
 
 @dataclass
-class TiTokConfig:
-    """Hyper-parameters of ``TiTokTokenizer`` (stored as the checkpoint's ``config``)."""
+class TiTokConfig(ViTTokenizerConfig):
+    """Hyper-parameters of ``TiTokTokenizer`` (stored as the checkpoint's ``config``); the quantizer may be any
+    of tokzoo.quant except multi-scale, and rvq/ptq only at fixed length."""
 
-    image_size: int = 64
-    patch_size: int = 8
-    width: int = 128
-    encoder_depth: int = 3
-    decoder_depth: int = 3
-    heads: int = 4
-    mlp_ratio: float = 4.0
     num_tokens: int = 32
-    codebook_size: int = 1024
-    code_dim: int = 8
-    normalize_codes: bool = True
-    beta: float = 0.25
-    quantizer: str = "vq"  # any quantizer of tokzoo.quant except multi-scale; rvq/ptq only at fixed length
-    quantizer_options: dict[str, Any] = field(default_factory=dict)
     drop_schedule: str = "none"  # "none" (fixed length) | "uniform" | "pow2"
     min_tokens: int = 1
     causal_tokens: bool = False
@@ -65,8 +60,6 @@ class TiTokConfig:
     semantic_weight: float = 0.0
     teacher: str = ""  # checkpoint folder of the semantic teacher (or call set_teacher(module))
     teacher_dim: int = 0  # teacher feature width (inferred from `teacher` when 0)
-    l1_weight: float = 0.5
-    in_channels: int = 3
 
     def __post_init__(self) -> None:
         if self.drop_schedule not in SCHEDULES:

@@ -13,12 +13,36 @@ plateau before attention breaks that symmetry (measured in docs/flexible.md).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 import torch
 from torch import nn
 
 from tokzoo.core.errors import DataError
 from tokzoo.image.checks import check_image_batch
 from tokzoo.nn.transformer import Transformer, key_padding_mask, sincos_2d
+
+
+@dataclass
+class ViTTokenizerConfig:
+    """Fields every transformer image tokenizer shares: sizes, the bottleneck, the loss (64 px CPU defaults)."""
+
+    image_size: int = 64
+    patch_size: int = 8
+    width: int = 128
+    encoder_depth: int = 3
+    decoder_depth: int = 3
+    heads: int = 4
+    mlp_ratio: float = 4.0
+    codebook_size: int = 1024
+    code_dim: int = 8
+    normalize_codes: bool = True
+    beta: float = 0.25
+    quantizer: str = "vq"  # any tokzoo.quant quantizer the model accepts; vq takes the four fields above
+    quantizer_options: dict[str, Any] = field(default_factory=dict)
+    l1_weight: float = 0.5
+    in_channels: int = 3
 
 
 def check_image_size(x: torch.Tensor, *, channels: int, size: int) -> None:
