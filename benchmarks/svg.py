@@ -1,14 +1,19 @@
 """HiVG-style SVG tokens vs raw bytes and byte-level BPE; render fidelity of the quantized SVG.
 
-python benchmarks/svg.py [--train 500 --test 100 --seed 0]   ->  results/svg.csv, results/svg_files.csv
+python benchmarks/svg.py [--train 500 --test 100 --seed 0] [--worst 25]
+    ->  results/svg.csv, results/svg_files.csv (and results/svg_causes.csv with --worst)
 
 Samples ``--train`` and ``--test`` files per package (openclipart-svg, papirus-icon-theme) from the corpus
 (``data/svg``, built on first use), files up to ``--max-kb`` KB. Learns the palette + segment BPE
 (``svg-hivg-256``) on the train sample, and two byte-level BPEs with HF ``tokenizers`` at the same vocabulary
 size: one on the raw SVG text, one on the normalised SVG that decoding produces. On the test sample it counts
 tokens per file (raw bytes, byte-BPE, level 1, level 2), renders original and decoded SVG at 256 px with
-resvg and reports PSNR, SSIM and silhouette IoU, and the share of files that parse, tokenize and re-render.
-The learned tokenizer is saved to results/svg_model (usable with ``tokzoo encode/decode``).
+resvg and reports PSNR, SSIM, silhouette IoU (alpha > 50 %), coverage IoU, and the share of files that
+parse, tokenize and re-render; ``iou_defined`` is the silhouette IoU with hairline originals (a silhouette
+under 25 % of their ink) measured by coverage IoU instead (docs/svg.md). ``--worst N`` explains every lost
+IoU (tokzoo.svg.diagnose: ablating each SVG feature the original uses), ranks the causes by total IoU lost,
+prints the N worst files and why the failing ones fail. The learned tokenizer is saved to results/svg_model
+(usable with ``tokzoo encode/decode``).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import tokzoo
 from common import RESULTS, write_results
 from tokzoo.svg import SvgInputError, SvgTokenError
 from tokzoo.svg.corpus import build_corpus, corpus_files
+from tokzoo.svg.diagnose import explain, features
 from tokzoo.svg.render import compare_renders, render_svg
 
 PACKAGES = ("openclipart-svg", "papirus-icon-theme")
@@ -59,6 +65,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--grid", type=int, default=256)
     ap.add_argument("--segments", type=int, default=4096)
+    ap.add_argument("--worst", type=int, default=0, help="explain lost IoU; print the N worst files")
     a = ap.parse_args()
     corpus = Path(a.corpus)
     if not (corpus / "manifest.json").is_file():
@@ -102,6 +109,8 @@ def main() -> None:
                 l1, l2 = tok.encode(f, level=1), tok.encode(f)
             except SvgInputError as e:
                 row["error"] = str(e)[:120]
+                row["original_empty"] = _renders_empty(data)
+                row["features"] = " ".join(sorted(features(data)))
                 file_rows.append(row)
                 continue
             svg = tok.decode(l2)[0]
@@ -119,7 +128,8 @@ def main() -> None:
                 row["error"] = str(e)[:120]
                 file_rows.append(row)
                 continue
-            row.update(rendered=1, psnr=fid.psnr, ssim=fid.ssim, iou=fid.iou)
+            row.update(rendered=1, psnr=fid.psnr, ssim=fid.ssim, iou=fid.iou, coverage_iou=fid.coverage_iou)
+            row.update(hairline=int(fid.hairline), iou_defined=fid.silhouette_iou, svg=svg)
             file_rows.append(row)
 
     rows = []
@@ -149,6 +159,10 @@ def main() -> None:
                 "ssim": mean("ssim", ren),
                 "iou": mean("iou", ren),
                 "iou_min": min((r["iou"] for r in ren), default=float("nan")),
+                "hairline": sum(r["hairline"] for r in ren),
+                "coverage_iou": mean("coverage_iou", ren),
+                "iou_defined": mean("iou_defined", ren),
+                "iou_solid": mean("iou", [r for r in ren if not r["hairline"]]),
             }
         )
     print(
@@ -170,11 +184,74 @@ def main() -> None:
         "psnr",
         "ssim",
         "iou",
+        "coverage_iou",
+        "hairline",
+        "iou_defined",
+        "cause",
+        "features",
+        "original_empty",
         "error",
     ]
+    if a.worst:
+        causes = explain_losses(file_rows, test, a.worst)
     write_results("svg_files", [{k: r.get(k, "") for k in keys} for r in file_rows])
     print()
     write_results("svg", rows)
+    if a.worst:
+        print()
+        write_results("svg_causes", causes)
+
+
+def _renders_empty(data: bytes) -> int | str:
+    """1 when the original itself draws nothing at 256 px (nothing to reconstruct), '' if it cannot render."""
+    try:
+        return int(not (render_svg(data)[..., 3] > 0).any())
+    except SvgInputError:
+        return ""
+
+
+def explain_losses(file_rows: list[dict], test: dict[str, list[Path]], worst: int) -> list[dict]:
+    """Attach the main cause of every lost IoU to its row; print the ``worst`` files and the failures;
+    return the causes ranked by total silhouette IoU lost (per package and overall)."""
+    paths = {(p, f.name): f for p, fs in test.items() for f in fs}
+    for r in file_rows:
+        if not r["rendered"]:
+            continue
+        data = paths[(r["package"], r["file"])].read_bytes()
+        r["features"] = " ".join(sorted(features(data)))
+        r["cause"] = explain(data, r["svg"]).cause if r["iou"] < 0.999 else "none"
+    ren = sorted((r for r in file_rows if r["rendered"]), key=lambda r: r["iou"])
+    print(f"\n{worst} worst test files by silhouette IoU:")
+    for r in ren[:worst]:
+        print(
+            f"  {r['package'][:10]:10} {r['file']}  IoU {r['iou']:.3f}  coverage {r['coverage_iou']:.3f}  "
+            f"PSNR {r['psnr']:.1f}  cause: {r['cause']:14} uses: {r['features'] or '-'}"
+        )
+    print("\nfiles that do not tokenize or render:")
+    for r in file_rows:
+        if not r["rendered"]:
+            empty = " (the original itself draws nothing)" if r.get("original_empty") == 1 else ""
+            print(
+                f"  {r['package'][:10]:10} {r['file']}  {r.get('error', '')}{empty}  uses: {r.get('features') or '-'}"
+            )
+    out = []
+    for package in (*PACKAGES, "all"):
+        lost: dict[str, list[float]] = {}
+        for r in ren:
+            if package in ("all", r["package"]) and r["cause"] != "none":
+                lost.setdefault(r["cause"], []).append(1 - r["iou"])
+        n = sum(1 for r in ren if package in ("all", r["package"]))
+        for cause, losses in sorted(lost.items(), key=lambda kv: -sum(kv[1])):
+            out.append(
+                {
+                    "package": package,
+                    "cause": cause,
+                    "files": len(losses),
+                    "iou_lost_total": sum(losses),
+                    "mean_iou_lost": sum(losses) / max(1, n),
+                }
+            )
+    return out
 
 
 if __name__ == "__main__":

@@ -123,7 +123,10 @@ def _valid_svg(text: str) -> None:
     root = ET.fromstring(text)
     assert root.tag.endswith("svg")
     for el in root:
-        se.Path(el.attrib["d"])
+        if el.tag.endswith("path"):
+            se.Path(el.attrib["d"])
+        else:
+            assert el.tag.endswith("linearGradient") and len(el) == 2
     render_svg(text)
 
 

@@ -2,7 +2,10 @@
 
 Each path becomes a list of *units*, the atoms of one complete syntactic group:
 
-    header   PATH  (FILL_NONE | FILL_c OPACITY_k RULE_*)  (STROKE_NONE | STROKE_c INT(width*4) OPACITY_k)
+    header   PATH  fill stroke
+    fill     FILL_NONE | FILL_c OPACITY_k RULE_*
+             | FILL_LINEAR INT(x1) INT(y1) INT(x2) INT(y2) FILL_c OPACITY_k FILL_c OPACITY_k RULE_*
+    stroke   STROKE_NONE | STROKE_c INT(width*4) OPACITY_k STYLE_s [INT(dash*4) INT(gap*4) if s is dashed]
     first    M INT(x) INT(y)                                   absolute, on the integer grid
     command  m|l|h|v|c|s|q|t|a|z INT...                       relative to the *quantized* current point
     end      PATH_END
@@ -11,7 +14,11 @@ so coordinates never drift: every point is rounded to the grid first, then diffe
 arcs are dropped, lines become ``h``/``v`` when axis-aligned and curves become ``s``/``t`` when their first
 control point is the reflection of the previous one. A point outside the grid's range (canvas plus half a
 canvas each side) is clamped to it and counted. An arc is ``a INT(rx) INT(ry) INT(rot°) FLAGS_ls INT(dx)
-INT(dy)``. A document is the units of all its paths followed by END.
+INT(dy)``; its radii (each rounded down or up) and large-arc flag are chosen on the *quantized* arc, the one passing
+nearest the original arc at a quarter, half and three quarters of its angle: rounding the radii of a
+near-half ellipse independently can turn it into the other arc between the same two points.
+A linear gradient's endpoints are absolute grid points. A document is the units of all its paths followed by
+END.
 """
 
 from __future__ import annotations
@@ -23,9 +30,9 @@ import numpy as np
 
 from tokzoo.svg.palette import nearest_colour
 from tokzoo.svg.parse import Shape
-from tokzoo.svg.vocab import Vocab
+from tokzoo.svg.vocab import ARC_PROBES, Vocab
 
-__all__ = ["STROKE_STEPS", "Level1", "encode_shapes", "quantize"]
+__all__ = ["STROKE_STEPS", "Level1", "arc_points", "encode_shapes", "quantize"]
 
 STROKE_STEPS = 4  # stroke widths are integers in quarter grid steps
 
@@ -54,20 +61,41 @@ def _opacity(vocab: Vocab, alpha: float) -> int:
     return vocab.opacity0 + round(min(max(alpha, 0.0), 1.0) * (vocab.opacity - 1))
 
 
-def _header(shape: Shape, vocab: Vocab, palette: np.ndarray) -> Unit:
-    out = [Vocab.PATH]
+def _steps(v: float, vocab: Vocab, low: int) -> int:
+    """A length in quarter grid steps, as an integer token in [low, V]."""
+    return vocab.value(min(max(low, round(v * STROKE_STEPS)), vocab.max_value))
+
+
+def _header(shape: Shape, vocab: Vocab, palette: np.ndarray) -> tuple[Unit, int]:
+    """The header unit of ``shape`` and how many gradient coordinates were clamped."""
+    out, clamped = [Vocab.PATH], 0
+    rule = Vocab.RULE_EVENODD if shape.evenodd else Vocab.RULE_NONZERO
     if shape.fill is None:
         out.append(Vocab.FILL_NONE)
+    elif shape.linear is not None:
+        lf, lo, hi = shape.linear, *vocab.coord_range
+        out.append(Vocab.FILL_LINEAR)
+        for v in (*lf.p1, *lf.p2):
+            q, c = quantize(v, lo, hi)
+            out.append(vocab.value(q))
+            clamped += c
+        for rgb, alpha in (lf.start, lf.end):
+            out += [vocab.fill0 + nearest_colour(palette, rgb), _opacity(vocab, alpha)]
+        out.append(rule)
     else:
-        rule = Vocab.RULE_EVENODD if shape.evenodd else Vocab.RULE_NONZERO
         out += [vocab.fill0 + nearest_colour(palette, shape.fill), _opacity(vocab, shape.fill_opacity), rule]
     if shape.stroke is None:
         out.append(Vocab.STROKE_NONE)
     else:
-        width = min(max(1, round(shape.stroke_width * STROKE_STEPS)), vocab.max_value)
-        out += [vocab.stroke0 + nearest_colour(palette, shape.stroke), vocab.value(width)]
+        out += [vocab.stroke0 + nearest_colour(palette, shape.stroke), _steps(shape.stroke_width, vocab, 1)]
         out.append(_opacity(vocab, shape.stroke_opacity))
-    return tuple(out)
+        dash = shape.dash
+        if dash is not None and round(dash[0] * STROKE_STEPS) + round(dash[1] * STROKE_STEPS) <= 0:
+            dash = None  # a pattern that rounds to nothing is solid
+        out.append(vocab.style(shape.cap, shape.join, dash is not None))
+        if dash is not None:
+            out += [_steps(dash[0], vocab, 0), _steps(dash[1], vocab, 0)]
+    return tuple(out), clamped
 
 
 class _PathEncoder:
@@ -129,16 +157,78 @@ class _PathEncoder:
             else:
                 self.emit("c", self.rel(c1) + self.rel(c2) + self.rel(p), p, ("c", c2))
         elif kind == "A":
-            _, rx, ry, rot, large, sweep, end = seg
+            _, rx, ry, rot, large, sweep, end, probes = seg
             p = self.q(end)
             if p == self.cur:
                 return
-            radii = [v.value(min(round(r), v.max_value)) for r in (rx, ry)]
-            self.emit("a", [*radii, v.value(round(rot) % 180), v.flags(large, sweep), *self.rel(p)], p)
+            angle = round(rot) % 180
+            radii, large = _best_arc(self.cur, p, (rx, ry), angle, large, sweep, probes, v.max_value)
+            params = [v.value(radii[0]), v.value(radii[1]), v.value(angle), v.flags(large, sweep)]
+            self.emit("a", [*params, *self.rel(p)], p)
 
     def _reflected(self) -> tuple[int, int]:
         assert self.ctrl is not None
         return 2 * self.cur[0] - self.ctrl[1][0], 2 * self.cur[1] - self.ctrl[1][1]
+
+
+def arc_points(
+    start: tuple[float, float],
+    end: tuple[float, float],
+    rx: float,
+    ry: float,
+    rot: float,
+    large: int,
+    sweep: int,
+) -> list[tuple[float, float]] | None:
+    """Points at :data:`ARC_PROBES` of an SVG endpoint-parameterised arc (SVG 1.1 F.6.5/F.6.6: radii scaled up
+    when too small); None for a degenerate arc (zero radius or coincident ends), which SVG draws as a line."""
+    if rx <= 0 or ry <= 0 or start == end:
+        return None
+    phi = math.radians(rot)
+    cos, sin = math.cos(phi), math.sin(phi)
+    dx, dy = (start[0] - end[0]) / 2, (start[1] - end[1]) / 2
+    x1, y1 = cos * dx + sin * dy, -sin * dx + cos * dy
+    lam = (x1 / rx) ** 2 + (y1 / ry) ** 2
+    if lam > 1:
+        rx, ry = rx * math.sqrt(lam), ry * math.sqrt(lam)
+    num = rx * rx * ry * ry - rx * rx * y1 * y1 - ry * ry * x1 * x1
+    den = rx * rx * y1 * y1 + ry * ry * x1 * x1
+    k = math.sqrt(max(0.0, num / den)) * (-1 if large == sweep else 1)
+    cx1, cy1 = k * rx * y1 / ry, -k * ry * x1 / rx
+    theta1 = math.atan2((y1 - cy1) / ry, (x1 - cx1) / rx)
+    theta2 = math.atan2((-y1 - cy1) / ry, (-x1 - cx1) / rx)
+    delta = theta2 - theta1
+    if sweep and delta < 0:
+        delta += 2 * math.pi
+    elif not sweep and delta > 0:
+        delta -= 2 * math.pi
+    cx = cos * cx1 - sin * cy1 + (start[0] + end[0]) / 2
+    cy = sin * cx1 + cos * cy1 + (start[1] + end[1]) / 2
+    out = []
+    for f in ARC_PROBES:
+        ex, ey = rx * math.cos(theta1 + f * delta), ry * math.sin(theta1 + f * delta)
+        out.append((cx + cos * ex - sin * ey, cy + sin * ex + cos * ey))
+    return out
+
+
+def _best_arc(start, end, radii, rot, large, sweep, probes, vmax) -> tuple[tuple[int, int], int]:
+    """Integer radii (each rounded down or up) and large-arc flag whose quantized arc passes nearest the
+    original arc's ``probes`` (its points at :data:`ARC_PROBES`); the nearest radii and the original flag win
+    ties."""
+    rounded = tuple(min(round(r), vmax) for r in radii)
+    options = [(rounded, large)]
+    for rx in sorted({min(math.floor(radii[0]), vmax), min(math.ceil(radii[0]), vmax)}):
+        for ry in sorted({min(math.floor(radii[1]), vmax), min(math.ceil(radii[1]), vmax)}):
+            options += [((rx, ry), large), ((rx, ry), 1 - large)]
+    best, best_d = options[0], math.inf
+    for (rx, ry), flag in options:
+        pts = arc_points(start, end, rx, ry, rot, flag, sweep)
+        if pts is None:
+            return options[0]
+        d = sum((m[0] - o[0]) ** 2 + (m[1] - o[1]) ** 2 for m, o in zip(pts, probes, strict=True))
+        if d < best_d - 1e-9:
+            best, best_d = ((rx, ry), flag), d
+    return best
 
 
 def encode_shapes(shapes: list[Shape], vocab: Vocab, palette: np.ndarray) -> Level1:
@@ -153,5 +243,7 @@ def encode_shapes(shapes: list[Shape], vocab: Vocab, palette: np.ndarray) -> Lev
         while body and body[-1][0] in (vocab.cmd("m"), vocab.cmd("M")):
             body.pop()  # trailing moves draw nothing
         if len(body) > 1:
-            paths.append([_header(shape, vocab, palette), *body, (Vocab.PATH_END,)])
+            header, c = _header(shape, vocab, palette)
+            clamped += c
+            paths.append([header, *body, (Vocab.PATH_END,)])
     return Level1(paths, clamped)

@@ -8,8 +8,9 @@ validity. Grammar (see :mod:`tokzoo.svg.atoms`)::
 
     doc    := path* END
     path   := PATH fill stroke M x y cmd* PATH_END
-    fill   := FILL_NONE | FILL_c OPACITY_k (RULE_NONZERO | RULE_EVENODD)
-    stroke := STROKE_NONE | STROKE_c INT(width) OPACITY_k
+    fill   := FILL_NONE | FILL_c OPACITY_k rule | FILL_LINEAR x y x y FILL_c OPACITY_k FILL_c OPACITY_k rule
+    rule   := RULE_NONZERO | RULE_EVENODD
+    stroke := STROKE_NONE | STROKE_c INT(width) OPACITY_k (STYLE_solid | STYLE_dashed INT(dash) INT(gap))
     cmd    := m|l|t dx dy | h dx | v dy | c 6*d | s|q 4*d | a rx ry rot FLAGS dx dy | z
 """
 
@@ -29,6 +30,7 @@ class Phase:
     """Parser positions; DOC, FIRST and BODY are the boundaries between whole units."""
 
     DOC, DONE, FILL, FILL_OPACITY, RULE, STROKE, WIDTH, STROKE_OPACITY, FIRST, BODY, PARAM = range(11)
+    GRAD, STOP_COLOUR, STOP_OPACITY, STYLE, DASH = range(11, 16)
 
 
 BOUNDARY_PHASES = (Phase.DOC, Phase.FIRST, Phase.BODY)
@@ -71,6 +73,7 @@ class Level1Parser:
         self.params: list[int] = []
         self.paths: list[ParsedPath] = []
         self.position = 0
+        self.count = 0  # atoms read in a repeated header part (gradient coordinates, stops, dash lengths)
 
     def _ranges(self) -> tuple[list[tuple[int, int]], str]:
         """Allowed atoms as half-open id ranges, and what they are (for error messages)."""
@@ -82,13 +85,24 @@ class Level1Parser:
         if ph == Phase.FILL:
             return [
                 (Vocab.FILL_NONE, Vocab.FILL_NONE + 1),
+                (Vocab.FILL_LINEAR, Vocab.FILL_LINEAR + 1),
                 (v.fill0, v.stroke0),
-            ], "a fill colour or FILL_NONE"
+            ], "a fill colour, FILL_LINEAR or FILL_NONE"
+        if ph == Phase.GRAD:
+            return [(v.value(self.lo), v.value(self.hi) + 1)], (
+                f"a gradient point coordinate in [{self.lo}, {self.hi}]"
+            )
+        if ph == Phase.STOP_COLOUR:
+            return [(v.fill0, v.stroke0)], "a gradient stop colour (a fill colour)"
+        if ph == Phase.STYLE:
+            return [(v.style0, v.fill0)], "a stroke style"
+        if ph == Phase.DASH:
+            return [(v.value(0), v.value(v.max_value) + 1)], "a dash or gap length in [0, V]"
         if ph == Phase.STROKE:
             return [(Vocab.STROKE_NONE, Vocab.STROKE_NONE + 1), (v.stroke0, v.opacity0)], (
                 "a stroke colour or STROKE_NONE"
             )
-        if ph in (Phase.FILL_OPACITY, Phase.STROKE_OPACITY):
+        if ph in (Phase.FILL_OPACITY, Phase.STROKE_OPACITY, Phase.STOP_OPACITY):
             return [(v.opacity0, v.opacity0 + v.opacity)], "an opacity"
         if ph == Phase.RULE:
             return [(Vocab.RULE_NONZERO, Vocab.RULE_EVENODD + 1)], "a fill rule"
@@ -146,23 +160,9 @@ class Level1Parser:
                 self.paths.append(ParsedPath([t]))
                 self.phase = Phase.FILL
             return
-        if ph in (
-            Phase.FILL,
-            Phase.FILL_OPACITY,
-            Phase.RULE,
-            Phase.STROKE,
-            Phase.WIDTH,
-            Phase.STROKE_OPACITY,
-        ):
+        if ph not in (Phase.FIRST, Phase.BODY, Phase.PARAM):
             self.paths[-1].header.append(t)
-            self.phase = {
-                Phase.FILL: Phase.STROKE if t == Vocab.FILL_NONE else Phase.FILL_OPACITY,
-                Phase.FILL_OPACITY: Phase.RULE,
-                Phase.RULE: Phase.STROKE,
-                Phase.STROKE: Phase.FIRST if t == Vocab.STROKE_NONE else Phase.WIDTH,
-                Phase.WIDTH: Phase.STROKE_OPACITY,
-                Phase.STROKE_OPACITY: Phase.FIRST,
-            }[ph]
+            self.phase = self._next_header_phase(ph, t)
             return
         if ph in (Phase.FIRST, Phase.BODY):
             if t == Vocab.PATH_END:
@@ -177,6 +177,36 @@ class Level1Parser:
             self._finish()
         else:
             self.phase = Phase.PARAM
+
+    def _next_header_phase(self, ph: int, t: int) -> int:
+        v = self.vocab
+        if ph == Phase.FILL:
+            self.count = 0
+            return {Vocab.FILL_NONE: Phase.STROKE, Vocab.FILL_LINEAR: Phase.GRAD}.get(t, Phase.FILL_OPACITY)
+        if ph == Phase.GRAD:
+            self.count += 1
+            if self.count < 4:
+                return Phase.GRAD
+            self.count = 0
+            return Phase.STOP_COLOUR
+        if ph == Phase.STOP_COLOUR:
+            return Phase.STOP_OPACITY
+        if ph == Phase.STOP_OPACITY:
+            self.count += 1
+            return Phase.STOP_COLOUR if self.count < 2 else Phase.RULE
+        if ph == Phase.STYLE:
+            self.count = 0
+            return Phase.DASH if v.style_of(t)[2] else Phase.FIRST
+        if ph == Phase.DASH:
+            self.count += 1
+            return Phase.DASH if self.count < 2 else Phase.FIRST
+        return {
+            Phase.FILL_OPACITY: Phase.RULE,
+            Phase.RULE: Phase.STROKE,
+            Phase.STROKE: Phase.FIRST if t == Vocab.STROKE_NONE else Phase.WIDTH,
+            Phase.WIDTH: Phase.STROKE_OPACITY,
+            Phase.STROKE_OPACITY: Phase.STYLE,
+        }[ph]
 
     def _finish(self) -> None:
         c, p = self.cmd, self.params

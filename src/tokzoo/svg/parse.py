@@ -1,10 +1,12 @@
 """Parse real-world SVG into flat, styled, absolute paths on a square ``grid`` canvas (floats, not yet quantized).
 
-Parsing uses ``svgelements`` (MIT): transforms and nested groups are applied (``reify``), ``use`` references are
+Parsing uses ``svgelements`` (MIT): transforms and nested groups are applied, ``use`` references are
 expanded, and ``rect/circle/ellipse/line/polyline/polygon`` become paths. The document's viewport (its
 ``width``/``height``, or its ``viewBox``) is scaled uniformly so that its longer side spans ``[0, grid]`` and
-centred on the square canvas. Gradient paints, which a palette token cannot express, are replaced by the mean
-of their stop colours. Text, raster images, filters, masks and clip paths are dropped (they are not paths).
+centred on the square canvas. Group opacities multiply down the tree. A linear-gradient fill becomes its first
+and last stop at the matching points of the gradient line (:class:`LinearFill`); radial gradients and gradient
+strokes become the mean of their stops. Stroke caps, joins and the first dash/gap pair are kept. Text, raster
+images, filters, masks and clip paths are dropped (they are not paths).
 Reference: HiVG, "Hierarchical SVG Tokenization", 2026 (the SVG programs HiVG tokenizes are these paths).
 """
 
@@ -20,28 +22,57 @@ from pathlib import Path
 import svgelements as se
 
 from tokzoo.svg.errors import SvgInputError
+from tokzoo.svg.gradients import LinearSpec, linear_fill_points, linear_gradients, read_stop
+from tokzoo.svg.vocab import ARC_PROBES, CAPS, JOINS
 
-__all__ = ["MAX_SEGMENTS", "MAX_SVG_BYTES", "Segment", "Shape", "parse_svg", "read_svg_source"]
+__all__ = [
+    "MAX_SEGMENTS",
+    "MAX_SVG_BYTES",
+    "LinearFill",
+    "Segment",
+    "Shape",
+    "page_size",
+    "parse_svg",
+    "read_svg_source",
+]
 
 MAX_SVG_BYTES = 32 * 2**20  # a larger file is refused rather than parsed for minutes
 MAX_SEGMENTS = 200_000  # path segments per document
 
-#: ``("M", p) ("L", p) ("Q", c, p) ("C", c1, c2, p) ("A", rx, ry, rot_deg, large, sweep, p) ("Z",)``;
-#: points are ``(x, y)`` floats in grid units.
+#: ``("M", p) ("L", p) ("Q", c, p) ("C", c1, c2, p) ("A", rx, ry, rot_deg, large, sweep, p, probes) ("Z",)``;
+#: points are ``(x, y)`` floats in grid units (``probes``: the arc's points at ``ARC_PROBES`` of its angle).
 Segment = tuple
+RGB = tuple[int, int, int]
+
+
+@dataclass
+class LinearFill:
+    """A linear gradient reduced to two stops: ``start`` colour/opacity at point ``p1``, ``end`` at ``p2``
+    (grid units); the element's fill opacity is already multiplied into both."""
+
+    p1: tuple[float, float]
+    p2: tuple[float, float]
+    start: tuple[RGB, float]
+    end: tuple[RGB, float]
 
 
 @dataclass
 class Shape:
-    """One filled and/or stroked path on the grid canvas; colours are RGB byte triples, opacities in [0, 1]."""
+    """One filled and/or stroked path on the grid canvas; colours are RGB byte triples, opacities in [0, 1].
 
-    fill: tuple[int, int, int] | None
+    ``cap``/``join`` index :data:`~tokzoo.svg.vocab.CAPS`/``JOINS``; ``dash`` is (dash, gap) in grid units."""
+
+    fill: RGB | None
     fill_opacity: float
     evenodd: bool
-    stroke: tuple[int, int, int] | None
+    stroke: RGB | None
     stroke_width: float
     stroke_opacity: float
     segments: list[Segment] = field(default_factory=list)
+    linear: LinearFill | None = None
+    cap: int = 0
+    join: int = 0
+    dash: tuple[float, float] | None = None
 
 
 def read_svg_source(source: str | bytes | os.PathLike[str]) -> tuple[bytes, str]:
@@ -74,8 +105,9 @@ def parse_svg(data: bytes, grid: int, name: str = "<svg>") -> list[Shape]:
     if not root.tag.endswith("svg"):
         raise SvgInputError(f"{name}: root element is <{root.tag}>, not <svg>")
     gradients = _gradient_colours(root)
+    linears = linear_gradients(root)
     try:
-        doc = se.SVG.parse(io.BytesIO(data), reify=True)
+        doc = se.SVG.parse(io.BytesIO(data))
     except RecursionError:
         raise SvgInputError(f"{name}: references nested too deeply (a <use> cycle?)") from None
     except Exception as e:  # svgelements raises many types on odd input; all mean "cannot parse this"
@@ -86,19 +118,24 @@ def parse_svg(data: bytes, grid: int, name: str = "<svg>") -> list[Shape]:
     shapes: list[Shape] = []
     count = 0
     try:
-        elements = list(doc.elements())
+        elements = list(_shapes(doc, 1.0))
     except RecursionError:
         raise SvgInputError(f"{name}: references nested too deeply (a <use> cycle?)") from None
-    for element in elements:
-        if not isinstance(element, se.Shape):
-            continue
-        shape = _style(element, gradients, scale)
+    for element, opacity in elements:
+        shape = _style(element, opacity, gradients, scale)
         if shape is None:
             continue
         try:
             path = se.Path(element)
+            if shape.fill is not None:
+                factor = opacity * _unit(element.values.get("fill-opacity"), 1.0)
+                shape.linear = _linear_fill(
+                    element, path, linears.get(_ref(element.values.get("fill"))), factor
+                )
             path.reify()
             segments = list(path)
+        except SvgInputError:
+            raise
         except Exception as e:  # a degenerate transform or shape svgelements cannot convert
             raise SvgInputError(
                 f"{name}: cannot convert <{element.values.get('tag', 'shape')}> ({e})"
@@ -107,6 +144,12 @@ def parse_svg(data: bytes, grid: int, name: str = "<svg>") -> list[Shape]:
         if count > MAX_SEGMENTS:
             raise SvgInputError(f"{name}: more than {MAX_SEGMENTS} path segments")
         shape.segments = [s for seg in segments if (s := _segment(seg, scale, ox, oy, name)) is not None]
+        if shape.linear is not None:
+            lf = shape.linear
+            lf.p1, lf.p2 = _grid(lf.p1, scale, ox, oy, name), _grid(lf.p2, scale, ox, oy, name)
+            if math.dist(lf.p1, lf.p2) < 1:  # shorter than a grid step: one colour covers the shape
+                shape.fill, shape.fill_opacity = _colour_at_centre(lf, shape.segments)
+                shape.linear = None
         if any(s[0] != "M" for s in shape.segments):
             shapes.append(shape)
     if not shapes:
@@ -114,27 +157,57 @@ def parse_svg(data: bytes, grid: int, name: str = "<svg>") -> list[Shape]:
     return shapes
 
 
+def _shapes(group: se.Group, opacity: float):
+    """``(shape, opacity)`` for every shape under ``group`` in drawing order; ``opacity`` is the product of the
+    element's own and all its ancestors' ``opacity`` (svgelements inherits the nearest one instead)."""
+    for element in group:
+        own = _unit((element.values.get("attributes") or {}).get("opacity"), 1.0)
+        if isinstance(element, se.Shape):
+            yield element, opacity * own
+        elif isinstance(element, (se.Group, se.Use)):
+            yield from _shapes(element, opacity * own)
+
+
 def _viewport(doc: se.SVG, grid: int, name: str) -> tuple[float, float, float]:
     """Uniform scale and offsets that put the document's viewport, centred, into ``[0, grid]^2``."""
+    width, height = _page(doc, name)
+    scale = grid / max(width, height)
+    return scale, (grid - width * scale) / 2, (grid - height * scale) / 2
+
+
+def _page(doc: se.SVG, name: str) -> tuple[float, float]:
+    """The page (viewport) size in px: ``width``/``height``, else the ``viewBox`` size."""
     width, height = doc.width, doc.height
     if doc.viewbox is not None and not (_positive(width) and _positive(height)):
         width, height = doc.viewbox.width, doc.viewbox.height
     if not (_positive(width) and _positive(height)):
         raise SvgInputError(f"{name}: no usable width/height or viewBox (got {width!r} x {height!r})")
-    scale = grid / max(width, height)
-    return scale, (grid - width * scale) / 2, (grid - height * scale) / 2
+    return float(width), float(height)
+
+
+def page_size(root_tag: bytes, name: str = "<svg>") -> tuple[float, float]:
+    """The page size (px) that :func:`parse_svg` uses, read from a document's root ``<svg ...>`` tag alone."""
+    tag = root_tag.strip()
+    if not tag.endswith(b"/>"):
+        tag = tag[:-1] + b"/>"
+    try:
+        doc = se.SVG.parse(io.BytesIO(tag))
+    except Exception as e:  # svgelements raises many types on odd input
+        raise SvgInputError(f"{name}: cannot read the root <svg> tag ({type(e).__name__}: {e})") from None
+    if not isinstance(doc, se.SVG):
+        raise SvgInputError(f"{name}: svgelements found no <svg> root element")
+    return _page(doc, name)
 
 
 def _positive(v: object) -> bool:
     return isinstance(v, (int, float)) and math.isfinite(v) and v > 0
 
 
-def _style(element: se.Shape, gradients: dict[str, tuple[tuple[int, int, int], float]], scale: float):
+def _style(element: se.Shape, opacity: float, gradients: dict, scale: float) -> Shape | None:
     """The element's paint as a :class:`Shape` without segments, or None when it paints nothing."""
     values = element.values
     if values.get("visibility") in ("hidden", "collapse"):
         return None
-    opacity = _unit(values.get("opacity"), 1.0)
     fill, fill_opacity = _paint(values.get("fill"), element.fill, gradients)
     fill_opacity *= (
         opacity * _unit(values.get("fill-opacity"), 1.0) if _is_url(values.get("fill")) else opacity
@@ -143,7 +216,7 @@ def _style(element: se.Shape, gradients: dict[str, tuple[tuple[int, int, int], f
     stroke_opacity *= (
         opacity * _unit(values.get("stroke-opacity"), 1.0) if _is_url(values.get("stroke")) else opacity
     )
-    width = element.stroke_width
+    width = element.implicit_stroke_width
     width = float(width) * scale if isinstance(width, (int, float)) and math.isfinite(width) else 0.0
     if stroke is None or width <= 0 or stroke_opacity <= 0:
         stroke, width, stroke_opacity = None, 0.0, 0.0
@@ -152,7 +225,66 @@ def _style(element: se.Shape, gradients: dict[str, tuple[tuple[int, int, int], f
     if fill is None and stroke is None:
         return None
     evenodd = str(values.get("fill-rule", "nonzero")).strip() == "evenodd"
-    return Shape(fill, fill_opacity, evenodd, stroke, width, stroke_opacity)
+    shape = Shape(fill, fill_opacity, evenodd, stroke, width, stroke_opacity)
+    if stroke is not None:
+        shape.cap = _choice(values.get("stroke-linecap"), CAPS)
+        shape.join = _choice(values.get("stroke-linejoin"), JOINS)
+        stretch = width / float(element.stroke_width) if element.stroke_width else scale
+        shape.dash = _dash(values.get("stroke-dasharray"), stretch)
+    return shape
+
+
+def _choice(value: object, options: tuple[str, ...]) -> int:
+    text = str(value).strip().lower()
+    return options.index(text) if text in options else 0
+
+
+def _dash(value: object, scale: float) -> tuple[float, float] | None:
+    """The first (dash, gap) of a ``stroke-dasharray`` in grid units; None for solid strokes (``none``, an
+    unreadable or all-zero list, or a negative entry, which SVG treats as solid)."""
+    parts = [p for p in str(value or "none").replace(",", " ").split() if p]
+    try:
+        nums = [float(p[:-2] if p.endswith("px") else p) for p in parts]
+    except ValueError:
+        return None
+    if not nums or any(not math.isfinite(n) or n < 0 for n in nums) or sum(nums) <= 0:
+        return None
+    nums = nums * 2 if len(nums) % 2 else nums
+    return nums[0] * scale, nums[1] * scale
+
+
+def _ref(value: object) -> str:
+    """The id in a ``url(#id)`` paint ('' for anything else)."""
+    if not _is_url(value):
+        return ""
+    return str(value).strip()[4:].split(")")[0].strip().strip("'\"").lstrip("#")
+
+
+def _linear_fill(
+    element: se.Shape, path: se.Path, spec: LinearSpec | None, factor: float
+) -> LinearFill | None:
+    """The two-stop linear gradient filling ``element`` (document coordinates), or None for other paints."""
+    if spec is None:
+        return None
+    box = path.bbox(transformed=False)
+    points = linear_fill_points(spec, element.transform, box)
+    if points is None:
+        return None
+    (_, rgb0, a0), (_, rgb1, a1) = spec.stops[0], spec.stops[-1]
+    return LinearFill(points[0], points[1], (rgb0, a0 * factor), (rgb1, a1 * factor))
+
+
+def _colour_at_centre(lf: LinearFill, segments: list[Segment]) -> tuple[RGB, float]:
+    """The gradient's colour and opacity at the centre of the segment end points (a pad gradient beyond its
+    ends is its first/last stop colour)."""
+    pts = [s[-1] if s[0] != "A" else s[-2] for s in segments if s[0] != "Z"]
+    cx, cy = sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts)
+    dx, dy = lf.p2[0] - lf.p1[0], lf.p2[1] - lf.p1[1]
+    norm = dx * dx + dy * dy
+    t = 0.5 if norm == 0 else min(max(((cx - lf.p1[0]) * dx + (cy - lf.p1[1]) * dy) / norm, 0.0), 1.0)
+    (c0, a0), (c1, a1) = lf.start, lf.end
+    rgb = tuple(round(c0[i] + t * (c1[i] - c0[i])) for i in range(3))
+    return rgb, a0 + t * (a1 - a0)  # type: ignore[return-value]
 
 
 def _is_url(value: object) -> bool:
@@ -162,8 +294,7 @@ def _is_url(value: object) -> bool:
 def _paint(raw: object, color: object, gradients: dict) -> tuple[tuple[int, int, int] | None, float]:
     """(RGB, alpha) of a paint: a gradient reference becomes its mean stop colour."""
     if _is_url(raw):
-        ref = str(raw).strip()[4:].split(")")[0].strip().strip("'\"").lstrip("#")
-        return gradients.get(ref, (None, 0.0))
+        return gradients.get(_ref(raw), (None, 0.0))
     if not isinstance(color, se.Color) or color.value is None:
         return None, 0.0
     return (color.red, color.green, color.blue), color.alpha / 255
@@ -180,9 +311,13 @@ def _unit(value: object, default: float) -> float:
 
 
 def _point(p: se.Point, scale: float, ox: float, oy: float, name: str) -> tuple[float, float]:
-    x, y = p.x * scale + ox, p.y * scale + oy
+    return _grid((p.x, p.y), scale, ox, oy, name)
+
+
+def _grid(p: tuple[float, float], scale: float, ox: float, oy: float, name: str) -> tuple[float, float]:
+    x, y = p[0] * scale + ox, p[1] * scale + oy
     if not (math.isfinite(x) and math.isfinite(y)):
-        raise SvgInputError(f"{name}: non-finite coordinate ({p.x}, {p.y}) in a path")
+        raise SvgInputError(f"{name}: non-finite coordinate ({p[0]}, {p[1]}) in a path or gradient")
     return x, y
 
 
@@ -202,7 +337,9 @@ def _segment(seg: se.PathSegment, scale: float, ox: float, oy: float, name: str)
         rx, ry, rot = seg.rx * scale, seg.ry * scale, math.degrees(float(seg.get_rotation()))
         if not all(math.isfinite(v) for v in (rx, ry, rot, seg.sweep)):
             raise SvgInputError(f"{name}: non-finite arc parameters in a path")
-        return ("A", abs(rx), abs(ry), rot, int(abs(seg.sweep) > math.pi), int(seg.sweep >= 0), pt(seg.end))
+        large, sweep = int(abs(seg.sweep) > math.pi), int(seg.sweep >= 0)
+        probes = tuple(pt(seg.point(t)) for t in ARC_PROBES)
+        return ("A", abs(rx), abs(ry), rot, large, sweep, pt(seg.end), probes)
     return None
 
 
@@ -231,15 +368,5 @@ def _gradient_colours(root: ET.Element) -> dict[str, tuple[tuple[int, int, int] 
 
 
 def _stop(el: ET.Element) -> tuple[tuple[int, int, int], float] | None:
-    props = dict(el.attrib)
-    for item in props.get("style", "").split(";"):
-        if ":" in item:
-            k, v = item.split(":", 1)
-            props[k.strip()] = v.strip()
-    try:
-        colour = se.Color(props.get("stop-color", "black"))
-    except Exception:  # an unreadable colour string
-        return None
-    if colour.value is None:
-        return None
-    return (colour.red, colour.green, colour.blue), _unit(props.get("stop-opacity"), 1.0) * colour.alpha / 255
+    stop = read_stop(el)
+    return None if stop is None else (stop[1], stop[2])

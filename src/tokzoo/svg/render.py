@@ -1,8 +1,8 @@
 """Rasterise SVG with resvg (``resvg-py``, MIT) and compare renders: PSNR, SSIM and silhouette IoU.
 
-The original is drawn with its longer side at ``size`` pixels and centred on a square transparent canvas —
-the same normalisation :mod:`tokzoo.svg.parse` applies — so it lines up with the decoded SVG (whose viewBox
-is the square grid). Used to measure the fidelity of HiVG-style tokens ("Hierarchical SVG Tokenization", 2026).
+The original's page is drawn with its longer side at ``size`` pixels and centred on a square transparent
+canvas at exactly the (fractional) place :mod:`tokzoo.svg.parse` puts it on the grid, so it lines up with the
+decoded SVG (whose viewBox is the square grid). Used to measure the fidelity of HiVG-style tokens ("Hierarchical SVG Tokenization", 2026).
 """
 
 from __future__ import annotations
@@ -13,68 +13,99 @@ from dataclasses import dataclass
 
 import numpy as np
 import resvg_py
-import svgelements as se
 import torch
 from PIL import Image
 
 from tokzoo.metrics.fidelity import psnr, ssim
 from tokzoo.svg.errors import SvgInputError
+from tokzoo.svg.parse import page_size
 
-__all__ = ["RenderFidelity", "compare_renders", "render_svg"]
+__all__ = ["HAIRLINE_SHARE", "RenderFidelity", "compare_renders", "page_mask", "render_svg"]
 
 
 def render_svg(svg: str | bytes, size: int = 256) -> np.ndarray:
-    """``(size, size, 4)`` uint8 RGBA render, the drawing centred with its longer side at ``size`` px."""
-    text = _with_namespace(svg.decode("utf-8", errors="replace") if isinstance(svg, bytes) else svg)
+    """``(size, size, 4)`` uint8 RGBA render: the document's page scaled uniformly so that its longer side
+    spans ``size`` px and centred — exactly where :func:`tokzoo.svg.parse.parse_svg` puts it on the grid."""
+    text = svg.decode("utf-8", errors="replace") if isinstance(svg, bytes) else svg
     try:
-        img = _render(text, size)
-    except Exception as first:  # resvg reports unrenderable input with various exception types
-        try:
-            img = _render(_resvg_compatible(text), size)
-        except Exception:
-            raise SvgInputError(f"resvg cannot render this SVG ({type(first).__name__}: {first})") from None
-    canvas = Image.new("RGBA", (size, size), (0, 0, 0, 0))
-    img = img.crop((0, 0, min(img.width, size), min(img.height, size)))
-    canvas.paste(img, ((size - img.width) // 2, (size - img.height) // 2))
-    return np.asarray(canvas)
+        png = resvg_py.svg_to_bytes(svg_string=_placed(text, size), width=size, height=size)
+    except SvgInputError:
+        raise
+    except Exception as e:  # resvg reports unrenderable input with various exception types
+        raise SvgInputError(f"resvg cannot render this SVG ({type(e).__name__}: {e})") from None
+    img = Image.open(io.BytesIO(bytes(png))).convert("RGBA")
+    if img.size != (size, size):
+        raise SvgInputError(f"resvg rendered {img.size}, expected {(size, size)}")
+    return np.asarray(img)
 
 
-def _render(text: str, size: int) -> Image.Image:
-    w, h = Image.open(io.BytesIO(bytes(resvg_py.svg_to_bytes(svg_string=text)))).size
-    width, height = (size, None) if w >= h else (None, size)
-    png = resvg_py.svg_to_bytes(svg_string=text, width=width, height=height)
-    return Image.open(io.BytesIO(bytes(png))).convert("RGBA")
+def page_mask(svg: str | bytes, size: int = 256) -> np.ndarray:
+    """``(size, size)`` bool: the pixels (centres) inside the document's page in :func:`render_svg`."""
+    text = svg.decode("utf-8", errors="replace") if isinstance(svg, bytes) else svg
+    x, y, w, h = _page_box(page_size(_root_tag(text)[1].encode("utf-8")), size)
+    centres = np.arange(size) + 0.5
+    return ((centres >= y) & (centres < y + h))[:, None] & ((centres >= x) & (centres < x + w))[None, :]
 
 
-def _with_namespace(text: str) -> str:
-    """``text`` with the SVG namespace declared on its root: resvg draws nothing without it, while
-    browsers and svgelements draw such files (openclipart has many)."""
-    match = re.search(r"<svg\b[^>]*>", text)
-    if match is None or "xmlns=" in match.group(0):
-        return text
-    return text[: match.start()] + '<svg xmlns="http://www.w3.org/2000/svg"' + text[match.start() + 4 :]
+_ROOT = re.compile(r"<(?:[\w.-]+:)?svg\b[^>]*>")
+_PLACEMENT = re.compile(r"(?<=\s)(?:x|y|width|height)\s*=\s*(?:\"[^\"]*\"|'[^']*')")
 
 
-def _resvg_compatible(text: str) -> str:
-    """The same drawing with a root ``width``/``height`` in units such as ``mm`` (which resvg-py refuses as
-    "invalid size") rewritten as the pixel sizes svgelements computes."""
-    match = re.search(r"<svg\b[^>]*>", text)
+def _root_tag(text: str) -> tuple[re.Match[str], str]:
+    match = _ROOT.search(text)
     if match is None:
-        return text
-    tag = match.group(0)
-    doc = se.SVG.parse(io.StringIO(text))
-    for name, value in (("width", doc.width), ("height", doc.height)):
-        tag = re.sub(rf'(\s){name}\s*=\s*"[^"]*"', rf'\g<1>{name}="{float(value):g}"', tag, count=1)
-    return text[: match.start()] + tag + text[match.end() :]
+        raise SvgInputError("no <svg> root element to render")
+    return match, match.group(0)
+
+
+def _page_box(page: tuple[float, float], size: int) -> tuple[float, float, float, float]:
+    """``(x, y, w, h)`` in pixels of a ``page`` (width, height) centred on the square canvas."""
+    k = size / max(page)
+    w, h = page[0] * k, page[1] * k
+    return (size - w) / 2, (size - h) / 2, w, h
+
+
+def _placed(text: str, size: int) -> str:
+    """``text`` nested in a square ``size`` px document, its root's position and size set to the page box.
+
+    A root without a ``viewBox`` gets ``0 0 width height`` (its user units are px, as before); a root without
+    ``xmlns`` inherits the SVG namespace from the wrapper (browsers and svgelements draw such files,
+    openclipart has many).
+    """
+    match, tag = _root_tag(text)
+    page = page_size(tag.encode("utf-8"))
+    x, y, w, h = _page_box(page, size)
+    body = _PLACEMENT.sub("", tag[:-1].rstrip("/"))
+    if not re.search(r"\sviewBox\s*=", body):
+        body += f' viewBox="0 0 {page[0]!r} {page[1]!r}"'
+    body += f' x="{x!r}" y="{y!r}" width="{w!r}" height="{h!r}"' + ("/>" if tag.endswith("/>") else ">")
+    outer = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 {size} {size}">'
+    )
+    return text[: match.start()] + outer + body + text[match.end() :] + "</svg>"
+
+
+#: A target whose silhouette (alpha > 50 %) holds less than this share of its inked pixels (alpha > 0) is a
+#: *hairline* drawing: its strokes are thinner than a pixel, so its silhouette is a sampling artefact.
+HAIRLINE_SHARE = 0.25
 
 
 @dataclass
 class RenderFidelity:
-    """PSNR (dB) and SSIM of the renders composited on white, and IoU of their silhouettes (alpha > 50 %)."""
+    """PSNR (dB) and SSIM of the renders composited on white; ``iou``: IoU of their silhouettes (alpha > 50 %);
+    ``coverage_iou``: sum(min(alpha)) / sum(max(alpha)), the IoU of the alpha coverages; ``hairline``: the
+    target's silhouette holds under :data:`HAIRLINE_SHARE` of its ink. ``silhouette_iou`` is ``iou``, or
+    ``coverage_iou`` for a hairline target, whose silhouette is not defined at this resolution."""
 
     psnr: float
     ssim: float
     iou: float
+    coverage_iou: float = float("nan")
+    hairline: bool = False
+
+    @property
+    def silhouette_iou(self) -> float:
+        return self.coverage_iou if self.hairline else self.iou
 
 
 def _on_white(rgba: np.ndarray) -> torch.Tensor:
@@ -83,9 +114,13 @@ def _on_white(rgba: np.ndarray) -> torch.Tensor:
 
 
 def compare_renders(pred: np.ndarray, target: np.ndarray) -> RenderFidelity:
-    """Fidelity of an RGBA render ``pred`` to ``target`` (same size); IoU is 1 when both are empty."""
+    """Fidelity of an RGBA render ``pred`` to ``target`` (same size); both IoUs are 1 when both are empty."""
     a, b = pred[..., 3] > 127, target[..., 3] > 127
     union = int((a | b).sum())
     iou = 1.0 if union == 0 else int((a & b).sum()) / union
+    pa, ta = pred[..., 3].astype(np.int64), target[..., 3].astype(np.int64)
+    cover = int(np.maximum(pa, ta).sum())
+    coverage = 1.0 if cover == 0 else int(np.minimum(pa, ta).sum()) / cover
+    hairline = bool((ta > 0).any()) and int(b.sum()) < HAIRLINE_SHARE * int((ta > 0).sum())
     p, t = _on_white(pred), _on_white(target)
-    return RenderFidelity(float(psnr(p, t)[0]), float(ssim(p, t)[0]), iou)
+    return RenderFidelity(float(psnr(p, t)[0]), float(ssim(p, t)[0]), iou, coverage, hairline)

@@ -4,9 +4,10 @@ HiVG ("Hierarchical SVG Tokenization: Learning Compact Visual Programs for Scala
 Modeling", 2026) splits an SVG program into atomic tokens before compressing whole command groups. Here the
 atomic vocabulary is laid out as consecutive id blocks::
 
-    END PATH PATH_END FILL_NONE STROKE_NONE RULE_NONZERO RULE_EVENODD
+    END PATH PATH_END FILL_NONE STROKE_NONE RULE_NONZERO RULE_EVENODD FILL_LINEAR
     commands  M m l h v c s q t a z       (the first point of a path is absolute M, the rest relative)
     arc flags  (large-arc, sweep) in 00 01 10 11
+    STYLE_0 .. STYLE_17                   stroke style: 9 * dashed + 3 * cap + join
     FILL_0 .. FILL_{P-1}   STROKE_0 .. STROKE_{P-1}   (palette entries)
     OPACITY_0 .. OPACITY_{K-1}                         (opacity k / (K-1))
     integers -V .. V with V = 2 * grid                 (coordinates, deltas, radii, angles, widths)
@@ -17,12 +18,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-__all__ = ["ARITY", "COMMANDS", "Vocab"]
+__all__ = ["ARC_PROBES", "ARITY", "CAPS", "COMMANDS", "JOINS", "Vocab"]
 
 COMMANDS = ("M", "m", "l", "h", "v", "c", "s", "q", "t", "a", "z")
 #: Number of integer parameters after each command token (``a`` also has one flag token after ``rot``).
 ARITY = {"M": 2, "m": 2, "l": 2, "h": 1, "v": 1, "c": 6, "s": 4, "q": 4, "t": 2, "a": 5, "z": 0}
-_SPECIALS = ("END", "PATH", "PATH_END", "FILL_NONE", "STROKE_NONE", "RULE_NONZERO", "RULE_EVENODD")
+_SPECIALS = (
+    "END",
+    "PATH",
+    "PATH_END",
+    "FILL_NONE",
+    "STROKE_NONE",
+    "RULE_NONZERO",
+    "RULE_EVENODD",
+    "FILL_LINEAR",
+)
+#: Where along an arc (fraction of its angle) the original and the quantized arc are compared.
+ARC_PROBES = (0.25, 0.5, 0.75)
+CAPS = ("butt", "round", "square")  # stroke-linecap values, the SVG default first
+JOINS = ("miter", "round", "bevel")  # stroke-linejoin values, the SVG default first
+STYLES = 2 * len(CAPS) * len(JOINS)
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,7 @@ class Vocab:
     STROKE_NONE = 4
     RULE_NONZERO = 5
     RULE_EVENODD = 6
+    FILL_LINEAR = 7
 
     @property
     def cmd0(self) -> int:
@@ -50,8 +66,12 @@ class Vocab:
         return self.cmd0 + len(COMMANDS)
 
     @property
-    def fill0(self) -> int:
+    def style0(self) -> int:
         return self.flag0 + 4
+
+    @property
+    def fill0(self) -> int:
+        return self.style0 + STYLES
 
     @property
     def stroke0(self) -> int:
@@ -89,6 +109,15 @@ class Vocab:
     def flags(self, large: int, sweep: int) -> int:
         return self.flag0 + 2 * large + sweep
 
+    def style(self, cap: int, join: int, dashed: bool) -> int:
+        """Id of the stroke style token: ``cap``/``join`` index :data:`CAPS`/:data:`JOINS`."""
+        return self.style0 + 9 * int(dashed) + 3 * cap + join
+
+    def style_of(self, token: int) -> tuple[int, int, bool]:
+        """``(cap, join, dashed)`` of a style token."""
+        k = token - self.style0
+        return (k % 9) // 3, k % 3, k >= 9
+
     @cached_property
     def _cmd_names(self) -> dict[int, str]:
         return {self.cmd0 + i: c for i, c in enumerate(COMMANDS)}
@@ -106,9 +135,12 @@ class Vocab:
             return _SPECIALS[token]
         if token in self._cmd_names:
             return self._cmd_names[token]
-        if self.flag0 <= token < self.fill0:
+        if self.flag0 <= token < self.style0:
             k = token - self.flag0
             return f"FLAGS_{k >> 1}{k & 1}"
+        if self.style0 <= token < self.fill0:
+            cap, join, dashed = self.style_of(token)
+            return f"STYLE_{CAPS[cap]}_{JOINS[join]}" + ("_DASHED" if dashed else "")
         if self.fill0 <= token < self.stroke0:
             return f"FILL_{token - self.fill0}"
         if self.stroke0 <= token < self.opacity0:

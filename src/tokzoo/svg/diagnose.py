@@ -1,0 +1,229 @@
+"""Why a reconstructed SVG differs from its original: the SVG features a file uses, and ablations of them.
+
+A feature (text, a clip path, a gradient, a dash pattern...) *explains* part of a reconstruction's IoU loss
+when removing it from the original — rewriting the original the way the tokenizer would ignore it — brings
+the original's render closer to the reconstruction. :func:`explain` measures that gain per feature; the
+feature with the largest gain is the file's main cause. Two properties are measured rather than ablated:
+``hairline`` (most of the original's ink is below the 50 % alpha of the silhouette, so its silhouette is a
+sampling artefact) and ``outside_page`` (the reconstruction draws where the original's viewport clips).
+Used by ``benchmarks/svg.py --worst`` to rank the causes of lost fidelity of HiVG-style tokens
+("Hierarchical SVG Tokenization", 2026).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tokzoo.svg.render import compare_renders, page_mask, render_svg
+
+__all__ = ["ABLATIONS", "Explanation", "explain", "features"]
+
+
+def _serialize(root: ET.Element) -> bytes:
+    """XML of ``root`` with the SVG namespace as the default (``<svg xmlns=...>``, as renderers expect)."""
+    ET.register_namespace("", "http://www.w3.org/2000/svg")
+    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    return ET.tostring(root)
+
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _style(el: ET.Element) -> dict[str, str]:
+    """Presentation attributes and ``style`` declarations of one element (style wins)."""
+    props = {_local(k): v for k, v in el.attrib.items()}
+    for item in el.attrib.get("style", "").split(";"):
+        if ":" in item:
+            k, v = item.split(":", 1)
+            props[k.strip()] = v.strip()
+    return props
+
+
+def _set_prop(el: ET.Element, name: str, value: str | None) -> None:
+    """Set (or with ``None`` remove) property ``name`` both as an attribute and inside ``style``."""
+    el.attrib.pop(name, None)
+    if "style" in el.attrib:
+        items = [i for i in el.attrib["style"].split(";") if i.split(":", 1)[0].strip() != name]
+        el.attrib["style"] = ";".join(items)
+    if value is not None:
+        el.attrib[name] = value
+
+
+def _drawn(root: ET.Element) -> list[ET.Element]:
+    """Elements outside ``defs``/``metadata`` (what the document draws directly)."""
+    out: list[ET.Element] = []
+
+    def walk(el: ET.Element) -> None:
+        for child in el:
+            if _local(child.tag) in ("defs", "metadata", "symbol", "pattern", "clipPath", "mask", "marker"):
+                continue
+            out.append(child)
+            walk(child)
+
+    walk(root)
+    return out
+
+
+def _paint_kind(root: ET.Element, value: str) -> str | None:
+    match = re.match(r"\s*url\(\s*['\"]?#([^)'\"]+)", value)
+    if not match:
+        return None
+    for el in root.iter():
+        if el.attrib.get("id") == match.group(1):
+            return "pattern" if _local(el.tag) == "pattern" else "gradient"
+    return "gradient"
+
+
+def _has(root: ET.Element, name: str) -> bool:
+    return any(_FEATURE_TEST[name](root, el) for el in _drawn(root))
+
+
+_FEATURE_TEST: dict[str, Callable[[ET.Element, ET.Element], bool]] = {
+    "text": lambda r, el: _local(el.tag) in ("text", "flowRoot"),
+    "image": lambda r, el: _local(el.tag) == "image",
+    "clip": lambda r, el: "url(" in _style(el).get("clip-path", ""),
+    "mask": lambda r, el: "url(" in _style(el).get("mask", ""),
+    "filter": lambda r, el: "url(" in _style(el).get("filter", ""),
+    "marker": lambda r, el: any(
+        "url(" in _style(el).get(k, "") for k in ("marker-start", "marker-mid", "marker-end")
+    ),
+    "gradient": lambda r, el: any(
+        _paint_kind(r, _style(el).get(k, "")) == "gradient" for k in ("fill", "stroke")
+    ),
+    "pattern": lambda r, el: any(
+        _paint_kind(r, _style(el).get(k, "")) == "pattern" for k in ("fill", "stroke")
+    ),
+    "dash": lambda r, el: _style(el).get("stroke-dasharray", "none").strip() not in ("none", ""),
+    "linecap": lambda r, el: _style(el).get("stroke-linecap", "butt").strip() in ("round", "square"),
+    "linejoin": lambda r, el: _style(el).get("stroke-linejoin", "miter").strip() in ("round", "bevel"),
+    "group_opacity": lambda r, el: (
+        _local(el.tag) in ("g", "svg", "use")
+        and _style(el).get("opacity", "1").strip() not in ("1", "1.0", "")
+    ),
+}
+
+
+def _drop_elements(tags: tuple[str, ...]) -> Callable[[ET.Element], None]:
+    def run(root: ET.Element) -> None:
+        for parent in list(root.iter()):
+            for child in list(parent):
+                if _local(child.tag) in tags:
+                    parent.remove(child)
+
+    return run
+
+
+def _drop_prop(*names: str, value: str | None = None) -> Callable[[ET.Element], None]:
+    def run(root: ET.Element) -> None:
+        for el in root.iter():
+            for name in names:
+                if name in _style(el):
+                    _set_prop(el, name, value)
+
+    return run
+
+
+def _flatten_paints(kind: str) -> Callable[[ET.Element], None]:
+    """Paints of ``kind`` replaced as the tokenizer does: a gradient by its mean stop colour, a pattern by none."""
+
+    def run(root: ET.Element) -> None:
+        from tokzoo.svg.parse import _gradient_colours  # the tokenizer's own reduction
+
+        means = _gradient_colours(root)
+        for el in _drawn(root):
+            props = _style(el)
+            for key in ("fill", "stroke"):
+                value = props.get(key, "")
+                if _paint_kind(root, value) != kind:
+                    continue
+                ref = re.match(r"\s*url\(\s*['\"]?#([^)'\"]+)", value).group(1)  # type: ignore[union-attr]
+                rgb, alpha = means.get(ref, (None, 0.0))
+                if rgb is None or kind == "pattern":
+                    _set_prop(el, key, "none")
+                else:
+                    _set_prop(el, key, "#{:02x}{:02x}{:02x}".format(*rgb))
+                    base = props.get(f"{key}-opacity", "1")
+                    try:
+                        opacity = float(base) * alpha
+                    except ValueError:
+                        opacity = alpha
+                    _set_prop(el, f"{key}-opacity", f"{opacity:.4g}")
+
+    return run
+
+
+#: Feature -> how to remove it from the original the way the tokenizer ignores it.
+ABLATIONS: dict[str, Callable[[ET.Element], None]] = {
+    "text": _drop_elements(("text", "flowRoot")),
+    "image": _drop_elements(("image",)),
+    "clip": _drop_prop("clip-path"),
+    "mask": _drop_prop("mask"),
+    "filter": _drop_prop("filter"),
+    "marker": _drop_prop("marker-start", "marker-mid", "marker-end"),
+    "gradient": _flatten_paints("gradient"),
+    "pattern": _flatten_paints("pattern"),
+    "dash": _drop_prop("stroke-dasharray"),
+    "linecap": _drop_prop("stroke-linecap"),
+    "linejoin": _drop_prop("stroke-linejoin"),
+}
+
+
+def features(data: bytes) -> set[str]:
+    """The ablatable features a document uses (names of :data:`_FEATURE_TEST`); empty for unreadable XML."""
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError:
+        return set()
+    return {name for name in _FEATURE_TEST if _has(root, name)}
+
+
+@dataclass
+class Explanation:
+    """IoU of a reconstruction, the features used, and the IoU gained by ablating each from the original."""
+
+    iou: float
+    used: set[str]
+    gain: dict[str, float] = field(default_factory=dict)
+    hairline: bool = False
+    outside_page: float = 0.0
+
+    @property
+    def cause(self) -> str:
+        """The main cause of the lost IoU: the ablation that gains most, else a measured property, else
+        ``quantization`` (coordinates, palette, widths on the grid)."""
+        best = max(self.gain.items(), key=lambda kv: kv[1], default=("", 0.0))
+        candidates = [best, ("outside_page", self.outside_page)]
+        name, gain = max(candidates, key=lambda kv: kv[1])
+        if gain > 0.01:
+            return name
+        return "hairline" if self.hairline else "quantization"
+
+
+def explain(original: bytes, reconstruction: str, size: int = 256) -> Explanation:
+    """Ablate every feature ``original`` uses and measure how close each ablated render gets to the
+    reconstruction's render."""
+    rec = render_svg(reconstruction, size)
+    target = render_svg(original, size)
+    fid = compare_renders(rec, target)
+    iou = fid.iou
+    root = ET.fromstring(original)
+    used = {name for name in _FEATURE_TEST if _has(root, name)}
+    out = Explanation(iou, used)
+    for name in sorted(used & ABLATIONS.keys()):
+        ablated = ET.fromstring(original)
+        ABLATIONS[name](ablated)
+        try:
+            out.gain[name] = compare_renders(rec, render_svg(_serialize(ablated), size)).iou - iou
+        except Exception:  # an ablated document resvg cannot draw explains nothing
+            out.gain[name] = 0.0
+    out.hairline = fid.hairline
+    outside = (rec[..., 3] > 0) & ~page_mask(original, size)
+    if outside.any():
+        clipped = rec.copy()
+        clipped[outside] = 0
+        out.outside_page = compare_renders(clipped, target).iou - iou
+    return out
