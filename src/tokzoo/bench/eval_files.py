@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from tokzoo.bench.eval_run import json_default
 from tokzoo.bench.html import HtmlReport, format_cell
 from tokzoo.core.atomic import atomic_write_bytes
 from tokzoo.core.errors import DataError
@@ -178,7 +179,7 @@ def run_file_eval(model: Tokenizer, opts: FileEvalOptions) -> FileEvalRun:
             f"none of the {len(files)} files could be evaluated (e.g. {first['file']}: {first['reason']})"
         )
     extras = {**opts.meta, "data": data, "modality": model.modality}
-    payload = json.dumps(extras | result.to_json(), indent=2, default=_json_default) + "\n"
+    payload = json.dumps(extras | result.to_json(), indent=2, default=json_default) + "\n"
     page = _page(result, opts.title, data).render()
     report = opts.report if opts.report is not None else Path(opts.out).parent / "report.html"
     atomic_write_bytes(report, page.encode("utf-8"))
@@ -205,11 +206,3 @@ def format_file_summary(run: FileEvalRun, title: str) -> str:
     lines.append(f"  {'metrics':<26}{run.out}")
     lines.append(f"  {'report':<26}{run.report}")
     return "\n".join(lines)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} to metrics.json")

@@ -195,7 +195,7 @@ def run_eval(model: Tokenizer, opts: EvalOptions) -> EvalRun:
     if "faces" in sections:
         extras["face_identity"] = {"rows": sections["faces"].rows, "summary": sections["faces"].summary}
     page = html_report(result, opts.title, sections).render().encode("utf-8")
-    payload = (json.dumps(result.to_json() | extras, indent=2, default=_json_default) + "\n").encode()
+    payload = (json.dumps(result.to_json() | extras, indent=2, default=json_default) + "\n").encode()
     report_path = opts.report if opts.report is not None else Path(opts.out).parent / "report.html"
     # Everything is measured; only now touch the disk.
     if opts.grid is not None:
@@ -208,7 +208,8 @@ def run_eval(model: Tokenizer, opts: EvalOptions) -> EvalRun:
     return EvalRun(result, Path(report_path), bad)
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """``json.dumps(default=...)`` for metrics.json: numpy scalars and paths."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, Path):
