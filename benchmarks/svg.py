@@ -1,19 +1,23 @@
 """HiVG-style SVG tokens vs raw bytes and byte-level BPE; render fidelity of the quantized SVG.
 
-python benchmarks/svg.py [--train 500 --test 100 --seed 0] [--worst 25]
-    ->  results/svg.csv, results/svg_files.csv (and results/svg_causes.csv with --worst)
+python benchmarks/svg.py [--train 500 --test 100 --seed 0] [--grid 256] [--worst 25]
+    ->  results/svg.csv, results/svg_files.csv (and results/svg_causes.csv with --worst);
+        with --grid N other than 256 the names end in _gN (results/svg_g1024.csv ...)
 
 Samples ``--train`` and ``--test`` files per package (openclipart-svg, papirus-icon-theme) from the corpus
 (``data/svg``, built on first use), files up to ``--max-kb`` KB. Learns the palette + segment BPE
-(``svg-hivg-256``) on the train sample, and two byte-level BPEs with HF ``tokenizers`` at the same vocabulary
-size: one on the raw SVG text, one on the normalised SVG that decoding produces. On the test sample it counts
+(``svg-hivg-<grid>``) on the train sample, and byte-level BPEs with HF ``tokenizers`` at the vocabulary size
+of ``svg-hivg-256`` (``--bpe-vocab``; the same baseline at every grid): one on the raw SVG text, one on the
+normalised SVG that decoding produces; at a grid other than 256 also one on the raw text at the tokenizer's own
+(larger) vocabulary size (``byte_bpe_same_vocab``). On the test sample it counts
 tokens per file (raw bytes, byte-BPE, level 1, level 2), renders original and decoded SVG at 256 px with
 resvg and reports PSNR, SSIM, silhouette IoU (alpha > 50 %), coverage IoU, and the share of files that
-parse, tokenize and re-render; ``iou_defined`` is the silhouette IoU with hairline originals (a silhouette
+parse, tokenize and re-render; ``*_ceiling``: the same for the unquantized parse (tokzoo.svg.unquantized:
+float coordinates, exact paints), which no grid can beat; ``iou_defined`` is the silhouette IoU with hairline originals (a silhouette
 under 25 % of their ink) measured by coverage IoU instead (docs/svg.md). ``--worst N`` explains every lost
 IoU (tokzoo.svg.diagnose: ablating each SVG feature the original uses), ranks the causes by total IoU lost,
 prints the N worst files and why the failing ones fail. The learned tokenizer is saved to results/svg_model
-(usable with ``tokzoo encode/decode``).
+(``svg_model_gN`` at another grid; usable with ``tokzoo encode/decode``).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from tokzoo.svg import SvgInputError, SvgTokenError
 from tokzoo.svg.corpus import build_corpus, corpus_files
 from tokzoo.svg.diagnose import explain, features
 from tokzoo.svg.render import compare_renders, render_svg
+from tokzoo.svg.unquantized import unquantized_svg
 
 PACKAGES = ("openclipart-svg", "papirus-icon-theme")
 
@@ -65,6 +70,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--grid", type=int, default=256)
     ap.add_argument("--segments", type=int, default=4096)
+    ap.add_argument("--bpe-vocab", type=int, default=0, help="byte-BPE vocabulary (default: svg-hivg-256's)")
     ap.add_argument("--worst", type=int, default=0, help="explain lost IoU; print the N worst files")
     a = ap.parse_args()
     corpus = Path(a.corpus)
@@ -75,13 +81,18 @@ def main() -> None:
     test = sample(corpus, "test", a.test, a.max_kb * 1024, rng)
     train_files = [f for fs in train.values() for f in fs]
 
+    suffix = "" if a.grid == 256 else f"_g{a.grid}"
     t0 = time.perf_counter()
-    tok = tokzoo.create(
-        f"svg-hivg-{a.grid}" if a.grid in (128, 256) else "svg-hivg-256", grid=a.grid, num_segments=a.segments
+    name = (
+        f"svg-hivg-{a.grid}"
+        if f"svg-hivg-{a.grid}" in tokzoo.list_tokenizers("svg-hivg-*")
+        else "svg-hivg-256"
     )
+    tok = tokzoo.create(name, grid=a.grid, num_segments=a.segments)
     fit = tok.fit(train_files, seed=a.seed)
     fit_s = time.perf_counter() - t0
-    tok.save_pretrained(RESULTS / "svg_model")
+    tok.save_pretrained(RESULTS / f"svg_model{suffix}")
+    bpe_vocab = a.bpe_vocab or tokzoo.create("svg-hivg-256", num_segments=a.segments).vocab_size
     raw_train = [f.read_text(errors="replace") for f in train_files]
     norm_train = []
     for f in train_files:
@@ -89,8 +100,9 @@ def main() -> None:
             norm_train.append(tok.decode(tok.encode(f))[0])
         except SvgInputError:
             continue
-    bpe_raw = byte_bpe(raw_train, tok.vocab_size)
-    bpe_norm = byte_bpe(norm_train, tok.vocab_size)
+    bpe_raw = byte_bpe(raw_train, bpe_vocab)
+    bpe_norm = byte_bpe(norm_train, bpe_vocab)
+    bpe_same = bpe_raw if tok.vocab_size == bpe_vocab else byte_bpe(raw_train, tok.vocab_size)
 
     file_rows = []
     for package, files in test.items():
@@ -102,6 +114,7 @@ def main() -> None:
                 "file": f.name,
                 "bytes": len(data),
                 "byte_bpe": len(bpe_raw.encode(text).ids),
+                "byte_bpe_same_vocab": len(bpe_same.encode(text).ids),
                 "parsed": 0,
                 "rendered": 0,
             }
@@ -123,13 +136,18 @@ def main() -> None:
                 byte_bpe_norm=len(bpe_norm.encode(svg).ids),
             )
             try:
-                fid = compare_renders(render_svg(svg), render_svg(data))
+                target = render_svg(data)
+                fid = compare_renders(render_svg(svg), target)
+                ceiling = compare_renders(render_svg(unquantized_svg(data, a.grid)), target)
             except (SvgInputError, SvgTokenError) as e:
                 row["error"] = str(e)[:120]
                 file_rows.append(row)
                 continue
             row.update(rendered=1, psnr=fid.psnr, ssim=fid.ssim, iou=fid.iou, coverage_iou=fid.coverage_iou)
             row.update(hairline=int(fid.hairline), iou_defined=fid.silhouette_iou, svg=svg)
+            row.update(
+                psnr_ceiling=ceiling.psnr, iou_ceiling=ceiling.iou, iou_defined_ceiling=ceiling.silhouette_iou
+            )
             file_rows.append(row)
 
     rows = []
@@ -144,8 +162,10 @@ def main() -> None:
                 "test_files": len(sel),
                 "tokenized": len(ok) / len(sel) if sel else float("nan"),
                 "rendered": len(ren) / len(sel) if sel else float("nan"),
+                "grid": a.grid,
                 "bytes": mean("bytes"),
                 "byte_bpe": mean("byte_bpe"),
+                "byte_bpe_same_vocab": mean("byte_bpe_same_vocab"),
                 "byte_bpe_norm": mean("byte_bpe_norm"),
                 "level1": mean("level1"),
                 "level2": mean("level2"),
@@ -153,6 +173,8 @@ def main() -> None:
                 "bpe_over_l2_median": statistics.median(r["byte_bpe"] / r["level2"] for r in ok)
                 if ok
                 else float("nan"),
+                "samevocab_bpe_over_l2": sum(r["byte_bpe_same_vocab"] for r in ok)
+                / max(1, sum(r["level2"] for r in ok)),
                 "normbpe_over_l2": sum(r["byte_bpe_norm"] for r in ok) / max(1, sum(r["level2"] for r in ok)),
                 "l1_over_l2": sum(r["level1"] for r in ok) / max(1, sum(r["level2"] for r in ok)),
                 "psnr": mean("psnr", ren),
@@ -163,18 +185,22 @@ def main() -> None:
                 "coverage_iou": mean("coverage_iou", ren),
                 "iou_defined": mean("iou_defined", ren),
                 "iou_solid": mean("iou", [r for r in ren if not r["hairline"]]),
+                "psnr_ceiling": mean("psnr_ceiling", ren),
+                "iou_ceiling": mean("iou_ceiling", ren),
+                "iou_defined_ceiling": mean("iou_defined_ceiling", ren),
             }
         )
     print(
         f"fit on {len(train_files)} train files ({fit}) in {fit_s:.0f} s; vocabulary {tok.vocab_size} "
         f"(atoms {tok.atom_vocab.size}); byte-BPE vocabularies {bpe_raw.get_vocab_size()}, "
-        f"{bpe_norm.get_vocab_size()}"
+        f"{bpe_norm.get_vocab_size()}, {bpe_same.get_vocab_size()}"
     )
     keys = [
         "package",
         "file",
         "bytes",
         "byte_bpe",
+        "byte_bpe_same_vocab",
         "byte_bpe_norm",
         "level1",
         "level2",
@@ -187,6 +213,9 @@ def main() -> None:
         "coverage_iou",
         "hairline",
         "iou_defined",
+        "psnr_ceiling",
+        "iou_ceiling",
+        "iou_defined_ceiling",
         "cause",
         "features",
         "original_empty",
@@ -194,12 +223,12 @@ def main() -> None:
     ]
     if a.worst:
         causes = explain_losses(file_rows, test, a.worst)
-    write_results("svg_files", [{k: r.get(k, "") for k in keys} for r in file_rows])
+    write_results(f"svg_files{suffix}", [{k: r.get(k, "") for k in keys} for r in file_rows])
     print()
-    write_results("svg", rows)
+    write_results(f"svg{suffix}", rows)
     if a.worst:
         print()
-        write_results("svg_causes", causes)
+        write_results(f"svg_causes{suffix}", causes)
 
 
 def _renders_empty(data: bytes) -> int | str:

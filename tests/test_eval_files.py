@@ -66,10 +66,13 @@ def test_svg_eval_measures_real_icons_and_lists_the_corrupt_file(icons, tmp_path
     assert [r["file"] for r in m["files"]] == [f"{n}.svg" for n in ICONS]
     assert [(f["file"], f["stage"]) for f in m["failures"]] == [("broken.svg", "parse")]
     assert "malformed XML" in m["failures"][0]["reason"]
-    for key in ("bytes", "level1_tokens", "level2_tokens", "bits", "psnr", "ssim", "iou"):
+    for key in ("bytes", "level1_tokens", "level2_tokens", "bits", "psnr", "ssim", "iou", "coverage_iou",
+                "silhouette_iou"):  # fmt: skip
         assert set(s[key]) == {"mean", "ci95_low", "ci95_high", "n"} and s[key]["n"] == 3
+    assert s["hairline_files"] == 0
     for r in m["files"]:
         assert 0 <= r["iou"] <= 1 and r["iou"] > 0.95 and 0 < r["ssim"] <= 1 and r["psnr"] > 15
+        assert r["hairline"] is False and r["silhouette_iou"] == r["iou"] and 0.9 < r["coverage_iou"] <= 1
         assert r["level2_tokens"] == r["level1_tokens"]  # an unfitted tokenizer has no segments
     assert s["segments_learned"] == 0 and "no segments" in m["notes"][0]
     _check_report(out.parent / "report.html", "broken.svg", "malformed XML", "Original (left)")
@@ -86,6 +89,22 @@ def test_svg_eval_of_a_fitted_checkpoint_counts_fewer_level2_tokens(icons, tmp_p
     s = json.loads(out.read_text())["summary"]
     assert s["render_size"] == 128 and s["num_failed"] == 0 and s["segments_learned"] > 0
     assert s["level2_tokens"]["mean"] < s["level1_tokens"]["mean"] and s["level1_over_level2"] > 1
+
+
+def test_svg_eval_measures_a_hairline_drawing_by_its_coverage(tmp_path, capsys):
+    """Strokes of 0.13 px at 256 px have no pixel above 50 % alpha: the silhouette IoU is then the coverage IoU."""
+    src = tmp_path / "hairline.svg"
+    src.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100"><path d="M10 10L90 90M10 90L90 10" '
+        'stroke="black" stroke-width="0.05" fill="none"/></svg>'
+    )
+    out = tmp_path / "metrics.json"
+    _eval(capsys, ["--model", "svg-hivg-256", "--data", str(src), "--out", str(out)])
+    m = json.loads(out.read_text())
+    (r,) = m["files"]
+    assert r["hairline"] is True and m["summary"]["hairline_files"] == 1
+    assert r["iou"] == 1.0  # neither render has a silhouette pixel: alpha > 50 % says nothing here
+    assert r["silhouette_iou"] == r["coverage_iou"] < 0.9  # the 0.25-px minimum stroke width is visible
 
 
 def test_mesh_eval_reports_tokens_chamfer_and_what_quantization_changed(models, tmp_path, capsys):

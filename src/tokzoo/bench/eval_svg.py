@@ -3,8 +3,11 @@
 Measures HiVG-style tokens ("Hierarchical SVG Tokenization", 2026) as ``benchmarks/svg.py`` does, per file:
 its bytes, level-1 (atoms) and level-2 (segments) token counts, the level-2 payload bits, the points clamped
 to the grid, and — both rendered with resvg at ``size`` px (default 256) by :func:`tokzoo.svg.render.render_svg`
-and compared by :func:`tokzoo.svg.render.compare_renders` — PSNR and SSIM on white and silhouette IoU of
-the decoded SVG against the original. Files that fail to parse, decode or render are listed with the stage
+and compared by :func:`tokzoo.svg.render.compare_renders` — PSNR and SSIM on white and, of the decoded SVG
+against the original: ``iou`` (silhouettes at alpha > 50 %), ``coverage_iou`` (sum of min over sum of max
+alpha), ``hairline`` (the original's silhouette holds under a quarter of its ink: strokes thinner than a pixel
+at this size) and ``silhouette_iou`` (``iou``, or ``coverage_iou`` for a hairline original, whose silhouette
+is a sampling artefact; docs/svg.md). Files that fail to parse, decode or render are listed with the stage
 and reason.
 """
 
@@ -28,7 +31,18 @@ DEFAULT_SIZE = 256
 _ICONS = ("asciidocfx", "dota2", "frogr", "gtkwave", "ms-excel", "qimgv", "truecrypt", "xmind")
 _ICON_DIR = "usr/share/icons/Papirus/48x48/apps"
 DEFAULT_DATA = f"{len(_ICONS)} Papirus 48x48 app icons of the corpus test split (Debian papirus-icon-theme)"
-METRICS = ("bytes", "level1_tokens", "level2_tokens", "bits", "clamped", "psnr", "ssim", "iou")
+METRICS = (
+    "bytes",
+    "level1_tokens",
+    "level2_tokens",
+    "bits",
+    "clamped",
+    "psnr",
+    "ssim",
+    "iou",
+    "coverage_iou",
+    "silhouette_iou",
+)
 
 
 def default_files() -> list[Path]:
@@ -66,7 +80,7 @@ def evaluate(model: Any, files: list[Path], opts: FileEvalOptions) -> FileEval:
         record: dict[str, Any] = {"file": path.name, "bytes": len(data)}
         record |= {"level1_tokens": level1.num_tokens, "level2_tokens": level2.num_tokens}
         record |= {"bits": level2.nbits(), "clamped": int(level2.meta["clamped"][0])}
-        record |= {"psnr": None, "ssim": None, "iou": None}
+        record |= dict.fromkeys(("psnr", "ssim", "iou", "coverage_iou", "silhouette_iou", "hairline"))
         records.append(record)
         try:
             svg = model.decode(level2)[0]
@@ -84,13 +98,15 @@ def evaluate(model: Any, files: list[Path], opts: FileEvalOptions) -> FileEval:
             failures.append(failure(path, "render reconstruction", e))
             continue
         fid = compare_renders(rendered, original)
-        record |= {"psnr": fid.psnr, "ssim": fid.ssim, "iou": fid.iou}
+        record |= {"psnr": fid.psnr, "ssim": fid.ssim, "iou": fid.iou, "coverage_iou": fid.coverage_iou}
+        record |= {"silhouette_iou": fid.silhouette_iou, "hairline": fid.hairline}
         if len(figures) < opts.examples:
             caption = (
                 f"{path.name}: {record['level2_tokens']} tokens, IoU {fid.iou:.3f}, PSNR {fid.psnr:.1f} dB"
             )
             figures.append((side_by_side(original, rendered), caption))
-    return FileEval(records, failures, _summary(model, records, failures, size), ["file", *METRICS], figures,
+    columns = ["file", *METRICS, "hairline"]
+    return FileEval(records, failures, _summary(model, records, failures, size), columns, figures,
                     _notes(model))  # fmt: skip
 
 
@@ -105,6 +121,7 @@ def _summary(
         "num_failed": len({f["file"] for f in failures}),
         "tokenized_share": len(records) / n if n else 0.0,
         "rendered_share": len(rendered) / n if n else 0.0,
+        "hairline_files": sum(bool(r["hairline"]) for r in rendered),
         "render_size": size,
         "grid": model.cfg.grid,
         "segments_learned": len(model.table.expansions),
