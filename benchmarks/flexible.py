@@ -23,7 +23,7 @@ import multiprocessing
 import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -279,8 +279,13 @@ def run_jobs(
                 if teacher is not None:
                     teacher.result()
                 futures[key] = pool.submit(train_and_evaluate, key, job)
+        done = {}
+        for future in as_completed(futures.values()):  # print each model as it finishes, return in plan order
+            key = next(k for k, f in futures.items() if f is future)
+            done[key] = future.result()
+            print(f"trained {key}", flush=True)
         for key in keys:
-            yield key, futures[key].result()
+            yield key, done[key]
 
 
 def throughput(entries: list[Entry], batch_size: int, rounds: int = 4, steps: int = 5) -> dict[str, float]:
