@@ -61,7 +61,8 @@ def test_stroke_caps_joins_and_dashes_round_trip(tok):
     )
     out, fid = _round_trip(tok, svg)
     assert 'stroke-linecap="round"' in out and 'stroke-linejoin="bevel"' in out
-    assert 'stroke-dasharray="16 8"' in out  # the first dash/gap pair, scaled by 2 * 4 grid steps
+    # the first dash/gap pair, scaled like the stroke width: by the group's scale(2) and 4 grid steps per unit
+    assert 'stroke-dasharray="32 16"' in out and 'stroke-width="16"' in out
     assert fid.iou > 0.9
     l1, l2 = tok.encode(svg, level=1), tok.encode(svg)
     assert tok.atoms(l2.sample(0).tolist())[0] == l1.sample(0).tolist()

@@ -23,6 +23,7 @@ import svgelements as se
 
 from tokzoo.svg.errors import SvgInputError
 from tokzoo.svg.gradients import LinearSpec, linear_fill_points, linear_gradients, read_stop
+from tokzoo.svg.prepare import prepare_tree
 from tokzoo.svg.vocab import ARC_PROBES, CAPS, JOINS
 
 __all__ = [
@@ -104,10 +105,11 @@ def parse_svg(data: bytes, grid: int, name: str = "<svg>") -> list[Shape]:
         raise SvgInputError(f"{name}: malformed XML ({e})") from None
     if not root.tag.endswith("svg"):
         raise SvgInputError(f"{name}: root element is <{root.tag}>, not <svg>")
+    prepare_tree(root)
     gradients = _gradient_colours(root)
     linears = linear_gradients(root)
     try:
-        doc = se.SVG.parse(io.BytesIO(data))
+        doc = se.SVG.parse(io.BytesIO(ET.tostring(root)), reify=False)
     except RecursionError:
         raise SvgInputError(f"{name}: references nested too deeply (a <use> cycle?)") from None
     except Exception as e:  # svgelements raises many types on odd input; all mean "cannot parse this"
