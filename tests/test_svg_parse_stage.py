@@ -91,3 +91,52 @@ def test_dashes_scale_with_the_element_transform():
     (shape,) = parse_svg(svg.encode(), 100)
     assert shape.stroke_width == pytest.approx(8) and shape.dash == pytest.approx((8, 8))
     assert _ceiling(svg).iou > 0.999
+
+
+def test_a_stroke_under_a_sheared_transform_becomes_a_filled_outline():
+    svg = (
+        f'<svg {NS} viewBox="0 0 100 100"><g transform="matrix(1.3 0.2 -0.6 0.7 40 30)">'
+        '<circle cx="20" cy="40" r="18" fill="#36c" stroke="#000" stroke-width="6"/>'
+        '<path d="M5 5H40V20" fill="none" stroke="#c00" stroke-width="4" stroke-linecap="round" '
+        'stroke-dasharray="8 3"/></g></svg>'
+    )
+    shapes = parse_svg(svg.encode(), 100)
+    assert all(s.stroke is None for s in shapes)  # every stroke is now a fill
+    assert [s.fill for s in shapes] == [(0x33, 0x66, 0xCC), (0, 0, 0), (0xCC, 0, 0)]
+    assert _ceiling(svg).iou > 0.99
+
+
+def test_uniformly_scaled_strokes_keep_one_width():
+    svg = (
+        f'<svg {NS} viewBox="0 0 100 100"><circle cx="50" cy="50" r="30" transform="rotate(30 50 50) '
+        'scale(1.0 1.0001)" fill="none" stroke="#000" stroke-width="5"/></svg>'
+    )
+    (shape,) = parse_svg(svg.encode(), 100)
+    assert shape.stroke == (0, 0, 0) and shape.stroke_width == pytest.approx(5, rel=1e-3)
+
+
+@pytest.mark.parametrize("cap", ["butt", "round", "square"])
+@pytest.mark.parametrize("join", ["miter", "round", "bevel"])
+def test_outline_matches_the_renderer_for_every_cap_and_join(cap, join):
+    svg = (
+        f'<svg {NS} viewBox="0 0 100 100"><path d="M10 10L50 30L20 45" transform="scale(1.6 0.8)" '
+        f'fill="none" stroke="#000" stroke-width="7" stroke-linecap="{cap}" stroke-linejoin="{join}"/></svg>'
+    )
+    (shape,) = parse_svg(svg.encode(), 100)
+    assert shape.stroke is None and shape.fill == (0, 0, 0)
+    assert _ceiling(svg).iou > 0.98
+
+
+def test_outlined_strokes_round_trip_through_both_token_levels():
+    import tokzoo
+
+    tok = tokzoo.create("svg-hivg-256")
+    svg = (
+        f'<svg {NS} viewBox="0 0 100 100"><ellipse cx="50" cy="50" rx="30" ry="20" transform="skewX(25)" '
+        'fill="none" stroke="#000" stroke-width="6"/></svg>'
+    )
+    l1, l2 = tok.encode(svg, level=1), tok.encode(svg)
+    assert tok.atoms(l2.sample(0).tolist())[0] == l1.sample(0).tolist()
+    assert tok.decode(l1)[0] == tok.decode(l2)[0]
+    rec = render_svg(tok.decode(l2)[0])
+    assert compare_renders(rec, render_svg(svg)).iou > 0.9

@@ -1,12 +1,16 @@
 """Parse real-world SVG into flat, styled, absolute paths on a square ``grid`` canvas (floats, not yet quantized).
 
-Parsing uses ``svgelements`` (MIT): transforms and nested groups are applied, ``use`` references are
-expanded, and ``rect/circle/ellipse/line/polyline/polygon`` become paths. The document's viewport (its
-``width``/``height``, or its ``viewBox``) is scaled uniformly so that its longer side spans ``[0, grid]`` and
-centred on the square canvas. Group opacities multiply down the tree. A linear-gradient fill becomes its first
-and last stop at the matching points of the gradient line (:class:`LinearFill`); radial gradients and gradient
-strokes become the mean of their stops. Stroke caps, joins and the first dash/gap pair are kept. Text, raster
-images, filters, masks and clip paths are dropped (they are not paths).
+Parsing uses ``svgelements`` (MIT) on the tree :mod:`tokzoo.svg.prepare` rewrote (``<switch>`` and conditional
+attributes resolved, the root's ``x``/``y`` dropped): nested groups are flattened, ``use`` references are
+expanded, and ``rect/circle/ellipse/line/polyline/polygon`` become paths. Each path is mapped from its user
+space by its full transform here (arcs too: their mapped ellipse is computed exactly, also under shear); a
+stroke whose transform stretches it anisotropically becomes a filled outline (:mod:`tokzoo.svg.outline`).
+The document's viewport (its ``width``/``height``, or its ``viewBox``) is scaled uniformly so that its longer
+side spans ``[0, grid]`` and centred on the square canvas. Group opacities multiply down the tree. A
+linear-gradient fill becomes its first and last stop at the matching points of the gradient line
+(:class:`LinearFill`); radial gradients and gradient strokes become the mean of their stops. Stroke caps,
+joins and the first dash/gap pair are kept. Text, raster images, filters, masks and clip paths are dropped
+(they are not paths).
 Reference: HiVG, "Hierarchical SVG Tokenization", 2026 (the SVG programs HiVG tokenizes are these paths).
 """
 
@@ -19,10 +23,12 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import svgelements as se
 
 from tokzoo.svg.errors import SvgInputError
 from tokzoo.svg.gradients import LinearSpec, linear_fill_points, linear_gradients, read_stop
+from tokzoo.svg.outline import ANISOTROPY_TOLERANCE, anisotropy, stroke_outline
 from tokzoo.svg.prepare import prepare_tree
 from tokzoo.svg.vocab import ARC_PROBES, CAPS, JOINS
 
@@ -129,13 +135,14 @@ def parse_svg(data: bytes, grid: int, name: str = "<svg>") -> list[Shape]:
             continue
         try:
             path = se.Path(element)
+            outline = _outline(element, path, shape, scale, ox, oy)
             if shape.fill is not None:
                 factor = opacity * _unit(element.values.get("fill-opacity"), 1.0)
                 shape.linear = _linear_fill(
                     element, path, linears.get(_ref(element.values.get("fill"))), factor
                 )
-            path.reify()
-            segments = list(path)
+            to_grid = path.transform * se.Matrix(scale, 0, 0, scale, ox, oy)
+            segments = list(path)  # in user space: _segment maps them (arcs exactly, also under shear)
         except SvgInputError:
             raise
         except Exception as e:  # a degenerate transform or shape svgelements cannot convert
@@ -145,14 +152,18 @@ def parse_svg(data: bytes, grid: int, name: str = "<svg>") -> list[Shape]:
         count += len(segments)
         if count > MAX_SEGMENTS:
             raise SvgInputError(f"{name}: more than {MAX_SEGMENTS} path segments")
-        shape.segments = [s for seg in segments if (s := _segment(seg, scale, ox, oy, name)) is not None]
+        shape.segments = [s for seg in segments if (s := _segment(seg, to_grid, name)) is not None]
         if shape.linear is not None:
             lf = shape.linear
             lf.p1, lf.p2 = _grid(lf.p1, scale, ox, oy, name), _grid(lf.p2, scale, ox, oy, name)
             if math.dist(lf.p1, lf.p2) < 1:  # shorter than a grid step: one colour covers the shape
                 shape.fill, shape.fill_opacity = _colour_at_centre(lf, shape.segments)
                 shape.linear = None
-        if any(s[0] != "M" for s in shape.segments):
+        if outline is not None:  # the stroke becomes a filled outline drawn over the fill
+            stroke = Shape(shape.stroke, shape.stroke_opacity, False, None, 0.0, 0.0, segments=outline)
+            shape.stroke, shape.stroke_width, shape.stroke_opacity, shape.dash = None, 0.0, 0.0, None
+            shapes += [s for s in (shape, stroke) if s.fill is not None and len(s.segments) > 1]
+        elif any(s[0] != "M" for s in shape.segments):
             shapes.append(shape)
     if not shapes:
         raise SvgInputError(f"{name}: no drawable content (no visible filled or stroked path)")
@@ -236,14 +247,50 @@ def _style(element: se.Shape, opacity: float, gradients: dict, scale: float) -> 
     return shape
 
 
+def _outline(
+    element: se.Shape, path: se.Path, shape: Shape, scale: float, ox: float, oy: float
+) -> list[Segment] | None:
+    """The stroke of ``element`` as filled outline segments on the grid when its transform stretches the
+    width by more than :data:`~tokzoo.svg.outline.ANISOTROPY_TOLERANCE` with the direction, else None."""
+    values = element.values
+    if shape.stroke is None or "non-scaling-stroke" in str(values.get("vector-effect", "")):
+        return None
+    width = float(element.stroke_width or 0.0)
+    to_grid = element.transform * se.Matrix(scale, 0, 0, scale, ox, oy)
+    big, small = anisotropy(to_grid)
+    if not (math.isfinite(width) and width * (big - small) > ANISOTROPY_TOLERANCE):
+        return None
+    limit = _unit_free(values.get("stroke-miterlimit"), 4.0)
+    return stroke_outline(
+        path,
+        to_grid,
+        width,
+        CAPS[shape.cap],
+        JOINS[shape.join],
+        limit if limit >= 1 else 4.0,
+        _dash_pattern(values.get("stroke-dasharray")),
+        _unit_free(values.get("stroke-dashoffset"), 0.0),
+    )
+
+
+def _unit_free(value: object, default: float) -> float:
+    """A plain (or ``px``) number; ``default`` when absent, unreadable or not finite."""
+    text = str(value).strip()
+    try:
+        v = float(text[:-2] if text.endswith("px") else text)
+    except ValueError:
+        return default
+    return v if math.isfinite(v) else default
+
+
 def _choice(value: object, options: tuple[str, ...]) -> int:
     text = str(value).strip().lower()
     return options.index(text) if text in options else 0
 
 
-def _dash(value: object, scale: float) -> tuple[float, float] | None:
-    """The first (dash, gap) of a ``stroke-dasharray`` in grid units; None for solid strokes (``none``, an
-    unreadable or all-zero list, or a negative entry, which SVG treats as solid)."""
+def _dash_pattern(value: object) -> list[float] | None:
+    """A ``stroke-dasharray`` as an even-length list (an odd list repeats, SVG 1.1 §11.4); None for solid
+    strokes (``none``, an unreadable or all-zero list, or a negative entry, which SVG treats as solid)."""
     parts = [p for p in str(value or "none").replace(",", " ").split() if p]
     try:
         nums = [float(p[:-2] if p.endswith("px") else p) for p in parts]
@@ -251,8 +298,13 @@ def _dash(value: object, scale: float) -> tuple[float, float] | None:
         return None
     if not nums or any(not math.isfinite(n) or n < 0 for n in nums) or sum(nums) <= 0:
         return None
-    nums = nums * 2 if len(nums) % 2 else nums
-    return nums[0] * scale, nums[1] * scale
+    return nums * 2 if len(nums) % 2 else nums
+
+
+def _dash(value: object, scale: float) -> tuple[float, float] | None:
+    """The first (dash, gap) of a ``stroke-dasharray`` in grid units; None for solid strokes."""
+    nums = _dash_pattern(value)
+    return None if nums is None else (nums[0] * scale, nums[1] * scale)
 
 
 def _ref(value: object) -> str:
@@ -312,10 +364,6 @@ def _unit(value: object, default: float) -> float:
     return min(max(v, 0.0), 1.0) if math.isfinite(v) else default
 
 
-def _point(p: se.Point, scale: float, ox: float, oy: float, name: str) -> tuple[float, float]:
-    return _grid((p.x, p.y), scale, ox, oy, name)
-
-
 def _grid(p: tuple[float, float], scale: float, ox: float, oy: float, name: str) -> tuple[float, float]:
     x, y = p[0] * scale + ox, p[1] * scale + oy
     if not (math.isfinite(x) and math.isfinite(y)):
@@ -323,8 +371,26 @@ def _grid(p: tuple[float, float], scale: float, ox: float, oy: float, name: str)
     return x, y
 
 
-def _segment(seg: se.PathSegment, scale: float, ox: float, oy: float, name: str) -> Segment | None:
-    pt = lambda p: _point(p, scale, ox, oy, name)  # noqa: E731
+def _mapped(p: se.Point, m: se.Matrix, name: str) -> tuple[float, float]:
+    q = m.point_in_matrix_space(p)
+    x, y = float(q.x), float(q.y)
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise SvgInputError(f"{name}: non-finite coordinate ({p.x}, {p.y}) in a path")
+    return x, y
+
+
+def _mapped_ellipse(rx: float, ry: float, rot: float, m: se.Matrix) -> tuple[float, float, float]:
+    """Radii and rotation (degrees) of the ellipse (``rx``, ``ry``, ``rot`` radians) mapped by ``m``: the
+    singular values and left singular vector of ``m · R(rot) · diag(rx, ry)`` (exact under shear too)."""
+    c, s = math.cos(rot), math.sin(rot)
+    b = np.array([[m.a, m.c], [m.b, m.d]], dtype=float) @ np.array([[c * rx, -s * ry], [s * rx, c * ry]])
+    u, sigma, _ = np.linalg.svd(b)
+    return float(sigma[0]), float(sigma[1]), math.degrees(math.atan2(u[1, 0], u[0, 0]))
+
+
+def _segment(seg: se.PathSegment, m: se.Matrix, name: str) -> Segment | None:
+    """A user-space path segment mapped to the grid by ``m``."""
+    pt = lambda p: _mapped(p, m, name)  # noqa: E731
     if isinstance(seg, se.Move):
         return ("M", pt(seg.end))
     if isinstance(seg, se.Close):
@@ -336,12 +402,15 @@ def _segment(seg: se.PathSegment, scale: float, ox: float, oy: float, name: str)
     if isinstance(seg, se.CubicBezier):
         return ("C", pt(seg.control1), pt(seg.control2), pt(seg.end))
     if isinstance(seg, se.Arc):
-        rx, ry, rot = seg.rx * scale, seg.ry * scale, math.degrees(float(seg.get_rotation()))
-        if not all(math.isfinite(v) for v in (rx, ry, rot, seg.sweep)):
+        if not all(math.isfinite(float(v)) for v in (seg.rx, seg.ry, seg.get_rotation(), seg.sweep)):
             raise SvgInputError(f"{name}: non-finite arc parameters in a path")
-        large, sweep = int(abs(seg.sweep) > math.pi), int(seg.sweep >= 0)
+        rx, ry, rot = _mapped_ellipse(float(seg.rx), float(seg.ry), float(seg.get_rotation()), m)
+        if not all(math.isfinite(v) for v in (rx, ry, rot)):
+            raise SvgInputError(f"{name}: non-finite arc parameters in a path")
+        flip = float(m.a) * float(m.d) - float(m.b) * float(m.c) < 0  # a mirror reverses the sweep
+        large, sweep = int(abs(seg.sweep) > math.pi), int((seg.sweep >= 0) != flip)
         probes = tuple(pt(seg.point(t)) for t in ARC_PROBES)
-        return ("A", abs(rx), abs(ry), rot, large, sweep, pt(seg.end), probes)
+        return ("A", rx, ry, rot, large, sweep, pt(seg.end), probes)
     return None
 
 
