@@ -140,3 +140,22 @@ def test_outlined_strokes_round_trip_through_both_token_levels():
     assert tok.decode(l1)[0] == tok.decode(l2)[0]
     rec = render_svg(tok.decode(l2)[0])
     assert compare_renders(rec, render_svg(svg)).iou > 0.9
+
+
+@pytest.mark.parametrize(
+    ("line", "linear"),
+    [('x1="10" y1="-500" x2="90" y2="-500"', True), ('x1="0" y1="-1000" x2="0" y2="-990"', False)],
+)
+def test_gradient_points_off_the_canvas_are_kept_exact(line, linear):
+    import tokzoo
+
+    svg = (
+        f'<svg {NS} viewBox="0 0 128 128"><linearGradient id="g" gradientUnits="userSpaceOnUse" {line}>'
+        '<stop offset="0" stop-color="#f00"/><stop offset="1" stop-color="#00f"/></linearGradient>'
+        '<rect x="16" y="16" width="96" height="96" fill="url(#g)"/></svg>'
+    )
+    (shape,) = parse_svg(svg.encode(), 256)
+    assert (shape.linear is not None) is linear
+    tok = tokzoo.create("svg-hivg-256")
+    fid = compare_renders(render_svg(tok.decode(tok.encode(svg))[0]), render_svg(svg))
+    assert fid.iou > 0.99 and fid.psnr > 30

@@ -159,6 +159,13 @@ def parse_svg(data: bytes, grid: int, name: str = "<svg>") -> list[Shape]:
             if math.dist(lf.p1, lf.p2) < 1:  # shorter than a grid step: one colour covers the shape
                 shape.fill, shape.fill_opacity = _colour_at_centre(lf, shape.segments)
                 shape.linear = None
+            elif not all(0 <= v <= grid for v in (*lf.p1, *lf.p2)):
+                _slide_to_shape(lf, shape.segments)
+                if not all(-grid / 2 <= v <= 1.5 * grid for v in (*lf.p1, *lf.p2)):
+                    # the shape lies beyond the gradient's ends (a pad colour) or the gradient is far longer
+                    # than the canvas: one colour, the one at the shape's centre
+                    shape.fill, shape.fill_opacity = _colour_at_centre(lf, shape.segments)
+                    shape.linear = None
         if outline is not None:  # the stroke becomes a filled outline drawn over the fill
             stroke = Shape(shape.stroke, shape.stroke_opacity, False, None, 0.0, 0.0, segments=outline)
             shape.stroke, shape.stroke_width, shape.stroke_opacity, shape.dash = None, 0.0, 0.0, None
@@ -326,6 +333,20 @@ def _linear_fill(
         return None
     (_, rgb0, a0), (_, rgb1, a1) = spec.stops[0], spec.stops[-1]
     return LinearFill(points[0], points[1], (rgb0, a0 * factor), (rgb1, a1 * factor))
+
+
+def _slide_to_shape(lf: LinearFill, segments: list[Segment]) -> None:
+    """Move both gradient points perpendicular to the gradient line until the line passes through the centre
+    of the segment end points: the same gradient (colours depend only on the position along the line), but
+    with points near the shape instead of off the canvas, where quantization would clamp them."""
+    pts = [s[-1] if s[0] != "A" else s[-2] for s in segments if s[0] != "Z"]
+    if not pts:
+        return
+    cx, cy = sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts)
+    dx, dy = lf.p2[0] - lf.p1[0], lf.p2[1] - lf.p1[1]
+    t = ((cx - lf.p1[0]) * dx + (cy - lf.p1[1]) * dy) / (dx * dx + dy * dy)
+    vx, vy = cx - (lf.p1[0] + t * dx), cy - (lf.p1[1] + t * dy)
+    lf.p1, lf.p2 = (lf.p1[0] + vx, lf.p1[1] + vy), (lf.p2[0] + vx, lf.p2[1] + vy)
 
 
 def _colour_at_centre(lf: LinearFill, segments: list[Segment]) -> tuple[RGB, float]:
