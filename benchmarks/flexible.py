@@ -308,6 +308,13 @@ def throughput(entries: list[Entry], batch_size: int, rounds: int = 4, steps: in
     return {k: round(rounds * steps * batch_size / s, 1) for k, s in seconds.items()}
 
 
+def speed_ratio(pair: list[Entry], speed: dict[str, float]) -> float:
+    """tokzoo's training images/s over the peer's, whatever order the two entries come in."""
+    ours = next(e for e in pair if not e.peer)
+    peer = next(e for e in pair if e.peer)
+    return round(speed[ours.key] / speed[peer.key], 3)
+
+
 def psnr_at(rows: list[dict[str, Any]], key: str, k: int) -> float:
     return next(r["psnr"] for r in rows if r["model"].startswith(key + " (") and r["tokens"] == k)
 
@@ -428,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     ):  # interleaved, since per-model wall times above ran under different machine load
         speed = throughput(peers, args.batch_size)
         claim["e_peer"]["train imgs/s (interleaved)"] = speed
-        claim["e_peer"]["throughput ratio tokzoo/peer"] = round(speed[peers[0].key] / speed[peers[1].key], 3)
+        claim["e_peer"]["throughput ratio tokzoo/peer"] = speed_ratio(peers, speed)
     codec = codec_rows(images, sorted({r["bits"] for r in rows if r["tokens"] in (16, 32, 64)}))
     name = "flexible_only" if args.only else "flexible_quick" if args.quick else "flexible"
     if args.only and args.steps:
