@@ -406,7 +406,11 @@ def _mapped_ellipse(rx: float, ry: float, rot: float, m: se.Matrix) -> tuple[flo
     c, s = math.cos(rot), math.sin(rot)
     b = np.array([[m.a, m.c], [m.b, m.d]], dtype=float) @ np.array([[c * rx, -s * ry], [s * rx, c * ry]])
     u, sigma, _ = np.linalg.svd(b)
-    return float(sigma[0]), float(sigma[1]), math.degrees(math.atan2(u[1, 0], u[0, 0]))
+    if (
+        sigma[0] - sigma[1] <= 1e-9 * sigma[0]
+    ):  # a circle: any rotation draws it; keep 0 (fewer distinct tokens)
+        return float(sigma[0]), float(sigma[1]), 0.0
+    return float(sigma[0]), float(sigma[1]), math.degrees(math.atan2(u[1, 0], u[0, 0])) % 180
 
 
 def _segment(seg: se.PathSegment, m: se.Matrix, name: str) -> Segment | None:
