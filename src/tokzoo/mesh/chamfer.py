@@ -1,8 +1,8 @@
 """Chamfer distance between two triangle surfaces: sampled points to the exact nearest surface point.
 
 Measuring point-to-surface (not point-to-point between two samplings) has no sampling floor, so a
-quantization error of a fraction of a grid step is visible. Needs ``rtree`` (``pip install -e
-'.[mesh-bench]'``), which trimesh uses for its nearest-triangle queries.
+quantization error of a fraction of a grid step is visible. Uses ``rtree`` (a tokzoo dependency), which
+trimesh needs for its nearest-triangle queries.
 """
 
 from __future__ import annotations
@@ -34,6 +34,6 @@ def chamfer_distance(
     try:
         import rtree  # noqa: F401
     except ImportError:
-        raise ConfigError("chamfer_distance needs rtree: pip install -e '.[mesh-bench]'") from None
+        raise ConfigError("chamfer_distance needs rtree (a tokzoo dependency): pip install rtree==1.4.1") from None
     ma, mb = (trimesh.Trimesh(v, f, process=False) for v, f in (a, b))
     return (_one_way(ma, mb, points, seed) + _one_way(mb, ma, points, seed + 1)) / 2
