@@ -34,6 +34,8 @@ def chamfer_distance(
     try:
         import rtree  # noqa: F401
     except ImportError:
-        raise ConfigError("chamfer_distance needs rtree (a tokzoo dependency): pip install rtree==1.4.1") from None
+        raise ConfigError(
+            "chamfer_distance needs rtree (a tokzoo dependency): pip install rtree==1.4.1"
+        ) from None
     ma, mb = (trimesh.Trimesh(v, f, process=False) for v, f in (a, b))
     return (_one_way(ma, mb, points, seed) + _one_way(mb, ma, points, seed + 1)) / 2
