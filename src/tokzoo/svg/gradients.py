@@ -50,13 +50,13 @@ def read_stop(el: ET.Element) -> tuple[float, tuple[int, int, int], float] | Non
     if colour.value is None:
         return None
     return (
-        _fraction(props.get("offset"), 0.0),
+        unit_fraction(props.get("offset"), 0.0),
         (colour.red, colour.green, colour.blue),
-        _fraction(props.get("stop-opacity"), 1.0) * colour.alpha / 255,
+        unit_fraction(props.get("stop-opacity"), 1.0) * colour.alpha / 255,
     )
 
 
-def _fraction(value: object, default: float) -> float:
+def unit_fraction(value: object, default: float) -> float:
     """A number or percentage clamped to [0, 1]; ``default`` when absent or unreadable."""
     try:
         text = str(value).strip()

@@ -27,7 +27,7 @@ import numpy as np
 import svgelements as se
 
 from tokzoo.svg.errors import SvgInputError
-from tokzoo.svg.gradients import LinearSpec, linear_fill_points, linear_gradients, read_stop
+from tokzoo.svg.gradients import LinearSpec, linear_fill_points, linear_gradients, read_stop, unit_fraction
 from tokzoo.svg.outline import ANISOTROPY_TOLERANCE, anisotropy, stroke_outline
 from tokzoo.svg.prepare import prepare_tree
 from tokzoo.svg.vocab import ARC_PROBES, CAPS, JOINS
@@ -137,7 +137,7 @@ def parse_svg(data: bytes, grid: int, name: str = "<svg>") -> list[Shape]:
             path = se.Path(element)
             outline = _outline(element, path, shape, scale, ox, oy)
             if shape.fill is not None:
-                factor = opacity * _unit(element.values.get("fill-opacity"), 1.0)
+                factor = opacity * unit_fraction(element.values.get("fill-opacity"), 1.0)
                 shape.linear = _linear_fill(
                     element, path, linears.get(_ref(element.values.get("fill"))), factor
                 )
@@ -181,7 +181,7 @@ def _shapes(group: se.Group, opacity: float):
     """``(shape, opacity)`` for every shape under ``group`` in drawing order; ``opacity`` is the product of the
     element's own and all its ancestors' ``opacity`` (svgelements inherits the nearest one instead)."""
     for element in group:
-        own = _unit((element.values.get("attributes") or {}).get("opacity"), 1.0)
+        own = unit_fraction((element.values.get("attributes") or {}).get("opacity"), 1.0)
         if isinstance(element, se.Shape):
             yield element, opacity * own
         elif isinstance(element, (se.Group, se.Use)):
@@ -230,11 +230,13 @@ def _style(element: se.Shape, opacity: float, gradients: dict, scale: float) -> 
         return None
     fill, fill_opacity = _paint(values.get("fill"), element.fill, gradients)
     fill_opacity *= (
-        opacity * _unit(values.get("fill-opacity"), 1.0) if _is_url(values.get("fill")) else opacity
+        opacity * unit_fraction(values.get("fill-opacity"), 1.0) if _is_url(values.get("fill")) else opacity
     )
     stroke, stroke_opacity = _paint(values.get("stroke"), element.stroke, gradients)
     stroke_opacity *= (
-        opacity * _unit(values.get("stroke-opacity"), 1.0) if _is_url(values.get("stroke")) else opacity
+        opacity * unit_fraction(values.get("stroke-opacity"), 1.0)
+        if _is_url(values.get("stroke"))
+        else opacity
     )
     width = element.implicit_stroke_width
     width = float(width) * scale if isinstance(width, (int, float)) and math.isfinite(width) else 0.0
@@ -373,16 +375,6 @@ def _paint(raw: object, color: object, gradients: dict) -> tuple[tuple[int, int,
     if not isinstance(color, se.Color) or color.value is None:
         return None, 0.0
     return (color.red, color.green, color.blue), color.alpha / 255
-
-
-def _unit(value: object, default: float) -> float:
-    """A number clamped to [0, 1] (``50%`` allowed); ``default`` when absent or unreadable."""
-    try:
-        text = str(value).strip()
-        v = float(text[:-1]) / 100 if text.endswith("%") else float(text)
-    except (TypeError, ValueError):
-        return default
-    return min(max(v, 0.0), 1.0) if math.isfinite(v) else default
 
 
 def _grid(p: tuple[float, float], scale: float, ox: float, oy: float, name: str) -> tuple[float, float]:
