@@ -265,15 +265,17 @@ def run_jobs(
     """(key, rows) for every model, in plan order; ``jobs`` > 1 trains that many at once in worker processes.
 
     A model that needs the titok-32 teacher is submitted only once the teacher is trained and saved."""
+    needs_teacher = [k for k in keys if "HSR" in k]
+    if needs_teacher and "titok-32 (fixed, truncated)" not in keys:
+        if not TEACHER.exists():
+            raise SystemExit(f"{needs_teacher} need the titok-32 teacher: train it in the same run or first")
+        print(f"{needs_teacher}: teacher = the existing checkpoint {TEACHER} from an earlier run", flush=True)
     if jobs <= 1:
         yield from ((key, train_and_evaluate(key, job)) for key in keys)
         return
-    needs_teacher = [k for k in keys if "HSR" in k]
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {k: pool.submit(train_and_evaluate, k, job) for k in keys if k not in needs_teacher}
         teacher = futures.get("titok-32 (fixed, truncated)")
-        if needs_teacher and teacher is None and not TEACHER.exists():
-            raise SystemExit(f"{needs_teacher} need the titok-32 teacher: train it in the same run or first")
         for key in keys:
             if key in needs_teacher:
                 if teacher is not None:

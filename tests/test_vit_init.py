@@ -6,9 +6,12 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+import tokzoo
+from tokzoo.core.errors import ConfigError
 from tokzoo.data import StreamBatchSampler
 from tokzoo.image.vit_parts import PatchEmbed, PixelHead, QueryDecoder
 from tokzoo.metrics import psnr
+from tokzoo.nn.transformer import sincos_2d
 from tokzoo.train.data import build_crop_dataset
 
 
@@ -51,3 +54,19 @@ def test_query_decoder_leaves_the_flat_colour_plateau_within_300_steps():
     # with 0.02-scale positions the output was still one flat colour per image here (17.7 dB, detail 0.01)
     assert float(psnr(rec, x).mean()) > float(psnr(flat, x).mean()) + 1.0
     assert float(rec.std(dim=(2, 3)).mean()) > 0.5 * float(x.std(dim=(2, 3)).mean())
+
+
+@pytest.mark.parametrize("name", ["titok-t-32", "hieratok-t", "matryoshka-t"])
+def test_position_tables_start_as_unit_scale_sincos(name):
+    model = tokzoo.create(name, width=32, heads=2, encoder_depth=1, decoder_depth=1)
+    g = model.embed.grid
+    assert torch.equal(model.embed.pos, sincos_2d(g, g, 32))
+    assert torch.equal(model.decoder.queries, sincos_2d(g, g, 32))
+    assert 0.5 < float(model.embed.pos.pow(2).mean().sqrt()) < 1.0  # unit scale, not 0.02
+
+
+@pytest.mark.parametrize("name", ["titok-t-32", "hieratok-t", "matryoshka-t"])
+@pytest.mark.parametrize(("width", "heads"), [(90, 3), (36, 8)])
+def test_widths_the_vit_parts_cannot_build_are_config_errors(name, width, heads):
+    with pytest.raises(ConfigError, match=f"width {width} must be divisible by 4"):
+        tokzoo.create(name, width=width, heads=heads)

@@ -49,6 +49,7 @@ class MatryoshkaTokenizer(PooledViTTokenizer):
         for i, s in enumerate(c.scales):
             table[i, : s * s] = sincos_2d(s, s, c.width, stride=g / s)
         self.register_buffer("positions", table, persistent=False)
+        # a small learned offset per scale; the unit-scale sin-cos positions above carry the layout
         self.scale_embed = nn.Parameter(torch.randn(len(c.scales), c.width) * 0.02)
 
     def _decode_latents(self, zq: torch.Tensor, scale_index: torch.Tensor) -> torch.Tensor:

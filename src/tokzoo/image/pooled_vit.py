@@ -31,13 +31,14 @@ class PooledViTConfig(ViTTokenizerConfig):
     scales: tuple[int, ...] = (1, 2, 4, 8)
 
     def check_scales(self, model: str) -> None:
-        """Single-id quantizer; increasing positive sides that fit the patch grid."""
+        """ViT sizes; a single-id quantizer; increasing positive sides that fit the patch grid."""
+        self.check_vit(model)
         self.scales = tuple(int(s) for s in self.scales)
         check_quantizer_name(self.quantizer, model)
         grid = self.image_size // self.patch_size
         if not self.scales or list(self.scales) != sorted(set(self.scales)) or self.scales[0] < 1:
             raise ConfigError(f"{model}: scales must be increasing positive sides, got {list(self.scales)}")
-        if self.scales[-1] > grid or self.image_size % self.patch_size:
+        if self.scales[-1] > grid:
             raise ConfigError(f"{model}: scales {list(self.scales)} must fit the {grid}x{grid} patch grid")
 
 

@@ -70,10 +70,7 @@ class TiTokConfig(ViTTokenizerConfig):
             raise ConfigError(
                 f"titok: need 1 <= min_tokens <= num_tokens, got {self.min_tokens}, {self.num_tokens}"
             )
-        if self.image_size % self.patch_size:
-            raise ConfigError(
-                f"titok: image_size {self.image_size} is not a multiple of patch_size {self.patch_size}"
-            )
+        self.check_vit("titok")
         if self.semantic_weight > 0 and not (self.teacher or self.teacher_dim):
             raise ConfigError("titok: semantic_weight > 0 needs a teacher checkpoint path or teacher_dim")
 

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from tokzoo.core.errors import DataError
+from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.image.checks import check_image_batch
 from tokzoo.nn.transformer import Transformer, key_padding_mask, sincos_2d
 
@@ -43,6 +43,18 @@ class ViTTokenizerConfig:
     quantizer_options: dict[str, Any] = field(default_factory=dict)
     l1_weight: float = 0.5
     in_channels: int = 3
+
+    def check_vit(self, model: str) -> None:
+        """Sizes the ViT parts can build: whole patches, whole heads, and a width the 2-D sin-cos tables split."""
+        if self.image_size % self.patch_size:
+            raise ConfigError(
+                f"{model}: image_size {self.image_size} is not a multiple of patch_size {self.patch_size}"
+            )
+        if self.width % 4 or self.width % self.heads:
+            raise ConfigError(
+                f"{model}: width {self.width} must be divisible by 4 (2-D sin-cos positions) and by heads "
+                f"({self.heads})"
+            )
 
 
 def check_image_size(x: torch.Tensor, *, channels: int, size: int) -> None:
