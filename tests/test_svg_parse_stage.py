@@ -124,7 +124,8 @@ def test_outline_matches_the_renderer_for_every_cap_and_join(cap, join):
     )
     (shape,) = parse_svg(svg.encode(), 100)
     assert shape.stroke is None and shape.fill == (0, 0, 0)
-    assert _ceiling(svg).iou > 0.98
+    outline, target = render_svg(unquantized_svg(svg))[..., 3] > 127, render_svg(svg)[..., 3] > 127
+    assert (outline ^ target).sum() <= 8  # a square join for bevel differed in 88 pixels
 
 
 def test_outlined_strokes_round_trip_through_both_token_levels():

@@ -8,7 +8,7 @@ against the original: ``iou`` (silhouettes at alpha > 50 %), ``coverage_iou`` (s
 alpha), ``hairline`` (the original's silhouette holds under a quarter of its ink: strokes thinner than a pixel
 at this size) and ``silhouette_iou`` (``iou``, or ``coverage_iou`` for a hairline original, whose silhouette
 is a sampling artefact; docs/svg.md). Files that fail to parse, decode or render are listed with the stage
-and reason.
+and reason; an unexpected exception (a bug) fails only its file and is listed with its type.
 """
 
 from __future__ import annotations
@@ -62,6 +62,14 @@ def side_by_side(left: np.ndarray, right: np.ndarray, gap: int = 8) -> np.ndarra
     return np.concatenate([_on_white(left), bar, _on_white(right)], axis=1)
 
 
+def _failure(path: Path, stage: str, error: Exception) -> dict[str, str]:
+    """A failure row; an error other than unusable input (OSError, DataError) is named with its type as a bug."""
+    row = failure(path, stage, error)
+    if not isinstance(error, (OSError, DataError)):
+        row["reason"] = f"unexpected {type(error).__name__} (a tokzoo bug): {row['reason']}"
+    return row
+
+
 def evaluate(model: Any, files: list[Path], opts: FileEvalOptions) -> FileEval:
     """Measure ``model`` (an SVG tokenizer, e.g. ``svg-hivg-256``) on ``files``; skip and list bad ones."""
     from tokzoo.svg.render import compare_renders, render_svg
@@ -74,8 +82,8 @@ def evaluate(model: Any, files: list[Path], opts: FileEvalOptions) -> FileEval:
         try:
             data = path.read_bytes()
             level1, level2 = model.encode(path, level=1), model.encode(path)
-        except (OSError, DataError) as e:
-            failures.append(failure(path, "parse", e))
+        except Exception as e:  # any error fails this file alone; _failure names an unexpected one
+            failures.append(_failure(path, "parse", e))
             continue
         record: dict[str, Any] = {"file": path.name, "bytes": len(data)}
         record |= {"level1_tokens": level1.num_tokens, "level2_tokens": level2.num_tokens}
@@ -84,18 +92,18 @@ def evaluate(model: Any, files: list[Path], opts: FileEvalOptions) -> FileEval:
         records.append(record)
         try:
             svg = model.decode(level2)[0]
-        except DataError as e:
-            failures.append(failure(path, "decode", e))
+        except Exception as e:
+            failures.append(_failure(path, "decode", e))
             continue
         try:
             original = render_svg(data, size)
-        except DataError as e:
-            failures.append(failure(path, "render original", e))
+        except Exception as e:
+            failures.append(_failure(path, "render original", e))
             continue
         try:
             rendered = render_svg(svg, size)
-        except DataError as e:
-            failures.append(failure(path, "render reconstruction", e))
+        except Exception as e:
+            failures.append(_failure(path, "render reconstruction", e))
             continue
         fid = compare_renders(rendered, original)
         record |= {"psnr": fid.psnr, "ssim": fid.ssim, "iou": fid.iou, "coverage_iou": fid.coverage_iou}

@@ -223,8 +223,8 @@ def _best_arc(start, end, radii, rot, large, sweep, probes, vmax) -> tuple[tuple
     best, best_d = options[0], math.inf
     for (rx, ry), flag in options:
         pts = arc_points(start, end, rx, ry, rot, flag, sweep)
-        if pts is None:
-            return options[0]
+        if pts is None:  # a radius floored to 0: no arc with these radii, try the others
+            continue
         d = sum((m[0] - o[0]) ** 2 + (m[1] - o[1]) ** 2 for m, o in zip(pts, probes, strict=True))
         if d < best_d - 1e-9:
             best, best_d = ((rx, ry), flag), d

@@ -17,16 +17,15 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tokzoo.svg.gradients import gradient_elements, gradient_stops, href_chain, mean_colours
+from tokzoo.svg.parse import dash_pattern
 from tokzoo.svg.render import compare_renders, page_mask, render_svg
 
 __all__ = ["ABLATIONS", "Explanation", "explain", "features"]
 
-
-def _serialize(root: ET.Element) -> bytes:
-    """XML of ``root`` with the SVG namespace as the default (``<svg xmlns=...>``, as renderers expect)."""
-    ET.register_namespace("", "http://www.w3.org/2000/svg")
-    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
-    return ET.tostring(root)
+# ablated documents are written with the SVG namespace as the default (``<svg xmlns=...>``, as renderers expect)
+ET.register_namespace("", "http://www.w3.org/2000/svg")
+ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
 
 
 def _local(tag: object) -> str:
@@ -68,14 +67,56 @@ def _drawn(root: ET.Element) -> list[ET.Element]:
     return out
 
 
-def _paint_kind(root: ET.Element, value: str) -> str | None:
+def _paint_ref(value: str) -> str | None:
+    """The id in a ``url(#id)`` paint, else None."""
     match = re.match(r"\s*url\(\s*['\"]?#([^)'\"]+)", value)
-    if not match:
+    return match.group(1) if match else None
+
+
+def _paint_kind(root: ET.Element, value: str) -> str | None:
+    ref = _paint_ref(value)
+    if ref is None:
         return None
     for el in root.iter():
-        if el.attrib.get("id") == match.group(1):
+        if el.attrib.get("id") == ref:
             return "pattern" if _local(el.tag) == "pattern" else "gradient"
     return "gradient"
+
+
+def _lossy_paint(root: ET.Element, key: str, value: str) -> bool:
+    """Whether the tokens lose part of a gradient paint: any gradient stroke and radial fill (both become their
+    mean colour), and a linear fill's middle stops and ``reflect``/``repeat`` spread (only its first and last
+    stop are kept, padded)."""
+    if _paint_kind(root, value) != "gradient":
+        return False
+    gradients = gradient_elements(root)
+    el = gradients.get(_paint_ref(value) or "")
+    if el is None:
+        return False  # a missing gradient paints nothing, in the tokens too
+    if key == "stroke" or _local(el.tag) != "linearGradient":
+        return True
+    return len(gradient_stops(el, gradients)) > 2 or _spread(el, gradients) != "pad"
+
+
+def _spread(el: ET.Element, gradients: dict[str, ET.Element]) -> str:
+    """A gradient's ``spreadMethod``, inherited through ``href``."""
+    for node in href_chain(el, gradients):
+        if "spreadMethod" in node.attrib:
+            return node.attrib["spreadMethod"].strip()
+    return "pad"
+
+
+def _lossy_dash(el: ET.Element) -> bool:
+    """Whether the tokens lose part of an element's dashing: they keep the first (dash, gap) pair only and
+    start the pattern at the path's start (no ``stroke-dashoffset``)."""
+    props = _style(el)
+    nums = dash_pattern(props.get("stroke-dasharray"))
+    offset = props.get("stroke-dashoffset", "0").strip().removesuffix("px")
+    try:
+        shifted = float(offset) != 0
+    except ValueError:
+        shifted = False
+    return nums is not None and (nums != nums[:2] * (len(nums) // 2) or shifted)
 
 
 def _has(root: ET.Element, name: str) -> bool:
@@ -91,15 +132,11 @@ _FEATURE_TEST: dict[str, Callable[[ET.Element, ET.Element], bool]] = {
     "marker": lambda r, el: any(
         "url(" in _style(el).get(k, "") for k in ("marker-start", "marker-mid", "marker-end")
     ),
-    "gradient": lambda r, el: any(
-        _paint_kind(r, _style(el).get(k, "")) == "gradient" for k in ("fill", "stroke")
-    ),
+    "gradient": lambda r, el: any(_lossy_paint(r, k, _style(el).get(k, "")) for k in ("fill", "stroke")),
     "pattern": lambda r, el: any(
         _paint_kind(r, _style(el).get(k, "")) == "pattern" for k in ("fill", "stroke")
     ),
-    "dash": lambda r, el: _style(el).get("stroke-dasharray", "none").strip() not in ("none", ""),
-    "linecap": lambda r, el: _style(el).get("stroke-linecap", "butt").strip() in ("round", "square"),
-    "linejoin": lambda r, el: _style(el).get("stroke-linejoin", "miter").strip() in ("round", "bevel"),
+    "dash": lambda r, el: _lossy_dash(el),
     "group_opacity": lambda r, el: (
         _local(el.tag) in ("g", "svg", "use")
         and _style(el).get("opacity", "1").strip() not in ("1", "1.0", "")
@@ -127,33 +164,58 @@ def _drop_prop(*names: str, value: str | None = None) -> Callable[[ET.Element], 
     return run
 
 
-def _flatten_paints(kind: str) -> Callable[[ET.Element], None]:
-    """Paints of ``kind`` replaced as the tokenizer does: a gradient by its mean stop colour, a pattern by none."""
+def _drop_patterns(root: ET.Element) -> None:
+    """Pattern paints become ``none``, as in the tokens."""
+    for el in _drawn(root):
+        for key in ("fill", "stroke"):
+            if _paint_kind(root, _style(el).get(key, "")) == "pattern":
+                _set_prop(el, key, "none")
 
-    def run(root: ET.Element) -> None:
-        from tokzoo.svg.parse import _gradient_colours  # the tokenizer's own reduction
 
-        means = _gradient_colours(root)
-        for el in _drawn(root):
-            props = _style(el)
-            for key in ("fill", "stroke"):
-                value = props.get(key, "")
-                if _paint_kind(root, value) != kind:
-                    continue
-                ref = re.match(r"\s*url\(\s*['\"]?#([^)'\"]+)", value).group(1)  # type: ignore[union-attr]
-                rgb, alpha = means.get(ref, (None, 0.0))
-                if rgb is None or kind == "pattern":
-                    _set_prop(el, key, "none")
-                else:
-                    _set_prop(el, key, "#{:02x}{:02x}{:02x}".format(*rgb))
-                    base = props.get(f"{key}-opacity", "1")
-                    try:
-                        opacity = float(base) * alpha
-                    except ValueError:
-                        opacity = alpha
-                    _set_prop(el, f"{key}-opacity", f"{opacity:.4g}")
+def _reduce_gradients(root: ET.Element) -> None:
+    """Gradients reduced as the tokens carry them: a gradient stroke or radial fill becomes its mean stop
+    colour (:func:`~tokzoo.svg.gradients.mean_colours`, the parser's), a linear fill keeps its first and last
+    stop and pads."""
+    means = mean_colours(root)
+    for el in _drawn(root):
+        props = _style(el)
+        for key in ("fill", "stroke"):
+            value = props.get(key, "")
+            if not _lossy_paint(root, key, value):
+                continue
+            el_ref = gradient_elements(root)[_paint_ref(value) or ""]
+            if key == "fill" and _local(el_ref.tag) == "linearGradient":
+                continue  # trimmed below, where its stops are
+            rgb, alpha = means.get(_paint_ref(value) or "", (None, 0.0))
+            if rgb is None:
+                _set_prop(el, key, "none")
+                continue
+            _set_prop(el, key, "#{:02x}{:02x}{:02x}".format(*rgb))
+            try:
+                opacity = float(props.get(f"{key}-opacity", "1")) * alpha
+            except ValueError:
+                opacity = alpha
+            _set_prop(el, f"{key}-opacity", f"{opacity:.4g}")
+    gradients = gradient_elements(root)
+    for el in gradients.values():
+        if _local(el.tag) != "linearGradient":
+            continue
+        for node in href_chain(el, gradients):
+            node.attrib.pop("spreadMethod", None)
+            stops = [child for child in node if _local(child.tag) == "stop"]
+            for child in stops[1:-1]:
+                node.remove(child)
 
-    return run
+
+def _first_dash_pair(root: ET.Element) -> None:
+    """Dash patterns cut to their first (dash, gap) pair, without an offset, as in the tokens."""
+    for el in root.iter():
+        props = _style(el)
+        if "stroke-dashoffset" in props:
+            _set_prop(el, "stroke-dashoffset", None)
+        nums = dash_pattern(props.get("stroke-dasharray"))
+        if nums is not None:
+            _set_prop(el, "stroke-dasharray", f"{nums[0]!r} {nums[1]!r}")
 
 
 #: Feature -> how to remove it from the original the way the tokenizer ignores it.
@@ -164,11 +226,9 @@ ABLATIONS: dict[str, Callable[[ET.Element], None]] = {
     "mask": _drop_prop("mask"),
     "filter": _drop_prop("filter"),
     "marker": _drop_prop("marker-start", "marker-mid", "marker-end"),
-    "gradient": _flatten_paints("gradient"),
-    "pattern": _flatten_paints("pattern"),
-    "dash": _drop_prop("stroke-dasharray"),
-    "linecap": _drop_prop("stroke-linecap"),
-    "linejoin": _drop_prop("stroke-linejoin"),
+    "gradient": _reduce_gradients,
+    "pattern": _drop_patterns,
+    "dash": _first_dash_pair,
 }
 
 
@@ -217,7 +277,7 @@ def explain(original: bytes, reconstruction: str, size: int = 256) -> Explanatio
         ablated = ET.fromstring(original)
         ABLATIONS[name](ablated)
         try:
-            out.gain[name] = compare_renders(rec, render_svg(_serialize(ablated), size)).iou - iou
+            out.gain[name] = compare_renders(rec, render_svg(ET.tostring(ablated), size)).iou - iou
         except Exception:  # an ablated document resvg cannot draw explains nothing
             out.gain[name] = 0.0
     out.hairline = fid.hairline

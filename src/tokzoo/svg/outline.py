@@ -18,12 +18,15 @@ import math
 import pyclipper
 import svgelements as se
 
-__all__ = ["ANISOTROPY_TOLERANCE", "anisotropy", "stroke_outline"]
+__all__ = ["ANISOTROPY_TOLERANCE", "MAX_DASHES", "anisotropy", "stroke_outline"]
 
 #: A stroke is outlined when its width on the grid varies by more than this (grid units, a width token step).
 ANISOTROPY_TOLERANCE = 0.25
+#: A dashed stroke that would have more dashes than this is outlined solid (a finer pattern draws a uniform
+#: tint at any practical resolution, and would take minutes and exceed the segment limit).
+MAX_DASHES = 4096
 _UNITS = 4096  # Clipper works on integers: half the stroke width is this many units
-_JOINS = {"miter": pyclipper.JT_MITER, "round": pyclipper.JT_ROUND, "bevel": pyclipper.JT_SQUARE}
+_JOINS = {"miter": pyclipper.JT_MITER, "round": pyclipper.JT_ROUND}  # bevel: _bevel_pieces (Clipper has none)
 _CAPS = {"butt": pyclipper.ET_OPENBUTT, "round": pyclipper.ET_OPENROUND, "square": pyclipper.ET_OPENSQUARE}
 
 
@@ -63,8 +66,14 @@ def _polylines(path: se.Path, step: float) -> list[tuple[list[tuple[float, float
 def _dashed(
     lines: list[tuple[list[tuple[float, float]], bool]], dashes: list[float], offset: float
 ) -> list[tuple[list[tuple[float, float]], bool]]:
-    """The dashes of ``lines`` (a closed line is dashed around its whole length, from its start)."""
+    """The dashes of ``lines`` (a closed line is dashed around its whole length, from its start); ``lines``
+    unchanged (drawn solid) when that would make more than :data:`MAX_DASHES` dashes."""
     period = sum(dashes)
+    total = sum(
+        math.dist(p, q) for pts, closed in lines for p, q in itertools.pairwise(pts + pts[:1] * closed)
+    )
+    if total / period * len(dashes) / 2 > MAX_DASHES:
+        return lines
     out = []
     for pts, closed in lines:
         if closed:
@@ -99,6 +108,57 @@ def _dashed(
     return out
 
 
+def _bevel_pieces(pts: list[tuple[int, int]], closed: bool, cap: str) -> list[list[tuple[int, int]]]:
+    """Polygons whose union is the stroke of polyline ``pts`` (half width :data:`_UNITS`) with bevel joins:
+    a rectangle per segment, the outer triangle at each joint and the caps (SVG 1.1 §11.4)."""
+    h = _UNITS
+    ring = pts[:-1] if closed and pts[-1] == pts[0] else pts
+    n = len(ring)
+    edges = [(ring[i], ring[i + 1]) for i in range(n - 1)] + ([(ring[-1], ring[0])] if closed else [])
+    units = []
+    for p, q in edges:
+        length = math.dist(p, q)
+        units.append(((q[0] - p[0]) / length, (q[1] - p[1]) / length))
+    out = []
+    for (p, q), (dx, dy) in zip(edges, units, strict=True):
+        nx, ny = -dy * h, dx * h
+        out.append(
+            [(p[0] + nx, p[1] + ny), (q[0] + nx, q[1] + ny), (q[0] - nx, q[1] - ny), (p[0] - nx, p[1] - ny)]
+        )
+    joints = range(len(edges)) if closed else range(1, len(edges))
+    for j in joints:  # the joint between edge j-1 and edge j, at the start of edge j
+        (ax, ay), (bx, by) = units[j - 1], units[j]
+        turn = ax * by - ay * bx
+        if turn == 0:
+            continue
+        side = -h if turn > 0 else h  # the outer side: away from the turn
+        v = edges[j][0]
+        out.append([v, (v[0] - ay * side, v[1] + ax * side), (v[0] - by * side, v[1] + bx * side)])
+    if not closed and cap != "butt":
+        for v, (dx, dy) in ((edges[-1][1], units[-1]), (edges[0][0], (-units[0][0], -units[0][1]))):
+            if cap == "square":
+                out.append(
+                    [
+                        (v[0] - dy * h, v[1] + dx * h),
+                        (v[0] - dy * h + dx * h, v[1] + dx * h + dy * h),
+                        (v[0] + dy * h + dx * h, v[1] - dx * h + dy * h),
+                        (v[0] + dy * h, v[1] - dx * h),
+                    ]
+                )
+            else:  # a half disc beyond the end
+                steps = 24
+                out.append(
+                    [
+                        (
+                            v[0] + h * (math.cos(t) * -dy + math.sin(t) * dx),
+                            v[1] + h * (math.cos(t) * dx + math.sin(t) * dy),
+                        )
+                        for t in (math.pi * i / steps for i in range(steps + 1))
+                    ]
+                )
+    return [[(round(x), round(y)) for x, y in piece] for piece in out]
+
+
 def stroke_outline(
     path: se.Path,
     to_grid: se.Matrix,
@@ -119,15 +179,27 @@ def stroke_outline(
         lines = _dashed(lines, dashes, dash_offset)
     k = _UNITS / (width / 2)
     offset = pyclipper.PyclipperOffset(miter_limit=max(miter_limit, 1.0), arc_tolerance=_UNITS * 0.005)
+    union = pyclipper.Pyclipper()
     for pts, closed in lines:
         ints = [(round(x * k), round(y * k)) for x, y in pts]
         ints = [p for i, p in enumerate(ints) if i == 0 or p != ints[i - 1]]
         if len(ints) < 2:
             continue
-        end = pyclipper.ET_CLOSEDLINE if closed and len(ints) > 2 else _CAPS.get(cap, pyclipper.ET_OPENBUTT)
+        closed = closed and len(ints) > 2
+        if join == "bevel":
+            for piece in _bevel_pieces(ints, closed, cap):
+                if abs(pyclipper.Area(piece)) > 0:
+                    union.AddPath(
+                        piece if pyclipper.Orientation(piece) else piece[::-1], pyclipper.PT_SUBJECT
+                    )
+            continue
+        end = pyclipper.ET_CLOSEDLINE if closed else _CAPS.get(cap, pyclipper.ET_OPENBUTT)
         offset.AddPath(ints, _JOINS.get(join, pyclipper.JT_MITER), end)
+    rings = offset.Execute(_UNITS)
+    if join == "bevel":
+        rings = union.Execute(pyclipper.CT_UNION, pyclipper.PFT_NONZERO, pyclipper.PFT_NONZERO)
     segments: list[tuple] = []
-    for ring in offset.Execute(_UNITS):
+    for ring in rings:
         if len(ring) < 3:
             continue
         for i, (x, y) in enumerate(ring):

@@ -27,7 +27,7 @@ import numpy as np
 import svgelements as se
 
 from tokzoo.svg.errors import SvgInputError
-from tokzoo.svg.gradients import LinearSpec, linear_fill_points, linear_gradients, read_stop, unit_fraction
+from tokzoo.svg.gradients import LinearSpec, linear_fill_points, linear_gradients, mean_colours, unit_fraction
 from tokzoo.svg.outline import ANISOTROPY_TOLERANCE, anisotropy, stroke_outline
 from tokzoo.svg.prepare import prepare_tree
 from tokzoo.svg.vocab import ARC_PROBES, CAPS, JOINS
@@ -38,6 +38,7 @@ __all__ = [
     "LinearFill",
     "Segment",
     "Shape",
+    "dash_pattern",
     "page_size",
     "parse_svg",
     "read_svg_source",
@@ -112,7 +113,7 @@ def parse_svg(data: bytes, grid: int, name: str = "<svg>") -> list[Shape]:
     if not root.tag.endswith("svg"):
         raise SvgInputError(f"{name}: root element is <{root.tag}>, not <svg>")
     prepare_tree(root)
-    gradients = _gradient_colours(root)
+    gradients = mean_colours(root)
     linears = linear_gradients(root)
     try:
         doc = se.SVG.parse(io.BytesIO(ET.tostring(root)), reify=False)
@@ -123,6 +124,7 @@ def parse_svg(data: bytes, grid: int, name: str = "<svg>") -> list[Shape]:
     if not isinstance(doc, se.SVG):
         raise SvgInputError(f"{name}: svgelements found no <svg> root element")
     scale, ox, oy = _viewport(doc, grid, name)
+    viewport = (doc.viewbox.width, doc.viewbox.height) if doc.viewbox is not None else _page(doc, name)
     shapes: list[Shape] = []
     count = 0
     try:
@@ -138,9 +140,8 @@ def parse_svg(data: bytes, grid: int, name: str = "<svg>") -> list[Shape]:
             outline = _outline(element, path, shape, scale, ox, oy)
             if shape.fill is not None:
                 factor = opacity * unit_fraction(element.values.get("fill-opacity"), 1.0)
-                shape.linear = _linear_fill(
-                    element, path, linears.get(_ref(element.values.get("fill"))), factor
-                )
+                spec = linears.get(_ref(element.values.get("fill")))
+                shape.linear = _linear_fill(element, path, spec, factor, viewport)
             to_grid = path.transform * se.Matrix(scale, 0, 0, scale, ox, oy)
             segments = list(path)  # in user space: _segment maps them (arcs exactly, also under shear)
         except SvgInputError:
@@ -149,9 +150,9 @@ def parse_svg(data: bytes, grid: int, name: str = "<svg>") -> list[Shape]:
             raise SvgInputError(
                 f"{name}: cannot convert <{element.values.get('tag', 'shape')}> ({e})"
             ) from None
-        count += len(segments)
+        count += len(segments) + len(outline or ())
         if count > MAX_SEGMENTS:
-            raise SvgInputError(f"{name}: more than {MAX_SEGMENTS} path segments")
+            raise SvgInputError(f"{name}: more than {MAX_SEGMENTS} path segments (stroke outlines included)")
         shape.segments = [s for seg in segments if (s := _segment(seg, to_grid, name)) is not None]
         if shape.linear is not None:
             lf = shape.linear
@@ -205,11 +206,15 @@ def _page(doc: se.SVG, name: str) -> tuple[float, float]:
     return float(width), float(height)
 
 
-def page_size(root_tag: bytes, name: str = "<svg>") -> tuple[float, float]:
-    """The page size (px) that :func:`parse_svg` uses, read from a document's root ``<svg ...>`` tag alone."""
-    tag = root_tag.strip()
-    if not tag.endswith(b"/>"):
-        tag = tag[:-1] + b"/>"
+def page_size(svg: str | bytes, name: str = "<svg>") -> tuple[float, float]:
+    """The page size (px) that :func:`parse_svg` uses, read from a whole document's root element (so entities
+    its DOCTYPE defines, such as Illustrator's ``xmlns="&ns_svg;"``, are resolved)."""
+    try:
+        root = ET.fromstring(svg)
+    except ET.ParseError as e:
+        raise SvgInputError(f"{name}: malformed XML ({e})") from None
+    attrs = {k: v for k, v in root.attrib.items() if not k.startswith("{")}
+    tag = ET.tostring(ET.Element("{http://www.w3.org/2000/svg}svg", attrs))
     try:
         doc = se.SVG.parse(io.BytesIO(tag))
     except Exception as e:  # svgelements raises many types on odd input
@@ -277,7 +282,7 @@ def _outline(
         CAPS[shape.cap],
         JOINS[shape.join],
         limit if limit >= 1 else 4.0,
-        _dash_pattern(values.get("stroke-dasharray")),
+        dash_pattern(values.get("stroke-dasharray")),
         _unit_free(values.get("stroke-dashoffset"), 0.0),
     )
 
@@ -297,7 +302,7 @@ def _choice(value: object, options: tuple[str, ...]) -> int:
     return options.index(text) if text in options else 0
 
 
-def _dash_pattern(value: object) -> list[float] | None:
+def dash_pattern(value: object) -> list[float] | None:
     """A ``stroke-dasharray`` as an even-length list (an odd list repeats, SVG 1.1 §11.4); None for solid
     strokes (``none``, an unreadable or all-zero list, or a negative entry, which SVG treats as solid)."""
     parts = [p for p in str(value or "none").replace(",", " ").split() if p]
@@ -312,7 +317,7 @@ def _dash_pattern(value: object) -> list[float] | None:
 
 def _dash(value: object, scale: float) -> tuple[float, float] | None:
     """The first (dash, gap) of a ``stroke-dasharray`` in grid units; None for solid strokes."""
-    nums = _dash_pattern(value)
+    nums = dash_pattern(value)
     return None if nums is None else (nums[0] * scale, nums[1] * scale)
 
 
@@ -324,13 +329,18 @@ def _ref(value: object) -> str:
 
 
 def _linear_fill(
-    element: se.Shape, path: se.Path, spec: LinearSpec | None, factor: float
+    element: se.Shape,
+    path: se.Path,
+    spec: LinearSpec | None,
+    factor: float,
+    viewport: tuple[float, float],
 ) -> LinearFill | None:
-    """The two-stop linear gradient filling ``element`` (document coordinates), or None for other paints."""
+    """The two-stop linear gradient filling ``element`` (document coordinates), or None for other paints;
+    ``viewport``: the root viewport's size in user units (what ``userSpaceOnUse`` percentages are of)."""
     if spec is None:
         return None
     box = path.bbox(transformed=False)
-    points = linear_fill_points(spec, element.transform, box)
+    points = linear_fill_points(spec, element.transform, box, viewport)
     if points is None:
         return None
     (_, rgb0, a0), (_, rgb1, a1) = spec.stops[0], spec.stops[-1]
@@ -341,24 +351,35 @@ def _slide_to_shape(lf: LinearFill, segments: list[Segment]) -> None:
     """Move both gradient points perpendicular to the gradient line until the line passes through the centre
     of the segment end points: the same gradient (colours depend only on the position along the line), but
     with points near the shape instead of off the canvas, where quantization would clamp them."""
-    pts = [s[-1] if s[0] != "A" else s[-2] for s in segments if s[0] != "Z"]
-    if not pts:
+    centre = _centre(segments)
+    if centre is None:
         return
-    cx, cy = sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts)
+    cx, cy = centre
     dx, dy = lf.p2[0] - lf.p1[0], lf.p2[1] - lf.p1[1]
     t = ((cx - lf.p1[0]) * dx + (cy - lf.p1[1]) * dy) / (dx * dx + dy * dy)
     vx, vy = cx - (lf.p1[0] + t * dx), cy - (lf.p1[1] + t * dy)
     lf.p1, lf.p2 = (lf.p1[0] + vx, lf.p1[1] + vy), (lf.p2[0] + vx, lf.p2[1] + vy)
 
 
+def _centre(segments: list[Segment]) -> tuple[float, float] | None:
+    """The mean of the segment end points; None when there are none."""
+    pts = [s[-1] if s[0] != "A" else s[-2] for s in segments if s[0] != "Z"]
+    if not pts:
+        return None
+    return sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts)
+
+
 def _colour_at_centre(lf: LinearFill, segments: list[Segment]) -> tuple[RGB, float]:
     """The gradient's colour and opacity at the centre of the segment end points (a pad gradient beyond its
-    ends is its first/last stop colour)."""
-    pts = [s[-1] if s[0] != "A" else s[-2] for s in segments if s[0] != "Z"]
-    cx, cy = sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts)
+    ends is its first/last stop colour); the middle of the gradient for a path without points."""
+    centre = _centre(segments)
     dx, dy = lf.p2[0] - lf.p1[0], lf.p2[1] - lf.p1[1]
     norm = dx * dx + dy * dy
-    t = 0.5 if norm == 0 else min(max(((cx - lf.p1[0]) * dx + (cy - lf.p1[1]) * dy) / norm, 0.0), 1.0)
+    if centre is None or norm == 0:
+        t = 0.5
+    else:
+        cx, cy = centre
+        t = min(max(((cx - lf.p1[0]) * dx + (cy - lf.p1[1]) * dy) / norm, 0.0), 1.0)
     (c0, a0), (c1, a1) = lf.start, lf.end
     rgb = tuple(round(c0[i] + t * (c1[i] - c0[i])) for i in range(3))
     return rgb, a0 + t * (a1 - a0)  # type: ignore[return-value]
@@ -429,32 +450,3 @@ def _segment(seg: se.PathSegment, m: se.Matrix, name: str) -> Segment | None:
         probes = tuple(pt(seg.point(t)) for t in ARC_PROBES)
         return ("A", rx, ry, rot, large, sweep, pt(seg.end), probes)
     return None
-
-
-def _gradient_colours(root: ET.Element) -> dict[str, tuple[tuple[int, int, int] | None, float]]:
-    """``id -> (mean stop RGB, mean stop opacity)`` of every linear/radial gradient (following ``href``)."""
-    own: dict[str, list[tuple[tuple[int, int, int], float]]] = {}
-    href: dict[str, str] = {}
-    for el in root.iter():
-        if not el.tag.endswith(("linearGradient", "radialGradient")) or "id" not in el.attrib:
-            continue
-        gid = el.attrib["id"]
-        link = el.attrib.get("href") or el.attrib.get("{http://www.w3.org/1999/xlink}href")
-        if link and link.startswith("#"):
-            href[gid] = link[1:]
-        own[gid] = [stop for child in el if child.tag.endswith("stop") and (stop := _stop(child))]
-    out = {}
-    for gid in own:
-        target, hops = gid, 0
-        while not own.get(target) and target in href and hops < 16:
-            target, hops = href[target], hops + 1
-        stops = own.get(target) or []
-        if stops:
-            rgb = tuple(round(sum(s[0][i] for s in stops) / len(stops)) for i in range(3))
-            out[gid] = (rgb, sum(s[1] for s in stops) / len(stops))
-    return out
-
-
-def _stop(el: ET.Element) -> tuple[tuple[int, int, int], float] | None:
-    stop = read_stop(el)
-    return None if stop is None else (stop[1], stop[2])

@@ -42,7 +42,7 @@ def render_svg(svg: str | bytes, size: int = 256) -> np.ndarray:
 def page_mask(svg: str | bytes, size: int = 256) -> np.ndarray:
     """``(size, size)`` bool: the pixels (centres) inside the document's page in :func:`render_svg`."""
     text = svg.decode("utf-8", errors="replace") if isinstance(svg, bytes) else svg
-    x, y, w, h = _page_box(page_size(_root_tag(text)[1].encode("utf-8")), size)
+    x, y, w, h = _page_box(page_size(text), size)
     centres = np.arange(size) + 0.5
     return ((centres >= y) & (centres < y + h))[:, None] & ((centres >= x) & (centres < x + w))[None, :]
 
@@ -73,7 +73,7 @@ def _placed(text: str, size: int) -> str:
     openclipart has many).
     """
     match, tag = _root_tag(text)
-    page = page_size(tag.encode("utf-8"))
+    page = page_size(text)
     x, y, w, h = _page_box(page, size)
     body = _PLACEMENT.sub("", tag[:-1].rstrip("/"))
     if not re.search(r"\sviewBox\s*=", body):

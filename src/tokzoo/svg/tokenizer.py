@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from tokzoo.core.atomic import atomic_write_bytes
-from tokzoo.core.errors import ConfigError, DataError
+from tokzoo.core.errors import CheckpointError, ConfigError, DataError
 from tokzoo.core.registry import register_tokenizer
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
@@ -30,7 +30,7 @@ from tokzoo.svg.errors import SvgInputError
 from tokzoo.svg.palette import learn_palette, uniform_palette
 from tokzoo.svg.parse import parse_svg, read_svg_source
 from tokzoo.svg.segments import SegmentTable, learn_segments
-from tokzoo.svg.vocab import Vocab
+from tokzoo.svg.vocab import LAYOUT_VERSION, Vocab
 
 __all__ = ["HiVGTokenizer", "SvgConfig", "SvgSource"]
 
@@ -77,10 +77,24 @@ class HiVGTokenizer(Tokenizer):
         table, splits = SegmentTable(self.atom_vocab.size).to_arrays(cfg.num_segments, cfg.max_segment_atoms)
         self.register_buffer("segments", torch.from_numpy(table))
         self.register_buffer("segment_splits", torch.from_numpy(splits))
+        self.register_buffer("atom_layout", torch.tensor(LAYOUT_VERSION, dtype=torch.int64))
         self._cache: dict[str, Any] = {}
         self.register_load_state_dict_post_hook(lambda module, _keys: module._cache.clear())
 
     # -- learned state -------------------------------------------------------------------------------
+    def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
+        """Load saved state; :class:`CheckpointError` when it was saved with another atomic id layout (its
+        segments and palette ids would decode to the wrong atoms)."""
+        saved = state_dict.get("atom_layout")
+        version = int(saved) if isinstance(saved, torch.Tensor) and saved.numel() == 1 else 1
+        if version != LAYOUT_VERSION:
+            raise CheckpointError(
+                f"svg checkpoint uses atomic vocabulary layout {version}, this tokzoo uses {LAYOUT_VERSION} "
+                "(the atom ids moved, so its segments would decode wrong): refit it with HiVGTokenizer.fit "
+                "and save it again"
+            )
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
+
     @property
     def vocab_size(self) -> int:
         """Level-2 vocabulary: every atom plus ``num_segments`` segment ids (learned or not)."""

@@ -18,8 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-__all__ = ["ARC_PROBES", "ARITY", "CAPS", "COMMANDS", "JOINS", "Vocab"]
+__all__ = ["ARC_PROBES", "ARITY", "CAPS", "COMMANDS", "JOINS", "LAYOUT_VERSION", "Vocab"]
 
+#: Version of the id layout below, saved with every checkpoint: a segment table learned under another layout
+#: names other atoms. 1: no FILL_LINEAR and STYLE blocks; 2: FILL_LINEAR and 18 STYLE tokens.
+LAYOUT_VERSION = 2
 COMMANDS = ("M", "m", "l", "h", "v", "c", "s", "q", "t", "a", "z")
 #: Number of integer parameters after each command token (``a`` also has one flag token after ``rot``).
 ARITY = {"M": 2, "m": 2, "l": 2, "h": 1, "v": 1, "c": 6, "s": 4, "q": 4, "t": 2, "a": 5, "z": 0}
