@@ -4,9 +4,10 @@ SVG strokes a path in its user space and then transforms the result, so a circle
 ``matrix(0.97 -0.23 -0.05 1.04 ...)`` is thick along one axis and thin along another: no single stroke width
 on the grid can draw it. Such a stroke is offset here in user space (the path flattened to polylines, dashed
 if it has a dash pattern, then offset by half the width with the stroke's caps, joins and miter limit, using
-Clipper's polygon offsetting through ``pyclipper``, MIT/Boost), and the outline is mapped to the grid and
-filled. The stroke becomes a fill in HiVG-style tokens ("Hierarchical SVG Tokenization", 2026), whose
-attribute tokens carry one width per path. Used by :mod:`tokzoo.svg.parse` only when the width varies by more
+Clipper's polygon offsetting through ``pyclipper``, MIT/Boost; a bevel join, which Clipper lacks, as the
+union of segment rectangles, joint triangles and caps), and the outline is mapped to the grid and filled. A
+dash pattern finer than :data:`MAX_DASHES` dashes per path is outlined solid. The stroke becomes a fill in
+HiVG-style tokens ("Hierarchical SVG Tokenization", 2026), whose attribute tokens carry one width per path. Used by :mod:`tokzoo.svg.parse` only when the width varies by more
 than :data:`ANISOTROPY_TOLERANCE` grid units with the direction.
 """
 
