@@ -78,6 +78,31 @@ def _nothing_written(folder):
     return not folder.exists() or not any(folder.iterdir())
 
 
+def test_eval_without_data_uses_the_bundled_test_photos(ckpt, tmp_path, capsys):
+    out = tmp_path / "metrics.json"
+    assert main(["eval", "--model", ckpt, "--size", "32", "--out", str(out)]) == 0
+    m = json.loads(out.read_text())
+    assert (
+        m["summary"]["num_images"] == len(bundled_images("test"))
+        and "bundled:test" in capsys.readouterr().out
+    )
+
+
+def test_image_eval_takes_one_data_source(ckpt, tmp_path, capsys):
+    argv = [
+        "eval",
+        "--model",
+        ckpt,
+        "--data",
+        "bundled:test",
+        "bundled:train",
+        "--out",
+        str(tmp_path / "m.json"),
+    ]
+    assert main(argv) == 2
+    assert "take one --data" in capsys.readouterr().err and not (tmp_path / "m.json").exists()
+
+
 def test_model_cannot_take_the_size(ckpt, tmp_path, capsys):
     out = tmp_path / "run"
     err = _fails(

@@ -184,9 +184,9 @@ def cmd_eval(a: argparse.Namespace) -> None:
     model = _load_model(a.model)
     if model.modality != "image":
         return _eval_files(a, model)
-    if not a.data or len(a.data) > 1:
+    if a.data and len(a.data) > 1:
         raise DataError("image tokenizers take one --data: an image folder, or bundled:test / bundled:train")
-    a.data, a.size = a.data[0], a.size or 128
+    a.data, a.size = a.data[0] if a.data else "bundled:test", a.size or 128
     title = f"tokzoo eval: {a.model} on {a.data}"
     opts = EvalOptions(
         data=a.data, size=a.size, batch_size=a.batch_size, out=Path(a.out),
@@ -316,8 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--model", required=True, help="checkpoint folder (SVG/mesh: or a name, e.g. mesh-amt-q7)")
     s.add_argument(
         "--data", nargs="+", default=None,
-        help="image folder, or bundled:test / bundled:train; SVG/mesh: files or folders (default: a few "
-        "Papirus icons / the bunny and homedecor models)",
+        help="image folder, or bundled:test / bundled:train (default: bundled:test, 3 held-out photos); "
+        "SVG/mesh: files or folders (default: a few Papirus icons / the bunny and homedecor models)",
     )  # fmt: skip
     s.add_argument(
         "--size", type=_positive_int, default=None,
