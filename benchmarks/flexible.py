@@ -281,9 +281,10 @@ def run_jobs(
                 if teacher is not None:
                     teacher.result()
                 futures[key] = pool.submit(train_and_evaluate, key, job)
+        key_of = {future: key for key, future in futures.items()}
         done = {}
-        for future in as_completed(futures.values()):  # print each model as it finishes, return in plan order
-            key = next(k for k, f in futures.items() if f is future)
+        for future in as_completed(key_of):  # print each model as it finishes, return in plan order
+            key = key_of[future]
             done[key] = future.result()
             print(f"trained {key}", flush=True)
         for key in keys:

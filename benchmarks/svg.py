@@ -119,7 +119,8 @@ def main() -> None:
                 "rendered": 0,
             }
             try:
-                l1, l2 = tok.encode(f, level=1), tok.encode(f)
+                doc = tok.level1(f)
+                l1, l2 = tok.doc_tokens([doc], level=1), tok.doc_tokens([doc])
             except SvgInputError as e:
                 row["error"] = str(e)[:120]
                 row["original_empty"] = _renders_empty(data)

@@ -182,3 +182,12 @@ def test_save_and_load_keep_segments_and_palette(tok, real_files, tmp_path):
     f = real_files[1][3]
     assert loaded.encode(f).equal(tok.encode(f))
     assert (loaded.palette == tok.palette).all()
+
+
+def test_both_levels_from_one_parse_equal_encode(tok, real_files):
+    files = real_files[1][:3]
+    docs = [tok.level1(f) for f in files]
+    for level in (1, 2):
+        once, encoded = tok.doc_tokens(docs, level), tok.encode(files, level=level)
+        assert once.ids.equal(encoded.ids) and once.lengths.equal(encoded.lengths)
+        assert once.vocab_size == encoded.vocab_size and once.meta == encoded.meta

@@ -89,8 +89,12 @@ class FileEvalRun:
 
 
 def failure(path: Path, stage: str, error: Exception) -> dict[str, str]:
-    """A failure row: the file's name, the stage that failed, and the error without its path prefix."""
-    return {"file": path.name, "stage": stage, "reason": str(error).removeprefix(f"{path}: ")}
+    """A failure row: the file's name, the stage that failed, and the error without its path prefix; an error
+    other than unusable input (OSError, DataError) is named with its type as a tokzoo bug."""
+    reason = str(error).removeprefix(f"{path}: ")
+    if not isinstance(error, (OSError, DataError)):
+        reason = f"unexpected {type(error).__name__} (a tokzoo bug): {reason}"
+    return {"file": path.name, "stage": stage, "reason": reason}
 
 
 def evaluator(modality: str) -> ModuleType:

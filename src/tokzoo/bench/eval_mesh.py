@@ -68,14 +68,14 @@ def evaluate(model: Any, files: list[Path], opts: FileEvalOptions) -> FileEval:
     for path in files:
         try:
             raw = model.load_file(path)[0]
-        except DataError as e:
+        except Exception as e:  # any error fails this file alone; failure() names an unexpected one
             failures.append(failure(path, "read", e))
             continue
         try:
             mesh, report = model.quantize(raw)
             tokens = model.encode([mesh])
             decoded = model.decode(tokens)[0]
-        except DataError as e:
+        except Exception as e:
             failures.append(failure(path, "tokenize", e))
             continue
         if not decoded.same_triangles(mesh):

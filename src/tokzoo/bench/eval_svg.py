@@ -20,7 +20,6 @@ import numpy as np
 
 from tokzoo.bench.eval_files import FileEval, FileEvalOptions, failure
 from tokzoo.bench.protocol import summarize
-from tokzoo.core.errors import DataError
 from tokzoo.data.apt import debian_package
 
 __all__ = ["DEFAULT_DATA", "DEFAULT_SIZE", "default_files", "evaluate"]
@@ -62,14 +61,6 @@ def side_by_side(left: np.ndarray, right: np.ndarray, gap: int = 8) -> np.ndarra
     return np.concatenate([_on_white(left), bar, _on_white(right)], axis=1)
 
 
-def _failure(path: Path, stage: str, error: Exception) -> dict[str, str]:
-    """A failure row; an error other than unusable input (OSError, DataError) is named with its type as a bug."""
-    row = failure(path, stage, error)
-    if not isinstance(error, (OSError, DataError)):
-        row["reason"] = f"unexpected {type(error).__name__} (a tokzoo bug): {row['reason']}"
-    return row
-
-
 def evaluate(model: Any, files: list[Path], opts: FileEvalOptions) -> FileEval:
     """Measure ``model`` (an SVG tokenizer, e.g. ``svg-hivg-256``) on ``files``; skip and list bad ones."""
     from tokzoo.svg.render import compare_renders, render_svg
@@ -81,9 +72,10 @@ def evaluate(model: Any, files: list[Path], opts: FileEvalOptions) -> FileEval:
     for path in files:
         try:
             data = path.read_bytes()
-            level1, level2 = model.encode(path, level=1), model.encode(path)
-        except Exception as e:  # any error fails this file alone; _failure names an unexpected one
-            failures.append(_failure(path, "parse", e))
+            doc = model.level1(path)  # named in its errors
+            level1, level2 = model.doc_tokens([doc], level=1), model.doc_tokens([doc])
+        except Exception as e:  # any error fails this file alone; failure() names an unexpected one
+            failures.append(failure(path, "parse", e))
             continue
         record: dict[str, Any] = {"file": path.name, "bytes": len(data)}
         record |= {"level1_tokens": level1.num_tokens, "level2_tokens": level2.num_tokens}
@@ -93,17 +85,17 @@ def evaluate(model: Any, files: list[Path], opts: FileEvalOptions) -> FileEval:
         try:
             svg = model.decode(level2)[0]
         except Exception as e:
-            failures.append(_failure(path, "decode", e))
+            failures.append(failure(path, "decode", e))
             continue
         try:
             original = render_svg(data, size)
         except Exception as e:
-            failures.append(_failure(path, "render original", e))
+            failures.append(failure(path, "render original", e))
             continue
         try:
             rendered = render_svg(svg, size)
         except Exception as e:
-            failures.append(_failure(path, "render reconstruction", e))
+            failures.append(failure(path, "render reconstruction", e))
             continue
         fid = compare_renders(rendered, original)
         record |= {"psnr": fid.psnr, "ssim": fid.ssim, "iou": fid.iou, "coverage_iou": fid.coverage_iou}

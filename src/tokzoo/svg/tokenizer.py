@@ -162,22 +162,25 @@ class HiVGTokenizer(Tokenizer):
         """Tokens of a batch of SVG sources (``level=1`` gives the atoms alone, over the atomic vocabulary)."""
         if num_tokens is not None:
             raise ConfigError("svg tokenizers are variable-length: num_tokens cannot be set")
+        batch = [x] if isinstance(x, (str, bytes, os.PathLike)) else list(x)
+        return self.doc_tokens([self.level1(src) for src in batch], level)
+
+    def doc_tokens(self, docs: Sequence[Level1], level: int = 2) -> Tokens:
+        """Tokens of already parsed documents (from :meth:`level1`): both levels of a file from one parse."""
         if level not in (1, 2):
             raise ConfigError(f"level must be 1 (atoms) or 2 (segments), got {level!r}")
-        batch = [x] if isinstance(x, (str, bytes, os.PathLike)) else list(x)
-        seqs, clamped = [], []
-        for src in batch:
-            doc = self.level1(src)
-            clamped.append(doc.clamped)
-            if level == 1:
-                seqs.append(doc.atoms())
-            else:
-                seqs.append([t for path in doc.paths for t in self.table.encode_path(path)] + [Vocab.END])
+        seqs = [
+            doc.atoms()
+            if level == 1
+            else [t for path in doc.paths for t in self.table.encode_path(path)] + [Vocab.END]
+            for doc in docs
+        ]
         longest = max((len(s) for s in seqs), default=0)
         ids = torch.zeros((len(seqs), longest), dtype=torch.int64)
         for i, s in enumerate(seqs):
             ids[i, : len(s)] = torch.tensor(s, dtype=torch.int64)
         lengths = torch.tensor([len(s) for s in seqs], dtype=torch.int64)
+        clamped = [doc.clamped for doc in docs]
         meta = {"tokenizer": self.registry_name, "level": level, "grid": self.cfg.grid, "clamped": clamped}
         vocab = self.atom_vocab.size if level == 1 else self.vocab_size
         return Tokens(ids, lengths, vocab, "seq1d", (), meta)
