@@ -1,6 +1,7 @@
 """``tokzoo eval`` for SVG tokenizers: tokens per file at both levels and render fidelity of the round trip.
 
-Measures HiVG-style tokens ("Hierarchical SVG Tokenization", 2026) as ``benchmarks/svg.py`` does, per file:
+Measures HiVG-style tokens ("Hierarchical SVG Tokenization", 2026) per file with the measurement
+``benchmarks/svg.py`` uses (:func:`tokzoo.bench.svg_file.measure_svg_file`):
 its bytes, level-1 (atoms) and level-2 (segments) token counts, the level-2 payload bits, the points clamped
 to the grid, and — both rendered with resvg at ``size`` px (default 256) by :func:`tokzoo.svg.render.render_svg`
 and compared by :func:`tokzoo.svg.render.compare_renders` — PSNR and SSIM on white and, of the decoded SVG
@@ -20,6 +21,7 @@ import numpy as np
 
 from tokzoo.bench.eval_files import FileEval, FileEvalOptions, failure
 from tokzoo.bench.protocol import summarize
+from tokzoo.bench.svg_file import RECORD_KEYS, measure_svg_file
 from tokzoo.data.apt import debian_package
 
 __all__ = ["DEFAULT_DATA", "DEFAULT_SIZE", "default_files", "evaluate"]
@@ -30,18 +32,7 @@ DEFAULT_SIZE = 256
 _ICONS = ("asciidocfx", "dota2", "frogr", "gtkwave", "ms-excel", "qimgv", "truecrypt", "xmind")
 _ICON_DIR = "usr/share/icons/Papirus/48x48/apps"
 DEFAULT_DATA = f"{len(_ICONS)} Papirus 48x48 app icons of the corpus test split (Debian papirus-icon-theme)"
-METRICS = (
-    "bytes",
-    "level1_tokens",
-    "level2_tokens",
-    "bits",
-    "clamped",
-    "psnr",
-    "ssim",
-    "iou",
-    "coverage_iou",
-    "silhouette_iou",
-)
+METRICS = tuple(k for k in RECORD_KEYS if k not in ("file", "hairline"))
 
 
 def default_files() -> list[Path]:
@@ -63,48 +54,29 @@ def side_by_side(left: np.ndarray, right: np.ndarray, gap: int = 8) -> np.ndarra
 
 def evaluate(model: Any, files: list[Path], opts: FileEvalOptions) -> FileEval:
     """Measure ``model`` (an SVG tokenizer, e.g. ``svg-hivg-256``) on ``files``; skip and list bad ones."""
-    from tokzoo.svg.render import compare_renders, render_svg
-
     size = opts.size or DEFAULT_SIZE
     records: list[dict[str, Any]] = []
     failures: list[dict[str, str]] = []
     figures: list[tuple[np.ndarray, str]] = []
     for path in files:
-        try:
-            data = path.read_bytes()
-            doc = model.level1(path)  # named in its errors
-            level1, level2 = model.doc_tokens([doc], level=1), model.doc_tokens([doc])
-        except Exception as e:  # any error fails this file alone; failure() names an unexpected one
-            failures.append(failure(path, "parse", e))
+        m = measure_svg_file(model, path, size)
+        if m.error is not None:
+            failures.append(failure(path, m.stage or "parse", m.error))
+        if not m.tokenized:
             continue
-        record: dict[str, Any] = {"file": path.name, "bytes": len(data)}
-        record |= {"level1_tokens": level1.num_tokens, "level2_tokens": level2.num_tokens}
-        record |= {"bits": level2.nbits(), "clamped": int(level2.meta["clamped"][0])}
-        record |= dict.fromkeys(("psnr", "ssim", "iou", "coverage_iou", "silhouette_iou", "hairline"))
+        record = m.record()
         records.append(record)
-        try:
-            svg = model.decode(level2)[0]
-        except Exception as e:
-            failures.append(failure(path, "decode", e))
-            continue
-        try:
-            original = render_svg(data, size)
-        except Exception as e:
-            failures.append(failure(path, "render original", e))
-            continue
-        try:
-            rendered = render_svg(svg, size)
-        except Exception as e:
-            failures.append(failure(path, "render reconstruction", e))
-            continue
-        fid = compare_renders(rendered, original)
-        record |= {"psnr": fid.psnr, "ssim": fid.ssim, "iou": fid.iou, "coverage_iou": fid.coverage_iou}
-        record |= {"silhouette_iou": fid.silhouette_iou, "hairline": fid.hairline}
-        if len(figures) < opts.examples:
+        fid = m.fidelity
+        if (
+            fid is not None
+            and m.original is not None
+            and m.rendered is not None
+            and len(figures) < opts.examples
+        ):
             caption = (
                 f"{path.name}: {record['level2_tokens']} tokens, IoU {fid.iou:.3f}, PSNR {fid.psnr:.1f} dB"
             )
-            figures.append((side_by_side(original, rendered), caption))
+            figures.append((side_by_side(m.original, m.rendered), caption))
     columns = ["file", *METRICS, "hairline"]
     return FileEval(records, failures, _summary(model, records, failures, size), columns, figures,
                     _notes(model))  # fmt: skip
