@@ -262,6 +262,8 @@ def summary_row(package: str, file_rows: list[dict[str, Any]], grid: int) -> dic
         "ssim": mean("ssim", ren),
         "iou": mean("iou", ren),
         "iou_min": min((r["iou"] for r in ren), default=float("nan")),
+        # strict: a file that does not tokenize or render counts as IoU 0 (also one whose original is empty)
+        "iou_strict": sum(r["iou"] for r in ren) / len(sel) if sel else float("nan"),
         "hairline": sum(bool(r["hairline"]) for r in ren),
         "coverage_iou": mean("coverage_iou", ren),
         "silhouette_iou": mean("silhouette_iou", ren),

@@ -70,6 +70,7 @@ def test_benchmark_rows_and_target(tok, tmp_path):
     assert rows[1]["parsed"] == 0 and rows[1]["error"].startswith("parse: ")
     summary = bench.summary_row("p", rows, 256)
     assert summary["test_files"] == 2 and summary["tokenized"] == 0.5
+    assert summary["iou"] == rows[0]["iou"] and summary["iou_strict"] == rows[0]["iou"] / 2
     assert summary["bpe_over_l2"] == rows[0]["byte_bpe"] / rows[0]["level2_tokens"]
     expected = int(summary["bpe_over_l2"] >= 4 and summary["iou"] >= 0.98)
     assert summary["target_met"] == expected
