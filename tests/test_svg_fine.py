@@ -121,7 +121,7 @@ def test_known_split_of_a_thin_path():
     assert coarse.atom_vocab.size == fine.atom_vocab.fine  # FINE and the residuals come after layout 2
 
 
-def test_thick_strokes_and_fills_never_get_fine_atoms(icons):
+def test_thick_strokes_and_filled_paths_never_get_fine_atoms(icons):
     plain = tokzoo.create("svg-hivg-256", fine_bits=0)
     for b in range(1, 5):
         tok = tokzoo.create("svg-hivg-256", fine_bits=b)
@@ -129,9 +129,16 @@ def test_thick_strokes_and_fills_never_get_fine_atoms(icons):
             assert tok.encode(f, level=1).sample(0).tolist() == plain.encode(f, level=1).sample(0).tolist()
     thick = _svg("M10.3 20.7 L30.2 20.9", width=1.0)  # fine_below is strict
     filled = f'<svg {NS}><path d="M10.3 20.7 L30.2 20.9 L5.5 9.1Z" fill="#000"/></svg>'
+    outlined = _svg(
+        "M10.3 20.7 L30.2 20.9 L5.5 9.1Z", width=0.02, fill="#000"
+    )  # a hairline outline of a fill
     fine = tokzoo.create("svg-hivg-256")
-    for svg in (thick, filled):
+    for svg in (thick, filled, outlined):
         assert fine.encode(svg, level=1).sample(0).tolist() == plain.encode(svg, level=1).sample(0).tolist()
+    v = fine.atom_vocab
+    for svg, offered in ((outlined, False), (thick, True), (filled, False)):  # FINE: stroke-only paths
+        atoms = fine.encode(svg, level=1).sample(0).tolist()
+        assert parse_atoms(atoms[: atoms.index(v.cmd("M"))], v).allowed()[v.fine] == offered
     assert "FINE" in _names(
         fine, tokzoo.create("svg-hivg-256", fine_below=1.5).encode(thick, level=1).sample(0).tolist()
     )
@@ -313,11 +320,11 @@ def test_random_constrained_generation_stays_in_range(tok, level):
             allowed = tok.allowed_next(ids, level=level).nonzero().flatten().tolist()
             if not allowed:
                 break
-            fine = [t for t in allowed if t == v.fine]
+            prefer = [t for t in allowed if t == v.fine or (seed % 2 and t == v.FILL_NONE)]
             go_on = [t for t in allowed if t != v.END] or allowed
-            ids.append(fine[0] if fine else rng.choice(go_on))  # always take FINE when offered, never END
+            ids.append(prefer[0] if prefer else rng.choice(go_on))  # FINE whenever offered, never END
             _valid(tok.decode_ids(ids, level=level), render=len(ids) % 10 == 0)
-        assert "FINE" in _names(tok, tok.atoms(ids, level)[0])
+        assert "FINE" in _names(tok, tok.atoms(ids, level)[0]) or seed % 2 == 0  # odd: unfilled paths
 
 
 def test_residuals_at_the_upper_edge_keep_the_point_in_range():
@@ -358,8 +365,8 @@ def test_segment_mask_is_exact(tok, stars):
             allowed = tok.allowed_next(ids, level=1).nonzero().flatten().tolist()
             if not allowed:
                 break
-            fine = [t for t in allowed if t == v.fine]
-            ids.append(fine[0] if fine and seed else rng.choice(allowed))
+            prefer = [t for t in allowed if t in (v.fine, v.FILL_NONE)]
+            ids.append(prefer[0] if prefer and seed else rng.choice(allowed))
             parser = parse_atoms(ids, v)
             if parser.phase in BOUNDARY_PHASES:
                 states.append(parser)

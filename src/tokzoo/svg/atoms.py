@@ -21,8 +21,8 @@ near-half ellipse independently can turn it into the other arc between the same 
 A linear gradient's endpoints are absolute grid points. A document is the units of all its paths followed by
 END.
 
-Sub-grid precision: a stroked path thinner than one grid step (``fine_below``; hairline line art, whose render
-rounding to the grid destroys) ends its header with ``FINE`` when ``fine_bits`` b > 0. Its points are
+Sub-grid precision: a stroke-only path (no fill) thinner than one grid step (``fine_below``; hairline line art,
+whose render rounding to the grid destroys) ends its header with ``FINE`` when ``fine_bits`` b > 0. Its points are
 quantized to 2^-b grid steps and the current point is tracked on that lattice; each point (M's, every delta
 pair, an arc's endpoint, the one coordinate of h/v) is written as the usual integer(s) — its grid cell
 ``floor(P / 2^b)``, relative to the current point's cell — followed by ``RES_k``, k = rx * 2^b + ry, the
@@ -256,13 +256,20 @@ def _best_arc(start, end, radii, rot, large, sweep, probes, vmax) -> tuple[tuple
 
 
 def is_fine(shape: Shape, vocab: Vocab, fine_below: float) -> bool:
-    """Whether ``shape`` is written as a FINE path: sub-grid precision is on and it has a stroke thinner than
-    ``fine_below`` grid steps (a hairline, whose drawing rounding every point to the grid destroys)."""
-    return vocab.fine_bits > 0 and shape.stroke is not None and shape.stroke_width < fine_below
+    """Whether ``shape`` is written as a FINE path: sub-grid precision is on and it is a stroke-only path
+    thinner than ``fine_below`` grid steps (line art, whose drawing rounding every point to the grid destroys).
+    A filled path keeps the grid even with a hairline outline: its fill is what shows, and such outlines
+    (Inkscape's 0.02-step default) would cost a residual per point for nothing visible."""
+    return (
+        vocab.fine_bits > 0
+        and shape.fill is None
+        and shape.stroke is not None
+        and shape.stroke_width < fine_below
+    )
 
 
 def encode_shapes(shapes: list[Shape], vocab: Vocab, palette: np.ndarray, fine_below: float = 1.0) -> Level1:
-    """Level-1 units of every shape (paths that quantize to nothing but moves are dropped); stroked paths
+    """Level-1 units of every shape (paths that quantize to nothing but moves are dropped); stroke-only paths
     thinner than ``fine_below`` grid steps get sub-grid precision when ``vocab.fine_bits`` > 0."""
     paths, clamped = [], 0
     for shape in shapes:

@@ -7,14 +7,14 @@ SVG programs, as in HiVG ("Hierarchical SVG Tokenization", 2026), whose segment 
 validity. Grammar (see :mod:`tokzoo.svg.atoms`)::
 
     doc    := path* END
-    path   := PATH fill stroke M x y cmd* PATH_END | PATH fill stroke' FINE M x y r fcmd* PATH_END
+    path   := PATH fill stroke M x y cmd* PATH_END | PATH FILL_NONE stroke' FINE M x y r fcmd* PATH_END
     fill   := FILL_NONE | FILL_c OPACITY_k rule | FILL_LINEAR x y x y FILL_c OPACITY_k FILL_c OPACITY_k rule
     rule   := RULE_NONZERO | RULE_EVENODD
     stroke := STROKE_NONE | STROKE_c INT(width) OPACITY_k (STYLE_solid | STYLE_dashed INT(dash) INT(gap))
     cmd    := m|l|t dx dy | h dx | v dy | c 6*d | s|q 4*d | a rx ry rot FLAGS dx dy | z
     fcmd   := m|l|t dx dy r | h dx r | v dy r | c 3*(dx dy r) | s|q 2*(dx dy r) | a rx ry rot FLAGS dx dy r | z
 
-where stroke' is a stroke other than STROKE_NONE and r a residual atom (FINE paths, :mod:`tokzoo.svg.atoms`):
+where stroke' is a stroke other than STROKE_NONE (FINE paths are stroke-only) and r a residual atom (FINE paths, :mod:`tokzoo.svg.atoms`):
 a fine point ``P = cell * n + residual`` (n = 2^fine_bits) must lie in ``coord_range * n``, so on the upper
 edge cell only a zero remainder is allowed; h carries (rx, 0), v (0, ry). Inside a path the parser's ``cur``
 and ``start`` are lattice points (``scale`` = n in a FINE path, else 1) and each command is stored with its
@@ -99,7 +99,7 @@ class Level1Parser:
         self.paths: list[ParsedPath] = []
         self.position = 0
         self.count = 0  # atoms read in a repeated header part (gradient coordinates, stops, dash lengths)
-        self.stroked = False  # the current path has a stroke (so FINE may end its header)
+        self.stroke_only = False  # the current path has a stroke and no fill (so FINE may end its header)
         self.scale = 1  # lattice points per grid step in the current path: 2^fine_bits after FINE
 
     @property
@@ -164,7 +164,7 @@ class Level1Parser:
         if ph == Phase.WIDTH:
             return [(v.value(0), v.value(v.max_value) + 1)], "a stroke width in [0, V]"
         if ph == Phase.FIRST:
-            if self.stroked and not self.fine and v.fine_bits:
+            if self.stroke_only and not self.fine and v.fine_bits:
                 return [(v.cmd("M"), v.cmd("M") + 1), (v.fine, v.fine + 1)], "M or FINE"
             return [(v.cmd("M"), v.cmd("M") + 1)], "M (a path starts with an absolute move)"
         if ph == Phase.BODY:
@@ -218,7 +218,7 @@ class Level1Parser:
             else:
                 self.paths.append(ParsedPath([t]))
                 self.phase = Phase.FILL
-                self.stroked, self.scale = False, 1
+                self.stroke_only, self.scale = False, 1
             return
         if ph == Phase.FIRST and v.fine_bits and t == v.fine:
             self.paths[-1].header.append(t)
@@ -273,8 +273,8 @@ class Level1Parser:
         }[ph]
 
     def _stroke(self, t: int) -> int:
-        self.stroked = t != Vocab.STROKE_NONE
-        return Phase.WIDTH if self.stroked else Phase.FIRST
+        self.stroke_only = t != Vocab.STROKE_NONE and self.paths[-1].header[1] == Vocab.FILL_NONE
+        return Phase.FIRST if t == Vocab.STROKE_NONE else Phase.WIDTH
 
     def _finish(self) -> None:
         """Resolve the command's points on the lattice, store it, move the current point."""

@@ -44,7 +44,7 @@ SvgSource = str | bytes | os.PathLike
 @dataclass
 class SvgConfig:
     """``grid``: canvas side in integer steps; ``palette_size`` colours; ``opacity_levels``; room for
-    ``num_segments`` level-2 tokens of at most ``max_segment_atoms`` atoms each. Stroked paths thinner than
+    ``num_segments`` level-2 tokens of at most ``max_segment_atoms`` atoms each. Stroke-only paths thinner than
     ``fine_below`` grid steps put their points on a 2^-``fine_bits`` lattice (FINE paths, 0 bits: off)."""
 
     grid: int = 256
