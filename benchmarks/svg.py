@@ -1,8 +1,9 @@
 """HiVG-style SVG tokens vs raw bytes and byte-level BPE; render fidelity of the quantized SVG.
 
-python benchmarks/svg.py [--train 500 --test 100 --seed 0] [--grid 256] [--worst 25]
+python benchmarks/svg.py [--train 500 --test 100 --seed 0] [--grid 256] [--fine-bits 4] [--worst 25]
     ->  results/svg.csv, results/svg_files.csv (and results/svg_causes.csv with --worst);
-        with --grid N other than 256 the names end in _gN (results/svg_g1024.csv ...)
+        with --grid N other than 256 the names end in _gN (results/svg_g1024.csv ...), with --fine-bits B
+        other than 4 in _fB
 
 Samples ``--train`` and ``--test`` files per package (openclipart-svg, papirus-icon-theme) from the corpus
 (``data/svg``, built on first use), files up to ``--max-kb`` KB. Learns the palette + segment BPE
@@ -70,6 +71,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--grid", type=int, default=256)
     ap.add_argument("--segments", type=int, default=4096)
+    ap.add_argument("--fine-bits", type=int, default=4, help="sub-grid bits of hairline paths (0: off)")
     ap.add_argument("--bpe-vocab", type=int, default=0, help="byte-BPE vocabulary (default: svg-hivg-256's)")
     ap.add_argument("--worst", type=int, default=0, help="explain lost IoU; print the N worst files")
     a = ap.parse_args()
@@ -81,14 +83,14 @@ def main() -> None:
     test = sample(corpus, "test", a.test, a.max_kb * 1024, rng)
     train_files = [f for fs in train.values() for f in fs]
 
-    suffix = "" if a.grid == 256 else f"_g{a.grid}"
+    suffix = ("" if a.grid == 256 else f"_g{a.grid}") + ("" if a.fine_bits == 4 else f"_f{a.fine_bits}")
     t0 = time.perf_counter()
     name = (
         f"svg-hivg-{a.grid}"
         if f"svg-hivg-{a.grid}" in tokzoo.list_tokenizers("svg-hivg-*")
         else "svg-hivg-256"
     )
-    tok = tokzoo.create(name, grid=a.grid, num_segments=a.segments)
+    tok = tokzoo.create(name, grid=a.grid, num_segments=a.segments, fine_bits=a.fine_bits)
     fit = tok.fit(train_files, seed=a.seed)
     fit_s = time.perf_counter() - t0
     tok.save_pretrained(RESULTS / f"svg_model{suffix}")

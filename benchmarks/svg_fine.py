@@ -21,6 +21,7 @@ import tokzoo
 from common import write_results
 from svg import sample
 from tokzoo.svg import SvgInputError
+from tokzoo.svg.corpus import build_corpus
 from tokzoo.svg.render import compare_renders, render_svg
 
 
@@ -35,6 +36,8 @@ def main() -> None:
     a = ap.parse_args()
     rng = random.Random(a.seed)
     corpus = Path(a.corpus)
+    if not (corpus / "manifest.json").is_file():
+        print(build_corpus(corpus))
     train = sample(corpus, "train", a.train, a.max_kb * 1024, rng)
     test = sample(corpus, "test", a.test, a.max_kb * 1024, rng)
     train_files = [f for fs in train.values() for f in fs]
