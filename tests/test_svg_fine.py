@@ -296,7 +296,8 @@ def _valid(text: str, render: bool = True) -> None:
 @pytest.mark.parametrize("level", [1, 2])
 def test_every_prefix_of_a_fine_sequence_is_allowed_and_decodes(tok, stars, level):
     svg = _svg(
-        "M10 10 L50 10.25 Q70.3 5.1 80.6 20.2 T90.9 40.4 A20 10.5 30 0 1 120.1 60.3 C1 2 3 4 5.5 6.5 S200 1 255.9 255.9 H3.1 V7.7 Z m1 1 l1.1 3.3"
+        "M10 10 L50 10.25 Q70.3 5.1 80.6 20.2 T90.9 40.4 A20 10.5 30 0 1 120.1 60.3 C1 2 3 4 5.5 6.5 "
+        "S200 1 255.9 255.9 H3.1 V7.7 Z m1 1 l1.1 3.3"
     )
     for ids in (
         tok.encode(svg, level=level).sample(0).tolist(),

@@ -14,11 +14,12 @@ validity. Grammar (see :mod:`tokzoo.svg.atoms`)::
     cmd    := m|l|t dx dy | h dx | v dy | c 6*d | s|q 4*d | a rx ry rot FLAGS dx dy | z
     fcmd   := m|l|t dx dy r | h dx r | v dy r | c 3*(dx dy r) | s|q 2*(dx dy r) | a rx ry rot FLAGS dx dy r | z
 
-where stroke' is a stroke other than STROKE_NONE (FINE paths are stroke-only) and r a residual atom (FINE paths, :mod:`tokzoo.svg.atoms`):
-a fine point ``P = cell * n + residual`` (n = 2^fine_bits) must lie in ``coord_range * n``, so on the upper
-edge cell only a zero remainder is allowed; h carries (rx, 0), v (0, ry). Inside a path the parser's ``cur``
-and ``start`` are lattice points (``scale`` = n in a FINE path, else 1) and each command is stored with its
-points relative to the previous lattice point (absolute for M) in lattice units.
+where stroke' is a stroke other than STROKE_NONE (FINE paths are stroke-only) and r a residual atom (FINE
+paths, :mod:`tokzoo.svg.atoms`): a fine point ``P = cell * n + residual`` (n = 2^fine_bits) must lie in
+``coord_range * n``, so on the upper edge cell only a zero remainder is allowed; h carries (rx, 0), v (0, ry).
+Inside a path the parser's ``cur`` and ``start`` are lattice points (``scale`` = n in a FINE path, else 1) and
+each command is stored with its points relative to the previous lattice point (absolute for M) in lattice
+units.
 """
 
 from __future__ import annotations
