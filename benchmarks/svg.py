@@ -1,12 +1,13 @@
 """HiVG-style SVG tokens vs raw bytes and byte-level BPE; render fidelity of the quantized SVG.
 
-python benchmarks/svg.py [--train 500 --test 100 --seed 0] [--grid 256] [--worst 25] [--jobs 2]
-python benchmarks/svg.py --test 0 --max-kb 0 --jobs 2        # the whole held-out split (6,264 files)
-    ->  results/svg.csv, results/svg_files.csv (and results/svg_causes.csv with --worst);
-        with --grid N other than 256 the names end in _gN (results/svg_g1024.csv ...), with --test 0 in _split
+python benchmarks/svg.py [--train 500 --test 100 --seed 0] [--grid 256] [--fine-bits 4] [--worst 25] [--jobs 2]
+python benchmarks/svg.py --test 0 --jobs 2        # the whole held-out split (6,264 files, ~7 min)
+    ->  results/svg.csv, results/svg_files.csv (and results/svg_causes.csv with --worst); with --grid N other
+        than 256 the names end in _gN (results/svg_g1024.csv ...), with --fine-bits B other than 4 in _fB,
+        with --test 0 in _split
 
 Samples ``--train`` and ``--test`` files per package (openclipart-svg, papirus-icon-theme) from the corpus
-(``data/svg``, built on first use), files up to ``--max-kb`` KB (0: any size); ``--test 0`` takes every
+(``data/svg``, built on first use), files up to ``--max-kb`` KB; ``--test 0`` takes every (any size)
 held-out file, so the ``all`` row is the mean over the held-out split as built (5,499 Papirus and 765
 openclipart files), while the default sample weighs both packages equally. Learns the palette + segment BPE
 (``svg-hivg-<grid>``) on the train sample, and byte-level BPEs with HF ``tokenizers`` at the vocabulary size
@@ -85,6 +86,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--grid", type=int, default=256)
     ap.add_argument("--segments", type=int, default=4096)
+    ap.add_argument("--fine-bits", type=int, default=4, help="sub-grid bits of hairline paths (0: off)")
     ap.add_argument("--bpe-vocab", type=int, default=0, help="byte-BPE vocabulary (default: svg-hivg-256's)")
     ap.add_argument("--worst", type=int, default=0, help="explain lost IoU; print the N worst files")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes measuring the test files")
@@ -97,14 +99,15 @@ def main() -> None:
     test = sample(corpus, "test", a.test, a.max_kb * 1024, rng)
     train_files = [f for fs in train.values() for f in fs]
 
-    suffix = ("" if a.grid == 256 else f"_g{a.grid}") + ("" if a.test else "_split")
+    suffix = ("" if a.grid == 256 else f"_g{a.grid}") + ("" if a.fine_bits == 4 else f"_f{a.fine_bits}")
+    suffix += "" if a.test else "_split"
     t0 = time.perf_counter()
     name = (
         f"svg-hivg-{a.grid}"
         if f"svg-hivg-{a.grid}" in tokzoo.list_tokenizers("svg-hivg-*")
         else "svg-hivg-256"
     )
-    tok = tokzoo.create(name, grid=a.grid, num_segments=a.segments)
+    tok = tokzoo.create(name, grid=a.grid, num_segments=a.segments, fine_bits=a.fine_bits)
     fit = tok.fit(train_files, seed=a.seed)
     fit_s = time.perf_counter() - t0
     tok.save_pretrained(RESULTS / f"svg_model{suffix}")

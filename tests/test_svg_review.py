@@ -158,7 +158,7 @@ def test_dash_ablation_keeps_the_first_pair(dash, pair, lossy):
     assert np.array_equal(render_svg(_ablated(svg, "dash")), render_svg(first))
 
 
-@pytest.mark.parametrize("version", [None, 1])
+@pytest.mark.parametrize("version", [None, 1, 2])
 def test_a_checkpoint_of_another_atom_layout_is_refused(tmp_path, version):
     tok = tokzoo.create("svg-hivg-128", num_segments=8)
     tok.save_pretrained(tmp_path / "ok")

@@ -6,8 +6,9 @@ Each path becomes a list of *units*, the atoms of one complete syntactic group:
     fill     FILL_NONE | FILL_c OPACITY_k RULE_*
              | FILL_LINEAR INT(x1) INT(y1) INT(x2) INT(y2) FILL_c OPACITY_k FILL_c OPACITY_k RULE_*
     stroke   STROKE_NONE | STROKE_c INT(width*4) OPACITY_k STYLE_s [INT(dash*4) INT(gap*4) if s is dashed]
-    first    M INT(x) INT(y)                                   absolute, on the integer grid
-    command  m|l|h|v|c|s|q|t|a|z INT...                       relative to the *quantized* current point
+             [FINE]                                            (fine paths, below)
+    first    M INT(x) INT(y) [RES]                             absolute, on the integer grid
+    command  m|l|h|v|c|s|q|t|a|z INT... [RES after each point] relative to the *quantized* current point
     end      PATH_END
 
 so coordinates never drift: every point is rounded to the grid first, then differenced. Zero-length lines and
@@ -19,6 +20,14 @@ nearest the original arc at a quarter, half and three quarters of its angle: rou
 near-half ellipse independently can turn it into the other arc between the same two points.
 A linear gradient's endpoints are absolute grid points. A document is the units of all its paths followed by
 END.
+
+Sub-grid precision: a stroke-only path (no fill) thinner than one grid step (``fine_below``; hairline line art,
+whose render rounding to the grid destroys) ends its header with ``FINE`` when ``fine_bits`` b > 0. Its points are
+quantized to 2^-b grid steps and the current point is tracked on that lattice; each point (M's, every delta
+pair, an arc's endpoint, the one coordinate of h/v) is written as the usual integer(s) — its grid cell
+``floor(P / 2^b)``, relative to the current point's cell — followed by ``RES_k``, k = rx * 2^b + ry, the
+remainders (0 on the axis h/v keep). So the split is exact and still drift-free; h/v and s/t are decided on
+the fine lattice, arc radii stay integers.
 """
 
 from __future__ import annotations
@@ -32,7 +41,7 @@ from tokzoo.svg.palette import nearest_colour
 from tokzoo.svg.parse import Shape
 from tokzoo.svg.vocab import ARC_PROBES, Vocab
 
-__all__ = ["STROKE_STEPS", "Level1", "arc_points", "encode_shapes", "quantize"]
+__all__ = ["STROKE_STEPS", "Level1", "arc_points", "encode_shapes", "is_fine", "quantize"]
 
 STROKE_STEPS = 4  # stroke widths are integers in quarter grid steps
 
@@ -99,11 +108,18 @@ def _header(shape: Shape, vocab: Vocab, palette: np.ndarray) -> tuple[Unit, int]
 
 
 class _PathEncoder:
-    """Quantizes one path's segments, tracking the quantized current point, subpath start and last control."""
+    """Quantizes one path's segments, tracking the quantized current point, subpath start and last control.
 
-    def __init__(self, vocab: Vocab) -> None:
+    Points live on a lattice of ``n`` steps per grid step (n = 1, or 2^fine_bits in a FINE path); a point P is
+    written as the integer token(s) of its grid cell ``P // n`` relative to the current point's cell (absolute
+    for the first M), followed in a fine path by the residual atom of ``P % n``."""
+
+    def __init__(self, vocab: Vocab, fine: bool) -> None:
         self.vocab = vocab
-        self.lo, self.hi = vocab.coord_range
+        self.n = vocab.fine_steps if fine else 1
+        self.fine = fine
+        lo, hi = vocab.coord_range
+        self.lo, self.hi = lo * self.n, hi * self.n
         self.cur = (0, 0)
         self.start = (0, 0)
         self.ctrl: tuple[str, tuple[int, int]] | None = None  # ("c"|"q", absolute last control point)
@@ -111,12 +127,19 @@ class _PathEncoder:
         self.units: list[Unit] = []
 
     def q(self, p: tuple[float, float]) -> tuple[int, int]:
-        (x, cx), (y, cy) = quantize(p[0], self.lo, self.hi), quantize(p[1], self.lo, self.hi)
+        (x, cx), (y, cy) = (quantize(c * self.n, self.lo, self.hi) for c in p)
         self.clamped += cx + cy
         return x, y
 
-    def rel(self, p: tuple[int, int]) -> list[int]:
-        return [self.vocab.value(p[0] - self.cur[0]), self.vocab.value(p[1] - self.cur[1])]
+    def point(self, p: tuple[int, int], axes: str = "xy", absolute: bool = False) -> list[int]:
+        """Tokens of lattice point ``p`` on ``axes`` ("xy", "x" for h, "y" for v), relative to the current cell."""
+        v, n = self.vocab, self.n
+        base = (0, 0) if absolute else (self.cur[0] // n, self.cur[1] // n)
+        out = [v.value(p[i] // n - base[i]) for i, a in enumerate("xy") if a in axes]
+        if self.fine:
+            rx, ry = p[0] % n if "x" in axes else 0, p[1] % n if "y" in axes else 0
+            out.append(v.res(rx, ry))
+        return out
 
     def emit(self, name: str, params: list[int], end: tuple[int, int], ctrl=None) -> None:
         self.units.append((self.vocab.cmd(name), *params))
@@ -127,9 +150,9 @@ class _PathEncoder:
         if kind == "M":
             p = self.q(seg[1])
             if not self.units:
-                self.emit("M", [v.value(p[0]), v.value(p[1])], p)
+                self.emit("M", self.point(p, absolute=True), p)
             else:
-                self.emit("m", self.rel(p), p)
+                self.emit("m", self.point(p), p)
             self.start = p
         elif kind == "Z":
             self.emit("z", [], self.start)
@@ -139,32 +162,33 @@ class _PathEncoder:
             if (dx, dy) == (0, 0):
                 return
             if dy == 0:
-                self.emit("h", [v.value(dx)], p)
+                self.emit("h", self.point(p, "x"), p)
             elif dx == 0:
-                self.emit("v", [v.value(dy)], p)
+                self.emit("v", self.point(p, "y"), p)
             else:
-                self.emit("l", self.rel(p), p)
+                self.emit("l", self.point(p), p)
         elif kind == "Q":
             c, p = self.q(seg[1]), self.q(seg[2])
             if self.ctrl and self.ctrl[0] == "q" and c == self._reflected():
-                self.emit("t", self.rel(p), p, ("q", c))
+                self.emit("t", self.point(p), p, ("q", c))
             else:
-                self.emit("q", self.rel(c) + self.rel(p), p, ("q", c))
+                self.emit("q", self.point(c) + self.point(p), p, ("q", c))
         elif kind == "C":
             c1, c2, p = self.q(seg[1]), self.q(seg[2]), self.q(seg[3])
             if self.ctrl and self.ctrl[0] == "c" and c1 == self._reflected():
-                self.emit("s", self.rel(c2) + self.rel(p), p, ("c", c2))
+                self.emit("s", self.point(c2) + self.point(p), p, ("c", c2))
             else:
-                self.emit("c", self.rel(c1) + self.rel(c2) + self.rel(p), p, ("c", c2))
+                self.emit("c", self.point(c1) + self.point(c2) + self.point(p), p, ("c", c2))
         elif kind == "A":
             _, rx, ry, rot, large, sweep, end, probes = seg
             p = self.q(end)
             if p == self.cur:
                 return
             angle = round(rot) % 180
-            radii, large = _best_arc(self.cur, p, (rx, ry), angle, large, sweep, probes, v.max_value)
+            start, stop = (self.cur[0] / self.n, self.cur[1] / self.n), (p[0] / self.n, p[1] / self.n)
+            radii, large = _best_arc(start, stop, (rx, ry), angle, large, sweep, probes, v.max_value)
             params = [v.value(radii[0]), v.value(radii[1]), v.value(angle), v.flags(large, sweep)]
-            self.emit("a", [*params, *self.rel(p)], p)
+            self.emit("a", [*params, *self.point(p)], p)
 
     def _reflected(self) -> tuple[int, int]:
         assert self.ctrl is not None
@@ -231,11 +255,26 @@ def _best_arc(start, end, radii, rot, large, sweep, probes, vmax) -> tuple[tuple
     return best
 
 
-def encode_shapes(shapes: list[Shape], vocab: Vocab, palette: np.ndarray) -> Level1:
-    """Level-1 units of every shape (paths that quantize to nothing but moves are dropped)."""
+def is_fine(shape: Shape, vocab: Vocab, fine_below: float) -> bool:
+    """Whether ``shape`` is written as a FINE path: sub-grid precision is on and it is a stroke-only path
+    thinner than ``fine_below`` grid steps (line art, whose drawing rounding every point to the grid destroys).
+    A filled path keeps the grid even with a hairline outline: its fill is what shows, and such outlines
+    (Inkscape's 0.02-step default) would cost a residual per point for nothing visible."""
+    return (
+        vocab.fine_bits > 0
+        and shape.fill is None
+        and shape.stroke is not None
+        and shape.stroke_width < fine_below
+    )
+
+
+def encode_shapes(shapes: list[Shape], vocab: Vocab, palette: np.ndarray, fine_below: float = 1.0) -> Level1:
+    """Level-1 units of every shape (paths that quantize to nothing but moves are dropped); stroke-only paths
+    thinner than ``fine_below`` grid steps get sub-grid precision when ``vocab.fine_bits`` > 0."""
     paths, clamped = [], 0
     for shape in shapes:
-        enc = _PathEncoder(vocab)
+        fine = is_fine(shape, vocab, fine_below)
+        enc = _PathEncoder(vocab, fine)
         for seg in shape.segments:
             enc.add(seg)
         clamped += enc.clamped
@@ -245,5 +284,7 @@ def encode_shapes(shapes: list[Shape], vocab: Vocab, palette: np.ndarray) -> Lev
         if len(body) > 1:
             header, c = _header(shape, vocab, palette)
             clamped += c
+            if fine:
+                header += (vocab.fine,)
             paths.append([header, *body, (Vocab.PATH_END,)])
     return Level1(paths, clamped)

@@ -1,5 +1,6 @@
 """Level-1 atoms → SVG text. Any prefix of a valid sequence decodes; a grammar error names its position.
 
+Points of a FINE path are written as exact fractions of the grid (``12.3125``: 2^-fine_bits steps).
 A prefix stops anywhere: the complete commands of an unfinished path are drawn, an unfinished command or
 header is dropped, a missing END is implied. This is what makes every step of constrained generation
 renderable (HiVG, "Hierarchical SVG Tokenization", 2026: tokens that keep SVG programs executable).
@@ -92,12 +93,18 @@ def _path_element(path: ParsedPath, vocab: Vocab, palette: np.ndarray, gid: str)
         if dashed:
             dash, gap = ((t - vocab.value0) / STROKE_STEPS for t in h[i + 4 : i + 6])
             attrs.append(f'stroke-dasharray="{dash:g} {gap:g}"')
-    d = " ".join(_command(c, p) for c, p in path.commands)
+    d = " ".join(_command(c, p, path.scale) for c, p in path.commands)
     return f'{defs}<path d="{d}" {" ".join(attrs)}/>'
 
 
-def _command(letter: str, params: tuple[int, ...]) -> str:
+def _coord(v: int, scale: int) -> str:
+    """``v / scale`` written exactly (a lattice value of a FINE path: ``12.3125``; an integer otherwise)."""
+    return str(v // scale) if v % scale == 0 else repr(v / scale)
+
+
+def _command(letter: str, params: tuple[int, ...], scale: int) -> str:
+    """One path command; points are in lattice units (``scale`` per grid step)."""
     if letter == "a":
         rx, ry, rot, flags, dx, dy = params
-        return f"a{rx} {ry} {rot} {flags >> 1} {flags & 1} {dx} {dy}"
-    return letter + " ".join(str(p) for p in params)
+        return f"a{rx} {ry} {rot} {flags >> 1} {flags & 1} {_coord(dx, scale)} {_coord(dy, scale)}"
+    return letter + " ".join(_coord(p, scale) for p in params)

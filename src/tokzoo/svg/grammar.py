@@ -7,11 +7,19 @@ SVG programs, as in HiVG ("Hierarchical SVG Tokenization", 2026), whose segment 
 validity. Grammar (see :mod:`tokzoo.svg.atoms`)::
 
     doc    := path* END
-    path   := PATH fill stroke M x y cmd* PATH_END
+    path   := PATH fill stroke M x y cmd* PATH_END | PATH FILL_NONE stroke' FINE M x y r fcmd* PATH_END
     fill   := FILL_NONE | FILL_c OPACITY_k rule | FILL_LINEAR x y x y FILL_c OPACITY_k FILL_c OPACITY_k rule
     rule   := RULE_NONZERO | RULE_EVENODD
     stroke := STROKE_NONE | STROKE_c INT(width) OPACITY_k (STYLE_solid | STYLE_dashed INT(dash) INT(gap))
     cmd    := m|l|t dx dy | h dx | v dy | c 6*d | s|q 4*d | a rx ry rot FLAGS dx dy | z
+    fcmd   := m|l|t dx dy r | h dx r | v dy r | c 3*(dx dy r) | s|q 2*(dx dy r) | a rx ry rot FLAGS dx dy r | z
+
+where stroke' is a stroke other than STROKE_NONE (FINE paths are stroke-only) and r a residual atom (FINE
+paths, :mod:`tokzoo.svg.atoms`): a fine point ``P = cell * n + residual`` (n = 2^fine_bits) must lie in
+``coord_range * n``, so on the upper edge cell only a zero remainder is allowed; h carries (rx, 0), v (0, ry).
+Inside a path the parser's ``cur`` and ``start`` are lattice points (``scale`` = n in a FINE path, else 1) and
+each command is stored with its points relative to the previous lattice point (absolute for M) in lattice
+units.
 """
 
 from __future__ import annotations
@@ -50,14 +58,32 @@ _PARAMS = {
     "z": (),
 }
 assert all(len(p) == ARITY[c] + (c == "a") for c, p in _PARAMS.items())
+# In a FINE path each point is followed by its residual: "rxy" (both remainders), "rx" (h), "ry" (v).
+_RESIDUALS = ("rxy", "rx", "ry")
+_FINE_PARAMS = {
+    "M": ("x", "y", "rxy"),
+    "m": ("dx", "dy", "rxy"),
+    "l": ("dx", "dy", "rxy"),
+    "t": ("dx", "dy", "rxy"),
+    "h": ("dx", "rx"),
+    "v": ("dy", "ry"),
+    "c": ("dx", "dy", "rxy") * 3,
+    "s": ("dx", "dy", "rxy") * 2,
+    "q": ("dx", "dy", "rxy") * 2,
+    "a": ("r", "r", "rot", "flags", "dx", "dy", "rxy"),
+    "z": (),
+}
 
 
 @dataclass
 class ParsedPath:
-    """A path read so far: its header atoms and its complete commands ``(letter, params)``."""
+    """A path read so far: its header atoms and its complete commands ``(letter, params)``, whose points are
+    in lattice units (``scale`` per grid step: 2^fine_bits in a FINE path, else 1) relative to the previous
+    point (absolute for M); radii, rotation and flags of ``a`` as read."""
 
     header: list[int] = field(default_factory=list)
     commands: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
+    scale: int = 1
 
 
 class Level1Parser:
@@ -74,6 +100,36 @@ class Level1Parser:
         self.paths: list[ParsedPath] = []
         self.position = 0
         self.count = 0  # atoms read in a repeated header part (gradient coordinates, stops, dash lengths)
+        self.stroke_only = False  # the current path has a stroke and no fill (so FINE may end its header)
+        self.scale = 1  # lattice points per grid step in the current path: 2^fine_bits after FINE
+
+    @property
+    def fine(self) -> bool:
+        """Whether the current path is a FINE path."""
+        return self.scale > 1
+
+    def _cell(self, axis: int) -> int:
+        """The grid cell of the current point on ``axis``: what deltas are relative to."""
+        return self.cur[axis] // self.scale
+
+    def _params(self) -> tuple[str, ...]:
+        return (_FINE_PARAMS if self.fine else _PARAMS)[self.cmd]
+
+    def _residual_ranges(self, kind: str) -> list[tuple[int, int]]:
+        """Residual atoms that keep the point (its cell is read) in range: the top cell takes remainder 0."""
+        v, n = self.vocab, self.vocab.fine_steps
+        if kind == "rxy":
+            cells = self.params[-2:]
+            base = (0, 0) if self.cmd == "M" else (self._cell(0), self._cell(1))
+            free = [base[i] + cells[i] < self.hi for i in (0, 1)]
+        else:
+            axis = 0 if kind == "rx" else 1
+            free = [False, False]
+            free[axis] = self._cell(axis) + self.params[-1] < self.hi
+        xs = range(n) if free[0] else range(1)
+        if free[1]:
+            return [(v.res(xs[0], 0), v.res(xs[-1], n - 1) + 1)]
+        return [(v.res(rx, 0), v.res(rx, 0) + 1) for rx in xs]
 
     def _ranges(self) -> tuple[list[tuple[int, int]], str]:
         """Allowed atoms as half-open id ranges, and what they are (for error messages)."""
@@ -109,13 +165,17 @@ class Level1Parser:
         if ph == Phase.WIDTH:
             return [(v.value(0), v.value(v.max_value) + 1)], "a stroke width in [0, V]"
         if ph == Phase.FIRST:
+            if self.stroke_only and not self.fine and v.fine_bits:
+                return [(v.cmd("M"), v.cmd("M") + 1), (v.fine, v.fine + 1)], "M or FINE"
             return [(v.cmd("M"), v.cmd("M") + 1)], "M (a path starts with an absolute move)"
         if ph == Phase.BODY:
             return [
                 (v.cmd("m"), v.cmd("z") + 1),
                 (Vocab.PATH_END, Vocab.PATH_END + 1),
             ], "a command or PATH_END"
-        kind = _PARAMS[self.cmd][len(self.params)]
+        kind = self._params()[len(self.params)]
+        if kind in _RESIDUALS:
+            return self._residual_ranges(kind), "a residual that keeps the point on the grid range"
         if kind == "flags":
             return [(v.flag0, v.flag0 + 4)], "arc flags"
         if kind == "r":
@@ -126,7 +186,7 @@ class Level1Parser:
             return [
                 (v.value(self.lo), v.value(self.hi) + 1)
             ], f"an absolute coordinate in [{self.lo}, {self.hi}]"
-        base = self.cur[0] if kind == "dx" else self.cur[1]
+        base = self._cell(0 if kind == "dx" else 1)
         lo, hi = self.lo - base, self.hi - base
         return [
             (v.value(lo), v.value(hi) + 1)
@@ -159,6 +219,11 @@ class Level1Parser:
             else:
                 self.paths.append(ParsedPath([t]))
                 self.phase = Phase.FILL
+                self.stroke_only, self.scale = False, 1
+            return
+        if ph == Phase.FIRST and v.fine_bits and t == v.fine:
+            self.paths[-1].header.append(t)
+            self.scale = self.paths[-1].scale = v.fine_steps
             return
         if ph not in (Phase.FIRST, Phase.BODY, Phase.PARAM):
             self.paths[-1].header.append(t)
@@ -170,10 +235,10 @@ class Level1Parser:
                 return
             self.cmd, self.params = v.command_of(t) or "", []
         else:
-            self.params.append(
-                t - v.flag0 if _PARAMS[self.cmd][len(self.params)] == "flags" else t - v.value0
-            )
-        if len(self.params) == len(_PARAMS[self.cmd]):
+            kind = self._params()[len(self.params)]
+            offset = v.flag0 if kind == "flags" else v.res0 if kind in _RESIDUALS else v.value0
+            self.params.append(t - offset)
+        if len(self.params) == len(self._params()):
             self._finish()
         else:
             self.phase = Phase.PARAM
@@ -203,25 +268,53 @@ class Level1Parser:
         return {
             Phase.FILL_OPACITY: Phase.RULE,
             Phase.RULE: Phase.STROKE,
-            Phase.STROKE: Phase.FIRST if t == Vocab.STROKE_NONE else Phase.WIDTH,
+            Phase.STROKE: self._stroke(t),
             Phase.WIDTH: Phase.STROKE_OPACITY,
             Phase.STROKE_OPACITY: Phase.STYLE,
         }[ph]
 
+    def _stroke(self, t: int) -> int:
+        self.stroke_only = t != Vocab.STROKE_NONE and self.paths[-1].header[1] == Vocab.FILL_NONE
+        return Phase.FIRST if t == Vocab.STROKE_NONE else Phase.WIDTH
+
     def _finish(self) -> None:
-        c, p = self.cmd, self.params
-        x, y = self.cur
-        if c == "M":
-            self.cur = self.start = (p[0], p[1])
-        elif c == "m":
-            self.cur = self.start = (x + p[0], y + p[1])
-        elif c == "z":
+        """Resolve the command's points on the lattice, store it, move the current point."""
+        c, n, cur = self.cmd, self.scale, self.cur
+        kinds, p = self._params(), self.params
+        cell = (0, 0) if c == "M" else (self._cell(0), self._cell(1))
+        points: list[tuple[int, int]] = []
+        i = 0
+        while i < len(kinds):
+            k = kinds[i]
+            if k in ("x", "dx") and i + 1 < len(kinds) and kinds[i + 1] in ("y", "dy"):
+                res = divmod(p[i + 2], n) if self.fine else (0, 0)
+                points.append(((cell[0] + p[i]) * n + res[0], (cell[1] + p[i + 1]) * n + res[1]))
+                i += 3 if self.fine else 2
+            elif k in ("dx", "dy"):  # h / v: one coordinate, the other is kept
+                axis = 0 if k == "dx" else 1
+                r = divmod(p[i + 1], n)[axis] if self.fine else 0
+                pt = list(cur)
+                pt[axis] = (cell[axis] + p[i]) * n + r
+                points.append((pt[0], pt[1]))
+                i += 2 if self.fine else 1
+            else:
+                i += 1
+        if c == "z":
             self.cur = self.start
-        elif c == "h":
-            self.cur = (x + p[0], y)
-        elif c == "v":
-            self.cur = (x, y + p[0])
+            stored: tuple[int, ...] = ()
+        elif c == "M":
+            self.cur = self.start = points[0]
+            stored = points[0]
         else:
-            self.cur = (x + p[-2], y + p[-1])
-        self.paths[-1].commands.append((c, tuple(p)))
+            rel = [(q[0] - cur[0], q[1] - cur[1]) for q in points]
+            if c in ("h", "v"):
+                stored = (rel[0][0 if c == "h" else 1],)
+            elif c == "a":
+                stored = (*p[:4], *rel[0])
+            else:
+                stored = tuple(d for q in rel for d in q)
+            self.cur = points[-1]
+            if c == "m":
+                self.start = self.cur
+        self.paths[-1].commands.append((c, stored))
         self.phase = Phase.BODY

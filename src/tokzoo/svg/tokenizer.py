@@ -9,6 +9,7 @@ saved in ``model.safetensors`` by ``save_pretrained`` and restored by ``tokzoo.l
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -34,6 +35,8 @@ from tokzoo.svg.vocab import LAYOUT_VERSION, Vocab
 
 __all__ = ["HiVGTokenizer", "SvgConfig", "SvgSource"]
 
+#: At most 4 bits of sub-grid precision: 256 residual atoms.
+MAX_FINE_BITS = 4
 SvgSource = str | bytes | os.PathLike
 #: ``str``/``bytes`` are SVG text, a ``Path`` is a file.
 
@@ -41,13 +44,16 @@ SvgSource = str | bytes | os.PathLike
 @dataclass
 class SvgConfig:
     """``grid``: canvas side in integer steps; ``palette_size`` colours; ``opacity_levels``; room for
-    ``num_segments`` level-2 tokens of at most ``max_segment_atoms`` atoms each."""
+    ``num_segments`` level-2 tokens of at most ``max_segment_atoms`` atoms each. Stroke-only paths thinner than
+    ``fine_below`` grid steps put their points on a 2^-``fine_bits`` lattice (FINE paths, 0 bits: off)."""
 
     grid: int = 256
     palette_size: int = 64
     opacity_levels: int = 8
     num_segments: int = 4096
     max_segment_atoms: int = 32
+    fine_bits: int = 4
+    fine_below: float = 1.0
 
     def __post_init__(self) -> None:
         for name, low in [
@@ -62,6 +68,12 @@ class SvgConfig:
                 raise ConfigError(f"svg config: {name} must be an integer >= {low}, got {value!r}")
         if self.grid > 4096:
             raise ConfigError(f"svg config: grid must be <= 4096, got {self.grid}")
+        if type(self.fine_bits) is not int or not 0 <= self.fine_bits <= MAX_FINE_BITS:
+            raise ConfigError(
+                f"svg config: fine_bits must be an integer in [0, {MAX_FINE_BITS}], got {self.fine_bits!r}"
+            )
+        if type(self.fine_below) not in (int, float) or not 0 < self.fine_below < math.inf:
+            raise ConfigError(f"svg config: fine_below must be a positive number, got {self.fine_below!r}")
 
 
 class HiVGTokenizer(Tokenizer):
@@ -72,7 +84,7 @@ class HiVGTokenizer(Tokenizer):
 
     def __init__(self, cfg: SvgConfig) -> None:
         super().__init__(cfg)
-        self.atom_vocab = Vocab(cfg.grid, cfg.palette_size, cfg.opacity_levels)
+        self.atom_vocab = Vocab(cfg.grid, cfg.palette_size, cfg.opacity_levels, cfg.fine_bits)
         self.register_buffer("palette", torch.from_numpy(uniform_palette(cfg.palette_size)))
         table, splits = SegmentTable(self.atom_vocab.size).to_arrays(cfg.num_segments, cfg.max_segment_atoms)
         self.register_buffer("segments", torch.from_numpy(table))
@@ -136,7 +148,9 @@ class HiVGTokenizer(Tokenizer):
             self.palette.copy_(torch.from_numpy(learn_palette(paints, self.cfg.palette_size, seed=seed)))
         self._cache.clear()
         paths = [
-            p for shapes in shape_lists for p in encode_shapes(shapes, self.atom_vocab, self.colours).paths
+            p
+            for shapes in shape_lists
+            for p in encode_shapes(shapes, self.atom_vocab, self.colours, self.cfg.fine_below).paths
         ]
         table = learn_segments(paths, self.atom_vocab.size, self.cfg.num_segments, self.cfg.max_segment_atoms)
         arrays = table.to_arrays(self.cfg.num_segments, self.cfg.max_segment_atoms)
@@ -149,7 +163,8 @@ class HiVGTokenizer(Tokenizer):
     def level1(self, source: SvgSource) -> Level1:
         """Atomic tokens of one SVG (raises :class:`SvgInputError` for unusable input)."""
         data, name = read_svg_source(source)
-        doc = encode_shapes(parse_svg(data, self.cfg.grid, name), self.atom_vocab, self.colours)
+        shapes = parse_svg(data, self.cfg.grid, name)
+        doc = encode_shapes(shapes, self.atom_vocab, self.colours, self.cfg.fine_below)
         if not doc.paths:
             raise SvgInputError(
                 f"{name}: no drawable content on the {self.cfg.grid} grid (every path is a point)"

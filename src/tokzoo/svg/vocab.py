@@ -11,6 +11,11 @@ atomic vocabulary is laid out as consecutive id blocks::
     FILL_0 .. FILL_{P-1}   STROKE_0 .. STROKE_{P-1}   (palette entries)
     OPACITY_0 .. OPACITY_{K-1}                         (opacity k / (K-1))
     integers -V .. V with V = 2 * grid                 (coordinates, deltas, radii, angles, widths)
+    FINE  RES_0 .. RES_{4^b - 1}                       (only when fine_bits b > 0: sub-grid precision)
+
+``FINE`` ends the header of a path whose points lie on the lattice of 2^-b grid steps; there every point's
+integer tokens are followed by one residual ``RES_k``, k = rx * 2^b + ry, the remainders of its x and y in
+2^-b steps (:mod:`tokzoo.svg.atoms`). With ``fine_bits = 0`` the layout is exactly layout 2.
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from functools import cached_property
 __all__ = ["ARC_PROBES", "ARITY", "CAPS", "COMMANDS", "JOINS", "LAYOUT_VERSION", "Vocab"]
 
 #: Version of the id layout below, saved with every checkpoint: a segment table learned under another layout
-#: names other atoms. 1: no FILL_LINEAR and STYLE blocks; 2: FILL_LINEAR and 18 STYLE tokens.
-LAYOUT_VERSION = 2
+#: names other atoms. 1: no FILL_LINEAR and STYLE blocks; 2: FILL_LINEAR and 18 STYLE tokens; 3: FINE and the
+#: residual block after the integers (segment ids start after them).
+LAYOUT_VERSION = 3
 COMMANDS = ("M", "m", "l", "h", "v", "c", "s", "q", "t", "a", "z")
 #: Number of integer parameters after each command token (``a`` also has one flag token after ``rot``).
 ARITY = {"M": 2, "m": 2, "l": 2, "h": 1, "v": 1, "c": 6, "s": 4, "q": 4, "t": 2, "a": 5, "z": 0}
@@ -45,11 +51,13 @@ STYLES = 2 * len(CAPS) * len(JOINS)
 
 @dataclass(frozen=True)
 class Vocab:
-    """Id layout of the atomic vocabulary for a ``grid``, a palette of ``palette`` colours, ``opacity`` levels."""
+    """Id layout of the atomic vocabulary for a ``grid``, a palette of ``palette`` colours, ``opacity`` levels
+    and ``fine_bits`` bits of sub-grid precision for fine paths (0: none, no FINE or residual atoms)."""
 
     grid: int
     palette: int
     opacity: int
+    fine_bits: int = 0
 
     END = 0
     PATH = 1
@@ -95,8 +103,28 @@ class Vocab:
         return self.opacity0 + self.opacity + self.max_value
 
     @property
-    def size(self) -> int:
+    def fine(self) -> int:
+        """Id of the FINE header atom (only used when ``fine_bits`` > 0)."""
         return self.value0 + self.max_value + 1
+
+    @property
+    def fine_steps(self) -> int:
+        """n = 2^fine_bits: lattice points per grid step in a fine path."""
+        return 1 << self.fine_bits
+
+    @property
+    def res0(self) -> int:
+        """Id of RES_0 (residual (0, 0))."""
+        return self.fine + 1
+
+    @property
+    def residuals(self) -> int:
+        """Number of residual atoms: n * n, none when ``fine_bits`` is 0."""
+        return self.fine_steps**2 if self.fine_bits else 0
+
+    @property
+    def size(self) -> int:
+        return self.fine + (1 + self.residuals if self.fine_bits else 0)
 
     @property
     def coord_range(self) -> tuple[int, int]:
@@ -129,8 +157,19 @@ class Vocab:
         """The command letter of ``token``, or None."""
         return self._cmd_names.get(token)
 
+    def res(self, rx: int, ry: int) -> int:
+        """Id of the residual atom for remainders ``rx``, ``ry`` in [0, n)."""
+        return self.res0 + rx * self.fine_steps + ry
+
+    def res_of(self, token: int) -> tuple[int, int]:
+        """``(rx, ry)`` of a residual atom."""
+        return divmod(token - self.res0, self.fine_steps)
+
     def is_value(self, token: int) -> bool:
-        return self.value0 - self.max_value <= token < self.size
+        return self.value0 - self.max_value <= token <= self.value0 + self.max_value
+
+    def is_res(self, token: int) -> bool:
+        return self.res0 <= token < self.res0 + self.residuals
 
     def name(self, token: int) -> str:
         """A readable name of an atomic id (for error messages and debugging)."""
@@ -152,4 +191,8 @@ class Vocab:
             return f"OPACITY_{token - self.opacity0}"
         if self.is_value(token):
             return f"INT({token - self.value0})"
+        if self.fine_bits and token == self.fine:
+            return "FINE"
+        if self.is_res(token):
+            return "RES_{}_{}".format(*self.res_of(token))
         return f"<id {token}>"
