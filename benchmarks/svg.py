@@ -4,7 +4,7 @@ python benchmarks/svg.py [--train 500 --test 100 --seed 0] [--grid 256] [--fine-
 python benchmarks/svg.py --test 0 --jobs 2        # the whole held-out split (6,264 files, ~7 min)
     ->  results/svg.csv, results/svg_files.csv (and results/svg_causes.csv with --worst); with --grid N other
         than 256 the names end in _gN (results/svg_g1024.csv ...), with --fine-bits B other than 4 in _fB,
-        with --test 0 in _split
+        with --fine-below W other than 1 in _wW, with --test 0 in _split
 
 Samples ``--train`` and ``--test`` files per package (openclipart-svg, papirus-icon-theme) from the corpus
 (``data/svg``, built on first use), files up to ``--max-kb`` KB; ``--test 0`` takes every (any size)
@@ -87,6 +87,7 @@ def main() -> None:
     ap.add_argument("--grid", type=int, default=256)
     ap.add_argument("--segments", type=int, default=4096)
     ap.add_argument("--fine-bits", type=int, default=4, help="sub-grid bits of hairline paths (0: off)")
+    ap.add_argument("--fine-below", type=float, default=1.0, help="stroke width (grid steps) of FINE paths")
     ap.add_argument("--bpe-vocab", type=int, default=0, help="byte-BPE vocabulary (default: svg-hivg-256's)")
     ap.add_argument("--worst", type=int, default=0, help="explain lost IoU; print the N worst files")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes measuring the test files")
@@ -100,6 +101,7 @@ def main() -> None:
     train_files = [f for fs in train.values() for f in fs]
 
     suffix = ("" if a.grid == 256 else f"_g{a.grid}") + ("" if a.fine_bits == 4 else f"_f{a.fine_bits}")
+    suffix += "" if a.fine_below == 1.0 else f"_w{a.fine_below:g}"
     suffix += "" if a.test else "_split"
     t0 = time.perf_counter()
     name = (
@@ -107,7 +109,9 @@ def main() -> None:
         if f"svg-hivg-{a.grid}" in tokzoo.list_tokenizers("svg-hivg-*")
         else "svg-hivg-256"
     )
-    tok = tokzoo.create(name, grid=a.grid, num_segments=a.segments, fine_bits=a.fine_bits)
+    tok = tokzoo.create(
+        name, grid=a.grid, num_segments=a.segments, fine_bits=a.fine_bits, fine_below=a.fine_below
+    )
     fit = tok.fit(train_files, seed=a.seed)
     fit_s = time.perf_counter() - t0
     tok.save_pretrained(RESULTS / f"svg_model{suffix}")
