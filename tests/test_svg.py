@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tokzoo
+from svg_paths import path_data, point, segment
 from tokzoo.data.apt import debian_package
 from tokzoo.svg import SvgInputError, SvgTokenError
 from tokzoo.svg.render import compare_renders, render_svg
@@ -56,34 +57,6 @@ def test_render_fidelity_on_real_files(tok, real_files):
     assert sum(ious) / len(ious) >= 0.97
 
 
-coord = st.floats(0, 256, allow_nan=False)
-point = st.tuples(coord, coord)
-segment = st.one_of(
-    st.tuples(st.just("L"), point),
-    st.tuples(st.just("Q"), point, point),
-    st.tuples(st.just("C"), point, point, point),
-    st.tuples(
-        st.just("A"),
-        st.floats(1, 200),
-        st.floats(1, 200),
-        st.integers(0, 359),
-        st.booleans(),
-        st.booleans(),
-        point,
-    ),
-    st.tuples(st.just("Z")),
-    st.tuples(st.just("M"), point),
-)
-
-
-def _d(start, segs) -> str:
-    out = [f"M{start[0]!r} {start[1]!r}"]
-    for s in segs:
-        nums = [n for part in s[1:] for n in (part if isinstance(part, tuple) else (int(part),))]
-        out.append(s[0] + " ".join(repr(n) for n in nums))
-    return " ".join(out)
-
-
 def _doc(d: str, extra: str = "") -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 256 256" width="256" height="256">'
@@ -94,7 +67,9 @@ def _doc(d: str, extra: str = "") -> str:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(start=point, segs=st.lists(segment, min_size=1, max_size=25))
 def test_level2_lossless_on_generated_paths(tok, start, segs):
-    svg = _doc("M10 10 L50 10 L30 40 Z " + _d(start, segs))  # something drawable, then the generated path
+    svg = _doc(
+        "M10 10 L50 10 L30 40 Z " + path_data(start, segs)
+    )  # something drawable, then the generated path
     l1, l2 = tok.encode(svg, level=1), tok.encode(svg)
     assert tok.atoms(l2.sample(0).tolist())[0] == l1.sample(0).tolist()
 

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tokzoo
+from svg_paths import path_data, point, segment, snapped
 from tokzoo.core.errors import ConfigError
 from tokzoo.data.apt import debian_package
 from tokzoo.svg import SvgTokenError
@@ -160,42 +161,10 @@ def test_hatching_file_round_trips_and_renders_closer(tok, stars):
     assert fine_fid.coverage_iou > 0.95 > 0.8 > coarse_fid.coverage_iou
 
 
-coord = st.floats(0, 256, allow_nan=False)
-point = st.tuples(coord, coord)
-snapped = point.map(lambda p: (round(p[0] * 4) / 4, round(p[1] * 4) / 4))
-segment = st.one_of(
-    st.tuples(st.just("L"), st.one_of(point, snapped)),
-    st.tuples(st.just("H"), coord),
-    st.tuples(st.just("Q"), point, point),
-    st.tuples(st.just("T"), point),
-    st.tuples(st.just("C"), point, point, point),
-    st.tuples(st.just("S"), point, point),
-    st.tuples(
-        st.just("A"),
-        st.floats(1, 200),
-        st.floats(1, 200),
-        st.integers(0, 359),
-        st.booleans(),
-        st.booleans(),
-        point,
-    ),
-    st.tuples(st.just("Z")),
-    st.tuples(st.just("M"), point),
-)
-
-
-def _d(start, segs) -> str:
-    out = [f"M{start[0]!r} {start[1]!r}"]
-    for s in segs:
-        nums = [n for part in s[1:] for n in (part if isinstance(part, tuple) else (part,))]
-        out.append(s[0] + " ".join(repr(int(n) if isinstance(n, bool) else n) for n in nums))
-    return " ".join(out)
-
-
 @SLOW
 @given(start=st.one_of(point, snapped), segs=st.lists(segment, min_size=1, max_size=25))
 def test_level2_lossless_on_generated_fine_paths(tok, start, segs):
-    svg = _svg("M10 10 L50 10.25 L30 40.5 Z " + _d(start, segs))
+    svg = _svg("M10 10 L50 10.25 L30 40.5 Z " + path_data(start, segs))
     l1, l2 = tok.encode(svg, level=1), tok.encode(svg)
     atoms = l1.sample(0).tolist()
     assert atoms[6] == tok.atom_vocab.fine
