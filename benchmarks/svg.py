@@ -1,7 +1,7 @@
 """HiVG-style SVG tokens vs raw bytes and byte-level BPE; render fidelity of the quantized SVG.
 
 python benchmarks/svg.py [--train 500 --test 100 --seed 0] [--grid 256] [--fine-bits 4] [--worst 25] [--jobs 2]
-python benchmarks/svg.py --test 0 --jobs 2        # the whole held-out split (6,264 files, ~7 min)
+python benchmarks/svg.py --test 0 --jobs 2        # the whole held-out split (6,264 files, ~4.5 min)
     ->  results/svg.csv, results/svg_files.csv (and results/svg_causes.csv with --worst); with --grid N other
         than 256 the names end in _gN (results/svg_g1024.csv ...), with --fine-bits B other than 4 in _fB,
         with --fine-below W other than 1 in _wW, with --test 0 in _split
@@ -11,14 +11,18 @@ Samples ``--train`` and ``--test`` files per package (openclipart-svg, papirus-i
 held-out file, so the ``all`` row is the mean over the held-out split as built (5,499 Papirus and 765
 openclipart files), while the default sample weighs both packages equally. Learns the palette + segment BPE
 (``svg-hivg-<grid>``) on the train sample, and byte-level BPEs with HF ``tokenizers`` at the vocabulary size
-of ``svg-hivg-256`` (``--bpe-vocab``; the same baseline at every grid): one on the raw SVG text, one on the
-normalised SVG that decoding produces; at a grid other than 256 also one on the raw text at the tokenizer's own
-(larger) vocabulary size (``byte_bpe_same_vocab``). Every test file goes through the measurement ``tokzoo
-eval`` uses (:func:`tokzoo.bench.svg_file.measure_svg_file`: tokens per file at level 1 and 2, the decoded SVG
-and original rendered at 256 px with resvg, PSNR, SSIM, silhouette IoU (alpha > 50 %), coverage IoU,
+of ``svg-hivg-256`` with the run's ``--fine-bits`` (``--bpe-vocab``; the same baseline at every grid: 5,555
+at the default 4 bits, 5,298 without sub-grid atoms): one on the raw SVG text, one on the normalised SVG that
+decoding produces; at a grid other than 256 also one on the raw text at the tokenizer's own (larger)
+vocabulary size (``byte_bpe_same_vocab``). The tokenizer is fitted in this process (~25 s); the test files are
+measured on ``--jobs`` worker processes (one torch thread each: SSIM can differ from a one-process run in the
+7th digit). Every test file goes through the measurement ``tokzoo eval`` uses
+(:func:`tokzoo.bench.svg_file.measure_svg_file`: tokens per file at level 1 and 2, the decoded SVG and
+original rendered at 256 px with resvg, PSNR, SSIM, silhouette IoU (alpha > 50 %), coverage IoU,
 ``silhouette_iou`` — the IoU with hairline originals (a silhouette under 25 % of their ink) measured by
-coverage IoU instead, "IoU (defined)" in docs/svg.md), here on ``--jobs`` worker processes, plus byte-BPE
-counts and ``*_ceiling``: the same fidelity for the unquantized parse (tokzoo.svg.unquantized: float
+coverage IoU instead, "IoU (defined)" in docs/svg.md), plus byte-BPE counts, ``iou_strict`` (a file that does
+not tokenize or render counts as 0), ``target_met`` (>= 4x fewer tokens than raw byte-BPE and mean IoU >= 0.98)
+and ``*_ceiling``: the same fidelity for the unquantized parse (tokzoo.svg.unquantized: float
 coordinates, exact paints), which no grid can beat. ``--worst N`` explains every lost IoU
 (tokzoo.svg.diagnose: ablating each SVG feature the original uses), ranks the causes by total IoU lost,
 prints the N worst files and why the failing ones fail. The learned tokenizer is saved to results/svg_model
@@ -115,7 +119,8 @@ def main() -> None:
     fit = tok.fit(train_files, seed=a.seed)
     fit_s = time.perf_counter() - t0
     tok.save_pretrained(RESULTS / f"svg_model{suffix}")
-    bpe_vocab = a.bpe_vocab or tokzoo.create("svg-hivg-256", num_segments=a.segments).vocab_size
+    baseline = tokzoo.create("svg-hivg-256", num_segments=a.segments, fine_bits=a.fine_bits)
+    bpe_vocab = a.bpe_vocab or baseline.vocab_size
     raw_train = [f.read_text(errors="replace") for f in train_files]
     norm_train = []
     for f in train_files:

@@ -6,7 +6,8 @@ python benchmarks/svg_fine.py [--bits 0 2 3 4] [--train 500 --test 100 --seed 0 
 Draws the same train/test samples as ``benchmarks/svg.py`` (same seed), keeps the test files whose original
 is a *hairline* drawing at 256 px (silhouette under 25 % of its ink, tokzoo.svg.render), and for each
 ``fine_bits`` fits ``svg-hivg-256`` on the train sample, then reports the mean silhouette IoU, coverage IoU,
-PSNR and level-1 / level-2 tokens of those files (and the number of FINE paths).
+PSNR and level-1 / level-2 tokens of those files, and ``fine_paths``: the share of their paths written as
+FINE paths.
 """
 
 from __future__ import annotations

@@ -209,6 +209,42 @@ def test_every_decoded_point_is_within_half_a_fine_step(start, segs, bits):
         assert (gx * n).is_integer() and (gy * n).is_integer()
 
 
+wide = st.tuples(st.floats(-300, 560), st.floats(-300, 560))  # beyond both clamp edges [-128, 384]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    start=wide,
+    segs=st.lists(st.one_of(wide.map(lambda p: ("L", p)), st.tuples(wide, wide, wide)), max_size=20),
+)
+def test_negative_and_clamped_fine_points_decode_to_the_clamped_lattice_point(tok, start, segs):
+    """Floor division and remainder of negative lattice values, and points clamped at either range edge."""
+    v, n = tok.atom_vocab, tok.atom_vocab.fine_steps
+    lo, hi = v.coord_range
+
+    def snap(p):
+        return tuple(min(max(math.floor(c * n + 0.5), lo * n), hi * n) / n for c in p)
+
+    want, parts, last = [snap(start)], [f"M{start[0]!r} {start[1]!r}"], snap(start)
+    for s in segs:
+        if s[0] == "L":
+            if snap(s[1]) == last:
+                continue  # zero length on the lattice: dropped
+            parts.append(f"L{s[1][0]!r} {s[1][1]!r}")
+            want.append(last := snap(s[1]))
+        else:
+            parts.append("C" + " ".join(f"{p[0]!r} {p[1]!r}" for p in s))
+            want += [snap(p) for p in s]
+            last = want[-1]
+    if len(parts) == 1:
+        return
+    svg = _svg("M10 10 L50 10.25 " + " ".join(parts))
+    l1, l2 = tok.encode(svg, level=1), tok.encode(svg)
+    assert tok.atoms(l2.sample(0).tolist())[0] == l1.sample(0).tolist()
+    (decoded,) = tok.decode(l2)
+    assert _points(decoded)[2:] == want  # after the fixed start "M10 10 L50 10.25"
+
+
 def test_no_drift_over_a_long_path():
     rng = random.Random(0)
     pts = [(128.0, 128.0)]

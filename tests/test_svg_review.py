@@ -1,8 +1,9 @@
 """Regressions from review: entity namespaces, degenerate gradients, fine dashes, bevel joins, gradient
-percentages, diagnosis ablations, checkpoint layout versions, small arc radii."""
+percentages, diagnosis ablations, checkpoint layout versions and atom counts, small arc radii."""
 
 from __future__ import annotations
 
+import json
 import time
 import xml.etree.ElementTree as ET
 
@@ -171,6 +172,25 @@ def test_a_checkpoint_of_another_atom_layout_is_refused(tmp_path, version):
         state["atom_layout"].fill_(version)
     save_file(state, weights)
     with pytest.raises(CheckpointError, match="refit"):
+        tokzoo.load(tmp_path / "ok")
+
+
+@pytest.mark.parametrize("change", [{"fine_bits": 2}, {"grid": 256}, None])
+def test_a_config_that_does_not_match_the_saved_atoms_is_refused(tmp_path, change):
+    # regression: a config.json whose fine_bits (or grid) changed loaded silently and shifted every segment id
+    tok = tokzoo.create("svg-hivg-128", num_segments=8, fine_bits=4)
+    tok.save_pretrained(tmp_path / "ok")
+    config = tmp_path / "ok" / "config.json"
+    data = json.loads(config.read_text())
+    if change is None:  # a checkpoint without the atom count
+        weights = tmp_path / "ok" / "model.safetensors"
+        state = load_file(weights)
+        del state["atom_count"]
+        save_file(state, weights)
+    else:
+        data["config"].update(change)
+        config.write_text(json.dumps(data))
+    with pytest.raises(CheckpointError, match=r"does not match model\.safetensors"):
         tokzoo.load(tmp_path / "ok")
 
 

@@ -4,7 +4,7 @@ The per-file measurement shared by ``tokzoo eval`` (:mod:`tokzoo.bench.eval_svg`
 for HiVG tokens ("Hierarchical SVG Tokenization", 2026): the file is parsed once, counted at level 1 (atoms)
 and level 2 (segments), decoded, and original and decoded SVG are rendered with resvg at ``size`` px by
 :func:`tokzoo.svg.render.render_svg` and compared by :func:`tokzoo.svg.render.compare_renders`. Stages run in
-order — ``parse``, ``decode``, ``render original``, ``render reconstruction`` — and the first that fails
+order — ``parse``, ``decode``, ``render original``, ``render reconstruction``, ``compare`` — and the first that fails
 stops the measurement and is kept with its exception (any exception: a tokzoo bug fails only its file;
 :func:`tokzoo.bench.eval_files.failure` names it as one).
 """
@@ -88,6 +88,7 @@ def measure_svg_file(model: Any, path: Path, size: int = 256) -> SvgFileMeasure:
         out.original = render_svg(out.data, size)
         stage = "render reconstruction"
         out.rendered = render_svg(out.svg, size)
+        stage = "compare"
         out.fidelity = compare_renders(out.rendered, out.original)
     except Exception as e:  # every failure is kept with its stage; the caller reports it
         out.stage, out.error = stage, e

@@ -12,12 +12,12 @@ import numpy as np
 
 from tokzoo.svg.grammar import BOUNDARY_PHASES, Level1Parser, Phase
 from tokzoo.svg.segments import SegmentTable
-from tokzoo.svg.vocab import Vocab
+from tokzoo.svg.vocab import ARITY, Vocab
 
 __all__ = ["SegmentGeometry"]
 
 _BASES = ("cur", "start", "abs")
-_SIZES = {"M": 2, "m": 2, "l": 2, "t": 2, "h": 1, "v": 1, "c": 6, "s": 4, "q": 4, "a": 6, "z": 0}
+_SIZES = {c: n + (c == "a") for c, n in ARITY.items()}  # integer and flag atoms after each command letter
 _ANY, _COARSE, _FINE = -1, 0, 1  # which paths a segment starting inside a path fits
 
 

@@ -175,7 +175,13 @@ class Level1Parser:
             ], "a command or PATH_END"
         kind = self._params()[len(self.params)]
         if kind in _RESIDUALS:
-            return self._residual_ranges(kind), "a residual that keeps the point on the grid range"
+            what = {
+                "rx": "a residual of x alone (h keeps y: remainder 0)",
+                "ry": "a residual of y alone (v keeps x)",
+            }
+            return self._residual_ranges(kind), what.get(
+                kind, "a residual"
+            ) + " that keeps the point in range"
         if kind == "flags":
             return [(v.flag0, v.flag0 + 4)], "arc flags"
         if kind == "r":

@@ -90,13 +90,15 @@ class HiVGTokenizer(Tokenizer):
         self.register_buffer("segments", torch.from_numpy(table))
         self.register_buffer("segment_splits", torch.from_numpy(splits))
         self.register_buffer("atom_layout", torch.tensor(LAYOUT_VERSION, dtype=torch.int64))
+        self.register_buffer("atom_count", torch.tensor(self.atom_vocab.size, dtype=torch.int64))
         self._cache: dict[str, Any] = {}
         self.register_load_state_dict_post_hook(lambda module, _keys: module._cache.clear())
 
     # -- learned state -------------------------------------------------------------------------------
     def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
-        """Load saved state; :class:`CheckpointError` when it was saved with another atomic id layout (its
-        segments and palette ids would decode to the wrong atoms)."""
+        """Load saved state; :class:`CheckpointError` when it was saved with another atomic id layout or
+        another atomic vocabulary (a config.json whose grid, palette, opacity levels or fine_bits differ from
+        the ones the segments were learned with): its segment and palette ids would decode to the wrong atoms."""
         saved = state_dict.get("atom_layout")
         version = int(saved) if isinstance(saved, torch.Tensor) and saved.numel() == 1 else 1
         if version != LAYOUT_VERSION:
@@ -104,6 +106,15 @@ class HiVGTokenizer(Tokenizer):
                 f"svg checkpoint uses atomic vocabulary layout {version}, this tokzoo uses {LAYOUT_VERSION} "
                 "(the atom ids moved, so its segments would decode wrong): refit it with HiVGTokenizer.fit "
                 "and save it again"
+            )
+        count = state_dict.get("atom_count")
+        if not isinstance(count, torch.Tensor) or int(count) != self.atom_vocab.size:
+            c = self.cfg
+            raise CheckpointError(
+                f"svg checkpoint's segments index {int(count) if isinstance(count, torch.Tensor) else 'unknown'} "
+                f"atoms, but its config (grid {c.grid}, palette_size {c.palette_size}, opacity_levels "
+                f"{c.opacity_levels}, fine_bits {c.fine_bits}) has {self.atom_vocab.size}: config.json does not "
+                "match model.safetensors; restore the config it was saved with, or refit and save it again"
             )
         return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
