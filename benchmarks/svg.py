@@ -54,6 +54,7 @@ from tokzoo.svg.render import compare_renders, render_svg
 from tokzoo.svg.unquantized import unquantized_svg
 
 PACKAGES = ("openclipart-svg", "papirus-icon-theme")
+CORPUS = RESULTS.parent / "data" / "svg"  # built on first use, whatever the working directory
 
 
 def sample(corpus: Path, split: str, n: int, max_bytes: int, rng: random.Random) -> dict[str, list[Path]]:
@@ -83,7 +84,9 @@ def byte_bpe(texts: list[str], vocab_size: int) -> Tokenizer:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--corpus", default="data/svg")
+    ap.add_argument(
+        "--corpus", default=str(CORPUS), help="corpus folder (default: data/svg of the repository)"
+    )
     ap.add_argument("--train", type=int, default=500, help="train files per package")
     ap.add_argument("--test", type=int, default=100, help="test files per package (0: the whole split)")
     ap.add_argument("--max-kb", type=int, default=256, help="largest train and sampled test file")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import tokzoo
 from common import write_results
-from svg import sample
+from svg import CORPUS, sample
 from tokzoo.bench.svg_file import measure_svg_file
 from tokzoo.svg.corpus import build_corpus
 from tokzoo.svg.vocab import Vocab
@@ -28,7 +28,9 @@ from tokzoo.svg.vocab import Vocab
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--corpus", default="data/svg")
+    ap.add_argument(
+        "--corpus", default=str(CORPUS), help="corpus folder (default: data/svg of the repository)"
+    )
     ap.add_argument("--bits", type=int, nargs="+", default=[0, 2, 3, 4])
     ap.add_argument("--train", type=int, default=500, help="train files per package")
     ap.add_argument("--test", type=int, default=100, help="test files per package")
