@@ -105,7 +105,15 @@ def peer_entry(num_tokens: int) -> Entry:
     return Entry(f"peer-titok-pytorch-{num_tokens}", build, [num_tokens], loss=lambda m, x: m(x), peer=True)
 
 
-def train(entry: Entry, steps: int, batch_size: int, lr: float) -> torch.nn.Module:
+def train(
+    entry: Entry,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    after_step: Callable[[int, torch.nn.Module], None] | None = None,
+) -> torch.nn.Module:
+    """Train ``entry`` (seed 0, random 64 px crops, AdamW, warm-up then cosine); ``after_step(step, model)`` is
+    called after each optimizer step (1-based), e.g. to evaluate a learning curve."""
     torch.manual_seed(0)
     model = entry.build().train()
     cfg = TrainConfig(max_steps=steps, lr=lr, warmup_steps=max(1, steps // 10), batch_size=batch_size)
@@ -121,6 +129,8 @@ def train(entry: Entry, steps: int, batch_size: int, lr: float) -> torch.nn.Modu
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        if after_step is not None:
+            after_step(step + 1, model)
     wall = time.perf_counter() - t0
     entry.result.update(steps=steps, train_s=round(wall, 1), imgs_per_s=round(steps * batch_size / wall, 1))
     entry.result["params"] = sum(p.numel() for p in model.parameters())

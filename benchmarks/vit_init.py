@@ -23,18 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tokzoo
 from common import write_results
-from flexible import BENCH, QUANTIZERS, detail, eval_crops
-from tokzoo.data import StreamBatchSampler
+from flexible import BENCH, QUANTIZERS, Entry, detail, eval_crops, train
 from tokzoo.metrics import psnr
-from tokzoo.train.config import TrainConfig
-from tokzoo.train.data import build_crop_dataset
-from tokzoo.train.trainer import lr_at
 
 VARIANTS = ("tokzoo (unit-scale sin-cos)", "0.02-scale tables")
 
@@ -49,31 +44,23 @@ def build(variant: str) -> torch.nn.Module:
 
 
 def curve(variant: str, steps: int, lr: float) -> list[dict[str, Any]]:
-    """Train ``variant`` for ``steps`` steps; one row per evaluation point."""
+    """Train ``variant`` for ``steps`` steps (``flexible.train``); one row per evaluation point."""
     torch.set_num_threads(1)
-    model = build(variant).train()
-    cfg = TrainConfig(max_steps=steps, lr=lr, warmup_steps=max(1, min(200, steps // 10)), batch_size=16)
-    data = build_crop_dataset("bundled:train", 64, scale=(0.15, 1.0), seed=0, hflip=True)
-    batches = iter(DataLoader(data, batch_sampler=StreamBatchSampler(len(data), 16, seed=0), num_workers=0))
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=0.0)
     images, rows, t0 = eval_crops(), [], time.perf_counter()
-    for step in range(1, steps + 1):
-        for group in opt.param_groups:
-            group["lr"] = lr_at(step - 1, cfg)
-        loss = model.loss(next(batches))[0]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        if step % max(1, steps // 6) == 0:
-            model.eval()
-            with torch.no_grad():
-                rec = model.decode(model.encode(images))
-            model.train()
-            rows.append({
-                "init": variant, "step": step, "psnr": round(float(psnr(rec, images).mean()), 3),
-                "detail": detail(rec), "train_s": round(time.perf_counter() - t0, 1),
-            })  # fmt: skip
+
+    def evaluate(step: int, model: torch.nn.Module) -> None:
+        if step % max(1, steps // 6):
+            return
+        model.eval()
+        with torch.no_grad():
+            rec = model.decode(model.encode(images))
+        model.train()
+        rows.append({
+            "init": variant, "step": step, "psnr": round(float(psnr(rec, images).mean()), 3),
+            "detail": detail(rec), "train_s": round(time.perf_counter() - t0, 1),
+        })  # fmt: skip
+
+    train(Entry(variant, lambda: build(variant), [32]), steps, 16, lr, after_step=evaluate)
     return rows
 
 

@@ -30,8 +30,8 @@ PROTOCOL_SEED = 0
 """Seed of every random choice in an evaluation (bootstrap resampling, sampled words, ...)."""
 
 FIDELITY_KEYS = ("psnr", "ssim", "ms_ssim", "uqi", "vif", "sam")
-_METRIC_FNS = {"psnr": psnr, "ssim": ssim, "ms_ssim": ms_ssim, "uqi": uqi, "vif": vif, "sam": sam}
 """Full-reference metrics of every evaluated image, in report order; all but ``sam`` are higher-is-better."""
+_METRIC_FNS = {"psnr": psnr, "ssim": ssim, "ms_ssim": ms_ssim, "uqi": uqi, "vif": vif, "sam": sam}
 
 LOWER_IS_BETTER = frozenset({"sam"})
 

@@ -12,7 +12,6 @@ Used by ``benchmarks/svg.py --worst`` to rank the causes of lost fidelity of HiV
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,26 +19,13 @@ from dataclasses import dataclass, field
 from tokzoo.svg.gradients import gradient_elements, gradient_stops, href_chain, mean_colours
 from tokzoo.svg.parse import dash_pattern
 from tokzoo.svg.render import compare_renders, page_mask, render_svg
+from tokzoo.svg.tree import length, local_name, paint_ref, properties
 
 __all__ = ["ABLATIONS", "Explanation", "explain", "features"]
 
 # ablated documents are written with the SVG namespace as the default (``<svg xmlns=...>``, as renderers expect)
 ET.register_namespace("", "http://www.w3.org/2000/svg")
 ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
-
-
-def _local(tag: object) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def _style(el: ET.Element) -> dict[str, str]:
-    """Presentation attributes and ``style`` declarations of one element (style wins)."""
-    props = {_local(k): v for k, v in el.attrib.items()}
-    for item in el.attrib.get("style", "").split(";"):
-        if ":" in item:
-            k, v = item.split(":", 1)
-            props[k.strip()] = v.strip()
-    return props
 
 
 def _set_prop(el: ET.Element, name: str, value: str | None) -> None:
@@ -58,7 +44,15 @@ def _drawn(root: ET.Element) -> list[ET.Element]:
 
     def walk(el: ET.Element) -> None:
         for child in el:
-            if _local(child.tag) in ("defs", "metadata", "symbol", "pattern", "clipPath", "mask", "marker"):
+            if local_name(child.tag) in (
+                "defs",
+                "metadata",
+                "symbol",
+                "pattern",
+                "clipPath",
+                "mask",
+                "marker",
+            ):
                 continue
             out.append(child)
             walk(child)
@@ -67,19 +61,13 @@ def _drawn(root: ET.Element) -> list[ET.Element]:
     return out
 
 
-def _paint_ref(value: str) -> str | None:
-    """The id in a ``url(#id)`` paint, else None."""
-    match = re.match(r"\s*url\(\s*['\"]?#([^)'\"]+)", value)
-    return match.group(1) if match else None
-
-
 def _paint_kind(root: ET.Element, value: str) -> str | None:
-    ref = _paint_ref(value)
-    if ref is None:
+    ref = paint_ref(value)
+    if not ref:
         return None
     for el in root.iter():
         if el.attrib.get("id") == ref:
-            return "pattern" if _local(el.tag) == "pattern" else "gradient"
+            return "pattern" if local_name(el.tag) == "pattern" else "gradient"
     return "gradient"
 
 
@@ -90,10 +78,10 @@ def _lossy_paint(root: ET.Element, key: str, value: str) -> bool:
     if _paint_kind(root, value) != "gradient":
         return False
     gradients = gradient_elements(root)
-    el = gradients.get(_paint_ref(value) or "")
+    el = gradients.get(paint_ref(value))
     if el is None:
         return False  # a missing gradient paints nothing, in the tokens too
-    if key == "stroke" or _local(el.tag) != "linearGradient":
+    if key == "stroke" or local_name(el.tag) != "linearGradient":
         return True
     return len(gradient_stops(el, gradients)) > 2 or _spread(el, gradients) != "pad"
 
@@ -109,13 +97,9 @@ def _spread(el: ET.Element, gradients: dict[str, ET.Element]) -> str:
 def _lossy_dash(el: ET.Element) -> bool:
     """Whether the tokens lose part of an element's dashing: they keep the first (dash, gap) pair only and
     start the pattern at the path's start (no ``stroke-dashoffset``)."""
-    props = _style(el)
+    props = properties(el)
     nums = dash_pattern(props.get("stroke-dasharray"))
-    offset = props.get("stroke-dashoffset", "0").strip().removesuffix("px")
-    try:
-        shifted = float(offset) != 0
-    except ValueError:
-        shifted = False
+    shifted = length(props.get("stroke-dashoffset"), 0.0) != 0
     return nums is not None and (nums != nums[:2] * (len(nums) // 2) or shifted)
 
 
@@ -124,22 +108,22 @@ def _has(root: ET.Element, name: str) -> bool:
 
 
 _FEATURE_TEST: dict[str, Callable[[ET.Element, ET.Element], bool]] = {
-    "text": lambda r, el: _local(el.tag) in ("text", "flowRoot"),
-    "image": lambda r, el: _local(el.tag) == "image",
-    "clip": lambda r, el: "url(" in _style(el).get("clip-path", ""),
-    "mask": lambda r, el: "url(" in _style(el).get("mask", ""),
-    "filter": lambda r, el: "url(" in _style(el).get("filter", ""),
+    "text": lambda r, el: local_name(el.tag) in ("text", "flowRoot"),
+    "image": lambda r, el: local_name(el.tag) == "image",
+    "clip": lambda r, el: "url(" in properties(el).get("clip-path", ""),
+    "mask": lambda r, el: "url(" in properties(el).get("mask", ""),
+    "filter": lambda r, el: "url(" in properties(el).get("filter", ""),
     "marker": lambda r, el: any(
-        "url(" in _style(el).get(k, "") for k in ("marker-start", "marker-mid", "marker-end")
+        "url(" in properties(el).get(k, "") for k in ("marker-start", "marker-mid", "marker-end")
     ),
-    "gradient": lambda r, el: any(_lossy_paint(r, k, _style(el).get(k, "")) for k in ("fill", "stroke")),
+    "gradient": lambda r, el: any(_lossy_paint(r, k, properties(el).get(k, "")) for k in ("fill", "stroke")),
     "pattern": lambda r, el: any(
-        _paint_kind(r, _style(el).get(k, "")) == "pattern" for k in ("fill", "stroke")
+        _paint_kind(r, properties(el).get(k, "")) == "pattern" for k in ("fill", "stroke")
     ),
     "dash": lambda r, el: _lossy_dash(el),
     "group_opacity": lambda r, el: (
-        _local(el.tag) in ("g", "svg", "use")
-        and _style(el).get("opacity", "1").strip() not in ("1", "1.0", "")
+        local_name(el.tag) in ("g", "svg", "use")
+        and properties(el).get("opacity", "1").strip() not in ("1", "1.0", "")
     ),
 }
 
@@ -148,7 +132,7 @@ def _drop_elements(tags: tuple[str, ...]) -> Callable[[ET.Element], None]:
     def run(root: ET.Element) -> None:
         for parent in list(root.iter()):
             for child in list(parent):
-                if _local(child.tag) in tags:
+                if local_name(child.tag) in tags:
                     parent.remove(child)
 
     return run
@@ -158,7 +142,7 @@ def _drop_prop(*names: str, value: str | None = None) -> Callable[[ET.Element], 
     def run(root: ET.Element) -> None:
         for el in root.iter():
             for name in names:
-                if name in _style(el):
+                if name in properties(el):
                     _set_prop(el, name, value)
 
     return run
@@ -168,7 +152,7 @@ def _drop_patterns(root: ET.Element) -> None:
     """Pattern paints become ``none``, as in the tokens."""
     for el in _drawn(root):
         for key in ("fill", "stroke"):
-            if _paint_kind(root, _style(el).get(key, "")) == "pattern":
+            if _paint_kind(root, properties(el).get(key, "")) == "pattern":
                 _set_prop(el, key, "none")
 
 
@@ -178,15 +162,15 @@ def _reduce_gradients(root: ET.Element) -> None:
     stop and pads."""
     means = mean_colours(root)
     for el in _drawn(root):
-        props = _style(el)
+        props = properties(el)
         for key in ("fill", "stroke"):
             value = props.get(key, "")
             if not _lossy_paint(root, key, value):
                 continue
-            el_ref = gradient_elements(root)[_paint_ref(value) or ""]
-            if key == "fill" and _local(el_ref.tag) == "linearGradient":
+            el_ref = gradient_elements(root)[paint_ref(value)]
+            if key == "fill" and local_name(el_ref.tag) == "linearGradient":
                 continue  # trimmed below, where its stops are
-            rgb, alpha = means.get(_paint_ref(value) or "", (None, 0.0))
+            rgb, alpha = means.get(paint_ref(value), (None, 0.0))
             if rgb is None:
                 _set_prop(el, key, "none")
                 continue
@@ -198,11 +182,11 @@ def _reduce_gradients(root: ET.Element) -> None:
             _set_prop(el, f"{key}-opacity", f"{opacity:.4g}")
     gradients = gradient_elements(root)
     for el in gradients.values():
-        if _local(el.tag) != "linearGradient":
+        if local_name(el.tag) != "linearGradient":
             continue
         for node in href_chain(el, gradients):
             node.attrib.pop("spreadMethod", None)
-            stops = [child for child in node if _local(child.tag) == "stop"]
+            stops = [child for child in node if local_name(child.tag) == "stop"]
             for child in stops[1:-1]:
                 node.remove(child)
 
@@ -210,7 +194,7 @@ def _reduce_gradients(root: ET.Element) -> None:
 def _first_dash_pair(root: ET.Element) -> None:
     """Dash patterns cut to their first (dash, gap) pair, without an offset, as in the tokens."""
     for el in root.iter():
-        props = _style(el)
+        props = properties(el)
         if "stroke-dashoffset" in props:
             _set_prop(el, "stroke-dashoffset", None)
         nums = dash_pattern(props.get("stroke-dasharray"))

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import svgelements as se
 
+from tokzoo.svg.tree import properties
+
 __all__ = [
     "LinearSpec",
     "gradient_elements",
@@ -42,18 +44,9 @@ class LinearSpec:
     stops: list[tuple[float, tuple[int, int, int], float]]
 
 
-def _props(el: ET.Element) -> dict[str, str]:
-    props = {k.rsplit("}", 1)[-1]: v for k, v in el.attrib.items()}
-    for item in el.attrib.get("style", "").split(";"):
-        if ":" in item:
-            k, v = item.split(":", 1)
-            props[k.strip()] = v.strip()
-    return props
-
-
 def read_stop(el: ET.Element) -> tuple[float, tuple[int, int, int], float] | None:
     """``(offset, rgb, alpha)`` of a ``<stop>``; None when its colour is unreadable."""
-    props = _props(el)
+    props = properties(el)
     try:
         colour = se.Color(props.get("stop-color", "black"))
     except Exception:  # an unreadable colour string

@@ -30,6 +30,7 @@ from tokzoo.svg.errors import SvgInputError
 from tokzoo.svg.gradients import LinearSpec, linear_fill_points, linear_gradients, mean_colours, unit_fraction
 from tokzoo.svg.outline import ANISOTROPY_TOLERANCE, anisotropy, stroke_outline
 from tokzoo.svg.prepare import prepare_tree
+from tokzoo.svg.tree import length, paint_ref
 from tokzoo.svg.vocab import ARC_PROBES, CAPS, JOINS
 
 __all__ = [
@@ -140,7 +141,7 @@ def parse_svg(data: bytes, grid: int, name: str = "<svg>") -> list[Shape]:
             outline = _outline(element, path, shape, scale, ox, oy)
             if shape.fill is not None:
                 factor = opacity * unit_fraction(element.values.get("fill-opacity"), 1.0)
-                spec = linears.get(_ref(element.values.get("fill")))
+                spec = linears.get(paint_ref(element.values.get("fill")))
                 shape.linear = _linear_fill(element, path, spec, factor, viewport)
             to_grid = path.transform * se.Matrix(scale, 0, 0, scale, ox, oy)
             segments = list(path)  # in user space: _segment maps them (arcs exactly, also under shear)
@@ -274,7 +275,7 @@ def _outline(
     big, small = anisotropy(to_grid)
     if not (math.isfinite(width) and width * (big - small) > ANISOTROPY_TOLERANCE):
         return None
-    limit = _unit_free(values.get("stroke-miterlimit"), 4.0)
+    limit = length(values.get("stroke-miterlimit"), 4.0)
     return stroke_outline(
         path,
         to_grid,
@@ -283,18 +284,8 @@ def _outline(
         JOINS[shape.join],
         limit if limit >= 1 else 4.0,
         dash_pattern(values.get("stroke-dasharray")),
-        _unit_free(values.get("stroke-dashoffset"), 0.0),
+        length(values.get("stroke-dashoffset"), 0.0),
     )
-
-
-def _unit_free(value: object, default: float) -> float:
-    """A plain (or ``px``) number; ``default`` when absent, unreadable or not finite."""
-    text = str(value).strip()
-    try:
-        v = float(text[:-2] if text.endswith("px") else text)
-    except ValueError:
-        return default
-    return v if math.isfinite(v) else default
 
 
 def _choice(value: object, options: tuple[str, ...]) -> int:
@@ -319,13 +310,6 @@ def _dash(value: object, scale: float) -> tuple[float, float] | None:
     """The first (dash, gap) of a ``stroke-dasharray`` in grid units; None for solid strokes."""
     nums = dash_pattern(value)
     return None if nums is None else (nums[0] * scale, nums[1] * scale)
-
-
-def _ref(value: object) -> str:
-    """The id in a ``url(#id)`` paint ('' for anything else)."""
-    if not _is_url(value):
-        return ""
-    return str(value).strip()[4:].split(")")[0].strip().strip("'\"").lstrip("#")
 
 
 def _linear_fill(
@@ -392,7 +376,7 @@ def _is_url(value: object) -> bool:
 def _paint(raw: object, color: object, gradients: dict) -> tuple[tuple[int, int, int] | None, float]:
     """(RGB, alpha) of a paint: a gradient reference becomes its mean stop colour."""
     if _is_url(raw):
-        return gradients.get(_ref(raw), (None, 0.0))
+        return gradients.get(paint_ref(raw), (None, 0.0))
     if not isinstance(color, se.Color) or color.value is None:
         return None, 0.0
     return (color.red, color.green, color.blue), color.alpha / 255

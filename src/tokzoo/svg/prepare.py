@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from tokzoo.svg.tree import local_name
+
 __all__ = ["DRAWABLE", "conditions_pass", "prepare_tree"]
 
 #: Elements a ``<switch>`` may choose: graphics and container elements the parser can draw (``foreignObject``
@@ -42,13 +44,9 @@ DRAWABLE = frozenset(
 _NON_DRAWN = ("defs", "clipPath", "mask", "pattern", "marker", "symbol", "linearGradient", "radialGradient")
 
 
-def _local(tag: object) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
 def conditions_pass(el: ET.Element, languages: tuple[str, ...] = ()) -> bool:
     """Whether ``el``'s conditional processing attributes evaluate to true for the user ``languages``."""
-    attrs = {_local(k): v for k, v in el.attrib.items()}
+    attrs = {local_name(k): v for k, v in el.attrib.items()}
     if "requiredExtensions" in attrs:
         return False  # no extension is supported; an empty list is false too (SVG 1.1 §5.8.5)
     if "systemLanguage" in attrs:
@@ -61,25 +59,25 @@ def conditions_pass(el: ET.Element, languages: tuple[str, ...] = ()) -> bool:
 def prepare_tree(root: ET.Element, languages: tuple[str, ...] = ()) -> ET.Element:
     """Resolve ``<switch>`` and conditional attributes and drop the root's ``x``/``y``, in place; returns
     ``root``."""
-    for key in [k for k in root.attrib if _local(k) in ("x", "y") and not k.startswith("{")]:
+    for key in [k for k in root.attrib if local_name(k) in ("x", "y") and not k.startswith("{")]:
         del root.attrib[key]
     _resolve(root, languages)
     return root
 
 
 def _resolve(parent: ET.Element, languages: tuple[str, ...]) -> None:
-    if _local(parent.tag) in _NON_DRAWN:
+    if local_name(parent.tag) in _NON_DRAWN:
         return
-    if _local(parent.tag) == "switch":
+    if local_name(parent.tag) == "switch":
         chosen = next(
-            (c for c in parent if _local(c.tag) in DRAWABLE and conditions_pass(c, languages)), None
+            (c for c in parent if local_name(c.tag) in DRAWABLE and conditions_pass(c, languages)), None
         )
         for child in list(parent):
             if child is not chosen:
                 parent.remove(child)
         parent.tag = parent.tag[: -len("switch")] + "g"
     for child in list(parent):
-        if _local(child.tag) not in _NON_DRAWN and not conditions_pass(child, languages):
+        if local_name(child.tag) not in _NON_DRAWN and not conditions_pass(child, languages):
             parent.remove(child)
         else:
             _resolve(child, languages)
