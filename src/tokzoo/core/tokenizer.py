@@ -49,8 +49,20 @@ class Tokenizer(nn.Module, ABC):
     def loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Training loss on a batch, and named scalars to log."""
 
-    def forward(self, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        return self.loss(batch)
+    def forward(self, batch: torch.Tensor, *, autoencode: bool = False) -> Any:
+        """``loss(batch)``, or with ``autoencode=True`` the model's ``autoencode(batch)`` (an ``AutoencodeOut``,
+        for training recipes that need the reconstruction). Both go through ``forward`` so that distributed
+        wrappers (DDP) see every step."""
+        if not autoencode:
+            return self.loss(batch)
+        if not hasattr(self, "autoencode"):
+            from tokzoo.core.errors import ConfigError
+
+            raise ConfigError(
+                f"{self.registry_name or type(self).__name__} does not hand its reconstruction to the trainer "
+                "(no autoencode): train it with its own loss (no perceptual/GAN/pixel_loss options)"
+            )
+        return self.autoencode(batch)
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor, *, num_tokens: int | None = None) -> torch.Tensor:

@@ -14,12 +14,13 @@ from typing import Any
 
 import torch
 
+from tokzoo.core.autoencode import AutoencodeOut
 from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.core.registry import register_tokenizer
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
 from tokzoo.image.checks import check_image_batch
-from tokzoo.image.losses import reconstruction_loss
+from tokzoo.image.losses import autoencoder_loss
 from tokzoo.nn.conv import ConvDecoder, ConvEncoder
 from tokzoo.quant import Bottleneck, Quantizer, build_quantizer, list_quantizers
 
@@ -129,13 +130,16 @@ class GridVQTokenizer(Tokenizer):
         self.bottleneck.fit(z)
         return self
 
-    def loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def autoencode(self, batch: torch.Tensor) -> AutoencodeOut:
         z, shape = self._latents(batch)
         out = self.bottleneck(z, shape)
-        rec = self._decode_latents(out.latents, shape)
-        total, logs = reconstruction_loss(rec, batch, out.loss, self.cfg.l1_weight)
-        logs.update(out.stats)
-        return total, logs
+        return AutoencodeOut(self._decode_latents(out.latents, shape), out.loss, dict(out.stats))
+
+    def last_layer(self) -> torch.Tensor:
+        return self.decoder.net[-1].weight
+
+    def loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        return autoencoder_loss(self.autoencode(batch), batch, self.cfg.l1_weight)
 
 
 def _build(base: GridVQConfig, overrides: dict[str, Any]) -> GridVQTokenizer:

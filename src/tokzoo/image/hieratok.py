@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from tokzoo.core.autoencode import AutoencodeOut
 from tokzoo.core.registry import register_tokenizer
 from tokzoo.core.tokens import Tokens
 from tokzoo.image.pooled_vit import PooledViTConfig, PooledViTTokenizer
@@ -76,13 +77,13 @@ class HieraTokTokenizer(PooledViTTokenizer):
         ids = ids.masked_fill(~prefix_valid(lengths, bounds[-1]), 0)
         return self._decode_latents(self.quantizer.ids_to_latents(ids), lengths).clamp(0, 1)
 
-    def loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def autoencode(self, batch: torch.Tensor) -> AutoencodeOut:
         c = self.cfg
         bounds = torch.tensor(c.boundaries, device=batch.device)
         latents = self.pooled(batch, c.scales)
         kept = torch.randint(0, len(bounds), (len(batch),), device=batch.device) if c.scale_drop else None
         lengths = bounds[kept] if kept is not None else bounds[-1].expand(len(batch))
-        return self.training_loss(batch, latents, lambda zq: self._decode_latents(zq, lengths), lengths)
+        return self.quantize_and_decode(latents, lambda zq: self._decode_latents(zq, lengths), lengths)
 
 
 @register_tokenizer

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from tokzoo.core.autoencode import AutoencodeOut
+
 
 def reconstruction_loss(
     rec: torch.Tensor, target: torch.Tensor, quant_loss: torch.Tensor, l1_weight: float
@@ -23,3 +25,12 @@ def reconstruction_loss(
         "vq_loss": quant_loss.detach(),
     }
     return mse + l1_weight * l1 + quant_loss, logs
+
+
+def autoencoder_loss(
+    out: AutoencodeOut, target: torch.Tensor, l1_weight: float
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """A tokenizer's own objective on its ``autoencode`` output: ``reconstruction_loss`` plus its logs."""
+    total, logs = reconstruction_loss(out.rec, target, out.aux_loss, l1_weight)
+    logs.update(out.logs)
+    return total, logs

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from tokzoo.core.autoencode import AutoencodeOut
 from tokzoo.core.registry import register_tokenizer
 from tokzoo.core.tokens import Tokens
 from tokzoo.image.pooled_vit import PooledViTConfig, PooledViTTokenizer
@@ -80,13 +81,13 @@ class MatryoshkaTokenizer(PooledViTTokenizer):
         index = torch.tensor([counts.index(n) for n in tokens.lengths.tolist()], device=lengths.device)
         return self._decode_latents(self.quantizer.ids_to_latents(ids), index).clamp(0, 1)
 
-    def loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def autoencode(self, batch: torch.Tensor) -> AutoencodeOut:
         c = self.cfg
         index = int(torch.randint(0, len(c.scales), ()))  # one scale per step, drawn from the global RNG
         latents = self.pooled(batch, [c.scales[index]])
         scale = torch.full((len(batch),), index, device=batch.device)
         count = torch.tensor(float(c.token_counts[index]))
-        return self.training_loss(batch, latents, lambda zq: self._decode_latents(zq, scale), count)
+        return self.quantize_and_decode(latents, lambda zq: self._decode_latents(zq, scale), count)
 
 
 @register_tokenizer

@@ -15,10 +15,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tokzoo.core.autoencode import AutoencodeOut
 from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
-from tokzoo.image.losses import reconstruction_loss
+from tokzoo.image.losses import autoencoder_loss
 from tokzoo.image.token_quantizer import build_token_quantizer, check_quantizer_name
 from tokzoo.image.vit_parts import PatchEmbed, PixelHead, QueryDecoder, ViTTokenizerConfig, check_image_size
 from tokzoo.nn.transformer import Transformer
@@ -100,17 +101,19 @@ class PooledViTTokenizer(Tokenizer):
             raise DataError(f"each sample needs one of {allowed} tokens, got {bad[:8]}")
         return tokens.lengths.to(self.decoder_in.weight.device)
 
-    def training_loss(
+    def quantize_and_decode(
         self,
-        batch: torch.Tensor,
         latents: torch.Tensor,
         decode: Callable[[torch.Tensor], torch.Tensor],
         kept: torch.Tensor,
-    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    ) -> AutoencodeOut:
         """Quantize ``latents``, reconstruct with ``decode(zq)``, and log the mean kept token count ``kept``."""
         out = self.quantizer(latents)
-        rec = decode(out.latents)
-        total, logs = reconstruction_loss(rec, batch, out.loss, self.cfg.l1_weight)
-        logs["kept_tokens"] = kept.float().mean()
-        logs.update(out.stats)
-        return total, logs
+        logs = {"kept_tokens": kept.float().mean(), **out.stats}
+        return AutoencodeOut(decode(out.latents), out.loss, logs)
+
+    def last_layer(self) -> torch.Tensor:
+        return self.head.proj.weight
+
+    def loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        return autoencoder_loss(self.autoencode(batch), batch, self.cfg.l1_weight)

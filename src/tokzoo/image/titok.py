@@ -21,11 +21,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tokzoo.core.autoencode import AutoencodeOut
 from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.core.registry import register_tokenizer
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
-from tokzoo.image.losses import reconstruction_loss
+from tokzoo.image.losses import autoencoder_loss
 from tokzoo.image.semantic import (
     CheckpointTeacher,
     alignment_loss,
@@ -190,21 +191,26 @@ class TiTokTokenizer(Tokenizer):
         zq = F.pad(zq[:, :k_max], (0, 0, 0, k_max - min(k_max, zq.shape[1])))
         return self._decode_latents(zq, lengths.to(zq.device))[0].clamp(0, 1)
 
-    def loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def autoencode(self, batch: torch.Tensor) -> AutoencodeOut:
         c = self.cfg
         out = self.bottleneck(self._run_encoder(batch)[:, -c.num_tokens :])
         lengths = sample_keep_lengths(
             len(batch), c.num_tokens, c.drop_schedule, min_tokens=c.min_tokens, device=batch.device
         )
         rec, h = self._decode_latents(out.latents, lengths)
-        total, logs = reconstruction_loss(rec, batch, out.loss, c.l1_weight)
-        logs["kept_tokens"] = lengths.float().mean()
+        aux, logs = out.loss, {"vq_loss": out.loss.detach(), "kept_tokens": lengths.float().mean()}
         if c.semantic_weight > 0:
             sem = self._semantic_loss(batch, h, lengths)
-            total = total + c.semantic_weight * sem
+            aux = aux + c.semantic_weight * sem
             logs["semantic_loss"] = sem.detach()
         logs.update(out.stats)
-        return total, logs
+        return AutoencodeOut(rec, aux, logs)
+
+    def last_layer(self) -> torch.Tensor:
+        return self.head.proj.weight
+
+    def loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        return autoencoder_loss(self.autoencode(batch), batch, self.cfg.l1_weight)
 
     def _semantic_loss(self, batch: torch.Tensor, h: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         if self._teacher is None:

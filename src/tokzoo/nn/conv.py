@@ -11,12 +11,14 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from tokzoo.nn.checkpointing import Checkpointable
+
 
 def _norm(ch: int) -> nn.GroupNorm:
     return nn.GroupNorm(num_groups=min(32, ch // 4) if ch >= 8 else 1, num_channels=ch, eps=1e-6)
 
 
-class ResBlock(nn.Module):
+class ResBlock(Checkpointable):
     """norm → SiLU → conv3x3, twice, plus a (1x1-projected when needed) skip connection."""
 
     def __init__(self, in_ch: int, out_ch: int) -> None:
@@ -27,8 +29,11 @@ class ResBlock(nn.Module):
         )  # fmt: skip
         self.skip = nn.Conv2d(in_ch, out_ch, 1) if in_ch != out_ch else nn.Identity()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.skip(x) + self.block(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.run(self._forward, x)
 
 
 class Downsample(nn.Module):

@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tokzoo.nn.checkpointing import Checkpointable
+
 
 class Attention(nn.Module):
     """Multi-head self-attention; ``mask`` is a boolean (B, L, L) or (L, L) tensor, True = attend."""
@@ -35,7 +37,7 @@ class Attention(nn.Module):
         return self.proj(out.transpose(1, 2).reshape(b, n, d))
 
 
-class Block(nn.Module):
+class Block(Checkpointable):
     """``x + attn(norm(x))`` then ``x + mlp(norm(x))``."""
 
     def __init__(self, dim: int, heads: int, mlp_ratio: float = 4.0) -> None:
@@ -46,9 +48,12 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    def _forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         x = x + self.attn(self.norm1(x), mask)
         return x + self.mlp(self.norm2(x))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        return self.run(self._forward, x, mask)
 
 
 class Transformer(nn.Module):

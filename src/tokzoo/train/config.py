@@ -16,7 +16,10 @@ from tokzoo.core.errors import ConfigError
 # Keys that must not change when a run is resumed, or the resumed run would not repeat the original.
 RESUME_INVARIANT = (
     "model", "model_overrides", "data", "image_size", "crop_scale", "hflip", "rgb_permute", "batch_size", "seed",
+    "size_schedule", "pixel_loss", "perceptual_weight", "gan_weight", "gan_start", "gan_adaptive", "disc_ch",
+    "disc_layers", "ema_decay",
 )  # fmt: skip
+PIXEL_LOSSES = ("model", "mse", "l1", "mse+l1", "msssim")
 
 
 @dataclass
@@ -47,6 +50,18 @@ class TrainConfig:
     mixed_precision: str = "no"  # "no" | "fp16" | "bf16" (HF Accelerate)
     device: str = "auto"  # "auto" (GPU when available) | "cpu"
     progress: bool = True
+    # The full recipe (tokzoo.train.objective); the defaults train with the tokenizer's own loss only.
+    pixel_loss: str = "model"  # "model" (the tokenizer's own loss) | mse | l1 | mse+l1 | msssim
+    perceptual_weight: float = 0.0  # LPIPS; off (one log line) when its weights are not on disk
+    gan_weight: float = 0.0  # PatchGAN hinge loss; 0 = no discriminator
+    gan_start: int = 0  # optimizer step at which the discriminator and its loss turn on
+    gan_adaptive: bool = True  # VQGAN's adaptive weight (gradient-norm ratio at the decoder's last layer)
+    disc_lr: float = 0.0  # discriminator learning rate; 0 = lr
+    disc_ch: int = 64
+    disc_layers: int = 3
+    ema_decay: float = 0.0  # weight EMA (saved beside the raw weights, used for evaluation); 0 = off
+    grad_checkpointing: bool = False  # recompute block activations in backward (GPU memory)
+    size_schedule: list[list[int]] = field(default_factory=list)  # progressive crops: [[step, size], ...]
 
     def __post_init__(self) -> None:
         checks = [
@@ -64,10 +79,27 @@ class TrainConfig:
             (len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas), "betas must be two values in [0, 1)"),
             (self.mixed_precision in ("no", "fp16", "bf16"), "mixed_precision must be one of no, fp16, bf16"),
             (self.device in ("auto", "cpu"), "device must be 'auto' or 'cpu'"),
+            (self.pixel_loss in PIXEL_LOSSES, f"pixel_loss must be one of {', '.join(PIXEL_LOSSES)}"),
+            (self.perceptual_weight >= 0, "perceptual_weight must be >= 0"),
+            (self.gan_weight >= 0, "gan_weight must be >= 0"),
+            (self.gan_start >= 0, "gan_start must be >= 0"),
+            (self.disc_lr >= 0, "disc_lr must be >= 0"),
+            (self.disc_ch >= 4 and 1 <= self.disc_layers <= 6, "disc_ch must be >= 4 and disc_layers in [1, 6]"),
+            (0 <= self.ema_decay < 1, "ema_decay must be in [0, 1)"),
+            (
+                self.pixel_loss != "model" or (self.perceptual_weight == 0 and self.gan_weight == 0),
+                "pixel_loss must name a pixel loss (mse, l1, mse+l1, msssim) when perceptual_weight or gan_weight is set",
+            ),
+            (
+                all(len(e) == 2 and e[0] >= 0 and e[1] >= 1 for e in self.size_schedule)
+                and [e[0] for e in self.size_schedule] == sorted({e[0] for e in self.size_schedule}),
+                "size_schedule must be [[step, size], ...] with increasing steps >= 0 and sizes >= 1",
+            ),
         ]  # fmt: skip
         for ok, message in checks:
             if not ok:
-                raise ConfigError(f"{message} (got {self.to_dict()[message.split()[0]]!r})")
+                key = message.split()[0]
+                raise ConfigError(f"{message} (got {getattr(self, key)!r})")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -86,7 +118,12 @@ def _coerce(key: str, value: Any) -> Any:
             return float(value)
         except ValueError:
             raise ConfigError(f"config key {key!r} expects a number, got {value!r}") from None
-    if origin is tuple:
+    if origin is list:
+        ok = isinstance(value, list) and all(
+            isinstance(e, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in e)
+            for e in value
+        )
+    elif origin is tuple:
         if isinstance(value, (list, tuple)):
             args = typing.get_args(hint)
             try:

@@ -12,6 +12,7 @@ import json
 import random
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,28 +24,42 @@ from tokzoo.core.atomic import atomic_directory
 from tokzoo.core.checkpoint import read_safetensors, write_model_files
 from tokzoo.core.errors import CheckpointError
 from tokzoo.core.tokenizer import Tokenizer
+from tokzoo.train.ema import EMA
 
 STEP_DIR = re.compile(r"^step_(\d{8})$")
 STATE_TENSORS = "train_state.safetensors"
 STATE_JSON = "trainer_state.json"
 
 
-def _optimizer_split(sd: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+@dataclass
+class TrainExtras:
+    """State beyond the tokenizer and its optimizer: the discriminator, its optimizer and the weight EMA."""
+
+    discriminator: torch.nn.Module | None = None
+    disc_optimizer: torch.optim.Optimizer | None = None
+    ema: EMA | None = None
+
+
+def _optimizer_split(
+    sd: dict[str, Any], prefix: str = "optim"
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     tensors: dict[str, torch.Tensor] = {}
     scalars: dict[str, dict[str, Any]] = {}
     for pid, st in sd["state"].items():
         for k, v in st.items():
             if torch.is_tensor(v):
-                tensors[f"optim/{pid}/{k}"] = v.detach().cpu().contiguous()
+                tensors[f"{prefix}/{pid}/{k}"] = v.detach().cpu().contiguous()
             else:
                 scalars.setdefault(str(pid), {})[k] = v
     return tensors, {"param_groups": sd["param_groups"], "state_scalars": scalars}
 
 
-def _optimizer_join(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> dict[str, Any]:
+def _optimizer_join(
+    tensors: dict[str, torch.Tensor], meta: dict[str, Any], prefix: str = "optim"
+) -> dict[str, Any]:
     state: dict[int, dict[str, Any]] = {}
     for key, v in tensors.items():
-        if key.startswith("optim/"):
+        if key.startswith(prefix + "/"):
             _, pid, k = key.split("/", 2)
             state.setdefault(int(pid), {})[k] = v
     for pid, kv in meta["state_scalars"].items():
@@ -84,15 +99,23 @@ def save_training_state(
     model: Tokenizer,
     optimizer: torch.optim.Optimizer,
     train_config: dict[str, Any],
+    extras: TrainExtras | None = None,
 ) -> Path:
     """Write checkpoint ``ckpt_root/step_<step>`` atomically and return its path."""
     opt_tensors, opt_meta = _optimizer_split(optimizer.state_dict())
     rng_tensors, rng_meta = _rng_state()
+    extra_tensors, extra_meta = _extras_split(extras or TrainExtras())
     final = ckpt_root / f"step_{step:08d}"
     with atomic_directory(final) as tmp:
         write_model_files(model, tmp)
-        (tmp / STATE_TENSORS).write_bytes(st_save({**opt_tensors, **rng_tensors}))
-        state = {"step": step, "train_config": train_config, "optimizer": opt_meta, "rng": rng_meta}
+        (tmp / STATE_TENSORS).write_bytes(st_save({**opt_tensors, **rng_tensors, **extra_tensors}))
+        state = {
+            "step": step,
+            "train_config": train_config,
+            "optimizer": opt_meta,
+            "rng": rng_meta,
+            **extra_meta,
+        }
         (tmp / STATE_JSON).write_text(json.dumps(state))
     return final
 
@@ -113,8 +136,34 @@ def prune_checkpoints(ckpt_root: Path, keep: int) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def load_training_state(path: Path, model: Tokenizer, optimizer: torch.optim.Optimizer) -> int:
-    """Restore model weights, optimizer and RNG from a checkpoint folder; return its step."""
+def _extras_split(extras: TrainExtras) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    tensors: dict[str, torch.Tensor] = {}
+    meta: dict[str, Any] = {}
+    if extras.discriminator is not None:
+        sd = extras.discriminator.state_dict()
+        tensors.update({f"disc/{k}": v.detach().cpu().contiguous() for k, v in sd.items()})
+    if extras.disc_optimizer is not None:
+        t, meta["disc_optimizer"] = _optimizer_split(extras.disc_optimizer.state_dict(), "optim_disc")
+        tensors.update(t)
+    if extras.ema is not None:
+        tensors.update({k: v.cpu() for k, v in extras.ema.state_tensors().items()})
+    return tensors, meta
+
+
+def _extras_join(tensors: dict[str, torch.Tensor], state: dict[str, Any], extras: TrainExtras) -> None:
+    if extras.discriminator is not None:
+        extras.discriminator.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("disc/")})
+    if extras.disc_optimizer is not None:
+        extras.disc_optimizer.load_state_dict(_optimizer_join(tensors, state["disc_optimizer"], "optim_disc"))
+    if extras.ema is not None:
+        extras.ema.load_state_tensors(tensors)
+
+
+def load_training_state(
+    path: Path, model: Tokenizer, optimizer: torch.optim.Optimizer, extras: TrainExtras | None = None
+) -> int:
+    """Restore model weights, optimizer, RNG (and discriminator, its optimizer and EMA) from a checkpoint
+    folder; return its step."""
     try:
         state = json.loads((path / STATE_JSON).read_text())
     except (OSError, json.JSONDecodeError) as e:
@@ -123,6 +172,7 @@ def load_training_state(path: Path, model: Tokenizer, optimizer: torch.optim.Opt
     try:
         model.load_state_dict(read_safetensors(path / "model.safetensors"))
         optimizer.load_state_dict(_optimizer_join(tensors, state["optimizer"]))
+        _extras_join(tensors, state, extras or TrainExtras())
     except (RuntimeError, ValueError, KeyError) as e:
         saved = state.get("train_config", {}).get("model")
         raise CheckpointError(

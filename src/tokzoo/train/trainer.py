@@ -26,10 +26,19 @@ from tokzoo.core.errors import CheckpointError, NonFiniteLossError
 from tokzoo.core.registry import create
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.data import StreamBatchSampler
+from tokzoo.nn import set_grad_checkpointing
 from tokzoo.train.config import TrainConfig, check_resumable
 from tokzoo.train.data import build_crop_dataset
+from tokzoo.train.ema import EMA
 from tokzoo.train.logger import RunLogger
-from tokzoo.train.state import list_checkpoints, load_training_state, prune_checkpoints, save_training_state
+from tokzoo.train.objective import ImageObjective
+from tokzoo.train.state import (
+    TrainExtras,
+    list_checkpoints,
+    load_training_state,
+    prune_checkpoints,
+    save_training_state,
+)
 
 log = logging.getLogger("tokzoo.train")
 StepCallback = Callable[[int, dict[str, float]], None]
@@ -44,11 +53,25 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
+def size_at(step: int, cfg: TrainConfig) -> int:
+    """Crop size at ``step``: ``image_size``, then each ``size_schedule`` entry [start, size] from its start."""
+    size = cfg.image_size
+    for start, value in cfg.size_schedule:
+        if step >= start:
+            size = value
+    return size
+
+
 class Trainer:
     """Train a registered tokenizer from a ``TrainConfig``.
 
     ``model`` and ``dataset`` default to ``tokzoo.create(cfg.model, **cfg.model_overrides)`` and random crops of
-    ``cfg.data``; ``callbacks`` are called as ``cb(step, logs)`` after every optimizer step.
+    ``cfg.data`` (rebuilt at each ``size_schedule`` stage; a given ``dataset`` is used throughout);
+    ``callbacks`` are called as ``cb(step, logs)`` after every optimizer step.
+
+    With ``pixel_loss`` other than ``model`` the step runs the full recipe (``ImageObjective``: pixel,
+    perceptual and PatchGAN losses, the discriminator with its own AdamW); ``ema_decay`` keeps an EMA of the
+    weights. Discriminator, its optimizer and the EMA are checkpointed and resumed with the rest.
     """
 
     def __init__(
@@ -67,9 +90,19 @@ class Trainer:
         self.accelerator = Accelerator(mixed_precision=cfg.mixed_precision, cpu=cpu)
         set_seed(cfg.seed)
         self.model = model if model is not None else create(cfg.model, **cfg.model_overrides)
+        if cfg.grad_checkpointing:
+            set_grad_checkpointing(self.model)
         self.dataset = dataset
+        self._fixed_dataset = dataset is not None
         self.callbacks = list(callbacks)
         self.step = 0
+        self.objective = None
+        if cfg.pixel_loss != "model":
+            self.objective = ImageObjective(
+                cfg.pixel_loss, perceptual_weight=cfg.perceptual_weight, gan_weight=cfg.gan_weight,
+                gan_start=cfg.gan_start, adaptive=cfg.gan_adaptive, disc_ch=cfg.disc_ch, disc_layers=cfg.disc_layers,
+            )  # fmt: skip
+        self.ema = EMA(self.model, cfg.ema_decay) if cfg.ema_decay > 0 else None
 
     @property
     def is_main(self) -> bool:
@@ -79,6 +112,34 @@ class Trainer:
         c = self.cfg
         return torch.optim.AdamW(self.model.parameters(), lr=c.lr, betas=c.betas, weight_decay=c.weight_decay)
 
+    def _disc_optimizer(self) -> torch.optim.Optimizer | None:
+        disc = self.objective.discriminator if self.objective is not None else None
+        if disc is None:
+            return None
+        return torch.optim.AdamW(disc.parameters(), lr=self.cfg.disc_lr or self.cfg.lr, betas=(0.5, 0.9))
+
+    def _extras(self, disc_optimizer: torch.optim.Optimizer | None) -> TrainExtras:
+        disc = self.objective.discriminator if self.objective is not None else None
+        return TrainExtras(discriminator=disc, disc_optimizer=disc_optimizer, ema=self.ema)
+
+    def _loader(self, acc: Accelerator) -> DataLoader:
+        """Batches from ``self.step`` on, at the crop size of the current stage."""
+        cfg = self.cfg
+        if not self._fixed_dataset:
+            self.dataset = build_crop_dataset(
+                cfg.data, size_at(self.step, cfg), scale=cfg.crop_scale, seed=cfg.seed, hflip=cfg.hflip,
+                rgb_permute=cfg.rgb_permute,
+            )  # fmt: skip
+        sampler = StreamBatchSampler(
+            len(self.dataset), cfg.batch_size, seed=cfg.seed, start_step=self.step,
+            rank=acc.process_index, world_size=acc.num_processes,
+        )  # fmt: skip
+        # An explicit generator: otherwise iter(loader) draws from the global RNG, which a resumed run has
+        # just restored, shifting every later random draw (e.g. codebook restarts) by one.
+        return DataLoader(
+            self.dataset, batch_sampler=sampler, num_workers=cfg.num_workers, generator=torch.Generator()
+        )
+
     def _resume_point(self) -> Path | None:
         ckpts = list_checkpoints(self.ckpt_root)
         return ckpts[-1][1] if ckpts else None
@@ -86,13 +147,14 @@ class Trainer:
     def fit(self, *, resume: bool = False) -> dict[str, float]:
         """Run until ``cfg.max_steps``; with ``resume`` continue from the newest checkpoint in ``out_dir``."""
         cfg, acc = self.cfg, self.accelerator
-        optimizer = self._optimizer()
+        optimizer, disc_optimizer = self._optimizer(), self._disc_optimizer()
+        extras = self._extras(disc_optimizer)
         point = self._resume_point()
         if resume:
             if point is None:
                 raise CheckpointError(f"--resume: no checkpoint under {self.ckpt_root}")
             check_resumable(point, cfg)
-            self.step = load_training_state(point, self.model, optimizer)
+            self.step = load_training_state(point, self.model, optimizer, extras)
             log.info("resumed from %s (step %d)", point, self.step)
         elif point is not None:
             raise CheckpointError(
@@ -101,25 +163,12 @@ class Trainer:
             )
         if self.step >= cfg.max_steps:
             log.info("nothing to do: step %d >= max_steps %d", self.step, cfg.max_steps)
-        if self.dataset is None:
-            self.dataset = build_crop_dataset(
-                cfg.data,
-                cfg.image_size,
-                scale=cfg.crop_scale,
-                seed=cfg.seed,
-                hflip=cfg.hflip,
-                rgb_permute=cfg.rgb_permute,
-            )
-        sampler = StreamBatchSampler(
-            len(self.dataset), cfg.batch_size, seed=cfg.seed, start_step=self.step,
-            rank=acc.process_index, world_size=acc.num_processes,
-        )  # fmt: skip
-        # An explicit generator: otherwise iter(loader) draws from the global RNG, which a resumed run has
-        # just restored, shifting every later random draw (e.g. codebook restarts) by one.
-        loader = DataLoader(
-            self.dataset, batch_sampler=sampler, num_workers=cfg.num_workers, generator=torch.Generator()
-        )
+        loader = self._loader(acc)
         model, optimizer = acc.prepare(self.model, optimizer)
+        disc = None
+        if disc_optimizer is not None:
+            disc, disc_optimizer = acc.prepare(self.objective.discriminator, disc_optimizer)
+            extras.disc_optimizer = disc_optimizer
         logger = None
         if self.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -133,9 +182,11 @@ class Trainer:
         try:
             batches = iter(loader)
             while self.step < cfg.max_steps:
+                if size_at(self.step, cfg) != size_at(self.step - 1, cfg) and self.step > 0:
+                    batches = iter(self._loader(acc))  # a new crop-size stage starts at this step
                 t0 = time.perf_counter()
                 batch = next(batches).to(acc.device)
-                last = self._train_step(model, optimizer, batch)
+                last = self._train_step(model, optimizer, batch, disc, disc_optimizer)
                 self.step += 1
                 last["imgs_per_s"] = cfg.batch_size * acc.num_processes / (time.perf_counter() - t0)
                 bar.update(1)
@@ -145,7 +196,7 @@ class Trainer:
                 if logger is not None and (self.step % cfg.log_every == 0 or self.step == cfg.max_steps):
                     logger.log(self.step, last)
                 if self.step % cfg.ckpt_every == 0 or self.step == cfg.max_steps:
-                    self._checkpoint(optimizer)
+                    self._checkpoint(optimizer, extras)
                 for cb in self.callbacks:
                     cb(self.step, last)
         finally:
@@ -153,42 +204,81 @@ class Trainer:
             if logger is not None:
                 logger.close()
         if self.is_main:
-            acc.unwrap_model(model).save_pretrained(self.out_dir / "model")
+            self._save_final(acc.unwrap_model(model))
         acc.wait_for_everyone()
         return last
 
+    def _save_final(self, model: Tokenizer) -> None:
+        """``model/``: the weights to evaluate (the EMA when on; the raw ones are then in ``model_raw/``)."""
+        if self.ema is None:
+            model.save_pretrained(self.out_dir / "model")
+            return
+        model.save_pretrained(self.out_dir / "model_raw")
+        raw = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        self.ema.copy_to(model).save_pretrained(self.out_dir / "model")
+        model.load_state_dict(raw)
+
     def _train_step(
-        self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: torch.Tensor
+        self,
+        model: torch.nn.Module,
+        optimizer: torch.optim.Optimizer,
+        batch: torch.Tensor,
+        disc: torch.nn.Module | None = None,
+        disc_optimizer: torch.optim.Optimizer | None = None,
     ) -> dict:
         cfg, acc = self.cfg, self.accelerator
         for g in optimizer.param_groups:
             g["lr"] = lr_at(self.step, cfg)
         model.train()
-        loss, logs = model(batch)
-        bad = torch.tensor([0.0 if torch.isfinite(loss) else 1.0], device=acc.device)
-        if acc.reduce(bad, reduction="sum").item() > 0:  # every rank stops together
-            raise NonFiniteLossError(
-                f"loss is {loss.item()} at step {self.step + 1}; stopping before the optimizer step "
-                f"(last good checkpoint: {self._resume_point() or 'none'}). Lower the lr or check the data."
-            )
+        if self.objective is None:
+            loss, logs = model(batch)
+            rec = None
+        else:
+            out = model(batch, autoencode=True)
+            last_layer = acc.unwrap_model(model).last_layer()
+            loss, logs = self.objective.generator_loss(out, batch, self.step, last_layer, disc)
+            rec = out.rec
+        self._check_finite(loss, "loss")
         optimizer.zero_grad(set_to_none=True)
         acc.backward(loss)
         grad_norm = acc.clip_grad_norm_(model.parameters(), cfg.grad_clip) if cfg.grad_clip > 0 else None
         if grad_norm is not None and not torch.isfinite(grad_norm):
             raise NonFiniteLossError(f"gradient norm is {grad_norm.item()} at step {self.step + 1}; stopping")
         optimizer.step()
-        out = {"loss": loss.item(), "lr": optimizer.param_groups[0]["lr"]}
-        out.update({k: float(v) for k, v in logs.items()})
+        if self.ema is not None:
+            self.ema.update(acc.unwrap_model(model), self.step)
+        out_logs = {"loss": loss.item(), "lr": optimizer.param_groups[0]["lr"]}
+        if rec is not None and disc is not None and self.objective.gan_active(self.step):
+            for g in disc_optimizer.param_groups:
+                g["lr"] = lr_at(self.step, cfg) * (cfg.disc_lr or cfg.lr) / cfg.lr
+            d_loss, d_logs = self.objective.discriminator_loss(rec, batch, disc)
+            self._check_finite(d_loss, "discriminator loss")
+            disc_optimizer.zero_grad(set_to_none=True)
+            acc.backward(d_loss)
+            if cfg.grad_clip > 0:
+                acc.clip_grad_norm_(disc.parameters(), cfg.grad_clip)
+            disc_optimizer.step()
+            logs.update(d_logs)
+        out_logs.update({k: float(v) for k, v in logs.items()})
         if grad_norm is not None:
-            out["grad_norm"] = float(grad_norm)
-        return out
+            out_logs["grad_norm"] = float(grad_norm)
+        return out_logs
 
-    def _checkpoint(self, optimizer: torch.optim.Optimizer) -> None:
+    def _check_finite(self, loss: torch.Tensor, what: str) -> None:
+        acc = self.accelerator
+        bad = torch.tensor([0.0 if torch.isfinite(loss) else 1.0], device=acc.device)
+        if acc.reduce(bad, reduction="sum").item() > 0:  # every rank stops together
+            raise NonFiniteLossError(
+                f"{what} is {loss.item()} at step {self.step + 1}; stopping before the optimizer step "
+                f"(last good checkpoint: {self._resume_point() or 'none'}). Lower the lr or check the data."
+            )
+
+    def _checkpoint(self, optimizer: torch.optim.Optimizer, extras: TrainExtras) -> None:
         acc = self.accelerator
         acc.wait_for_everyone()
         if self.is_main:
             model = acc.unwrap_model(self.model)
-            save_training_state(self.ckpt_root, self.step, model, optimizer, self.cfg.to_dict())
+            save_training_state(self.ckpt_root, self.step, model, optimizer, self.cfg.to_dict(), extras)
             prune_checkpoints(self.ckpt_root, self.cfg.keep_checkpoints)
         acc.wait_for_everyone()
 
