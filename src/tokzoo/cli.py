@@ -16,7 +16,10 @@ from tokzoo.core.errors import DataError, TokzooError
 
 def _load_model(path: str):
     import tokzoo
+    from tokzoo.core.pretrained import PREFIX, list_pretrained
 
+    if path.startswith(PREFIX) or (not Path(path).exists() and path in list_pretrained()):
+        return tokzoo.load(PREFIX + path.removeprefix(PREFIX))
     if not Path(path).exists():
         return _registered_model(path)
     return tokzoo.load(path)
@@ -32,8 +35,8 @@ def _registered_model(name: str):
         raise DataError(f"{name}: checkpoint folder not found") from None
     if modality == "image":
         raise DataError(
-            f"{name}: checkpoint folder not found ({name} is an image tokenizer: pass the folder of a trained "
-            "checkpoint, e.g. from tokzoo train)"
+            f"{name}: checkpoint folder not found ({name} is an image tokenizer without shipped weights: pass "
+            "the folder of a trained checkpoint, e.g. from tokzoo train, or a name from `tokzoo list --pretrained`)"
         )
     return create(name)
 
@@ -110,7 +113,7 @@ def _decode_file(a: argparse.Namespace, model, tokens) -> None:
 def cmd_list(a: argparse.Namespace) -> None:
     from tokzoo.core.registry import get_spec, list_tokenizers
 
-    for name in list_tokenizers(a.pattern, modality=a.modality):
+    for name in list_tokenizers(a.pattern, modality=a.modality, pretrained=a.pretrained):
         spec = get_spec(name)
         print(f"{name:<16} {spec.modality:<8} {spec.description}")
 
@@ -118,7 +121,14 @@ def cmd_list(a: argparse.Namespace) -> None:
 def cmd_train(a: argparse.Namespace) -> None:
     from tokzoo.train import load_config, train
 
-    cfg = load_config(a.config, a.overrides)
+    overrides = list(a.overrides)
+    if a.init:  # fine-tune: the checkpoint's tokenizer is the model
+        from tokzoo.core.checkpoint import read_config
+        from tokzoo.core.pretrained import PREFIX, verified_folder
+
+        folder = verified_folder(a.init) if a.init.startswith(PREFIX) else a.init
+        overrides = [f"init={a.init}", f"model={read_config(folder)['tokenizer']}", *overrides]
+    cfg = load_config(a.config, overrides)
     last = train(cfg, resume=a.resume)
     if int(os.environ.get("RANK", "0")) == 0:
         print(json.dumps({"out_dir": cfg.out_dir, **{k: round(v, 5) for k, v in last.items()}}))
@@ -276,11 +286,15 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("list", help="list registered tokenizers")
     s.add_argument("pattern", nargs="?", default="*", help="glob, e.g. '*f8*'")
     s.add_argument("--modality", default=None)
+    s.add_argument(
+        "--pretrained", action="store_true", help="only tokenizers with shipped pretrained weights"
+    )
     s.set_defaults(fn=cmd_list)
 
     s = sub.add_parser("train", help="train a tokenizer from a YAML config and key=value overrides")
     s.add_argument("--config", default=None, help="YAML file with TrainConfig keys (see configs/)")
     s.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in out_dir")
+    s.add_argument("--init", default=None, help="fine-tune from a checkpoint folder or pretrained:NAME")
     s.add_argument(
         "overrides", nargs="*", help="key=value, e.g. max_steps=200 model_overrides.codebook_size=512"
     )

@@ -143,9 +143,14 @@ def read_config(directory: str | Path) -> dict[str, Any]:
 
 
 def load(directory: str | Path, *, map_location: str | torch.device = "cpu") -> Tokenizer:
-    """Rebuild a tokenizer from a checkpoint folder written by ``save_pretrained``."""
+    """Rebuild a tokenizer from a checkpoint folder written by ``save_pretrained``, or from shipped weights
+    given as ``pretrained:NAME`` (hash-checked, float32)."""
     from tokzoo.core.registry import create
 
+    if isinstance(directory, str) and directory.startswith("pretrained:"):
+        from tokzoo.core.pretrained import load_pretrained
+
+        return load_pretrained(directory).to(map_location)
     directory = Path(directory)
     cfg = read_config(directory)
     weights = directory / WEIGHTS_NAME

@@ -55,14 +55,23 @@ def _ensure_models_imported() -> None:
     import tokzoo.svg  # noqa: F401
 
 
-def list_tokenizers(pattern: str = "*", modality: str | None = None) -> list[str]:
-    """Sorted registered names matching a glob ``pattern`` (and ``modality``, if given)."""
+def list_tokenizers(
+    pattern: str = "*", modality: str | None = None, *, pretrained: bool = False
+) -> list[str]:
+    """Sorted registered names matching a glob ``pattern`` (and ``modality``, if given); with ``pretrained``
+    only those that have shipped (or installed third-party) pretrained weights."""
     _ensure_models_imported()
-    return sorted(
+    names = sorted(
         n
         for n, s in _REGISTRY.items()
         if fnmatch.fnmatch(n, pattern) and (modality is None or s.modality == modality)
     )
+    if pretrained:
+        from tokzoo.core.pretrained import list_pretrained
+
+        have = set(list_pretrained())
+        names = [n for n in names if n in have]
+    return names
 
 
 def get_spec(name: str) -> ModelSpec:
@@ -75,8 +84,18 @@ def get_spec(name: str) -> ModelSpec:
     return _REGISTRY[name]
 
 
-def create(name: str, **overrides: Any) -> Tokenizer:
-    """Build the registered tokenizer ``name`` with config ``overrides`` (fresh, untrained weights)."""
+def create(name: str, *, pretrained: bool = False, **overrides: Any) -> Tokenizer:
+    """Build the registered tokenizer ``name`` with config ``overrides`` (fresh, untrained weights), or with
+    ``pretrained=True`` its shipped weights (hash-checked; the weights fix the config, so no overrides)."""
+    if pretrained:
+        from tokzoo.core.pretrained import load_pretrained
+
+        if overrides:
+            raise ConfigError(
+                f"{name}: pretrained weights fix the config; drop the overrides ({', '.join(overrides)}) "
+                "or fine-tune with `tokzoo train --init pretrained:NAME`"
+            )
+        return load_pretrained(name)
     spec = get_spec(name)
     try:
         model = spec.factory(**overrides)

@@ -23,6 +23,8 @@ class Tokenizer(nn.Module, ABC):
 
     modality: ClassVar[str] = "generic"
     registry_name: str | None = None
+    #: Set when the weights are shipped pretrained ones (``tokzoo.create(name, pretrained=True)``).
+    pretrained_name: str | None = None
     #: File suffixes ``load_file`` reads (e.g. ``(".svg",)``); the first is ``save_file``'s default.
     file_suffixes: ClassVar[tuple[str, ...]] = ()
 

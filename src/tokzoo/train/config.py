@@ -15,7 +15,7 @@ from tokzoo.core.errors import ConfigError
 
 # Keys that must not change when a run is resumed, or the resumed run would not repeat the original.
 RESUME_INVARIANT = (
-    "model", "model_overrides", "data", "image_size", "crop_scale", "hflip", "rgb_permute", "batch_size", "seed",
+    "model", "model_overrides", "init", "data", "image_size", "crop_scale", "hflip", "rgb_permute", "batch_size", "seed",
     "size_schedule", "pixel_loss", "perceptual_weight", "gan_weight", "gan_start", "gan_adaptive", "disc_ch",
     "disc_layers", "ema_decay",
 )  # fmt: skip
@@ -28,6 +28,9 @@ class TrainConfig:
 
     model: str = "vq-f8-s"
     model_overrides: dict[str, Any] = field(default_factory=dict)
+    init: str = (
+        ""  # start from these weights: a checkpoint folder or "pretrained:NAME" (model = its tokenizer)
+    )
     data: str = "bundled:train"  # "bundled:<split>", a folder, or "shards:<brace pattern>"
     image_size: int = 64
     crop_scale: tuple[float, float] = (0.25, 1.0)

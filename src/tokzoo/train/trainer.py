@@ -22,7 +22,8 @@ from accelerate.utils import set_seed
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from tokzoo.core.errors import CheckpointError, NonFiniteLossError
+from tokzoo.core.checkpoint import load
+from tokzoo.core.errors import CheckpointError, ConfigError, NonFiniteLossError
 from tokzoo.core.registry import create
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.data import StreamBatchSampler
@@ -51,6 +52,20 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     span = max(1, cfg.max_steps - cfg.warmup_steps)
     t = min(1.0, (step - cfg.warmup_steps) / span)
     return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def _initial_model(cfg: TrainConfig) -> Tokenizer:
+    """A fresh ``cfg.model``, or the weights of ``cfg.init`` (fine-tuning; its tokenizer must be ``cfg.model``)."""
+    if not cfg.init:
+        return create(cfg.model, **cfg.model_overrides)
+    model = load(cfg.init)
+    if model.registry_name != cfg.model or cfg.model_overrides:
+        raise ConfigError(
+            f"init {cfg.init} is a {model.registry_name} checkpoint: set model={model.registry_name} and no "
+            "model_overrides (the weights fix the architecture)"
+        )
+    log.info("initialised from %s", cfg.init)
+    return model.train()
 
 
 def size_at(step: int, cfg: TrainConfig) -> int:
@@ -89,7 +104,7 @@ class Trainer:
         cpu = cfg.device == "cpu" or (cfg.device == "auto" and not torch.cuda.is_available())
         self.accelerator = Accelerator(mixed_precision=cfg.mixed_precision, cpu=cpu)
         set_seed(cfg.seed)
-        self.model = model if model is not None else create(cfg.model, **cfg.model_overrides)
+        self.model = model if model is not None else _initial_model(cfg)
         if cfg.grad_checkpointing:
             set_grad_checkpointing(self.model)
         self.dataset = dataset

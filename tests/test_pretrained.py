@@ -1,0 +1,96 @@
+"""Pretrained weights: the catalogue, hash checks, fp16 → fp32, create/list/load by name, fine-tuning init."""
+
+import json
+
+import pytest
+import torch
+
+import tokzoo
+from tokzoo.core import pretrained as pt
+from tokzoo.core.errors import CheckpointError, ConfigError, RegistryError
+from tokzoo.train import TrainConfig, Trainer
+
+TINY = {"ch": 8, "z_channels": 16, "code_dim": 8, "codebook_size": 64}
+
+
+@pytest.fixture
+def weights_root(tmp_path, monkeypatch):
+    """A third-party weights folder holding a tiny ``vq-f8-s`` checkpoint, added to the catalogue."""
+    torch.manual_seed(0)
+    model = tokzoo.create("vq-f8-s", **TINY)
+    model.save_pretrained(tmp_path / "ckpt")
+    root = tmp_path / "weights"
+    pt.export_pretrained(tmp_path / "ckpt", root, "vq-f8-s", {"bits_per_image": 2560})
+    shipped = pt._weight_roots()
+    monkeypatch.setattr(pt, "_weight_roots", lambda: [*shipped, root])
+    pt.catalog.cache_clear()
+    yield root, model
+    pt.catalog.cache_clear()
+
+
+def test_create_list_and_load_pretrained(weights_root):
+    root, original = weights_root
+    assert "vq-f8-s" in tokzoo.list("vq-*", pretrained=True)
+    assert "vq-f4-s" not in tokzoo.list("vq-*", pretrained=True)
+    model = tokzoo.create("vq-f8-s", pretrained=True)
+    assert model.pretrained_name == "vq-f8-s" and not model.training
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    stored = json.loads((root / "manifest.json").read_text())["models"]["vq-f8-s"]
+    assert (
+        stored["bits_per_image"] == 2560
+        and stored["bytes"] < 2 * sum(v.numel() for v in original.state_dict().values()) + 20_000
+    )
+    for (k, a), b in zip(original.state_dict().items(), model.state_dict().values(), strict=True):
+        assert torch.allclose(a.float(), b.float(), atol=2e-3, rtol=1e-3), k  # fp16 storage
+    again = tokzoo.load("pretrained:vq-f8-s")
+    assert torch.equal(again.decoder.net[-1].weight, model.decoder.net[-1].weight)
+
+
+def test_altered_or_missing_weight_file_is_one_clear_error(weights_root):
+    root, _ = weights_root
+    weights = root / "weights" / "vq-f8-s" / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 1
+    weights.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=r"model.safetensors does not match its sha256"):
+        tokzoo.create("vq-f8-s", pretrained=True)
+    weights.unlink()
+    with pytest.raises(CheckpointError, match=r"weight file .*model.safetensors is missing"):
+        tokzoo.load("pretrained:vq-f8-s")
+
+
+def test_unknown_pretrained_name_and_overrides_are_refused(weights_root):
+    with pytest.raises(RegistryError, match="no pretrained weights named 'vq-f4-s'"):
+        tokzoo.create("vq-f4-s", pretrained=True)
+    with pytest.raises(ConfigError, match="pretrained weights fix the config"):
+        tokzoo.create("vq-f8-s", pretrained=True, ch=16)
+
+
+def test_export_refuses_another_architecture_name(weights_root, tmp_path):
+    with pytest.raises(CheckpointError, match="cannot ship as 'vq-f4-s'"):
+        pt.export_pretrained(tmp_path / "ckpt", tmp_path / "w2", "vq-f4-s")
+
+
+def test_malformed_manifest(tmp_path):
+    (tmp_path / "manifest.json").write_text('{"format": "other"}')
+    with pytest.raises(CheckpointError, match="not a tokzoo-pretrained manifest"):
+        pt.read_manifest(tmp_path)
+
+
+def test_fine_tune_from_pretrained(weights_root, tmp_path):
+    cfg = TrainConfig(
+        model="vq-f8-s", init="pretrained:vq-f8-s", data="bundled:train", image_size=32, batch_size=2,
+        max_steps=1, out_dir=str(tmp_path / "ft"), progress=False,
+    )  # fmt: skip
+    trainer = Trainer(cfg)
+    assert trainer.model.cfg.ch == TINY["ch"]  # the shipped architecture, not vq-f8-s's default width
+    trainer.fit()
+    with pytest.raises(ConfigError, match="set model=vq-f8-s"):
+        Trainer(TrainConfig(model="vq-f4-s", init="pretrained:vq-f8-s", out_dir=str(tmp_path / "x")))
+
+
+def test_shipped_manifest_is_valid():
+    specs = pt.read_manifest(pt._weight_roots()[0])
+    for name, spec in specs.items():
+        assert name in tokzoo.list(), name
+        assert set(spec.files) == {"config.json", "model.safetensors"}
