@@ -1,6 +1,6 @@
 """Image tokenizers."""
 
-from tokzoo.image import flexible  # noqa: F401  (registers onedpiece-*, flex-*, retok-*)
+from tokzoo.image import flexible, zoo  # noqa: F401  (register onedpiece-*, flex-*, retok-*; the pretrained)
 from tokzoo.image.grid_vq import GridVQConfig, GridVQTokenizer
 from tokzoo.image.hieratok import HieraTokConfig, HieraTokTokenizer
 from tokzoo.image.matryoshka import MatryoshkaConfig, MatryoshkaTokenizer
