@@ -1,0 +1,151 @@
+"""The shipped pretrained image tokenizers on the held-out photo split, against the equal-bits thumbnail and
+JPEG / WebP / AVIF / JPEG XL at equal bytes; the table in README.md and the model cards in docs/pretrained.md.
+
+For every pretrained image model (``tokzoo.list(pretrained=True)``): ``tokzoo eval`` at 128 px (PSNR and SSIM
+with 95% bootstrap intervals, the equal-bits thumbnail, the high-frequency energy ratio, report.html and
+grid.png under results/pretrained/NAME/), rate–distortion against the codecs on the first ``--rd-images``
+images (with each codec's floor: the smallest file it can write), text legibility (RapidOCR word accuracy per
+font-size bin) and face identity when face_recognition is installed; for flexible models the PSNR of every
+prefix length 1..K; and the training throughput of the full recipe (PatchGAN + EMA) next to the MSE-only one.
+
+python benchmarks/pretrained.py --test data/photos/test     ->  results/pretrained.{csv,json},
+                                                                docs/img/pretrained_rd.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import tokzoo
+from common import RESULTS, write_results
+from tokzoo.bench.eval_run import EvalOptions, load_eval_images, run_eval
+from tokzoo.bench.protocol import finalize, prepare_images
+from tokzoo.bench.rd import plot_rd, rate_distortion, summarize_rd
+from tokzoo.metrics.fidelity import psnr
+from tokzoo.metrics.sharpness import hf_energy_ratio
+
+DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
+
+
+def _faces_available() -> bool:
+    try:
+        from tokzoo.bench.faces import face_modules
+
+        face_modules()
+        return True
+    except tokzoo.TokzooError:
+        return False
+
+
+@torch.no_grad()
+def prefix_curve(model: tokzoo.Tokenizer, images: torch.Tensor) -> list[dict[str, float]]:
+    """Mean PSNR of the reconstruction from the first k tokens, for every k in 1..K."""
+    out = []
+    for k in range(1, model.cfg.num_tokens + 1):
+        values = [psnr(finalize(model.decode(model.encode(b, num_tokens=k))), b) for b in images.split(32)]
+        out.append({"tokens": k, "psnr": round(torch.cat(values).mean().item(), 3)})
+    return out
+
+
+def throughput(steps: int = 8) -> list[dict[str, Any]]:
+    """Training img/s of fsq-f8-s at 64 px, batch 16: the tokenizer's own loss vs the full recipe."""
+    import tempfile
+
+    from tokzoo.train import TrainConfig, Trainer
+
+    rows = []
+    recipes = {
+        "own loss (mse + 0.5 l1)": {},
+        "full: mse+l1, PatchGAN (adaptive), EMA": dict(pixel_loss="mse+l1", gan_weight=0.1, ema_decay=0.999),
+    }
+    for label, extra in recipes.items():
+        speeds: list[float] = []
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = TrainConfig(
+                model="fsq-f8-s", data="bundled:train", image_size=64, batch_size=16, max_steps=steps,
+                out_dir=tmp, progress=False, ckpt_every=10**6, **extra,
+            )  # fmt: skip
+            Trainer(cfg, callbacks=[lambda s, logs, out=speeds: out.append(logs["imgs_per_s"])]).fit()
+        rows.append({"recipe": label, "imgs_per_s": round(sorted(speeds[2:])[len(speeds[2:]) // 2], 2)})
+    return rows
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--test", required=True, help="held-out image folder (the photo corpus' test split)")
+    p.add_argument("--size", type=int, default=128)
+    p.add_argument("--rd-images", type=int, default=48, help="images in the codec comparison (slow codecs)")
+    p.add_argument("--names", nargs="*", default=None, help="default: every pretrained image tokenizer")
+    p.add_argument("--no-text", action="store_true", help="skip OCR text legibility")
+    a = p.parse_args()
+    names = a.names or tokzoo.list(modality="image", pretrained=True)
+    faces = _faces_available()
+    images, _ = load_eval_images(a.test)
+    img_names, batch = prepare_images(images, a.size)
+    rows: list[dict[str, Any]] = []
+    rd_rows: list[dict[str, Any]] = []
+    details: dict[str, Any] = {}
+    for name in names:
+        t0 = time.perf_counter()
+        model = tokzoo.create(name, pretrained=True)
+        out = RESULTS / "pretrained" / name
+        out.mkdir(parents=True, exist_ok=True)
+        opts = EvalOptions(
+            data=a.test, size=a.size, out=out / "metrics.json", grid=out / "grid.png", rd=False,
+            text=not a.no_text, faces=faces, title=f"{name} (pretrained) on the held-out photos",
+        )  # fmt: skip
+        run = run_eval(model, opts)
+        s = run.result.summary
+        hf = hf_energy_ratio(run.result.reconstructions, run.result.originals).mean().item()
+        thumb_hf = hf_energy_ratio(run.result.thumbnails, run.result.originals).mean().item()
+        sub = batch[: a.rd_images]
+        model_rd = rate_distortion(model, img_names[: a.rd_images], sub, token_counts=[None])
+        rd_rows += [r for r in model_rd if r["kind"] == "tokenizer" or name == names[0]]
+        floors = {
+            r["method"]: r["bpp"] for r in summarize_rd(model_rd) if r["kind"] == "codec" and r["point"] == "floor"
+        }
+        at_rate = {
+            r["method"]: r.get("psnr")
+            for r in summarize_rd(model_rd)
+            if r["kind"] == "codec" and r["point"] == "tokenizer"
+        }
+        row = {
+            "model": name, "tokens": s["tokens"]["mean"], "bits": s["bits"]["mean"], "bpp": round(s["bpp"]["mean"], 4),
+            "psnr": round(s["psnr"]["mean"], 2), "psnr_ci": f"{s['psnr']['ci_low']:.2f}–{s['psnr']['ci_high']:.2f}",
+            "thumb_psnr": round(s["thumb_psnr"]["mean"], 2), "d_psnr": round(s["psnr"]["mean"] - s["thumb_psnr"]["mean"], 2),
+            "ssim": round(s["ssim"]["mean"], 4), "thumb_ssim": round(s["thumb_ssim"]["mean"], 4),
+            "hf_ratio": round(hf, 3), "thumb_hf_ratio": round(thumb_hf, 3), "images": s["num_images"],
+            **{f"{c}_floor_bpp": round(v, 4) for c, v in floors.items()},
+            **{f"{c}_psnr_at_rate": (round(v, 2) if v is not None else "no fit") for c, v in at_rate.items()},
+            "eval_s": round(time.perf_counter() - t0, 1),
+        }  # fmt: skip
+        measured = json.loads((out / "metrics.json").read_text())
+        details[name] = {
+            "row": row, "summary": s, "text_legibility": measured.get("text_legibility"),
+            "face_identity": measured.get("face_identity"), "rd": summarize_rd(model_rd),
+        }  # fmt: skip
+        if getattr(model.cfg, "drop_schedule", "none") != "none":
+            curve = prefix_curve(model, batch)
+            details[name]["prefix_curve"] = curve
+            values = [c["psnr"] for c in curve]
+            row["prefix_monotone"] = all(b >= a for a, b in itertools.pairwise(values))
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    details["throughput"] = throughput()
+    write_results("pretrained", rows)
+    (RESULTS / "pretrained_details.json").write_text(json.dumps(details, indent=1, default=str) + "\n")
+    fig = plot_rd(rd_rows, "psnr", title=f"pretrained tokenizers vs codecs, {a.rd_images} held-out photos, 128 px")
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    fig.savefig(DOCS_IMG / "pretrained_rd.png", dpi=110)
+    print(json.dumps(details["throughput"]))
+
+
+if __name__ == "__main__":
+    main()
