@@ -106,19 +106,23 @@ def main() -> None:
         hf = hf_energy_ratio(run.result.reconstructions, run.result.originals).mean().item()
         thumb_hf = hf_energy_ratio(run.result.thumbnails, run.result.originals).mean().item()
         sub = batch[: a.rd_images]
-        model_rd = rate_distortion(model, img_names[: a.rd_images], sub, token_counts=[None])
-        rd_rows += [r for r in model_rd if r["kind"] == "tokenizer" or name == names[0]]
+        model_rd = rate_distortion(
+            model, img_names[: a.rd_images], sub, token_counts=[None], sweep_bpp=(), thumb_sides=()
+        )
+        rd_rows += [r for r in model_rd if r["kind"] == "tokenizer" or r["point"].startswith("= ")]
         floors = {
-            r["method"]: r["bpp"] for r in summarize_rd(model_rd) if r["kind"] == "codec" and r["point"] == "floor"
+            r["method"]: r["bpp"]
+            for r in summarize_rd(model_rd)
+            if r["kind"] == "codec" and r["point"] == "floor"
         }
         at_rate = {
             r["method"]: r.get("psnr")
             for r in summarize_rd(model_rd)
-            if r["kind"] == "codec" and r["point"] == "tokenizer"
+            if r["kind"] == "codec" and r["point"].startswith("= ")
         }
         row = {
             "model": name, "tokens": s["tokens"]["mean"], "bits": s["bits"]["mean"], "bpp": round(s["bpp"]["mean"], 4),
-            "psnr": round(s["psnr"]["mean"], 2), "psnr_ci": f"{s['psnr']['ci_low']:.2f}–{s['psnr']['ci_high']:.2f}",
+            "psnr": round(s["psnr"]["mean"], 2), "psnr_ci": f"{s['psnr']['ci95_low']:.2f}–{s['psnr']['ci95_high']:.2f}",
             "thumb_psnr": round(s["thumb_psnr"]["mean"], 2), "d_psnr": round(s["psnr"]["mean"] - s["thumb_psnr"]["mean"], 2),
             "ssim": round(s["ssim"]["mean"], 4), "thumb_ssim": round(s["thumb_ssim"]["mean"], 4),
             "hf_ratio": round(hf, 3), "thumb_hf_ratio": round(thumb_hf, 3), "images": s["num_images"],
@@ -138,10 +142,13 @@ def main() -> None:
             row["prefix_monotone"] = all(b >= a for a, b in itertools.pairwise(values))
         rows.append(row)
         print(json.dumps(row), flush=True)
+    rd_rows += rate_distortion(None, img_names[: a.rd_images], batch[: a.rd_images])
     details["throughput"] = throughput()
     write_results("pretrained", rows)
     (RESULTS / "pretrained_details.json").write_text(json.dumps(details, indent=1, default=str) + "\n")
-    fig = plot_rd(rd_rows, "psnr", title=f"pretrained tokenizers vs codecs, {a.rd_images} held-out photos, 128 px")
+    fig = plot_rd(
+        rd_rows, "psnr", title=f"pretrained tokenizers vs codecs, {a.rd_images} held-out photos, 128 px"
+    )
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
     fig.savefig(DOCS_IMG / "pretrained_rd.png", dpi=110)
     print(json.dumps(details["throughput"]))

@@ -379,9 +379,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--text-words", type=_positive_int, default=12, help="words per font-size bin")
     s.set_defaults(fn=cmd_bench_rd)
 
-    s = sub.add_parser("demo", help="train a small image tokenizer on bundled photos, evaluate, report")
+    s = sub.add_parser(
+        "demo", help="evaluate the pretrained tokenizers on held-out photos, fine-tune one, report"
+    )
     s.add_argument("--out", default="runs/demo")
-    s.add_argument("--steps", type=_positive_int, default=900)
+    s.add_argument("--steps", type=_positive_int, default=100, help="fine-tuning steps")
     s.add_argument("--no-rd", action="store_true", help="skip the rate-distortion comparison with codecs")
     s.set_defaults(fn=cmd_demo)
     return p
