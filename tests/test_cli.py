@@ -214,13 +214,27 @@ def test_encode_num_tokens_prefix_and_fixed_length_refusal(ckpt, photo, tmp_path
     assert "photo.png" in err and "fixed-length" in err and len(err.strip().splitlines()) == 1
 
 
-def test_demo_end_to_end_resumes_and_writes_everything(tmp_path, capsys):
+def test_demo_end_to_end_resumes_and_writes_everything(tmp_path, capsys, monkeypatch):
+    from tokzoo.core import pretrained as pt
+
+    torch.manual_seed(0)
+    tokzoo.create("fsq-f8-s", ch=8, z_channels=16).save_pretrained(tmp_path / "ckpt")
+    pt.export_pretrained(tmp_path / "ckpt", tmp_path / "weights", "fsq-f8-s")
+    monkeypatch.setattr(pt, "_weight_roots", lambda: [tmp_path / "weights"])
+    pt.catalog.cache_clear()
+    monkeypatch.setattr("tokzoo.bench.demo.DATA", "bundled:test")  # 3 photos instead of 30: fast
     out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--steps", "4", "--no-rd"]) == 0
-    for name in ("model/model.safetensors", "metrics.json", "report.html", "grid.png", "summary.txt"):
-        assert (out / name).is_file(), name
-    summary = json.loads((out / "metrics.json").read_text())["summary"]
-    assert summary["num_images"] == 3 and summary["tokens"]["mean"] == 256
-    assert "http://" not in (out / "report.html").read_text() and "PSNR" in capsys.readouterr().out
-    assert main(["demo", "--out", str(out), "--steps", "6", "--no-rd"]) == 0  # continues from step 4
-    assert "resuming" in capsys.readouterr().out
+    try:
+        assert main(["demo", "--out", str(out), "--steps", "4", "--no-rd"]) == 0
+        for name in ("summary.txt", "report.html", "grid.png", "fsq-f8-s/metrics.json", "finetune/model/config.json"):
+            assert (out / name).is_file(), name
+        summary = json.loads((out / "fsq-f8-s" / "metrics.json").read_text())["summary"]
+        assert summary["num_images"] == 3 and summary["tokens"]["mean"] == 256
+        lines = (out / "summary.txt").read_text().splitlines()
+        assert "fsq-f8-s" in lines[1] and "2560 bits/image" in lines[1] and "the floor" in lines[1]
+        assert "http://" not in (out / "report.html").read_text() and "PSNR" in capsys.readouterr().out
+        assert main(["demo", "--out", str(out), "--steps", "6", "--no-rd"]) == 0  # continues from step 4
+        steps = [json.loads(ln)["step"] for ln in (out / "finetune" / "logs.jsonl").read_text().splitlines()]
+        assert steps[-1] == 6 and len(steps) == len(set(steps))
+    finally:
+        pt.catalog.cache_clear()

@@ -94,3 +94,35 @@ def test_shipped_manifest_is_valid():
     for name, spec in specs.items():
         assert name in tokzoo.list(), name
         assert set(spec.files) == {"config.json", "model.safetensors"}
+
+
+DOCS = __import__("pathlib").Path(__file__).resolve().parent.parent / "docs" / "pretrained.md"
+
+
+def test_every_shipped_weight_file_has_a_model_card():
+    specs = pt.read_manifest(pt._weight_roots()[0])
+    cards = DOCS.read_text()
+    total = 0
+    for name, spec in specs.items():
+        assert f"## {name}" in cards, f"docs/pretrained.md has no card for {name}"
+        size = (spec.folder / "model.safetensors").stat().st_size
+        total += size
+        assert f"{size:,} bytes" in cards, f"the card of {name} does not state its file size ({size:,} bytes)"
+    assert total <= 40 * 10**6  # the repository's weight budget
+
+
+def test_shipped_models_reconstruct_a_held_out_photo():
+    """Every shipped image tokenizer beats its equal-bits thumbnail on a held-out photo (deterministic)."""
+    from tokzoo.bench.protocol import finalize, prepare_images
+    from tokzoo.bench.thumbnail import thumbnail_reconstruct, thumbnail_side
+    from tokzoo.data import bundled_images
+    from tokzoo.metrics.fidelity import psnr
+
+    _, x = prepare_images(bundled_images("heldout")[:4], 128)
+    for name in tokzoo.list(modality="image", pretrained=True):
+        model = tokzoo.create(name, pretrained=True)
+        with torch.no_grad():
+            tokens = model.encode(x)
+            rec = finalize(model.decode(tokens))
+        thumb = finalize(thumbnail_reconstruct(x, thumbnail_side(min(tokens.nbits_per_sample()))))
+        assert psnr(rec, x).mean() > psnr(thumb, x).mean() + 1.0, name

@@ -19,10 +19,9 @@ from PIL import Image
 
 import tokzoo
 from tokzoo.bench.eval_run import EvalOptions, load_eval_images, run_eval
-from tokzoo.bench.html import html_report
 from tokzoo.bench.protocol import prepare_images
 from tokzoo.bench.rd import plot_rd, rate_distortion, summarize_rd, write_rd
-from tokzoo.bench.report import comparison_grid, format_summary
+from tokzoo.bench.report import comparison_grid, format_summary, html_report
 from tokzoo.core.atomic import atomic_write_bytes
 from tokzoo.core.errors import DataError
 from tokzoo.data import tensor_to_image
