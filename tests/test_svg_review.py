@@ -93,7 +93,7 @@ def test_stroke_outline_segments_count_against_the_limit(monkeypatch):
         'stroke="#000" stroke-width="2"/></svg>'
     ).encode()
     outline = sum(len(s.segments) for s in parse_svg(svg, 256))
-    monkeypatch.setattr(parse, "MAX_SEGMENTS", outline - 1)
+    monkeypatch.setenv("TOKZOO_LIMIT_SVG_SEGMENTS", str(outline - 1))
     with pytest.raises(SvgInputError, match="path segments"):
         parse_svg(svg, 256)
 
