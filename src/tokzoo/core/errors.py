@@ -34,5 +34,9 @@ class LimitError(DataError):
     """An input larger than a resource limit of :mod:`tokzoo.core.limits` allows (checked before the work)."""
 
 
+class TokLimitError(TokFormatError, LimitError):
+    """A ``.tok`` header asking for more than the limit ``tok_ids`` allows (refused before allocating)."""
+
+
 class NonFiniteLossError(TokzooError, FloatingPointError):
     """Training produced a NaN/Inf loss; the run stops before any checkpoint is overwritten."""
