@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,10 @@ def load_image(src: str | os.PathLike[str] | bytes, *, name: str | None = None) 
     if not data:
         raise DataError(f"{label}: empty file (0 bytes)")
     try:
-        with Image.open(io.BytesIO(data)) as im:  # reads the header only
+        with warnings.catch_warnings():  # the limit image_pixels replaces Pillow's bomb warning
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            opened = Image.open(io.BytesIO(data))  # reads the header only
+        with opened as im:
             check_limit(label, "image_pixels", im.width * im.height, f"pixel count ({im.width}x{im.height})")
             im.load()  # decode fully now, so truncation is detected here
             return _to_rgb(ImageOps.exif_transpose(im))
