@@ -16,7 +16,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from tokzoo.core.atomic import atomic_directory
+from tokzoo.core.atomic import atomic_directory, recover_directory
 from tokzoo.core.errors import CheckpointError, ConfigError, RegistryError
 
 if TYPE_CHECKING:
@@ -119,8 +119,10 @@ def read_safetensors(path: str | Path) -> dict[str, torch.Tensor]:
 
 
 def read_config(directory: str | Path) -> dict[str, Any]:
-    """Read and validate ``config.json`` of a checkpoint folder."""
+    """Read and validate ``config.json`` of a checkpoint folder (after recovering an interrupted
+    replacement of it, see :func:`~tokzoo.core.atomic.recover_directory`)."""
     directory = Path(directory)
+    recover_directory(directory)
     if not directory.is_dir():
         raise CheckpointError(f"{directory}: checkpoint folder not found")
     cfg_path = directory / CONFIG_NAME
