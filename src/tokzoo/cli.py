@@ -119,7 +119,9 @@ def cmd_list(a: argparse.Namespace) -> None:
 
 
 def cmd_train(a: argparse.Namespace) -> None:
-    from tokzoo.train import load_config, train
+    from tokzoo.train import train
+    from tokzoo.train.config import TrainConfig, apply_overrides, read_items
+    from tokzoo.train.resume import resume_config
 
     overrides = list(a.overrides)
     if a.init:  # fine-tune: the checkpoint's tokenizer is the model
@@ -128,7 +130,8 @@ def cmd_train(a: argparse.Namespace) -> None:
 
         folder = verified_folder(a.init) if a.init.startswith(PREFIX) else a.init
         overrides = [f"init={a.init}", f"model={read_config(folder)['tokenizer']}", *overrides]
-    cfg = load_config(a.config, overrides)
+    items = read_items(a.config, overrides)
+    cfg = resume_config(items) if a.resume else apply_overrides(TrainConfig(), items)
     last = train(cfg, resume=a.resume)
     if int(os.environ.get("RANK", "0")) == 0:
         print(json.dumps({"out_dir": cfg.out_dir, **{k: round(v, 5) for k, v in last.items()}}))
@@ -293,7 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("train", help="train a tokenizer from a YAML config and key=value overrides")
     s.add_argument("--config", default=None, help="YAML file with TrainConfig keys (see configs/)")
-    s.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in out_dir")
+    s.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the newest checkpoint in out_dir, with its stored config (keys given here must not "
+        "change what the run computes)",
+    )
     s.add_argument("--init", default=None, help="fine-tune from a checkpoint folder or pretrained:NAME")
     s.add_argument(
         "overrides", nargs="*", help="key=value, e.g. max_steps=200 model_overrides.codebook_size=512"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,12 +12,6 @@ import yaml
 
 from tokzoo.core.errors import ConfigError
 
-# Keys that must not change when a run is resumed, or the resumed run would not repeat the original.
-RESUME_INVARIANT = (
-    "model", "model_overrides", "init", "data", "image_size", "crop_scale", "hflip", "rgb_permute", "batch_size", "seed",
-    "size_schedule", "pixel_loss", "perceptual_weight", "gan_weight", "gan_start", "gan_adaptive", "disc_ch",
-    "disc_layers", "ema_decay",
-)  # fmt: skip
 PIXEL_LOSSES = ("model", "mse", "l1", "mse+l1", "msssim")
 
 
@@ -173,6 +166,11 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> TrainConfig:
     """Defaults, then the YAML file at ``path`` (if any), then ``key=value`` overrides."""
+    return apply_overrides(TrainConfig(), read_items(path, overrides))
+
+
+def read_items(path: str | Path | None = None, overrides: list[str] | None = None) -> dict[str, Any]:
+    """The keys set explicitly: the YAML file at ``path`` (if any), then ``key=value`` overrides."""
     items: dict[str, Any] = {}
     if path is not None:
         try:
@@ -187,21 +185,4 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raise ConfigError(f"{path}: top level must be a mapping of config keys")
         items.update(loaded or {})
     items.update(parse_overrides(overrides or []))
-    return apply_overrides(TrainConfig(), items)
-
-
-def check_resumable(checkpoint: Path, cfg: TrainConfig) -> None:
-    """Refuse to resume ``checkpoint`` with a config that changes what the run computes (``RESUME_INVARIANT``)."""
-    try:
-        saved = json.loads((checkpoint / "trainer_state.json").read_text())["train_config"]
-    except (OSError, ValueError, KeyError):
-        return  # load_training_state reports an unreadable checkpoint
-    now = cfg.to_dict()
-    changed = [k for k in RESUME_INVARIANT if k in saved and _norm(saved[k]) != _norm(now[k])]
-    if changed:
-        diffs = ", ".join(f"{k}: {saved[k]!r} -> {now[k]!r}" for k in changed)
-        raise ConfigError(f"cannot resume {checkpoint}: the run was started with other settings ({diffs})")
-
-
-def _norm(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value
+    return items
