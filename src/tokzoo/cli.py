@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from tokzoo.core.errors import DataError, TokzooError
+from tokzoo.core.fingerprint import check_fingerprint, stamp
 
 
 def _load_model(path: str):
@@ -73,7 +74,7 @@ def _encode_file(a: argparse.Namespace, model) -> None:
     if a.size is not None:
         raise DataError(f"--size applies to image tokenizers only, not to {model.modality}")
     with torch.no_grad():
-        tokens = model.encode(model.load_file(src))
+        tokens = stamp(model, model.encode(model.load_file(src)))
     tokens.meta["source"] = src.name
     out = Path(a.output or src.with_suffix(".tok"))
     tokens.save(out)
@@ -156,6 +157,7 @@ def cmd_encode(a: argparse.Namespace) -> None:
             tokens = model.encode(x, num_tokens=a.num_tokens)
         except ValueError as e:  # e.g. a fixed-length model asked for another token count
             raise DataError(f"{a.image}: {e}") from e
+    stamp(model, tokens)
     tokens.meta["source"] = Path(a.image).name
     out = Path(a.output or Path(a.image).with_suffix(".tok"))
     tokens.save(out)
@@ -173,11 +175,7 @@ def cmd_decode(a: argparse.Namespace) -> None:
     if not Path(a.tokens).is_file():
         raise DataError(f"{a.tokens}: file not found")
     tokens = Tokens.load(a.tokens)
-    made_by = tokens.meta.get("tokenizer")
-    if made_by is not None and made_by != model.registry_name:
-        raise DataError(
-            f"{a.tokens}: tokens were made by {made_by!r}, but the model is {model.registry_name!r}"
-        )
+    check_fingerprint(model, tokens, force=a.force, source=a.tokens)
     if model.modality != "image":
         return _decode_file(a, model, tokens)
     with torch.no_grad():
@@ -332,6 +330,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "-o", "--output", default=None, help="default: TOKENS stem + _rec.png (never the original image)"
     )
+    s.add_argument(
+        "--force", action="store_true",
+        help="decode tokens recorded as made by another tokenizer or checkpoint (fingerprint) anyway",
+    )  # fmt: skip
     s.set_defaults(fn=cmd_decode)
 
     s = sub.add_parser("eval", help="evaluate a tokenizer on a folder or files -> metrics JSON + HTML report")
