@@ -209,6 +209,13 @@ def cmd_eval(a: argparse.Namespace) -> None:
     run = run_eval(model, opts)
     skipped = len(run.skipped)
     print(format_summary(run.result, title))
+    if run.too_small:
+        shown = ", ".join(f"{n} ({r.split(',')[0]})" for n, r in run.too_small[:5])
+        more = ", ..." if len(run.too_small) > 5 else ""
+        print(
+            f"  skipped           {len(run.too_small)} images smaller than the evaluation size {a.size} px, "
+            f"not upscaled into the mean: {shown}{more}"
+        )
     print(f"  metrics           {a.out}" + (f" ({skipped} unreadable files skipped)" if skipped else ""))
     print(f"  report            {run.report}")
 
@@ -232,7 +239,7 @@ def _eval_files(a: argparse.Namespace, model) -> None:
 
 
 def cmd_bench_rd(a: argparse.Namespace) -> None:
-    from tokzoo.bench.eval_run import check_ocr_engine, load_eval_images
+    from tokzoo.bench.eval_run import check_ocr_engine, drop_small, load_eval_images
     from tokzoo.bench.protocol import prepare_images
     from tokzoo.bench.rd import rate_distortion, summarize_rd, text_rate_distortion, write_rd
 
@@ -240,6 +247,7 @@ def cmd_bench_rd(a: argparse.Namespace) -> None:
     if a.text:
         check_ocr_engine(a.text_engine)  # before any work: a missing engine names its install command
     images, bad = load_eval_images(a.data)
+    images, small = drop_small(images, a.size)
     names, batch = prepare_images(images, a.size)
     rows = rate_distortion(model, names, batch, codecs=a.codecs, batch_size=a.batch_size)
     text_rows = None
@@ -262,6 +270,8 @@ def cmd_bench_rd(a: argparse.Namespace) -> None:
         print(f"  {r['method']:<12} {r['point']:<28} {rate:<22} PSNR {psnr}{ocr}")
     if bad:
         print(f"  ({len(bad)} unreadable files skipped)")
+    if small:
+        print(f"  ({len(small)} images smaller than {a.size} px skipped, not upscaled)")
 
 
 def cmd_demo(a: argparse.Namespace) -> None:
