@@ -61,8 +61,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         checks = [
-            (self.image_size >= 1, "image_size must be >= 1"),
-            (self.batch_size >= 1, "batch_size must be >= 1"),
+            (1 <= self.image_size <= 8192, "image_size must be in [1, 8192]"),
+            (1 <= self.batch_size <= 65536, "batch_size must be in [1, 65536]"),
             (self.max_steps >= 0, "max_steps must be >= 0"),
             (self.warmup_steps >= 0, "warmup_steps must be >= 0"),
             (self.ckpt_every >= 1, "ckpt_every must be >= 1"),
