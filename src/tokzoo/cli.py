@@ -13,6 +13,7 @@ import torch
 
 from tokzoo.core.errors import DataError, TokzooError
 from tokzoo.core.fingerprint import check_fingerprint, stamp
+from tokzoo.core.outputs import check_output
 
 
 def _load_model(path: str):
@@ -73,10 +74,10 @@ def _encode_file(a: argparse.Namespace, model) -> None:
         )
     if a.size is not None:
         raise DataError(f"--size applies to image tokenizers only, not to {model.modality}")
+    out = check_output(a.output or src.with_suffix(".tok"), [src], parents=a.parents)
     with torch.no_grad():
         tokens = stamp(model, model.encode(model.load_file(src)))
     tokens.meta["source"] = src.name
-    out = Path(a.output or src.with_suffix(".tok"))
     tokens.save(out)
     print(f"{out}: {tokens.num_tokens} tokens, {tokens.nbits()} bits")
     for line in _input_changes(src, tokens.meta):
@@ -97,11 +98,12 @@ def _input_changes(src: Path, meta: dict) -> list[str]:
 
 def _decode_file(a: argparse.Namespace, model, tokens) -> None:
     """``tokzoo decode`` for non-image modalities: ``decode`` gives one item per sample -> ``save_file``."""
-    with torch.no_grad():
-        items = list(model.decode(tokens))
     tok_path = Path(a.tokens)
     suffix = model.file_suffixes[0]
-    out = Path(a.output) if a.output else tok_path.with_name(tok_path.stem + "_rec" + suffix)
+    out = a.output or tok_path.with_name(tok_path.stem + "_rec" + suffix)
+    out = check_output(out, [tok_path], parents=a.parents)
+    with torch.no_grad():
+        items = list(model.decode(tokens))
     if not items:
         raise DataError(f"{tok_path}: nothing to decode (0 samples)")
     many = [out.with_name(f"{out.stem}_{i:03d}{out.suffix}") for i in range(len(items))]
@@ -151,6 +153,7 @@ def cmd_encode(a: argparse.Namespace) -> None:
     model = _load_model(a.model)
     if model.modality != "image":
         return _encode_file(a, _require_file_hooks(a.model, model))
+    out = check_output(a.output or Path(a.image).with_suffix(".tok"), [a.image], parents=a.parents)
     x = _read_image(a.image, a.size)[None]
     with torch.no_grad():
         try:
@@ -159,7 +162,6 @@ def cmd_encode(a: argparse.Namespace) -> None:
             raise DataError(f"{a.image}: {e}") from e
     stamp(model, tokens)
     tokens.meta["source"] = Path(a.image).name
-    out = Path(a.output or Path(a.image).with_suffix(".tok"))
     tokens.save(out)
     h, w = x.shape[-2:]
     print(f"{out}: {tokens.num_tokens} tokens, {tokens.nbits()} bits ({tokens.nbits() / (h * w):.4f} bpp)")
@@ -178,10 +180,12 @@ def cmd_decode(a: argparse.Namespace) -> None:
     check_fingerprint(model, tokens, force=a.force, source=a.tokens)
     if model.modality != "image":
         return _decode_file(a, model, tokens)
+    tok_path = Path(a.tokens)
+    out = check_output(
+        a.output or tok_path.with_name(tok_path.stem + "_rec.png"), [tok_path], parents=a.parents
+    )
     with torch.no_grad():
         x = model.decode(tokens)
-    tok_path = Path(a.tokens)
-    out = Path(a.output) if a.output else tok_path.with_name(tok_path.stem + "_rec.png")
     outs = [out] if len(x) == 1 else [out.with_name(f"{out.stem}_{i:03d}{out.suffix}") for i in range(len(x))]
     for image, path in zip(x, outs, strict=True):
         save_image(image, path)
@@ -192,6 +196,10 @@ def cmd_eval(a: argparse.Namespace) -> None:
     from tokzoo.bench.eval_run import EvalOptions, run_eval
     from tokzoo.bench.report import format_summary
 
+    inputs = [d for d in a.data or [] if Path(d).is_file()]
+    for out in (a.out, a.report, a.grid):  # results folders are created when the results are written
+        if out:
+            check_output(out, inputs, parents=True)
     model = _load_model(a.model)
     if model.modality != "image":
         return _eval_files(a, model)
@@ -290,6 +298,12 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _parents_flag(s: argparse.ArgumentParser) -> None:
+    s.add_argument(
+        "--parents", action="store_true", help="create the output's missing folders (otherwise an error)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tokzoo", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -323,6 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="checkpoint folder (config.json + model.safetensors); SVG/mesh: or a name, e.g. mesh-amt-q7",
     )  # fmt: skip
     s.add_argument("-o", "--output", default=None, help="default: IMAGE with suffix .tok")
+    _parents_flag(s)
     s.add_argument(
         "--size", type=_positive_int, default=None, help="resize shorter side and centre-crop to SIZE first"
     )
@@ -344,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true",
         help="decode tokens recorded as made by another tokenizer or checkpoint (fingerprint) anyway",
     )  # fmt: skip
+    _parents_flag(s)
     s.set_defaults(fn=cmd_decode)
 
     s = sub.add_parser("eval", help="evaluate a tokenizer on a folder or files -> metrics JSON + HTML report")
