@@ -13,6 +13,7 @@ import torch
 
 from tokzoo.core.errors import DataError, TokzooError
 from tokzoo.core.fingerprint import check_fingerprint, stamp
+from tokzoo.core.limits import set_limit
 from tokzoo.core.outputs import check_output
 
 
@@ -306,6 +307,11 @@ def _parents_flag(s: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tokzoo", description=__doc__)
+    p.add_argument(
+        "--limit", action="append", default=[], metavar="NAME=VALUE",
+        help="raise or lower a resource limit for this run, e.g. --limit svg_elements=1e6 (see docs/limits.md; "
+        "also TOKZOO_LIMIT_<NAME>)",
+    )  # fmt: skip
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("list", help="list registered tokenizers")
@@ -430,6 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="tokzoo: %(levelname)s: %(message)s")
     try:
+        for assignment in args.limit:
+            set_limit(assignment)
         args.fn(args)
     except TokzooError as e:
         print(f"tokzoo: error: {e}", file=sys.stderr)
