@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import reprlib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,14 +95,20 @@ class TrainConfig:
         ]  # fmt: skip
         for ok, message in checks:
             if not ok:
-                key = message.split()[0]
-                raise ConfigError(f"{message} (got {getattr(self, key)!r})")
+                raise ConfigError(f"{message} (got {_shown(getattr(self, message.split()[0]))})")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
 _HINTS = typing.get_type_hints(TrainConfig)
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 2, 4, 4, 60, 60
+
+
+def _shown(value: Any) -> str:
+    """A short repr for error messages (a YAML alias bomb's repr would be exponentially long)."""
+    return _REPR.repr(value)
 
 
 def _coerce(key: str, value: Any) -> Any:
@@ -113,7 +120,7 @@ def _coerce(key: str, value: Any) -> Any:
         try:  # YAML 1.1 reads "5e-4" as a string; accept anything float() parses
             return float(value)
         except ValueError:
-            raise ConfigError(f"config key {key!r} expects a number, got {value!r}") from None
+            raise ConfigError(f"config key {key!r} expects a number, got {_shown(value)}") from None
     if origin is list:
         ok = isinstance(value, list) and all(
             isinstance(e, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in e)
@@ -125,7 +132,9 @@ def _coerce(key: str, value: Any) -> Any:
             try:
                 return tuple(float(v) if args[0] is float else v for v in value)
             except (TypeError, ValueError):
-                raise ConfigError(f"config key {key!r} expects a list of numbers, got {value!r}") from None
+                raise ConfigError(
+                    f"config key {key!r} expects a list of numbers, got {_shown(value)}"
+                ) from None
         ok = False
     elif origin is dict:
         ok = isinstance(value, dict)
@@ -136,7 +145,7 @@ def _coerce(key: str, value: Any) -> Any:
     else:
         ok = isinstance(value, hint)
     if not ok:
-        raise ConfigError(f"config key {key!r} expects {hint}, got {value!r}")
+        raise ConfigError(f"config key {key!r} expects {hint}, got {_shown(value)}")
     return value
 
 
