@@ -67,7 +67,39 @@ def test_stale_temp_folders_of_dead_writers_are_cleaned(tmp_path):
     )
     stale = tmp_path / f".model.{dead.stdout.strip()}.abc.tmp"
     stale.mkdir()
-    live = tmp_path / f".model.{os.getpid()}.xyz.tmp"  # a writer that still runs: left alone
-    live.mkdir()
-    write(tmp_path / "model", "new")
-    assert not stale.exists() and live.exists()
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as live_writer:
+        live = tmp_path / f".model.{live_writer.pid}.xyz.tmp"  # a writer that still runs: left alone
+        live.mkdir()
+        write(tmp_path / "model", "new")
+        assert not stale.exists() and live.exists()
+        live_writer.kill()
+
+
+def test_a_live_writer_between_its_renames_is_left_alone(tmp_path):
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as writer:
+        aside = tmp_path / f".model.{writer.pid}.old"
+        aside.mkdir()
+        recover_directory(tmp_path / "model")
+        assert aside.is_dir() and not (tmp_path / "model").exists()
+        writer.kill()
+    recover_directory(tmp_path / "model")  # the writer is gone: its set-aside folder comes back
+    assert (tmp_path / "model").is_dir() and not aside.exists()
+
+
+def test_a_failed_rename_puts_the_old_folder_back(tmp_path, monkeypatch):
+    from tokzoo.core import atomic
+
+    model = tmp_path / "model"
+    write(model, "old")
+    real = os.replace
+
+    def failing(src, dst):
+        if str(src).endswith(".tmp"):
+            raise OSError("disk full")
+        real(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", failing)
+    with pytest.raises(OSError, match="disk full"):
+        write(model, "new")
+    assert (model / "data.txt").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]

@@ -49,39 +49,47 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 
 def _aside(path: Path) -> Path:
-    """Where the previous version of folder ``path`` waits while the new one is renamed in."""
-    return path.with_name(f".{path.name}.old")
+    """Where this process sets the previous version of folder ``path`` while the new one is renamed in."""
+    return path.with_name(f".{path.name}.{os.getpid()}.old")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+def _writer_gone(leftover: Path, path: Path) -> bool:
+    """Whether the process that named ``leftover`` (``.NAME.PID.*``) beside ``path`` no longer runs."""
+    pid = leftover.name[len(path.name) + 2 :].split(".", 1)[0]
+    if not pid.isdigit():
         return False
-    except OSError:  # exists, owned by someone else
+    if int(pid) == os.getpid():
         return True
-    return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False
 
 
 def recover_directory(path: str | Path) -> None:
-    """Finish or undo a replacement of folder ``path`` that a crash interrupted, and clean stale temp folders.
+    """Undo a replacement of folder ``path`` that a crash interrupted, and clean stale temporary folders.
 
-    A missing ``path`` with its previous version set aside gets that version back; a set-aside version beside a
-    present ``path`` is deleted; hidden temporary folders of writers that no longer run are deleted.
+    Only leftovers of writers that no longer run are touched (a live writer may be between its renames): a
+    missing ``path`` gets its set-aside previous version back, a set-aside version beside a present ``path`` and
+    hidden temporary folders are deleted.
     """
     path = Path(path).resolve()
-    old = _aside(path)
-    if old.is_dir():
-        if path.exists():
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(old, path)
-            _fsync_dir(path.parent)
-    if path.parent.is_dir():
-        for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-            pid = tmp.name[len(path.name) + 2 :].split(".", 1)[0]
-            if tmp.is_dir() and pid.isdigit() and not _pid_alive(int(pid)):
-                shutil.rmtree(tmp, ignore_errors=True)
+    if not path.parent.is_dir():
+        return
+    name = glob.escape(path.name)
+    for old in sorted(path.parent.glob(f".{name}.*.old")):
+        if old.is_dir() and _writer_gone(old, path):
+            if path.exists():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(old, path)
+                _fsync_dir(path.parent)
+    for tmp in path.parent.glob(f".{name}.*.tmp"):
+        if tmp.is_dir() and _writer_gone(tmp, path):
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -97,6 +105,8 @@ def atomic_directory(path: str | Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     recover_directory(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent))
+    old = _aside(path)
+    set_aside = False
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         yield tmp
@@ -105,14 +115,15 @@ def atomic_directory(path: str | Path) -> Iterator[Path]:
                 with open(f, "rb") as fh:
                     os.fsync(fh.fileno())
         _fsync_dir(tmp)
-        old = None
         if path.exists():
-            old = _aside(path)
             os.replace(path, old)
+            set_aside = True
         os.replace(tmp, path)
         _fsync_dir(path.parent)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
+        if set_aside and not path.exists():
+            os.replace(old, path)  # the new folder did not arrive: the old one is back
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if set_aside:
+        shutil.rmtree(old, ignore_errors=True)
