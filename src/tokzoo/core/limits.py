@@ -46,9 +46,9 @@ def _env_name(name: str) -> str:
 
 
 def _parse(name: str, text: str) -> int:
-    """An integer limit from text such as ``1000``, ``1e6`` or ``2**30``."""
+    """An integer limit from text such as ``1000`` or ``1e6``."""
     try:
-        value = int(float(text)) if "**" not in text else int(text.split("**")[0]) ** int(text.split("**")[1])
+        value = int(text) if text.strip().isdigit() else int(float(text))
     except (ValueError, OverflowError):
         raise ConfigError(f"limit {name}: expected a positive integer, got {text!r}") from None
     if value < 1:
