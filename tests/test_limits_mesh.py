@@ -63,3 +63,11 @@ def test_truncated_binary_ply_is_refused(tmp_path):
     path.write_bytes(data[:-20])
     with pytest.raises(DataError, match="truncated binary PLY"):
         read_mesh(path)
+
+
+def test_file_size_is_checked_before_reading(tmp_path, monkeypatch):
+    path = tmp_path / "big.obj"
+    path.write_text("v 0 0 0\n" * 100)
+    monkeypatch.setenv("TOKZOO_LIMIT_MESH_BYTES", "100")
+    with pytest.raises(LimitError, match="big.obj: file size in bytes 800 exceeds the limit mesh_bytes=100"):
+        read_mesh(path)

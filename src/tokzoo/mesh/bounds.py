@@ -3,7 +3,8 @@
 A PLY or OFF header states how many vertices and faces follow, and a binary STL how many triangles: a
 truncated file (or one that declares 10^7 faces and holds 2) is refused with a one-line ``DataError``
 instead of being read as a smaller mesh or allocated at its declared size. The counts are also held to the
-limit ``mesh_elements``, and the file to ``mesh_bytes`` (:mod:`tokzoo.core.limits`).
+limit ``mesh_elements`` (:mod:`tokzoo.core.limits`); ``read_mesh`` holds the file to ``mesh_bytes`` before
+reading it.
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ _STL_TRIANGLE = 50
 
 
 def check_mesh_bytes(path: Path, data: bytes) -> None:
-    """Refuse ``data`` (the content of ``path``) if its declared counts exceed the limits or the file."""
-    check_limit(path, "mesh_bytes", len(data), "file size in bytes")
+    """Refuse ``data`` (the content of ``path``) if its declared counts exceed the limit or the file."""
     suffix = path.suffix.lower()
     if suffix == ".ply":
         _check_ply(path, data)

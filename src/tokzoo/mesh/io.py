@@ -11,6 +11,7 @@ import numpy as np
 
 from tokzoo.core.atomic import atomic_write_bytes
 from tokzoo.core.errors import DataError
+from tokzoo.core.limits import check_limit
 from tokzoo.mesh.bounds import check_mesh_bytes
 from tokzoo.mesh.mesh import QuantizedMesh
 
@@ -42,6 +43,7 @@ def read_mesh(path: str | Path) -> RawMesh:
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     try:
+        check_limit(path, "mesh_bytes", path.stat().st_size, "file size in bytes")
         data = path.read_bytes()
     except OSError as e:
         raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
