@@ -58,3 +58,11 @@ def test_limit_can_be_raised(monkeypatch):
         Tokens.from_bytes(tokens.to_bytes())
     monkeypatch.setenv("TOKZOO_LIMIT_TOK_IDS", "64")
     assert Tokens.from_bytes(tokens.to_bytes()).equal(tokens)
+
+
+def test_file_size_is_checked_before_reading(tmp_path, monkeypatch):
+    path = tmp_path / "big.tok"
+    path.write_bytes(Tokens.from_ids(torch.zeros((1, 64), dtype=torch.int64), 1).to_bytes())
+    monkeypatch.setenv("TOKZOO_LIMIT_TOK_BYTES", "10")
+    with pytest.raises(LimitError, match=r"big\.tok: file size in bytes .* exceeds the limit tok_bytes=10"):
+        Tokens.load(path)

@@ -31,6 +31,8 @@ class Limits:
     svg_depth: int = 200
     #: path segments of one SVG document
     svg_segments: int = 200_000
+    #: bytes of one ``.tok`` file
+    tok_bytes: int = 256 * 2**20
     #: ids one ``.tok`` file may ask to allocate (batch size x L_max, 8 bytes each)
     tok_ids: int = 2**25
     #: vertices, and faces, declared by one mesh file

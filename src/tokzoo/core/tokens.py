@@ -250,7 +250,8 @@ class Tokens:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Tokens:
-        """Read a ``.tok`` file; format errors name the path."""
+        """Read a ``.tok`` file (held to the limit ``tok_bytes`` before reading); format errors name the path."""
+        check_limit(path, "tok_bytes", Path(path).stat().st_size, "file size in bytes", TokLimitError)
         data = Path(path).read_bytes()
         try:
             return cls.from_bytes(data)
