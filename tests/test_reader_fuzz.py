@@ -26,7 +26,7 @@ from tokzoo.data import load_image
 from tokzoo.mesh.io import read_mesh
 from tokzoo.svg.parse import parse_svg
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # 10,000 cases: minutes per reader on 2 busy cores
 FUZZ = settings(
     max_examples=10_000, deadline=None, database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
