@@ -39,7 +39,7 @@ def test_declared_counts_are_held_to_the_limit(tmp_path):
     path = tmp_path / "big.off"
     path.write_text("OFF\n3 10000000 0\n" + BODY)
     with pytest.raises(
-        LimitError, match="big.off: declared face count 10,000,000 exceeds the limit mesh_elements"
+        LimitError, match=r"big\.off: declared face count 10,000,000 exceeds the limit mesh_elements"
     ):
         read_mesh(path)
 
@@ -69,5 +69,7 @@ def test_file_size_is_checked_before_reading(tmp_path, monkeypatch):
     path = tmp_path / "big.obj"
     path.write_text("v 0 0 0\n" * 100)
     monkeypatch.setenv("TOKZOO_LIMIT_MESH_BYTES", "100")
-    with pytest.raises(LimitError, match="big.obj: file size in bytes 800 exceeds the limit mesh_bytes=100"):
+    with pytest.raises(
+        LimitError, match=r"big\.obj: file size in bytes 800 exceeds the limit mesh_bytes=100"
+    ):
         read_mesh(path)

@@ -15,7 +15,6 @@ import tokzoo
 from tokzoo.bench.eval_files import FileEvalOptions
 from tokzoo.bench.eval_svg import evaluate
 from tokzoo.core.errors import CheckpointError
-from tokzoo.svg import parse
 from tokzoo.svg.diagnose import ABLATIONS, features
 from tokzoo.svg.errors import SvgInputError
 from tokzoo.svg.parse import parse_svg
