@@ -164,7 +164,7 @@ def test_cli_encode_decode(tmp_path, capsys):
     [
         (b"", ".obj", "no triangle faces"),
         (b"v 0 0 0\nv 1 0 0\nv 0 1 0\n", ".obj", "no triangle faces"),
-        (b"ply\nformat ascii 1.0\nelement vertex 9999\nend_header\n1 2", ".ply", "cannot read"),
+        (b"ply\nformat ascii 1.0\nelement vertex 9999\nend_header\n1 2", ".ply", "truncated ASCII PLY"),
         (b"OFF\n3 1 0\n0 0 0\n1 0 0\n", ".off", "cannot read|no triangle faces"),
         (b"solid x\n facet normal 0 0 1\n", ".stl", "cannot read|no triangle faces"),
         (b"\x00\x01", ".3ds", "unsupported mesh format"),

@@ -15,7 +15,6 @@ import tokzoo
 from tokzoo.bench.eval_files import FileEvalOptions
 from tokzoo.bench.eval_svg import evaluate
 from tokzoo.core.errors import CheckpointError
-from tokzoo.svg import parse
 from tokzoo.svg.diagnose import ABLATIONS, features
 from tokzoo.svg.errors import SvgInputError
 from tokzoo.svg.parse import parse_svg
@@ -93,7 +92,7 @@ def test_stroke_outline_segments_count_against_the_limit(monkeypatch):
         'stroke="#000" stroke-width="2"/></svg>'
     ).encode()
     outline = sum(len(s.segments) for s in parse_svg(svg, 256))
-    monkeypatch.setattr(parse, "MAX_SEGMENTS", outline - 1)
+    monkeypatch.setenv("TOKZOO_LIMIT_SVG_SEGMENTS", str(outline - 1))
     with pytest.raises(SvgInputError, match="path segments"):
         parse_svg(svg, 256)
 

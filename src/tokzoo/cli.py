@@ -12,6 +12,9 @@ from pathlib import Path
 import torch
 
 from tokzoo.core.errors import DataError, TokzooError
+from tokzoo.core.fingerprint import check_fingerprint, stamp
+from tokzoo.core.limits import set_limit
+from tokzoo.core.outputs import check_output
 
 
 def _load_model(path: str):
@@ -72,10 +75,10 @@ def _encode_file(a: argparse.Namespace, model) -> None:
         )
     if a.size is not None:
         raise DataError(f"--size applies to image tokenizers only, not to {model.modality}")
+    out = check_output(a.output or src.with_suffix(".tok"), [src], parents=a.parents)
     with torch.no_grad():
-        tokens = model.encode(model.load_file(src))
+        tokens = stamp(model, model.encode(model.load_file(src)))
     tokens.meta["source"] = src.name
-    out = Path(a.output or src.with_suffix(".tok"))
     tokens.save(out)
     print(f"{out}: {tokens.num_tokens} tokens, {tokens.nbits()} bits")
     for line in _input_changes(src, tokens.meta):
@@ -96,11 +99,12 @@ def _input_changes(src: Path, meta: dict) -> list[str]:
 
 def _decode_file(a: argparse.Namespace, model, tokens) -> None:
     """``tokzoo decode`` for non-image modalities: ``decode`` gives one item per sample -> ``save_file``."""
-    with torch.no_grad():
-        items = list(model.decode(tokens))
     tok_path = Path(a.tokens)
     suffix = model.file_suffixes[0]
-    out = Path(a.output) if a.output else tok_path.with_name(tok_path.stem + "_rec" + suffix)
+    out = a.output or tok_path.with_name(tok_path.stem + "_rec" + suffix)
+    out = check_output(out, [tok_path], parents=a.parents)
+    with torch.no_grad():
+        items = list(model.decode(tokens))
     if not items:
         raise DataError(f"{tok_path}: nothing to decode (0 samples)")
     many = [out.with_name(f"{out.stem}_{i:03d}{out.suffix}") for i in range(len(items))]
@@ -119,7 +123,9 @@ def cmd_list(a: argparse.Namespace) -> None:
 
 
 def cmd_train(a: argparse.Namespace) -> None:
-    from tokzoo.train import load_config, train
+    from tokzoo.train import train
+    from tokzoo.train.config import TrainConfig, apply_overrides, read_items
+    from tokzoo.train.resume import resume_config
 
     overrides = list(a.overrides)
     if a.init:  # fine-tune: the checkpoint's tokenizer is the model
@@ -128,7 +134,8 @@ def cmd_train(a: argparse.Namespace) -> None:
 
         folder = verified_folder(a.init) if a.init.startswith(PREFIX) else a.init
         overrides = [f"init={a.init}", f"model={read_config(folder)['tokenizer']}", *overrides]
-    cfg = load_config(a.config, overrides)
+    items = read_items(a.config, overrides)
+    cfg = resume_config(items) if a.resume else apply_overrides(TrainConfig(), items)
     last = train(cfg, resume=a.resume)
     if int(os.environ.get("RANK", "0")) == 0:
         print(json.dumps({"out_dir": cfg.out_dir, **{k: round(v, 5) for k, v in last.items()}}))
@@ -147,14 +154,15 @@ def cmd_encode(a: argparse.Namespace) -> None:
     model = _load_model(a.model)
     if model.modality != "image":
         return _encode_file(a, _require_file_hooks(a.model, model))
+    out = check_output(a.output or Path(a.image).with_suffix(".tok"), [a.image], parents=a.parents)
     x = _read_image(a.image, a.size)[None]
     with torch.no_grad():
         try:
             tokens = model.encode(x, num_tokens=a.num_tokens)
         except ValueError as e:  # e.g. a fixed-length model asked for another token count
             raise DataError(f"{a.image}: {e}") from e
+    stamp(model, tokens)
     tokens.meta["source"] = Path(a.image).name
-    out = Path(a.output or Path(a.image).with_suffix(".tok"))
     tokens.save(out)
     h, w = x.shape[-2:]
     print(f"{out}: {tokens.num_tokens} tokens, {tokens.nbits()} bits ({tokens.nbits() / (h * w):.4f} bpp)")
@@ -170,17 +178,15 @@ def cmd_decode(a: argparse.Namespace) -> None:
     if not Path(a.tokens).is_file():
         raise DataError(f"{a.tokens}: file not found")
     tokens = Tokens.load(a.tokens)
-    made_by = tokens.meta.get("tokenizer")
-    if made_by is not None and made_by != model.registry_name:
-        raise DataError(
-            f"{a.tokens}: tokens were made by {made_by!r}, but the model is {model.registry_name!r}"
-        )
+    check_fingerprint(model, tokens, force=a.force, source=a.tokens)
     if model.modality != "image":
         return _decode_file(a, model, tokens)
+    tok_path = Path(a.tokens)
+    out = check_output(
+        a.output or tok_path.with_name(tok_path.stem + "_rec.png"), [tok_path], parents=a.parents
+    )
     with torch.no_grad():
         x = model.decode(tokens)
-    tok_path = Path(a.tokens)
-    out = Path(a.output) if a.output else tok_path.with_name(tok_path.stem + "_rec.png")
     outs = [out] if len(x) == 1 else [out.with_name(f"{out.stem}_{i:03d}{out.suffix}") for i in range(len(x))]
     for image, path in zip(x, outs, strict=True):
         save_image(image, path)
@@ -191,6 +197,10 @@ def cmd_eval(a: argparse.Namespace) -> None:
     from tokzoo.bench.eval_run import EvalOptions, run_eval
     from tokzoo.bench.report import format_summary
 
+    inputs = [d for d in a.data or [] if Path(d).is_file()]
+    for out in (a.out, a.report, a.grid):  # results folders are created when the results are written
+        if out:
+            check_output(out, inputs, parents=True)
     model = _load_model(a.model)
     if model.modality != "image":
         return _eval_files(a, model)
@@ -208,6 +218,13 @@ def cmd_eval(a: argparse.Namespace) -> None:
     run = run_eval(model, opts)
     skipped = len(run.skipped)
     print(format_summary(run.result, title))
+    if run.too_small:
+        shown = ", ".join(f"{n} ({r.split(',')[0]})" for n, r in run.too_small[:5])
+        more = ", ..." if len(run.too_small) > 5 else ""
+        print(
+            f"  skipped           {len(run.too_small)} images smaller than the evaluation size {a.size} px, "
+            f"not upscaled into the mean: {shown}{more}"
+        )
     print(f"  metrics           {a.out}" + (f" ({skipped} unreadable files skipped)" if skipped else ""))
     print(f"  report            {run.report}")
 
@@ -231,7 +248,7 @@ def _eval_files(a: argparse.Namespace, model) -> None:
 
 
 def cmd_bench_rd(a: argparse.Namespace) -> None:
-    from tokzoo.bench.eval_run import check_ocr_engine, load_eval_images
+    from tokzoo.bench.eval_run import check_ocr_engine, drop_small, load_eval_images
     from tokzoo.bench.protocol import prepare_images
     from tokzoo.bench.rd import rate_distortion, summarize_rd, text_rate_distortion, write_rd
 
@@ -239,6 +256,7 @@ def cmd_bench_rd(a: argparse.Namespace) -> None:
     if a.text:
         check_ocr_engine(a.text_engine)  # before any work: a missing engine names its install command
     images, bad = load_eval_images(a.data)
+    images, small = drop_small(images, a.size)
     names, batch = prepare_images(images, a.size)
     rows = rate_distortion(model, names, batch, codecs=a.codecs, batch_size=a.batch_size)
     text_rows = None
@@ -261,6 +279,8 @@ def cmd_bench_rd(a: argparse.Namespace) -> None:
         print(f"  {r['method']:<12} {r['point']:<28} {rate:<22} PSNR {psnr}{ocr}")
     if bad:
         print(f"  ({len(bad)} unreadable files skipped)")
+    if small:
+        print(f"  ({len(small)} images smaller than {a.size} px skipped, not upscaled)")
 
 
 def cmd_demo(a: argparse.Namespace) -> None:
@@ -279,8 +299,19 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _parents_flag(s: argparse.ArgumentParser) -> None:
+    s.add_argument(
+        "--parents", action="store_true", help="create the output's missing folders (otherwise an error)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tokzoo", description=__doc__)
+    p.add_argument(
+        "--limit", action="append", default=[], metavar="NAME=VALUE",
+        help="raise or lower a resource limit for this run, e.g. --limit svg_elements=1e6 (see docs/limits.md; "
+        "also TOKZOO_LIMIT_<NAME>)",
+    )  # fmt: skip
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("list", help="list registered tokenizers")
@@ -293,7 +324,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("train", help="train a tokenizer from a YAML config and key=value overrides")
     s.add_argument("--config", default=None, help="YAML file with TrainConfig keys (see configs/)")
-    s.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in out_dir")
+    s.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the newest checkpoint in out_dir, with its stored config (keys given here must not "
+        "change what the run computes)",
+    )
     s.add_argument("--init", default=None, help="fine-tune from a checkpoint folder or pretrained:NAME")
     s.add_argument(
         "overrides", nargs="*", help="key=value, e.g. max_steps=200 model_overrides.codebook_size=512"
@@ -307,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="checkpoint folder (config.json + model.safetensors); SVG/mesh: or a name, e.g. mesh-amt-q7",
     )  # fmt: skip
     s.add_argument("-o", "--output", default=None, help="default: IMAGE with suffix .tok")
+    _parents_flag(s)
     s.add_argument(
         "--size", type=_positive_int, default=None, help="resize shorter side and centre-crop to SIZE first"
     )
@@ -324,6 +361,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "-o", "--output", default=None, help="default: TOKENS stem + _rec.png (never the original image)"
     )
+    s.add_argument(
+        "--force", action="store_true",
+        help="decode tokens recorded as made by another tokenizer or checkpoint (fingerprint) anyway",
+    )  # fmt: skip
+    _parents_flag(s)
     s.set_defaults(fn=cmd_decode)
 
     s = sub.add_parser("eval", help="evaluate a tokenizer on a folder or files -> metrics JSON + HTML report")
@@ -394,6 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="tokzoo: %(levelname)s: %(message)s")
     try:
+        for assignment in args.limit:
+            set_limit(assignment)
         args.fn(args)
     except TokzooError as e:
         print(f"tokzoo: error: {e}", file=sys.stderr)

@@ -68,6 +68,27 @@ def load_eval_images(data: str) -> tuple[list[tuple[str, np.ndarray]], list[tupl
     return loaded.images, loaded.bad
 
 
+def drop_small(
+    images: list[tuple[str, np.ndarray]], size: int
+) -> tuple[list[tuple[str, np.ndarray]], list[tuple[str, str]]]:
+    """Split off the images whose shorter side is below the evaluation ``size``: upscaled, they would score
+    the interpolation (a 1x1 image is perfectly reconstructed) rather than the tokenizer. Returns the kept
+    images and ``(name, reason)`` of the dropped ones; all dropped is a ``DataError``."""
+    kept = [(n, a) for n, a in images if min(a.shape[:2]) >= size]
+    small = [
+        (n, f"{a.shape[1]}x{a.shape[0]} px, smaller than the evaluation size {size} px (not upscaled)")
+        for n, a in images
+        if min(a.shape[:2]) < size
+    ]
+    if images and not kept:
+        least = max(min(a.shape[:2]) for _, a in images)
+        raise DataError(
+            f"all {len(images)} images are smaller than the evaluation size {size} px (the largest shorter "
+            f"side is {least} px). Fix: pass --size {least} or less, or use larger images"
+        )
+    return kept, small
+
+
 @dataclass
 class LearnedMetrics:
     """The optional learned metrics' networks (None where their standard weights were not found)."""
@@ -150,6 +171,7 @@ class EvalRun:
     result: EvalResult
     report: Path
     skipped: list[tuple[str, str]]
+    too_small: list[tuple[str, str]] = field(default_factory=list)
 
 
 def run_eval(model: Tokenizer, opts: EvalOptions) -> EvalRun:
@@ -165,9 +187,10 @@ def run_eval(model: Tokenizer, opts: EvalOptions) -> EvalRun:
         widths = face_widths(opts.size)
         face_modules()  # DataError with the install command when face_recognition is missing
     images, bad = load_eval_images(opts.data)
+    images, small = drop_small(images, opts.size)
     names, batch = prepare_images(images, opts.size)
     result = evaluate(model, names, batch, batch_size=opts.batch_size)
-    sections: dict[str, Any] = {"perceptual": perceptual_rows(result, learned), "skipped": bad}
+    sections: dict[str, Any] = {"perceptual": perceptual_rows(result, learned), "skipped": bad + small}
     if opts.rd:
         sections["rd"] = _rd_section(model, names, batch)
     if opts.text:
@@ -186,7 +209,7 @@ def run_eval(model: Tokenizer, opts: EvalOptions) -> EvalRun:
 
         sections["faces"] = face_identity(model, size=opts.size, widths=widths)
     extras: dict[str, Any] = {**opts.meta, "data": opts.data, "size": opts.size}
-    extras["skipped"] = [list(b) for b in bad]
+    extras["skipped"] = [list(b) for b in bad + small]
     extras["perceptual"] = sections["perceptual"]
     if "rd" in sections:
         extras["rd"] = sections["rd"]["summary"]
@@ -205,7 +228,7 @@ def run_eval(model: Tokenizer, opts: EvalOptions) -> EvalRun:
         atomic_write_bytes(opts.grid, png.getvalue())
     atomic_write_bytes(report_path, page)
     atomic_write_bytes(opts.out, payload)
-    return EvalRun(result, Path(report_path), bad)
+    return EvalRun(result, Path(report_path), bad, small)
 
 
 def json_default(value: Any) -> Any:

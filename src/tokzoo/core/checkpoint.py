@@ -1,7 +1,7 @@
 """Checkpoints: a folder with ``config.json`` + ``model.safetensors``. Loading never unpickles.
 
 ``config.json`` holds ``{"format": "tokzoo-checkpoint", "format_version": 1, "tokenizer": <registry name>,
-"modality": ..., "config": {...}, "tokzoo_version": ...}``; ``tokzoo.load(dir)`` rebuilds the model with
+"modality": ..., "config": {...}, "fingerprint": <hash of the weights>, "tokzoo_version": ...}``; ``tokzoo.load(dir)`` rebuilds the model with
 ``tokzoo.create(tokenizer, **config)`` and loads the weights strictly.
 """
 
@@ -16,8 +16,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from tokzoo.core.atomic import atomic_directory
+from tokzoo.core.atomic import atomic_directory, recover_directory
 from tokzoo.core.errors import CheckpointError, ConfigError, RegistryError
+from tokzoo.core.fingerprint import fingerprint
 
 if TYPE_CHECKING:
     from tokzoo.core.tokenizer import Tokenizer
@@ -43,6 +44,7 @@ def checkpoint_config(model: Tokenizer) -> dict[str, Any]:
         "tokenizer": model.registry_name,
         "modality": model.modality,
         "config": model.config_dict(),
+        "fingerprint": fingerprint(model),
         "tokzoo_version": __version__,
     }
 
@@ -119,8 +121,10 @@ def read_safetensors(path: str | Path) -> dict[str, torch.Tensor]:
 
 
 def read_config(directory: str | Path) -> dict[str, Any]:
-    """Read and validate ``config.json`` of a checkpoint folder."""
+    """Read and validate ``config.json`` of a checkpoint folder (after recovering an interrupted
+    replacement of it, see :func:`~tokzoo.core.atomic.recover_directory`)."""
     directory = Path(directory)
+    recover_directory(directory)
     if not directory.is_dir():
         raise CheckpointError(f"{directory}: checkpoint folder not found")
     cfg_path = directory / CONFIG_NAME
@@ -170,4 +174,10 @@ def load(directory: str | Path, *, map_location: str | torch.device = "cpu") -> 
     except RuntimeError as e:
         first = str(e).strip().splitlines()
         raise CheckpointError(f"{weights}: weights do not match the config ({' '.join(first[:3])})") from e
+    recorded = cfg.get("fingerprint")
+    if recorded is not None and recorded != fingerprint(model):
+        raise CheckpointError(
+            f"{directory}: the weights' fingerprint {fingerprint(model)} differs from {recorded} recorded in "
+            f"{CONFIG_NAME} (files of two checkpoints mixed, or modified)"
+        )
     return model.to(map_location).eval()

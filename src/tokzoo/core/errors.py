@@ -30,5 +30,13 @@ class DataError(TokzooError):
     """Input data that cannot be used: unreadable file, wrong modality, image too small."""
 
 
+class LimitError(DataError):
+    """An input larger than a resource limit of :mod:`tokzoo.core.limits` allows (checked before the work)."""
+
+
+class TokLimitError(TokFormatError, LimitError):
+    """A ``.tok`` header asking for more than the limit ``tok_ids`` allows (refused before allocating)."""
+
+
 class NonFiniteLossError(TokzooError, FloatingPointError):
     """Training produced a NaN/Inf loss; the run stops before any checkpoint is overwritten."""

@@ -148,6 +148,8 @@ def export_pretrained(
 
     from tokzoo.core.atomic import atomic_write_bytes
     from tokzoo.core.checkpoint import CONFIG_NAME, WEIGHTS_NAME, read_config, read_safetensors
+    from tokzoo.core.fingerprint import fingerprint
+    from tokzoo.core.registry import create
 
     checkpoint, root = Path(checkpoint), Path(root)
     cfg = read_config(checkpoint)
@@ -162,6 +164,10 @@ def export_pretrained(
     atomic_write_bytes(
         folder / WEIGHTS_NAME, st_save(state, metadata={"tokenizer": name, "dtype": "float16"})
     )
+    if "fingerprint" in cfg:  # of the fp16-rounded weights as tokzoo.load gives them back
+        shipped = create(name, **cfg.get("config", {}))
+        shipped.load_state_dict(state)
+        cfg["fingerprint"] = fingerprint(shipped)
     atomic_write_bytes(folder / CONFIG_NAME, (json.dumps(cfg, indent=2) + "\n").encode())
     manifest_path = root / MANIFEST
     manifest = (

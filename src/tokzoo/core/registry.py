@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tokzoo.core.config_ranges import check_value
 from tokzoo.core.errors import ConfigError, RegistryError
 
 if TYPE_CHECKING:
@@ -86,7 +87,8 @@ def get_spec(name: str) -> ModelSpec:
 
 def create(name: str, *, pretrained: bool = False, **overrides: Any) -> Tokenizer:
     """Build the registered tokenizer ``name`` with config ``overrides`` (fresh, untrained weights), or with
-    ``pretrained=True`` its shipped weights (hash-checked; the weights fix the config, so no overrides)."""
+    ``pretrained=True`` its shipped weights (hash-checked; the weights fix the config, so no overrides). Values
+    outside :data:`~tokzoo.core.config_ranges.CONFIG_RANGES` are a ``ConfigError`` before anything is built."""
     if pretrained:
         from tokzoo.core.pretrained import load_pretrained
 
@@ -97,6 +99,8 @@ def create(name: str, *, pretrained: bool = False, **overrides: Any) -> Tokenize
             )
         return load_pretrained(name)
     spec = get_spec(name)
+    for key, value in overrides.items():  # before the factory allocates anything
+        check_value(name, key, value)
     try:
         model = spec.factory(**overrides)
     except TypeError as e:  # an unknown option name, e.g. dataclasses.replace(cfg, bogus=1)

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from tokzoo.core.config_ranges import check_config
 from tokzoo.core.tokens import Tokens
 
 
@@ -32,6 +33,7 @@ class Tokenizer(nn.Module, ABC):
         super().__init__()
         if not dataclasses.is_dataclass(cfg):
             raise TypeError(f"{type(self).__name__} needs a dataclass config, got {type(cfg).__name__}")
+        check_config(type(self).__name__, cfg)
         self.cfg = cfg
 
     @property

@@ -23,7 +23,8 @@ import torch
 
 from tokzoo.core.atomic import atomic_write_bytes
 from tokzoo.core.bitpack import pack_ids, sequence_bits, unpack_ids
-from tokzoo.core.errors import TokFormatError
+from tokzoo.core.errors import TokFormatError, TokLimitError
+from tokzoo.core.limits import check_limit
 
 __all__ = ["FORMAT_VERSION", "MAGIC", "Tokens"]
 
@@ -33,7 +34,7 @@ _SUPPORTED_VERSIONS = (1, 2)
 _PREFIX = len(MAGIC) + 1 + 4  # magic, version byte, header length
 _CRC = 4
 MAX_VOCAB = 2**63  # ids are int64 tensors
-MAX_IDS = 2**31  # a header asking for a larger (B, L_max) id matrix is refused, not allocated
+MAX_IDS = 2**31  # bound on value channels; the size of what a header may allocate is the limit tok_ids
 _HEADER_KEYS = ("vocab_size", "layout", "shape", "meta", "lengths", "payload_bits", "L_max")
 VALUE_DTYPES = {"float16": torch.float16, "float32": torch.float32}  # container name -> dtype of ``values``
 
@@ -249,12 +250,13 @@ class Tokens:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Tokens:
-        """Read a ``.tok`` file; format errors name the path."""
+        """Read a ``.tok`` file (held to the limit ``tok_bytes`` before reading); format errors name the path."""
+        check_limit(path, "tok_bytes", Path(path).stat().st_size, "file size in bytes", TokLimitError)
         data = Path(path).read_bytes()
         try:
             return cls.from_bytes(data)
         except TokFormatError as e:
-            raise TokFormatError(f"{path}: {e}") from None
+            raise type(e)(f"{path}: {e}") from None
 
 
 def _int_tensor(x: object, name: str, what: str, ndim: int) -> torch.Tensor:
@@ -359,10 +361,11 @@ def _parse_header(raw: bytes, version: int) -> dict[str, Any]:
         or not isinstance(header["meta"], dict)
         or not 1 <= header["vocab_size"] <= MAX_VOCAB
         or header["L_max"] < 0
-        or len(lengths) * header["L_max"] > MAX_IDS
         or any(n < 0 or n > header["L_max"] for n in lengths)
     ):
         raise TokFormatError("malformed .tok header: a field has the wrong type or range")
+    slots = len(lengths) * header["L_max"]  # what from_bytes allocates, checked before it does
+    check_limit(".tok header", "tok_ids", slots, "ids (batch size x L_max)", TokLimitError)
     if header["payload_bits"] != sum(sequence_bits(n, header["vocab_size"]) for n in lengths):
         raise TokFormatError("malformed .tok header: payload_bits does not match the lengths")
     spec = header.get("values")
@@ -373,10 +376,17 @@ def _parse_header(raw: bytes, version: int) -> dict[str, Any]:
             or spec.get("dtype") not in VALUE_DTYPES
             or type(spec.get("channels")) is not int
             or not 0 <= spec["channels"] <= MAX_IDS
-            or sum(lengths) * spec["channels"] > MAX_IDS
         )
     ):
         raise TokFormatError(
             f"malformed .tok header: bad or missing 'values' entry for format version {version}"
+        )
+    if spec is not None:
+        check_limit(
+            ".tok header",
+            "tok_ids",
+            slots * spec["channels"],
+            "values (batch x L_max x channels)",
+            TokLimitError,
         )
     return header

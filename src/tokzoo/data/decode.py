@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from tokzoo.core.errors import DataError
+from tokzoo.core.errors import DataError, LimitError
+from tokzoo.core.limits import check_limit
 
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 
@@ -22,7 +24,8 @@ def load_image(src: str | os.PathLike[str] | bytes, *, name: str | None = None) 
     EXIF orientation is applied, alpha and transparency keys are composited over white, 16-bit and
     32-bit integer images are scaled to 8 bits (not clipped). ``name`` labels the source in errors
     (default: the path, or ``<bytes>``). Raises ``DataError("<name>: <reason>")`` for empty,
-    truncated, non-image and decompression-bomb inputs.
+    truncated, non-image and decompression-bomb inputs, and ``LimitError`` for more pixels than the limit
+    ``image_pixels`` (read from the header, before decoding).
     """
     if isinstance(src, (bytes, bytearray, memoryview)):
         label, data = name or "<bytes>", bytes(src)
@@ -35,9 +38,15 @@ def load_image(src: str | os.PathLike[str] | bytes, *, name: str | None = None) 
     if not data:
         raise DataError(f"{label}: empty file (0 bytes)")
     try:
-        with Image.open(io.BytesIO(data)) as im:
+        with warnings.catch_warnings():  # the limit image_pixels replaces Pillow's bomb warning
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            opened = Image.open(io.BytesIO(data))  # reads the header only
+        with opened as im:
+            check_limit(label, "image_pixels", im.width * im.height, f"pixel count ({im.width}x{im.height})")
             im.load()  # decode fully now, so truncation is detected here
             return _to_rgb(ImageOps.exif_transpose(im))
+    except LimitError:
+        raise
     except Image.DecompressionBombError as e:
         raise DataError(f"{label}: refused as a possible decompression bomb ({e})") from e
     except UnidentifiedImageError as e:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,8 @@ import numpy as np
 
 from tokzoo.core.atomic import atomic_write_bytes
 from tokzoo.core.errors import DataError
+from tokzoo.core.limits import check_limit
+from tokzoo.mesh.bounds import check_mesh_bytes
 from tokzoo.mesh.mesh import QuantizedMesh
 
 __all__ = ["READ_SUFFIXES", "WRITE_SUFFIXES", "RawMesh", "read_mesh", "write_mesh"]
@@ -39,11 +42,16 @@ def read_mesh(path: str | Path) -> RawMesh:
         )
     if not path.is_file():
         raise DataError(f"{path}: file not found")
+    try:
+        check_limit(path, "mesh_bytes", path.stat().st_size, "file size in bytes")
+        data = path.read_bytes()
+    except OSError as e:
+        raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
+    check_mesh_bytes(path, data)  # declared counts against the file length and the limits, before parsing
     options = {"skip_materials": True} if suffix == ".obj" else {}
     logging.getLogger("trimesh").setLevel(logging.ERROR)
     try:
-        with path.open("rb") as f:
-            loaded = trimesh.load(f, file_type=suffix[1:], force="mesh", process=False, **options)
+        loaded = trimesh.load(io.BytesIO(data), file_type=suffix[1:], force="mesh", process=False, **options)
         vertices = np.asarray(loaded.vertices, dtype=np.float64)
         faces = np.asarray(loaded.faces, dtype=np.int64)
     except Exception as e:  # trimesh's parsers raise many unrelated types on malformed files

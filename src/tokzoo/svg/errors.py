@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from tokzoo.core.errors import DataError
+from tokzoo.core.errors import DataError, LimitError
 
-__all__ = ["SvgInputError", "SvgTokenError"]
+__all__ = ["SvgInputError", "SvgLimitError", "SvgTokenError"]
 
 
 class SvgInputError(DataError):
     """An SVG that cannot be tokenized: malformed XML, nothing drawable, non-finite numbers, too large."""
+
+
+class SvgLimitError(SvgInputError, LimitError):
+    """An SVG beyond a resource limit (size, elements after ``<use>`` expansion, nesting depth, segments)."""
 
 
 class SvgTokenError(DataError):

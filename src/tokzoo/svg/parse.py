@@ -26,7 +26,9 @@ from pathlib import Path
 import numpy as np
 import svgelements as se
 
-from tokzoo.svg.errors import SvgInputError
+from tokzoo.core.limits import check_limit
+from tokzoo.svg.bounds import check_tree
+from tokzoo.svg.errors import SvgInputError, SvgLimitError
 from tokzoo.svg.gradients import LinearSpec, linear_fill_points, linear_gradients, mean_colours, unit_fraction
 from tokzoo.svg.outline import ANISOTROPY_TOLERANCE, anisotropy, stroke_outline
 from tokzoo.svg.prepare import prepare_tree
@@ -34,8 +36,6 @@ from tokzoo.svg.tree import length, paint_ref
 from tokzoo.svg.vocab import ARC_PROBES, CAPS, JOINS
 
 __all__ = [
-    "MAX_SEGMENTS",
-    "MAX_SVG_BYTES",
     "LinearFill",
     "Segment",
     "Shape",
@@ -44,9 +44,6 @@ __all__ = [
     "parse_svg",
     "read_svg_source",
 ]
-
-MAX_SVG_BYTES = 32 * 2**20  # a larger file is refused rather than parsed for minutes
-MAX_SEGMENTS = 200_000  # path segments per document
 
 #: ``("M", p) ("L", p) ("Q", c, p) ("C", c1, c2, p) ("A", rx, ry, rot_deg, large, sweep, p, probes) ("Z",)``;
 #: points are ``(x, y)`` floats in grid units (``probes``: the arc's points at ``ARC_PROBES`` of its angle).
@@ -92,8 +89,7 @@ def read_svg_source(source: str | bytes | os.PathLike[str]) -> tuple[bytes, str]
         return source.encode("utf-8"), "<svg text>"
     path = Path(source)
     try:
-        if path.stat().st_size > MAX_SVG_BYTES:
-            raise SvgInputError(f"{path}: larger than {MAX_SVG_BYTES} bytes")
+        check_limit(path, "svg_bytes", path.stat().st_size, "file size in bytes", SvgLimitError)
         return path.read_bytes(), str(path)
     except OSError as e:
         raise SvgInputError(f"{path}: cannot read ({e.strerror or e})") from None
@@ -102,17 +98,18 @@ def read_svg_source(source: str | bytes | os.PathLike[str]) -> tuple[bytes, str]
 def parse_svg(data: bytes, grid: int, name: str = "<svg>") -> list[Shape]:
     """All visible paths of an SVG document, flattened onto the ``grid`` canvas.
 
-    Raises :class:`SvgInputError` for malformed XML, an unusable viewport, non-finite numbers, too many
-    segments, or a document with nothing drawable.
+    Raises :class:`SvgInputError` for malformed XML, a ``<use>`` cycle, an unusable viewport, non-finite
+    numbers, or a document with nothing drawable, and :class:`SvgLimitError` beyond a resource limit
+    (bytes, elements after ``<use>`` expansion, nesting depth, segments; see :mod:`tokzoo.core.limits`).
     """
-    if len(data) > MAX_SVG_BYTES:
-        raise SvgInputError(f"{name}: larger than {MAX_SVG_BYTES} bytes")
+    check_limit(name, "svg_bytes", len(data), "file size in bytes", SvgLimitError)
     try:
         root = ET.fromstring(data)
     except ET.ParseError as e:
         raise SvgInputError(f"{name}: malformed XML ({e})") from None
     if not root.tag.endswith("svg"):
         raise SvgInputError(f"{name}: root element is <{root.tag}>, not <svg>")
+    check_tree(root, name)  # before anything expands <use> references or recurses through the tree
     prepare_tree(root)
     gradients = mean_colours(root)
     linears = linear_gradients(root)
@@ -152,8 +149,7 @@ def parse_svg(data: bytes, grid: int, name: str = "<svg>") -> list[Shape]:
                 f"{name}: cannot convert <{element.values.get('tag', 'shape')}> ({e})"
             ) from None
         count += len(segments) + len(outline or ())
-        if count > MAX_SEGMENTS:
-            raise SvgInputError(f"{name}: more than {MAX_SEGMENTS} path segments (stroke outlines included)")
+        check_limit(name, "svg_segments", count, "path segments (stroke outlines included)", SvgLimitError)
         shape.segments = [s for seg in segments if (s := _segment(seg, to_grid, name)) is not None]
         if shape.linear is not None:
             lf = shape.linear

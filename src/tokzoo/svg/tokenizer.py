@@ -250,9 +250,9 @@ class HiVGTokenizer(Tokenizer):
         return torch.from_numpy(mask)
 
     # -- files and training --------------------------------------------------------------------------
-    def load_file(self, path: Path) -> list[bytes]:
-        data, _ = read_svg_source(Path(path))
-        return [data]
+    def load_file(self, path: Path) -> list[Path]:
+        """A batch of one SVG file, read by ``encode`` (so that its errors name the file)."""
+        return [Path(path)]
 
     def save_file(self, data: str, path: Path) -> None:
         atomic_write_bytes(path, data.encode("utf-8"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import json
+import reprlib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,12 +13,6 @@ import yaml
 
 from tokzoo.core.errors import ConfigError
 
-# Keys that must not change when a run is resumed, or the resumed run would not repeat the original.
-RESUME_INVARIANT = (
-    "model", "model_overrides", "init", "data", "image_size", "crop_scale", "hflip", "rgb_permute", "batch_size", "seed",
-    "size_schedule", "pixel_loss", "perceptual_weight", "gan_weight", "gan_start", "gan_adaptive", "disc_ch",
-    "disc_layers", "ema_decay",
-)  # fmt: skip
 PIXEL_LOSSES = ("model", "mse", "l1", "mse+l1", "msssim")
 
 
@@ -68,8 +62,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         checks = [
-            (self.image_size >= 1, "image_size must be >= 1"),
-            (self.batch_size >= 1, "batch_size must be >= 1"),
+            (1 <= self.image_size <= 8192, "image_size must be in [1, 8192]"),
+            (1 <= self.batch_size <= 65536, "batch_size must be in [1, 65536]"),
             (self.max_steps >= 0, "max_steps must be >= 0"),
             (self.warmup_steps >= 0, "warmup_steps must be >= 0"),
             (self.ckpt_every >= 1, "ckpt_every must be >= 1"),
@@ -101,14 +95,20 @@ class TrainConfig:
         ]  # fmt: skip
         for ok, message in checks:
             if not ok:
-                key = message.split()[0]
-                raise ConfigError(f"{message} (got {getattr(self, key)!r})")
+                raise ConfigError(f"{message} (got {_shown(getattr(self, message.split()[0]))})")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
 _HINTS = typing.get_type_hints(TrainConfig)
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 2, 4, 4, 60, 60
+
+
+def _shown(value: Any) -> str:
+    """A short repr for error messages (a YAML alias bomb's repr would be exponentially long)."""
+    return _REPR.repr(value)
 
 
 def _coerce(key: str, value: Any) -> Any:
@@ -120,7 +120,7 @@ def _coerce(key: str, value: Any) -> Any:
         try:  # YAML 1.1 reads "5e-4" as a string; accept anything float() parses
             return float(value)
         except ValueError:
-            raise ConfigError(f"config key {key!r} expects a number, got {value!r}") from None
+            raise ConfigError(f"config key {key!r} expects a number, got {_shown(value)}") from None
     if origin is list:
         ok = isinstance(value, list) and all(
             isinstance(e, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in e)
@@ -132,7 +132,9 @@ def _coerce(key: str, value: Any) -> Any:
             try:
                 return tuple(float(v) if args[0] is float else v for v in value)
             except (TypeError, ValueError):
-                raise ConfigError(f"config key {key!r} expects a list of numbers, got {value!r}") from None
+                raise ConfigError(
+                    f"config key {key!r} expects a list of numbers, got {_shown(value)}"
+                ) from None
         ok = False
     elif origin is dict:
         ok = isinstance(value, dict)
@@ -143,7 +145,7 @@ def _coerce(key: str, value: Any) -> Any:
     else:
         ok = isinstance(value, hint)
     if not ok:
-        raise ConfigError(f"config key {key!r} expects {hint}, got {value!r}")
+        raise ConfigError(f"config key {key!r} expects {hint}, got {_shown(value)}")
     return value
 
 
@@ -173,6 +175,11 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> TrainConfig:
     """Defaults, then the YAML file at ``path`` (if any), then ``key=value`` overrides."""
+    return apply_overrides(TrainConfig(), read_items(path, overrides))
+
+
+def read_items(path: str | Path | None = None, overrides: list[str] | None = None) -> dict[str, Any]:
+    """The keys set explicitly: the YAML file at ``path`` (if any), then ``key=value`` overrides."""
     items: dict[str, Any] = {}
     if path is not None:
         try:
@@ -187,21 +194,4 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raise ConfigError(f"{path}: top level must be a mapping of config keys")
         items.update(loaded or {})
     items.update(parse_overrides(overrides or []))
-    return apply_overrides(TrainConfig(), items)
-
-
-def check_resumable(checkpoint: Path, cfg: TrainConfig) -> None:
-    """Refuse to resume ``checkpoint`` with a config that changes what the run computes (``RESUME_INVARIANT``)."""
-    try:
-        saved = json.loads((checkpoint / "trainer_state.json").read_text())["train_config"]
-    except (OSError, ValueError, KeyError):
-        return  # load_training_state reports an unreadable checkpoint
-    now = cfg.to_dict()
-    changed = [k for k in RESUME_INVARIANT if k in saved and _norm(saved[k]) != _norm(now[k])]
-    if changed:
-        diffs = ", ".join(f"{k}: {saved[k]!r} -> {now[k]!r}" for k in changed)
-        raise ConfigError(f"cannot resume {checkpoint}: the run was started with other settings ({diffs})")
-
-
-def _norm(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value
+    return items

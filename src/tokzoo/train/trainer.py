@@ -28,11 +28,12 @@ from tokzoo.core.registry import create
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.data import StreamBatchSampler
 from tokzoo.nn import set_grad_checkpointing
-from tokzoo.train.config import TrainConfig, check_resumable
+from tokzoo.train.config import TrainConfig
 from tokzoo.train.data import build_crop_dataset
 from tokzoo.train.ema import EMA
 from tokzoo.train.logger import RunLogger
 from tokzoo.train.objective import ImageObjective
+from tokzoo.train.resume import check_resumable
 from tokzoo.train.state import (
     TrainExtras,
     list_checkpoints,
@@ -170,7 +171,8 @@ class Trainer:
                 raise CheckpointError(f"--resume: no checkpoint under {self.ckpt_root}")
             check_resumable(point, cfg)
             self.step = load_training_state(point, self.model, optimizer, extras)
-            log.info("resumed from %s (step %d)", point, self.step)
+            if self.is_main:
+                print(f"resumed from step {self.step} ({point})", file=sys.stderr)
         elif point is not None:
             raise CheckpointError(
                 f"{self.out_dir} already holds checkpoints of an earlier run (newest {point.name}); "
