@@ -39,7 +39,7 @@ def photo(tmp_path):
 def test_list(capsys):
     assert main(["list", "*f8*"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert [ln.split()[0] for ln in out] == ["vq-f8-b", "vq-f8-s"]
+    assert [ln.split()[0] for ln in out] == ["fsq-f8-s", "fsq-f8-s-lo", "vq-f8-b", "vq-f8-s"]
 
 
 def test_encode_decode_round_trip(ckpt, photo, tmp_path, capsys):
@@ -226,7 +226,13 @@ def test_demo_end_to_end_resumes_and_writes_everything(tmp_path, capsys, monkeyp
     out = tmp_path / "demo"
     try:
         assert main(["demo", "--out", str(out), "--steps", "4", "--no-rd"]) == 0
-        for name in ("summary.txt", "report.html", "grid.png", "fsq-f8-s/metrics.json", "finetune/model/config.json"):
+        for name in (
+            "summary.txt",
+            "report.html",
+            "grid.png",
+            "fsq-f8-s/metrics.json",
+            "finetune/model/config.json",
+        ):
             assert (out / name).is_file(), name
         summary = json.loads((out / "fsq-f8-s" / "metrics.json").read_text())["summary"]
         assert summary["num_images"] == 3 and summary["tokens"]["mean"] == 256

@@ -142,7 +142,7 @@ def test_a_folder_of_only_bad_files_writes_nothing(tmp_path, capsys):
         (["--model", "svg-hivg-256", "--rd"], "--rd applies to image tokenizers only"),
         (["--model", "mesh-amt-q7", "--size", "64"], "--size applies to image and SVG"),
         (["--model", "mesh-amt-q7", "--data", "no/such/dir"], "no/such/dir: no such file or folder"),
-        (["--model", "vq-f8-s"], "is an image tokenizer: pass the folder of a trained checkpoint"),
+        (["--model", "vq-f8-s"], "is an image tokenizer without shipped weights: pass the folder of a trained checkpoint"),
     ],
 )
 def test_bad_eval_arguments_fail_in_one_line(tmp_path, capsys, argv, match):
