@@ -72,6 +72,10 @@ def packages(tmp_path, monkeypatch):
         255  # two opaque corners: the box is the whole, mostly transparent
     )
     _save(tex / "sparse.png", sprite)
+    normals = np.random.default_rng(0).normal(0, 0.3, (300, 300, 3))
+    normals[..., 2] = 1.0
+    normals /= np.linalg.norm(normals, axis=2, keepdims=True)
+    _save(tex / "rock.png", np.clip(normals * 127 + 128, 0, 255).astype(np.uint8))  # a normal map
     stamp = np.zeros((500, 600, 4), np.uint8)
     stamp[50:350, 100:420, :3] = _scene(32, 300, 320)
     stamp[50:350, 100:420, 3] = 255
@@ -114,10 +118,26 @@ def test_builder_screens_dedupes_and_splits(packages, tmp_path):
     assert {("z-copy.png", "exact"), ("b-small.jpg", "near"), ("heldout-twin.png", "near")} <= kinds
     assert manifest["packages"]["wall"]["skipped"] == {"duplicate": 1, "near_duplicate": 1}
     skipped = manifest["packages"]["tex"]["skipped"]
-    assert skipped == {"small": 1, "gray": 1, "flat": 1, "transparent": 1, "excluded": 1, "near_duplicate": 1}
+    assert skipped == {
+        "small": 1,
+        "gray": 1,
+        "flat": 1,
+        "transparent": 1,
+        "normal_map": 1,
+        "excluded": 1,
+        "near_duplicate": 1,
+    }
     tex_names = {n for p, n in images if p == "tex"}
     assert {"stamp.png", "z1.png", "z2.jpg"} <= tex_names  # z1, z2: members of pack.pk3
-    assert not tex_names & {"icon.png", "gray.png", "flat.png", "sparse.png", "heldout-twin.png", "t10.png"}
+    assert not tex_names & {
+        "icon.png",
+        "gray.png",
+        "flat.png",
+        "sparse.png",
+        "rock.png",
+        "heldout-twin.png",
+        "t10.png",
+    }
     assert images[("tex", "stamp.png")]["content_size"] == [320, 300]
     assert images[("tex", "stamp.png")]["source_size"] == [600, 500]
 

@@ -13,13 +13,13 @@ from PIL import Image, ImageOps
 
 from tokzoo.data.dedupe import phash, pixel_hash
 from tokzoo.data.photo_sources import Candidate, source_name
-from tokzoo.data.screening import colourfulness, crop_to_alpha, dominant_share, shrink_shorter
+from tokzoo.data.screening import colourfulness, crop_to_alpha, dominant_share, is_normal_map, shrink_shorter
 
 __all__ = ["SKIP_REASONS", "Screen", "analyse"]
 
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 
-SKIP_REASONS = ("small", "gray", "flat", "transparent", "undecodable")
+SKIP_REASONS = ("small", "gray", "flat", "transparent", "normal_map", "undecodable")
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,8 @@ def analyse(root: Path, candidate: Candidate, screen: Screen) -> dict[str, Any]:
         return {"skip": "gray"}
     if dominant_share(small) > screen.max_dominant_share:
         return {"skip": "flat"}
+    if is_normal_map(small):
+        return {"skip": "normal_map"}
     buf = io.BytesIO()
     Image.fromarray(small).save(buf, format="PNG")
     return {

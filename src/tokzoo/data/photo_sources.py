@@ -46,6 +46,10 @@ class Source:
 
 
 _SKIP_ICONS = (("*/icons/*", None), ("*/pixmaps/*", None))
+_MAPS = tuple(  # texture data that is not a picture: normal, bump, height, gloss, specular and glow maps
+    (f"*{tag}*", None)
+    for tag in ("_norm", "_nm.", "_n.", "normalmap", "_bump", "_height", "_gloss", "_spec", "_glow")
+)
 _WALLPAPER = "wallpaper"  # photographs and digital art, mixed
 
 DEFAULT_SOURCES: tuple[Source, ...] = (
@@ -76,17 +80,17 @@ DEFAULT_SOURCES: tuple[Source, ...] = (
         rules=(("/usr/share/doc/*", "screenshot"), ("*/skycultures/*", "art"), *_SKIP_ICONS),
     ),
     Source("tuxpaint-stamps-default", "photo", rules=(("*/cartoon/*", "clipart"),)),
-    Source("nexuiz-textures", "texture"),
-    Source("ufoai-textures", "texture"),
-    Source("openarena-081-textures", "texture"),
-    Source("supertuxkart-data", "texture", rules=(("*/screenshot*", "render"), *_SKIP_ICONS)),
-    Source("trigger-rally-data", "texture", rules=_SKIP_ICONS),
-    Source("megaglest-data", "texture", rules=(("*/core/menu/*", "render"), *_SKIP_ICONS)),
-    Source("scorched3d-data", "texture"),
-    Source("extremetuxracer-data", "texture", rules=(("*/env/*", "photo"),)),
-    Source("colobot-common-textures", "texture"),
-    Source("warzone2100-data", "texture", rules=(("/usr/share/doc/*", "screenshot"),)),
-    Source("neverball-data", "texture", rules=(("*/shot-*", "render"),)),
+    Source("nexuiz-textures", "texture", rules=_MAPS),
+    Source("ufoai-textures", "texture", rules=_MAPS),
+    Source("openarena-081-textures", "texture", rules=_MAPS),
+    Source("supertuxkart-data", "texture", rules=(("*/screenshot*", "render"), *_SKIP_ICONS, *_MAPS)),
+    Source("trigger-rally-data", "texture", rules=(*_SKIP_ICONS, *_MAPS)),
+    Source("megaglest-data", "texture", rules=(("*/core/menu/*", "render"), *_SKIP_ICONS, *_MAPS)),
+    Source("scorched3d-data", "texture", rules=_MAPS),
+    Source("extremetuxracer-data", "texture", rules=(("*/env/*", "photo"), *_MAPS)),
+    Source("colobot-common-textures", "texture", rules=_MAPS),
+    Source("warzone2100-data", "texture", rules=(("/usr/share/doc/*", "screenshot"), *_MAPS)),
+    Source("neverball-data", "texture", rules=(("*/shot-*", "render"), *_MAPS)),
     Source("freedroidrpg-data", "art", rules=(("*/fonts/*", None),)),
     Source("wesnoth-1.16-data", "art", rules=_SKIP_ICONS),
     Source("openclipart-png", "clipart", rules=(("*/computer/icons/*", None),)),

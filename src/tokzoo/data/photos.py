@@ -71,19 +71,22 @@ def _screen_package(source: Source, screen: Screen, cache: Path, pool: Any) -> _
         results = pool.imap(run, candidates, chunksize=4) if pool is not None else map(run, candidates)
         folder.parent.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=".screen-", dir=folder.parent))
-        records, skipped = [], Counter()
-        for result in results:
-            if "skip" in result:
-                skipped[result["skip"]] += 1
-                if "why" in result:
-                    LOGGER.warning("skipping %s:%s", source.package, result["why"])
-                continue
-            result["file"] = f"{len(records):06d}.png"
-            (scratch / result["file"]).write_bytes(result.pop("png"))
-            records.append(result)
-        (scratch / "index.json").write_text(json.dumps({"records": records, "skipped": skipped}))
-        shutil.rmtree(folder, ignore_errors=True)
-        os.rename(scratch, folder)
+        try:
+            records, skipped = [], Counter()
+            for result in results:
+                if "skip" in result:
+                    skipped[result["skip"]] += 1
+                    if "why" in result:
+                        LOGGER.warning("skipping %s:%s", source.package, result["why"])
+                    continue
+                result["file"] = f"{len(records):06d}.png"
+                (scratch / result["file"]).write_bytes(result.pop("png"))
+                records.append(result)
+            (scratch / "index.json").write_text(json.dumps({"records": records, "skipped": skipped}))
+            shutil.rmtree(folder, ignore_errors=True)
+            os.rename(scratch, folder)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     data = json.loads(index.read_text())
     return _Package(source, root, folder, data["records"], Counter(data["skipped"]), deb)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-__all__ = ["colourfulness", "crop_to_alpha", "dominant_share", "shrink_shorter"]
+__all__ = ["colourfulness", "crop_to_alpha", "dominant_share", "is_normal_map", "shrink_shorter"]
 
 BACKGROUND = 128
 """Gray level that transparent pixels are composited over (see ``crop_to_alpha``)."""
@@ -27,6 +27,19 @@ def dominant_share(rgb: np.ndarray) -> float:
     q = (rgb >> 3).astype(np.int32)
     codes = (q[..., 0] << 10) | (q[..., 1] << 5) | q[..., 2]
     return float(np.bincount(codes.ravel(), minlength=1 << 15).max() / codes.size)
+
+
+def is_normal_map(rgb: np.ndarray) -> bool:
+    """True for a tangent-space normal map (bluish-violet texture data, not a picture).
+
+    Its pixels encode unit vectors: R and G centred on 128, B high, and length ``|rgb - 128|`` near 127.
+    """
+    x = rgb.reshape(-1, 3).astype(np.float64)
+    r, g, b = x.mean(axis=0)
+    if not (100 <= r <= 156 and 100 <= g <= 156 and b >= 180):
+        return False
+    length = np.linalg.norm(x - 128.0, axis=1)
+    return bool(np.mean(np.abs(length - 127.0) < 20.0) > 0.8)
 
 
 def crop_to_alpha(rgba: np.ndarray) -> tuple[np.ndarray, float]:
