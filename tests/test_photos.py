@@ -230,5 +230,7 @@ def test_near_duplicates_finds_the_first_within_distance(stored, query, distance
     index = NearDuplicates(distance)
     for h in stored:
         index.add(h)
-    expected = next((i for i, h in enumerate(stored) if hamming(h, query) <= distance), None)
+    expected = next(
+        ((i, hamming(h, query)) for i, h in enumerate(stored) if hamming(h, query) <= distance), None
+    )
     assert index.find(query) == expected

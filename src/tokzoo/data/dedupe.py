@@ -46,7 +46,7 @@ def hamming(a: int, b: int) -> int:
 
 
 class NearDuplicates:
-    """Hashes seen so far; ``find(h)`` returns the index of the first one within ``max_distance`` bits."""
+    """Hashes seen so far; ``find(h)`` tells the first one within ``max_distance`` bits of ``h``."""
 
     def __init__(self, max_distance: int) -> None:
         self.max_distance = max_distance
@@ -56,13 +56,13 @@ class NearDuplicates:
     def __len__(self) -> int:
         return self._n
 
-    def find(self, h: int) -> int | None:
-        """Index (in insertion order) of the first stored hash at Hamming distance <= ``max_distance``."""
+    def find(self, h: int) -> tuple[int, int] | None:
+        """``(index, distance)`` of the first stored hash (in insertion order) within ``max_distance`` bits."""
         if not self._n:
             return None
         dist = np.bitwise_count(self._hashes[: self._n] ^ np.uint64(h))
         hits = np.flatnonzero(dist <= self.max_distance)
-        return int(hits[0]) if hits.size else None
+        return (int(hits[0]), int(dist[hits[0]])) if hits.size else None
 
     def add(self, h: int) -> int:
         """Store ``h``; returns its index."""

@@ -30,7 +30,8 @@ Candidate = tuple[str, str | None]
 
 @dataclass(frozen=True)
 class Source:
-    """A package of the corpus. ``rules``: ``(glob on the source path, domain or None to skip)``; first match wins."""
+    """A package of the corpus. ``rules``: ``(glob on the source path, domain or None to skip)``; the first
+    that matches (ignoring case) wins, else ``domain``."""
 
     package: str
     domain: str
@@ -40,7 +41,7 @@ class Source:
     def domain_of(self, source: str) -> str | None:
         """The domain of the image at ``source`` (e.g. ``/usr/share/x.png``), or None when it is excluded."""
         for pattern, domain in self.rules:
-            if fnmatch.fnmatchcase(source, pattern):
+            if fnmatch.fnmatchcase(source.lower(), pattern.lower()):
                 return domain
         return self.domain
 
@@ -84,7 +85,18 @@ DEFAULT_SOURCES: tuple[Source, ...] = (
     Source("ufoai-textures", "texture", rules=_MAPS),
     Source("openarena-081-textures", "texture", rules=_MAPS),
     Source("supertuxkart-data", "texture", rules=(("*/screenshot*", "render"), *_SKIP_ICONS, *_MAPS)),
-    Source("trigger-rally-data", "texture", rules=(*_SKIP_ICONS, *_MAPS)),
+    Source(
+        "trigger-rally-data",
+        "texture",  # c.jpg: a track's colour map; t.png (terrain classes), m/mm.jpg (minimaps) are not pictures
+        rules=(
+            ("*/ss*.jpg", "render"),
+            ("*/t.png", None),
+            ("*/m.jpg", None),
+            ("*/mm.jpg", None),
+            *_SKIP_ICONS,
+            *_MAPS,
+        ),
+    ),
     Source("megaglest-data", "texture", rules=(("*/core/menu/*", "render"), *_SKIP_ICONS, *_MAPS)),
     Source("scorched3d-data", "texture", rules=_MAPS),
     Source("extremetuxracer-data", "texture", rules=(("*/env/*", "photo"), *_MAPS)),

@@ -48,7 +48,10 @@ def _by(records: Iterable[dict[str, Any]], field: str) -> dict[str, dict[str, in
 
 def corpus_stats(images: list[dict[str, Any]]) -> dict[str, Any]:
     """Statistics of manifest image records: overall and per split, and counts per package and domain."""
-    splits = sorted({r["split"] for r in images})
+    order = ("train", "val", "test")
+    splits = sorted(
+        {r["split"] for r in images}, key=lambda s: (order.index(s) if s in order else len(order), s)
+    )
     return {
         "count": len(images),
         "all": _summary(images),

@@ -240,7 +240,13 @@ def _add_package(
         if hit is not None:
             skipped["near_duplicate"] += 1
             manifest["duplicates"].append(
-                {"package": source.package, "source": rec["source"], "kind": "near", "of": near_keys[hit]}
+                {
+                    "package": source.package,
+                    "source": rec["source"],
+                    "kind": "near",
+                    "of": near_keys[hit[0]],
+                    "bits": hit[1],
+                }
             )
             continue
         key = _key(source.package, rec["source"], taken)
