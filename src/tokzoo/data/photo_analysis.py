@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -52,27 +53,40 @@ def analyse(root: Path, candidate: Candidate, screen: Screen) -> dict[str, Any]:
     """
     where = source_name(candidate)
     try:
-        with Image.open(io.BytesIO(_read(root, candidate))) as im:
-            if min(im.size) < screen.min_side:
-                return {"skip": "small"}
-            im.load()
-            im = ImageOps.exif_transpose(im)
-            source_size = list(im.size)
-            if im.mode in ("I", "F") or im.mode.startswith("I;") or im.mode in ("L", "1"):
-                return {"skip": "gray"}
-            if im.mode in _ALPHA_MODES or "transparency" in im.info:
-                rgba = np.asarray(im.convert("RGBA"))
-                exact = pixel_hash(rgba)
-                rgb, coverage = crop_to_alpha(rgba)
-                if coverage < screen.min_coverage:
-                    return {"skip": "transparent"}
-                if min(rgb.shape[:2]) < screen.min_side:
-                    return {"skip": "small"}
-            else:
-                rgb = np.asarray(im.convert("RGB"))
-                exact = pixel_hash(rgb)
+        with warnings.catch_warnings():  # large clip art (up to Pillow's hard limit) is fine: it is shrunk
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return _screen(where, _read(root, candidate), screen)
     except Exception as e:  # Pillow raises many types for bad files; zip members may be corrupt too
         return {"skip": "undecodable", "why": f"{where}: {type(e).__name__}: {e}"}
+
+
+def _decode(data: bytes, screen: Screen) -> dict[str, Any] | tuple[np.ndarray, str, list[int]]:
+    """``(RGB content, pixel hash of the whole source, source size)``, or a skip record."""
+    with Image.open(io.BytesIO(data)) as im:
+        if min(im.size) < screen.min_side:
+            return {"skip": "small"}
+        im.load()
+        im = ImageOps.exif_transpose(im)
+        if im.mode in ("I", "F", "L", "1") or im.mode.startswith("I;"):
+            return {"skip": "gray"}
+        if im.mode not in _ALPHA_MODES and "transparency" not in im.info:
+            rgb = np.asarray(im.convert("RGB"))
+            return rgb, pixel_hash(rgb), list(im.size)
+        rgba = np.asarray(im.convert("RGBA"))
+        rgb, coverage = crop_to_alpha(rgba)
+        if coverage < screen.min_coverage:
+            return {"skip": "transparent"}
+        if min(rgb.shape[:2]) < screen.min_side:
+            return {"skip": "small"}
+        return rgb, pixel_hash(rgba), list(im.size)
+
+
+def _screen(where: str, data: bytes, screen: Screen) -> dict[str, Any]:
+    """The screening verdict on one encoded image: a skip record, or the record with ``png`` bytes."""
+    decoded = _decode(data, screen)
+    if isinstance(decoded, dict):
+        return decoded
+    rgb, exact, source_size = decoded
     small = shrink_shorter(rgb, screen.stored_side)
     m = colourfulness(small)
     if m < screen.min_colourfulness:
