@@ -11,7 +11,7 @@ import numpy as np
 from tokzoo.data.bundled import BUNDLED_SPLITS, bundled_images
 from tokzoo.data.screening import colourfulness, shrink_shorter
 
-__all__ = ["bundled_stats", "corpus_stats", "stats_table"]
+__all__ = ["bundled_stats", "corpus_stats", "packages_table", "stats_table"]
 
 _BINS = ((256, 512), (512, 1024), (1024, 2048), (2048, None))
 
@@ -95,4 +95,36 @@ def stats_table(photos: dict[str, Any], bundled: dict[str, Any]) -> str:
     for split, s in bundled["splits"].items():
         lines.append(_row(f"bundled {split}", s))
     lines.append(_row("bundled all", bundled["all"]))
+    return "\n".join(lines)
+
+
+_SKIP_COLUMNS = (
+    "small",
+    "gray",
+    "flat",
+    "transparent",
+    "normal_map",
+    "undecodable",
+    "excluded",
+    "duplicate",
+    "near_duplicate",
+)
+
+
+def packages_table(manifest: dict[str, Any]) -> str:
+    """Markdown table: per package, its role, images kept and why the others were skipped."""
+    lines = [
+        "| package | version | role | kept | "
+        + " | ".join(c.replace("_", " ") for c in _SKIP_COLUMNS)
+        + " |",
+        "|---|---|---|---:|" + "---:|" * len(_SKIP_COLUMNS),
+    ]
+    for name, p in manifest["packages"].items():
+        version = p.get("version") or "-"
+        skipped = " | ".join(str(p["skipped"].get(c, 0)) for c in _SKIP_COLUMNS)
+        lines.append(
+            f"| {name} | {version} | {'held out' if p['heldout'] else 'train'} | {p['images']} | {skipped} |"
+        )
+    for name, reason in manifest["failed"].items():
+        lines.append(f"| {name} | - | failed: {reason} | 0 |" + " |" * len(_SKIP_COLUMNS))
     return "\n".join(lines)

@@ -26,13 +26,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from tokzoo.core.errors import DataError
 from tokzoo.data import apt
 from tokzoo.data.dedupe import NearDuplicates
 from tokzoo.data.photo_analysis import SKIP_REASONS, Screen, analyse
 from tokzoo.data.photo_sources import DEFAULT_SOURCES, Source, list_candidates
-from tokzoo.data.photo_stats import bundled_stats, corpus_stats, stats_table
+from tokzoo.data.photo_stats import bundled_stats, corpus_stats, packages_table, stats_table
 from tokzoo.data.report import LOGGER, reason_of, report_bad
 from tokzoo.data.shards import write_shards
 
@@ -268,6 +269,7 @@ def _add_package(
         shutil.copyfile(copyright_src, out / "copyright" / source.package)
     manifest["packages"][source.package] = {
         "deb": pkg.deb,
+        "version": unquote(pkg.deb.split("_")[1]) if pkg.deb else None,
         "heldout": source.heldout,
         "images": kept,
         "skipped": {
@@ -305,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     stats = json.loads((Path(args.out) / "stats.json").read_text())
+    print(packages_table(manifest) + "\n")
     print(stats_table(stats["photos"], stats["bundled"]))
     for package, reason in manifest["failed"].items():
         print(f"failed: {package}: {reason}")
