@@ -46,7 +46,7 @@ def _read(root: Path, candidate: Candidate) -> bytes:
         return z.read(member)
 
 
-def analyse(root: Path, candidate: Candidate, screen: Screen) -> dict[str, Any]:
+def analyse(root: Path, screen: Screen, candidate: Candidate) -> dict[str, Any]:
     """Screen one image. Returns ``{"skip": reason, "why": text}`` or the record with ``png`` bytes.
 
     Images with alpha are cropped to their opaque bounding box and composited over mid-gray.

@@ -68,7 +68,7 @@ def _screen_package(source: Source, screen: Screen, cache: Path, pool: Any) -> _
     index = folder / "index.json"
     if not index.is_file():
         candidates = list_candidates(root)
-        run = partial(_analyse_one, root, screen)
+        run = partial(analyse, root, screen)
         results = pool.imap(run, candidates, chunksize=4) if pool is not None else map(run, candidates)
         folder.parent.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=".screen-", dir=folder.parent))
@@ -90,10 +90,6 @@ def _screen_package(source: Source, screen: Screen, cache: Path, pool: Any) -> _
             shutil.rmtree(scratch, ignore_errors=True)
     data = json.loads(index.read_text())
     return _Package(source, root, folder, data["records"], Counter(data["skipped"]), deb)
-
-
-def _analyse_one(root: Path, screen: Screen, candidate: tuple[str, str | None]) -> dict[str, Any]:
-    return analyse(root, candidate, screen)
 
 
 def _key(package: str, source: str, taken: set[str]) -> str:
