@@ -199,6 +199,19 @@ def test_no_image_at_all_is_an_error(packages, tmp_path):
         build_photos(tmp_path / "out", (Source("gone", "photo"),), cache=cache)
 
 
+def test_cli_with_two_processes_prints_tables(packages, tmp_path, monkeypatch, capsys):
+    sources, cache, _ = packages
+    monkeypatch.setattr("tokzoo.data.photos.DEFAULT_SOURCES", sources)
+    assert main(["--out", str(tmp_path / "out"), "--cache", str(cache), "--jobs", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "| wall | - | held out | 3 |" in printed and "| gone | - | failed: apt-get download failed" in printed
+    )
+    assert "| photos test | 3 |" in printed and "| bundled all | 18 |" in printed
+    serial = build_photos(tmp_path / "serial", sources, cache=tmp_path / "cache2")
+    assert json.loads((tmp_path / "out/manifest.json").read_text())["images"] == serial["images"]
+
+
 def test_cli_rejects_unknown_package(tmp_path, capsys):
     assert main(["--out", str(tmp_path), "--packages", "no-such-corpus-package"]) == 2
     assert "no-such-corpus-package" in capsys.readouterr().err
