@@ -177,7 +177,10 @@ def test_shards_match_manifest_and_folders(packages, tmp_path):
     stats = json.loads((out / "stats.json").read_text())
     assert stats["photos"]["count"] == len(manifest["images"])
     assert stats["photos"]["packages"]["wall"] == {"test": 3}
-    assert stats["bundled"]["count"] == 18
+    assert (
+        stats["bundled"]["splits"]["train"]["count"] == 15
+        and stats["bundled"]["splits"]["test"]["count"] == 3
+    )
 
 
 def test_rerun_uses_the_screening_cache(packages, tmp_path, monkeypatch):
@@ -207,7 +210,7 @@ def test_cli_with_two_processes_prints_tables(packages, tmp_path, monkeypatch, c
     assert (
         "| wall | - | held out | 3 |" in printed and "| gone | - | failed: apt-get download failed" in printed
     )
-    assert "| photos test | 3 |" in printed and "| bundled all | 18 |" in printed
+    assert "| photos test | 3 |" in printed and "| bundled train | 15 |" in printed
     serial = build_photos(tmp_path / "serial", sources, cache=tmp_path / "cache2")
     assert json.loads((tmp_path / "out/manifest.json").read_text())["images"] == serial["images"]
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from tokzoo.data.bundled import BUNDLED_SPLITS, bundled_images
+from tokzoo.data.bundled import BUNDLED_SPLITS, HELDOUT, bundled_images
 from tokzoo.data.screening import colourfulness, shrink_shorter
 
 __all__ = ["bundled_stats", "corpus_stats", "packages_table", "stats_table"]
 
-_BINS = ((256, 512), (512, 1024), (1024, 2048), (2048, None))
+_BINS = ((0, 256), (256, 512), (512, 1024), (1024, 2048), (2048, None))
 
 
 def _quantiles(values: list[float]) -> dict[str, float]:
@@ -48,7 +48,7 @@ def _by(records: Iterable[dict[str, Any]], field: str) -> dict[str, dict[str, in
 
 def corpus_stats(images: list[dict[str, Any]]) -> dict[str, Any]:
     """Statistics of manifest image records: overall and per split, and counts per package and domain."""
-    order = ("train", "val", "test")
+    order = ("train", "val", "test", HELDOUT)
     splits = sorted(
         {r["split"] for r in images}, key=lambda s: (order.index(s) if s in order else len(order), s)
     )
@@ -62,9 +62,10 @@ def corpus_stats(images: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def bundled_stats(stored_side: int = 256) -> dict[str, Any]:
-    """The same statistics for the bundled scikit-image photos (colourfulness at the corpus's stored size)."""
+    """The same statistics for the bundled photos: scikit-image's train/test and the shipped held-out 30
+    (colourfulness at the corpus's stored size)."""
     records = []
-    for split in BUNDLED_SPLITS:
+    for split in (*BUNDLED_SPLITS, HELDOUT):
         for name, rgb in bundled_images(split):
             h, w = rgb.shape[:2]
             m = colourfulness(shrink_shorter(rgb, stored_side))
@@ -75,7 +76,7 @@ def bundled_stats(stored_side: int = 256) -> dict[str, Any]:
 
 def _row(name: str, s: dict[str, Any]) -> str:
     side, col = s["shorter_side"], s["colourfulness"]
-    big = s["count"] - sum(n for b, n in side["bins"].items() if b.startswith(("256-", "512-")))
+    big = sum(n for b, n in side["bins"].items() if b.startswith(("1024-", "2048+")))
     return (
         f"| {name} | {s['count']} | {side['p10']:.0f} / {side['median']:.0f} / {side['p90']:.0f} "
         f"| {100 * big / max(s['count'], 1):.0f}% | {col['mean']:.1f} | {col['p10']:.1f} / {col['median']:.1f} / {col['p90']:.1f} |"
