@@ -20,6 +20,7 @@ from tokzoo.data.dedupe import NearDuplicates, hamming, phash, pixel_hash
 from tokzoo.data.photo_sources import Source
 from tokzoo.data.photos import build_photos, main
 from tokzoo.data.screening import colourfulness, crop_to_alpha, dominant_share
+from tokzoo.train.data import build_crop_dataset
 
 
 def _scene(seed: int, h: int = 300, w: int = 400) -> np.ndarray:
@@ -174,6 +175,9 @@ def test_shards_match_manifest_and_folders(packages, tmp_path):
             assert np.array_equal(img, load_image(out / recs[key]["file"]))
         if recs:
             assert len(ImageFolder(out / split)) == len(recs)
+    train_shards = sorted(str(out / s) for s, info in manifest["shards"].items() if info["split"] == "train")
+    for spec in (str(out / "train"), f"shards:{train_shards[0]}"):  # what a training config's `data` takes
+        assert build_crop_dataset(spec, 64, scale=(0.5, 1.0), seed=0)[0].shape == (3, 64, 64)
     stats = json.loads((out / "stats.json").read_text())
     assert stats["photos"]["count"] == len(manifest["images"])
     assert stats["photos"]["packages"]["wall"] == {"test": 3}
