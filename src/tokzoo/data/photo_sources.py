@@ -19,6 +19,7 @@ __all__ = [
     "Candidate",
     "Source",
     "list_candidates",
+    "source_name",
 ]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tga", ".bmp", ".tif", ".tiff")
