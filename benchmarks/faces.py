@@ -1,9 +1,8 @@
-"""Face identity through the demo tokenizer and through JPEG/WebP at equal bytes.
+"""Face identity through the pretrained fsq-f8-s and through JPEG/WebP at equal bytes.
 
 The offline face photos (tokzoo.bench.faces.FACE_PHOTOS: scikit-image astronaut, matplotlib grace_hopper,
 OpenCV's messi5 and basketball1 from Debian opencv-doc) are cropped around their face so that it spans 32, 64
-or 128 px of a 256×256 page; each page is reconstructed by the demo tokenizer (runs/demo/model; trained first
-when absent) and by each codec at the tokenizer's byte cost (a page below the codec's floor is coded at its
+or 128 px of a 256×256 page; each page is reconstructed by the shipped pretrained fsq-f8-s and by each codec at the tokenizer's byte cost (a page below the codec's floor is coded at its
 lowest quality and its real size counted). Face embeddings (face_recognition / dlib ResNet) of original and
 reconstruction are compared at the face box found on the original.
 
@@ -43,7 +42,7 @@ def main() -> int:
     model = demo_model()
     x = torch.from_numpy(np.stack([p.image for p in pages])).permute(0, 3, 1, 2).float() / 255
     budget = math.ceil(model.encode(x[:1]).nbits_per_sample()[0] / 8)
-    methods = {f"{model.registry_name} (demo)": (reconstruct(model, x), float(budget), 0)}
+    methods = {f"{model.registry_name} (pretrained)": (reconstruct(model, x), float(budget), 0)}
     for codec in [c for c in ("jpeg", "webp") if c in available_codecs()]:
         images, sizes, over = codec_at_budget(pages, codec, budget)
         methods[get_codec(codec).label] = (images, float(np.mean(sizes)), over)

@@ -1,7 +1,7 @@
-"""Rate–distortion: the demo tokenizer vs JPEG/WebP/AVIF/JPEG XL at equal bytes and the equal-bits thumbnail.
+"""Rate–distortion: the pretrained fsq-f8-s vs JPEG/WebP/AVIF/JPEG XL at equal bytes and the equal-bits thumbnail.
 
-Reuses the demo checkpoint ``runs/demo/model`` (trained first with ``tokzoo demo``'s recipe when missing,
-about 6 minutes on 2 cores) and measures, on the bundled held-out photos:
+Uses the shipped pretrained ``fsq-f8-s`` (the highest-rate tokenizer ``make demo`` evaluates) and measures, on the
+bundled held-out photos:
 
 1. at 128 px: tokenizer, codecs and thumbnails          -> results/rd/rd_128.{csv,png}, rd_128_summary.csv
 2. at 256 px: codecs and thumbnails only (the floors)   -> results/rd/rd_256_codecs.*
@@ -28,23 +28,19 @@ from PIL import Image
 import tokzoo
 from common import RESULTS, write_results
 from tokzoo.bench.codecs import CODECS
-from tokzoo.bench.demo import run_demo
 from tokzoo.bench.protocol import prepare_images
 from tokzoo.bench.rd import rate_distortion, summarize_rd, text_rate_distortion, write_rd
 from tokzoo.core.errors import DataError
 from tokzoo.data import bundled_images, tensor_to_image
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "runs" / "demo"
 DOCS_IMG = ROOT / "docs" / "img"
 TEXT_SWEEP_BPP = (0.25, 0.5, 1.0, 2.0)
 
 
-def demo_model():
-    if not (DEMO / "model" / "config.json").is_file():
-        print(f"[rd] no demo model under {DEMO}: training it with the demo recipe", flush=True)
-        run_demo(DEMO)
-    return tokzoo.load(DEMO / "model")
+def demo_model() -> tokzoo.Tokenizer:
+    """The shipped highest-rate pretrained tokenizer (what `make demo` evaluates in detail)."""
+    return tokzoo.create("fsq-f8-s", pretrained=True)
 
 
 def print_summary(rows: list[dict], title: str) -> None:
@@ -110,7 +106,7 @@ def main() -> int:
     _, x256 = prepare_images(photos, 256)
 
     rows128 = rate_distortion(model, names, x128)
-    print_summary(rows128, f"{model.registry_name} (runs/demo) vs codecs, bundled test photos at 128 px")
+    print_summary(rows128, f"{model.registry_name} (pretrained) vs codecs, bundled test photos at 128 px")
     save(
         rows128,
         "rd_128",

@@ -1,8 +1,8 @@
-"""Text legibility per font-size bin (TokBench-style): the demo tokenizer against JPEG/WebP at equal bytes.
+"""Text legibility per font-size bin (TokBench-style): the pretrained fsq-f8-s against JPEG/WebP at equal bytes.
 
 Renders dictionary words (Debian wamerican) in DejaVu, Liberation and Noto fonts at 6–48 px on plain colours
 and on crops of the held-out bundled photos (256×256 pages, seed 0), reconstructs them with the demo
-tokenizer (runs/demo/model; trained first with `tokzoo demo` code when absent) and with each codec at the
+tokenizer (the shipped pretrained fsq-f8-s) and with each codec at the
 tokenizer's byte cost per page (the largest file that fits; a page below the codec's floor is coded at its
 lowest quality and its real size is counted), and reads every known word box with OCR on the original (the
 ceiling) and on each reconstruction.
@@ -28,22 +28,18 @@ from PIL import Image
 import tokzoo
 from common import write_results
 from tokzoo.bench.codecs import BelowCodecFloor, available_codecs, encode_to_budget, get_codec
-from tokzoo.bench.demo import run_demo
 from tokzoo.bench.ocr import ocr_read
 from tokzoo.bench.text import legibility_table, reconstruct
 from tokzoo.bench.text_render import pages_to_tensor, render_pages
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "runs" / "demo"
 FIGURE = ROOT / "docs" / "img" / "text_legibility.png"
 FIGURE_BINS = ("8-11px", "12-15px", "16-23px", "24-31px")
 
 
 def demo_model() -> tokzoo.Tokenizer:
-    """The demo tokenizer, trained with the demo recipe if runs/demo has none."""
-    if not (DEMO / "model" / "config.json").is_file():
-        run_demo(DEMO)
-    return tokzoo.load(DEMO / "model")
+    """The shipped highest-rate pretrained tokenizer (what `make demo` evaluates in detail)."""
+    return tokzoo.create("fsq-f8-s", pretrained=True)
 
 
 def codec_at_budget(pages: list, codec: str, budget: int) -> tuple[list[np.ndarray], list[int], int]:
@@ -99,7 +95,7 @@ def main() -> None:
     pixels = args.size * args.size
     originals = ocr_read([p.image for p in pages], boxes, args.engine)
     methods: dict[str, tuple[list[np.ndarray] | torch.Tensor, float, int]] = {
-        f"{model.registry_name} (demo)": (reconstruct(model, x), float(budget), 0)
+        f"{model.registry_name} (pretrained)": (reconstruct(model, x), float(budget), 0)
     }
     for codec in [c for c in args.codecs.split(",") if c in available_codecs()]:
         images, sizes, over = codec_at_budget(pages, codec, budget)
