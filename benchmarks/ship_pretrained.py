@@ -22,7 +22,9 @@ WEIGHTS = ROOT / "src" / "tokzoo" / "pretrained"
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("run", help="training run folder (holds model/, train_config.yaml, logs.jsonl)")
-    p.add_argument("--config", default=None, help="the YAML the run was started from (for the card's command)")
+    p.add_argument(
+        "--config", default=None, help="the YAML the run was started from (for the card's command)"
+    )
     a = p.parse_args()
     run = Path(a.run)
     cfg = yaml.safe_load((run / "train_config.yaml").read_text())

@@ -142,7 +142,7 @@ def test_grid_tokenizer_with_depth_multiscale_continuous_and_post_training(
     if quantizer == "ptq":
         with pytest.raises(tokzoo.TokzooError, match="fit"):
             model.encode(x)
-        model.fit_quantizer([torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16)])
+        model.fit([torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16)])
     tokens = model.encode(x)
     assert (tokens.layout, tokens.shape, tokens.nbits()) == (layout, shape, 2 * bits)
     path = tmp_path / "x.tok"
@@ -183,3 +183,14 @@ def test_reconstruction_loss_known_values():
     total, logs = reconstruction_loss(x + 0.1, x, torch.tensor(0.0), l1_weight=0.5)
     assert float(logs["rec_mse"]) == pytest.approx(0.01) and float(logs["psnr"]) == pytest.approx(20.0)
     assert float(total) == pytest.approx(0.01 + 0.5 * 0.1)
+
+
+def test_vq_options_with_another_quantizer_are_refused(tmp_path):
+    with pytest.raises(
+        tokzoo.ConfigError, match="codebook_size=64 does not apply: it is an option of quantizer vq"
+    ):
+        tokzoo.create("vq-f8-s", quantizer="fsq", codebook_size=64)
+    with pytest.raises(tokzoo.ConfigError, match="vq-f8-s: unknown option 'bogus'"):
+        tokzoo.create("vq-f8-s", bogus=1)
+    model = tokzoo.create("vq-f8-s", quantizer="fsq", quantizer_options={"levels": [4, 4]})
+    assert tokzoo.load(model.save_pretrained(tmp_path / "fsq")).cfg == model.cfg  # stored vq defaults load

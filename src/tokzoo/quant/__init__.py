@@ -3,6 +3,7 @@
 from tokzoo.quant.base import Quantizer, QuantOut, codebook_stats
 from tokzoo.quant.bottleneck import Bottleneck
 from tokzoo.quant.bsq import BSQ
+from tokzoo.quant.config import QuantizerConfig
 from tokzoo.quant.dual import DualCodebookVQ
 from tokzoo.quant.fsq import FSQ
 from tokzoo.quant.gaussian import GaussianBottleneck
@@ -25,6 +26,7 @@ __all__ = [
     "MultiScaleResidualQuantizer",
     "QuantOut",
     "Quantizer",
+    "QuantizerConfig",
     "ResidualVQ",
     "VectorQuantizer",
     "build_quantizer",
