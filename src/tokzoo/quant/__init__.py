@@ -6,10 +6,11 @@ from tokzoo.quant.bsq import BSQ
 from tokzoo.quant.config import QuantizerConfig
 from tokzoo.quant.dual import DualCodebookVQ
 from tokzoo.quant.fsq import FSQ
-from tokzoo.quant.gaussian import GaussianBottleneck
-from tokzoo.quant.lfq import LFQ, GroupLFQ
+from tokzoo.quant.gq import GroupLFQ
+from tokzoo.quant.kl import KLBottleneck
+from tokzoo.quant.lfq import LFQ
 from tokzoo.quant.multiscale import MultiScaleResidualQuantizer
-from tokzoo.quant.posttrain import DimensionwiseQuantizer
+from tokzoo.quant.ptq import PostTrainingQuantizer
 from tokzoo.quant.registry import build_quantizer, list_quantizers, register_quantizer
 from tokzoo.quant.residual import ResidualVQ
 from tokzoo.quant.vq import VectorQuantizer
@@ -19,11 +20,11 @@ __all__ = [
     "FSQ",
     "LFQ",
     "Bottleneck",
-    "DimensionwiseQuantizer",
     "DualCodebookVQ",
-    "GaussianBottleneck",
     "GroupLFQ",
+    "KLBottleneck",
     "MultiScaleResidualQuantizer",
+    "PostTrainingQuantizer",
     "QuantOut",
     "Quantizer",
     "QuantizerConfig",
