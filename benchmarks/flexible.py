@@ -41,9 +41,9 @@ from common import RESULTS, write_results
 from tokzoo.core.tokens import Tokens
 from tokzoo.data import StreamBatchSampler, bundled_images, image_to_tensor
 from tokzoo.data.transforms import center_crop, resize_shorter
+from tokzoo.image.dataset import build_crop_dataset
 from tokzoo.metrics import ms_ssim, psnr, quantize_uint8, ssim
 from tokzoo.train.config import TrainConfig
-from tokzoo.train.data import build_crop_dataset
 from tokzoo.train.trainer import lr_at
 
 DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"

@@ -17,7 +17,7 @@ decoding produces; at a grid other than 256 also one on the raw text at the toke
 vocabulary size (``byte_bpe_same_vocab``). The tokenizer is fitted in this process (~25 s); the test files are
 measured on ``--jobs`` worker processes (one torch thread each: SSIM can differ from a one-process run in the
 7th digit). Every test file goes through the measurement ``tokzoo eval`` uses
-(:func:`tokzoo.bench.svg_file.measure_svg_file`: tokens per file at level 1 and 2, the decoded SVG and
+(:func:`tokzoo.svg.measure.measure_svg_file`: tokens per file at level 1 and 2, the decoded SVG and
 original rendered at 256 px with resvg, PSNR, SSIM, silhouette IoU (alpha > 50 %), coverage IoU,
 ``silhouette_iou`` — the IoU with hairline originals (a silhouette under 25 % of their ink) measured by
 coverage IoU instead, "IoU (defined)" in docs/svg.md), plus byte-BPE counts, ``iou_strict`` (a file that does
@@ -46,10 +46,10 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 import tokzoo
 from common import RESULTS, write_results
 from tokzoo.bench.eval_files import failure
-from tokzoo.bench.svg_file import measure_svg_file
 from tokzoo.svg import SvgInputError
 from tokzoo.svg.corpus import build_corpus, corpus_files
 from tokzoo.svg.diagnose import explain, features
+from tokzoo.svg.measure import measure_svg_file
 from tokzoo.svg.render import compare_renders, render_svg
 from tokzoo.svg.unquantized import unquantized_svg
 
@@ -112,9 +112,7 @@ def main() -> None:
     suffix += "" if a.test else "_split"
     t0 = time.perf_counter()
     name = (
-        f"svg-hivg-{a.grid}"
-        if f"svg-hivg-{a.grid}" in tokzoo.list_tokenizers("svg-hivg-*")
-        else "svg-hivg-256"
+        f"svg-hivg-{a.grid}" if f"svg-hivg-{a.grid}" in tokzoo.list_models("svg-hivg-*") else "svg-hivg-256"
     )
     tok = tokzoo.create(
         name, grid=a.grid, num_segments=a.segments, fine_bits=a.fine_bits, fine_below=a.fine_below

@@ -21,8 +21,8 @@ from pathlib import Path
 import tokzoo
 from common import write_results
 from svg import CORPUS, sample
-from tokzoo.bench.svg_file import measure_svg_file
 from tokzoo.svg.corpus import build_corpus
+from tokzoo.svg.measure import measure_svg_file
 from tokzoo.svg.vocab import Vocab
 
 

@@ -12,7 +12,7 @@ from tokzoo.core.bitpack import sequence_bits
 from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.core.tokens import Tokens
 from tokzoo.quant import Bottleneck, list_quantizers
-from tokzoo.quant.posttrain import NotFittedError
+from tokzoo.quant.ptq import NotFittedError
 
 DIM = 8
 SIDE = 4  # a 4x4 grid of positions (N = 16)

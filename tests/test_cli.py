@@ -135,7 +135,7 @@ def test_tokens_from_another_model(ckpt, photo, tmp_path, capsys):
 
 
 def test_wrong_modality(photo, tmp_path, capsys):
-    """A checkpoint of a non-image tokenizer is refused by the image commands."""
+    """A checkpoint of a modality no plugin declares is refused with one line naming the ones there are."""
     base = tokzoo.create("vq-f8-s", ch=8, codebook_size=64)
 
     class TextLike(type(base)):
@@ -147,7 +147,9 @@ def test_wrong_modality(photo, tmp_path, capsys):
     try:
         model = tokzoo.create("test-textlike", ch=8, codebook_size=64)
         path = str(model.save_pretrained(tmp_path / "text"))
-        assert "not an image tokenizer" in _error(capsys, ["encode", str(photo), "--model", path])
+        assert "no modality 'text' is registered (registered: image" in _error(
+            capsys, ["encode", str(photo), "--model", path]
+        )
     finally:
         registry._REGISTRY.pop("test-textlike")
 

@@ -140,9 +140,12 @@ def test_a_folder_of_only_bad_files_writes_nothing(tmp_path, capsys):
     ("argv", "match"),
     [
         (["--model", "svg-hivg-256", "--rd"], "--rd applies to image tokenizers only"),
-        (["--model", "mesh-amt-q7", "--size", "64"], "--size applies to image and SVG"),
+        (
+            ["--model", "mesh-amt-q7", "--size", "64"],
+            "--size applies to image and svg tokenizers only, not to mesh",
+        ),
         (["--model", "mesh-amt-q7", "--data", "no/such/dir"], "no/such/dir: no such file or folder"),
-        (["--model", "vq-f8-s"], "is an image tokenizer without shipped weights: pass the folder of a trained checkpoint"),
+        (["--model", "vq-f8-s"], "vq-f8-s is trained with tokzoo train and has no shipped weights"),
     ],
 )
 def test_bad_eval_arguments_fail_in_one_line(tmp_path, capsys, argv, match):
@@ -181,7 +184,8 @@ def test_cli_encode_says_which_svg_points_were_clamped(tmp_path, capsys):
 
 
 def test_default_data_when_no_data_is_named(tmp_path, capsys):
-    from tokzoo.bench import eval_mesh, eval_svg
+    from tokzoo.mesh import evaluate as eval_mesh
+    from tokzoo.svg import evaluate as eval_svg
 
     out = tmp_path / "metrics.json"
     _eval(capsys, ["--model", "svg-hivg-256", "--out", str(out)])

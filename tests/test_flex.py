@@ -17,6 +17,8 @@ def tiny(name, **overrides):
     extra = {"num_tokens": 8} if name.split("-")[0] in {"titok", "onedpiece", "flex", "retok"} else {}
     if name.startswith(("hieratok", "matryoshka")):
         extra = {"scales": (1, 2, 4)}
+    if overrides.get("quantizer", "vq") != "vq":
+        extra["codebook_size"] = tokzoo.create(name).cfg.codebook_size  # a vq option: the preset's value
     return tokzoo.create(name, **{**TINY, **extra, **overrides})
 
 

@@ -8,6 +8,8 @@ import trimesh
 
 import tokzoo
 from tokzoo.core.errors import ConfigError, DataError
+from tokzoo.core.modality import get_modality
+from tokzoo.core.protocols import unsupported
 from tokzoo.mesh import QuantizedMesh, quantize_mesh, read_mesh
 from tokzoo.mesh.adjacent import AdjacentSerialization
 from tokzoo.mesh.coords import BlockCoder
@@ -133,7 +135,7 @@ def test_file_hooks_write_what_they_read(tmp_path, suffix):
         trimesh.exchange.export.export_mesh(trimesh.creation.cylinder(1, 3, sections=10), None, "stl")
     )
     tok = tokzoo.create("mesh-nautilus-q7")
-    assert tok.file_suffixes == (".obj", ".ply", ".stl", ".off")
+    assert get_modality(tok.modality).suffixes == (".obj", ".ply", ".stl", ".off")
     batch = tok.load_file(src)
     decoded = tok.decode(tok.encode(batch))[0]
     out = tmp_path / f"rec{suffix}"
@@ -228,12 +230,13 @@ def test_options_are_checked():
         tokzoo.create("mesh-amt-q7", bits=6)
     with pytest.raises(ConfigError, match="block_bits"):
         tokzoo.create("mesh-bpt-q7", block_bits=7)
-    with pytest.raises(ConfigError, match="unknown mesh tokenizer option"):
+    with pytest.raises(ConfigError, match=r"mesh-bpt-q7: unknown option 'levels'"):
         tokzoo.create("mesh-bpt-q7", levels=3)
     with pytest.raises(ConfigError, match="num_tokens"):
         tokzoo.create("mesh-bpt-q7").encode(trimesh.creation.box(), num_tokens=10)
-    with pytest.raises(ConfigError, match="no parameters to train"):
-        tokzoo.create("mesh-bpt-q7").loss(None)
+    assert unsupported(tokzoo.create("mesh-bpt-q7"), "train") == (
+        "mesh-bpt-q7 has nothing to learn: neither tokzoo train nor tokzoo fit applies to it"
+    )
 
 
 def test_decode_checks_vocabulary_and_serialization():

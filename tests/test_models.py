@@ -1,6 +1,5 @@
-"""The registry, and every registered 2D grid tokenizer (timm-style): shapes, bits, save/load identity, input
-errors, and the grid tokenizer with every quantizer as its bottleneck. Other families (1D, flexible, mesh, SVG)
-need their own inputs and sizes and are tested generically in their own test files."""
+"""The registry, and every registered 2D grid tokenizer: shapes, bits, input errors, and the grid tokenizer with
+every quantizer as its bottleneck (every registered name's round trip and save/load: test_every_model.py)."""
 
 import pytest
 import torch
@@ -42,18 +41,6 @@ def test_encode_decode_shapes_and_bits(name):
     loss, logs = model.loss(x)
     assert loss.ndim == 0 and torch.isfinite(loss)
     assert {"usage", "perplexity", "entropy_bits", "psnr"} <= set(logs)
-
-
-@pytest.mark.parametrize("name", GRID)
-def test_save_load_identical(name, tmp_path):
-    model = tokzoo.create(name, codebook_size=64).eval()
-    x = torch.rand(1, 3, 2 * model.downsample_factor, 2 * model.downsample_factor)
-    model.save_pretrained(tmp_path / "ckpt")
-    loaded = tokzoo.load(tmp_path / "ckpt")
-    assert loaded.cfg == model.cfg and loaded.registry_name == name
-    t1, t2 = model.encode(x), loaded.encode(x)
-    assert t1.equal(t2)
-    assert torch.equal(model.decode(t1), loaded.decode(t2))
 
 
 def test_fixed_length_refuses_other_token_counts():
@@ -142,7 +129,7 @@ def test_grid_tokenizer_with_depth_multiscale_continuous_and_post_training(
     if quantizer == "ptq":
         with pytest.raises(tokzoo.TokzooError, match="fit"):
             model.encode(x)
-        model.fit_quantizer([torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16)])
+        model.fit([torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16)])
     tokens = model.encode(x)
     assert (tokens.layout, tokens.shape, tokens.nbits()) == (layout, shape, 2 * bits)
     path = tmp_path / "x.tok"
@@ -183,3 +170,14 @@ def test_reconstruction_loss_known_values():
     total, logs = reconstruction_loss(x + 0.1, x, torch.tensor(0.0), l1_weight=0.5)
     assert float(logs["rec_mse"]) == pytest.approx(0.01) and float(logs["psnr"]) == pytest.approx(20.0)
     assert float(total) == pytest.approx(0.01 + 0.5 * 0.1)
+
+
+def test_vq_options_with_another_quantizer_are_refused(tmp_path):
+    with pytest.raises(
+        tokzoo.ConfigError, match="codebook_size=64 does not apply: it is an option of quantizer vq"
+    ):
+        tokzoo.create("vq-f8-s", quantizer="fsq", codebook_size=64)
+    with pytest.raises(tokzoo.ConfigError, match="vq-f8-s: unknown option 'bogus'"):
+        tokzoo.create("vq-f8-s", bogus=1)
+    model = tokzoo.create("vq-f8-s", quantizer="fsq", quantizer_options={"levels": [4, 4]})
+    assert tokzoo.load(model.save_pretrained(tmp_path / "fsq")).cfg == model.cfg  # stored vq defaults load

@@ -20,7 +20,7 @@ from tokzoo.data.dedupe import NearDuplicates, hamming, phash, pixel_hash
 from tokzoo.data.photo_sources import Source
 from tokzoo.data.photos import build_photos, main
 from tokzoo.data.screening import colourfulness, crop_to_alpha, dominant_share
-from tokzoo.train.data import build_crop_dataset
+from tokzoo.image.dataset import build_crop_dataset
 
 
 def _scene(seed: int, h: int = 300, w: int = 400) -> np.ndarray:

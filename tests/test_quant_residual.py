@@ -14,9 +14,9 @@ import torch
 from tokzoo.core.errors import ConfigError
 from tokzoo.quant.base import Quantizer
 from tokzoo.quant.dual import DualCodebookVQ
-from tokzoo.quant.gaussian import GaussianBottleneck, gaussian_kl
+from tokzoo.quant.kl import KLBottleneck, gaussian_kl
 from tokzoo.quant.multiscale import MultiScaleResidualQuantizer
-from tokzoo.quant.posttrain import DimensionwiseQuantizer, NotFittedError
+from tokzoo.quant.ptq import NotFittedError, PostTrainingQuantizer
 from tokzoo.quant.registry import build_quantizer
 from tokzoo.quant.residual import ResidualVQ
 
@@ -33,8 +33,8 @@ class Case:
     identity_grad: bool = False  # straight-through with no projection: d latents / d z == I
 
 
-def _ptq(dim: int, bins: int) -> DimensionwiseQuantizer:
-    return DimensionwiseQuantizer(dim, bins=bins).fit(torch.randn(2000, dim))
+def _ptq(dim: int, bins: int) -> PostTrainingQuantizer:
+    return PostTrainingQuantizer(dim, bins=bins).fit(torch.randn(2000, dim))
 
 
 CASES = {
@@ -58,8 +58,8 @@ CASES = {
         3,
         True,
     ),
-    "kl": Case(lambda: GaussianBottleneck(6), (2, 5, 6), None, None),
-    "kl-small": Case(lambda: GaussianBottleneck(6, latent_dim=3, kl_weight=0.1), (4, 6), None, None),
+    "kl": Case(lambda: KLBottleneck(6), (2, 5, 6), None, None),
+    "kl-small": Case(lambda: KLBottleneck(6, latent_dim=3, kl_weight=0.1), (4, 6), None, None),
     "ptq": Case(lambda: _ptq(6, 8), (2, 5, 6), (2, 5, 6), 6 * 3.0, 0, True),
     "dual": Case(
         lambda: DualCodebookVQ(10, 32, split=(4, 6), weights=(1.0, 2.0)), (2, 5, 10), (2, 5), 5.0, 0, True
@@ -290,7 +290,7 @@ def test_msrq_shares_one_codebook():
 
 
 def test_kl_eval_uses_the_mean_and_train_samples():
-    q = GaussianBottleneck(6, latent_dim=4)
+    q = KLBottleneck(6, latent_dim=4)
     z = torch.randn(5, 6)
     with torch.no_grad():
         mu, _ = q.moments(z)
@@ -302,7 +302,7 @@ def test_kl_eval_uses_the_mean_and_train_samples():
 
 def test_kl_is_zero_for_standard_normal_and_grows_with_mu():
     assert gaussian_kl(torch.zeros(10), torch.zeros(10)).abs().max() == 0
-    q = GaussianBottleneck(4, kl_weight=1.0).eval()  # identity-initialised: mu = z, logvar = 0
+    q = KLBottleneck(4, kl_weight=1.0).eval()  # identity-initialised: mu = z, logvar = 0
     kls = [float(q(torch.full((8, 4), c)).stats["kl"]) for c in (0.0, 0.5, 1.0, 2.0, -3.0)]
     assert kls[0] == pytest.approx(0.0, abs=1e-6)
     assert all(b > a for a, b in pairwise(kls)), kls
@@ -328,7 +328,7 @@ def test_ptq_mse_shrinks_strictly_with_bins(dist: str):
         fit, held = fit.exp(), held.exp()
     fit_mse, held_mse = [], []
     for bins in (2, 4, 8, 16, 64):
-        q = DimensionwiseQuantizer(5, bins=bins).fit(fit).eval()
+        q = PostTrainingQuantizer(5, bins=bins).fit(fit).eval()
         out = q(held)
         assert out.ids.shape == held.shape and int(out.ids.min()) >= 0 and int(out.ids.max()) < bins
         assert q.bits_per_token == 5 * math.log2(bins)
@@ -340,7 +340,7 @@ def test_ptq_mse_shrinks_strictly_with_bins(dist: str):
 
 def test_ptq_equal_probability_bins():
     x = torch.randn(8000, 3)
-    q = DimensionwiseQuantizer(3, bins=8).fit(x)
+    q = PostTrainingQuantizer(3, bins=8).fit(x)
     counts = torch.stack([torch.bincount(q(x).ids[:, d], minlength=8) for d in range(3)]).float()
     assert torch.allclose(counts, torch.full_like(counts, 1000.0), atol=2)
     assert (q.centres.diff(dim=1) > 0).all()  # centres ordered like the bins
@@ -351,13 +351,13 @@ def test_ptq_equal_probability_bins():
 
 
 def test_ptq_errors_before_fit_and_survives_state_dict():
-    q = DimensionwiseQuantizer(4, bins=4)
+    q = PostTrainingQuantizer(4, bins=4)
     with pytest.raises(NotFittedError, match="fit"):
         q(torch.randn(3, 4))
     with pytest.raises(NotFittedError):
         q.ids_to_latents(torch.zeros(3, 4, dtype=torch.long))
     q.fit(torch.randn(100, 4))
-    q2 = DimensionwiseQuantizer(4, bins=4)
+    q2 = PostTrainingQuantizer(4, bins=4)
     q2.load_state_dict(q.state_dict())
     z = torch.randn(6, 4)
     assert torch.equal(q2(z).latents, q(z).latents)

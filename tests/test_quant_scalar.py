@@ -11,7 +11,8 @@ import torch
 from tokzoo.quant.base import codebook_stats
 from tokzoo.quant.bsq import BSQ
 from tokzoo.quant.fsq import FSQ
-from tokzoo.quant.lfq import LFQ, GroupLFQ, bit_entropy, group_codebook_entropies
+from tokzoo.quant.gq import GroupLFQ
+from tokzoo.quant.lfq import LFQ, bit_entropy, group_codebook_entropies
 from tokzoo.quant.registry import build_quantizer
 
 CONFIGS = [

@@ -107,7 +107,7 @@ def test_write_rd_files(setup, tmp_path):
 
 def test_fixed_length_model_has_one_count_and_refuses_others(setup):
     model, names, images, _ = setup
-    assert supported_token_counts(model, images) == [None]
+    assert supported_token_counts(model) == [None]
     with pytest.raises(DataError, match="fixed-length"):
         rate_distortion(model, names, images, codecs=(), token_counts=[4], thumb_sides=())
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 import tokzoo
-from tokzoo.bench.svg_file import RECORD_KEYS, measure_svg_file
 from tokzoo.svg import SvgInputError
+from tokzoo.svg.measure import RECORD_KEYS, measure_svg_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 

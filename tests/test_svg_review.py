@@ -13,10 +13,10 @@ from safetensors.torch import load_file, save_file
 
 import tokzoo
 from tokzoo.bench.eval_files import FileEvalOptions
-from tokzoo.bench.eval_svg import evaluate
 from tokzoo.core.errors import CheckpointError
 from tokzoo.svg.diagnose import ABLATIONS, features
 from tokzoo.svg.errors import SvgInputError
+from tokzoo.svg.evaluate import evaluate
 from tokzoo.svg.parse import parse_svg
 from tokzoo.svg.render import compare_renders, page_mask, render_svg
 from tokzoo.svg.tokenizer import HiVGTokenizer

@@ -31,14 +31,22 @@ def test_registry_has_every_family_and_size():
     ("name", "extra"),
     [
         ("titok-t-32", {"num_tokens": 8}),
-        ("flex-t-32", {"num_tokens": 8, "quantizer": "fsq", "quantizer_options": {"levels": [4, 4, 4]}}),
+        (
+            "flex-t-32",
+            {
+                "num_tokens": 8,
+                "quantizer": "fsq",
+                "quantizer_options": {"levels": [4, 4, 4]},
+                "codebook_size": 1024,
+            },
+        ),
         ("retok-t-32", {"num_tokens": 8}),
         ("hieratok-t", {"scales": [1, 2, 4], "scale_drop": True}),
         ("matryoshka-t", {"scales": [1, 2, 4]}),
     ],
 )
 def test_save_load_round_trip(name, extra, tmp_path):
-    model = tokzoo.create(name, **TINY, **extra).eval()
+    model = tokzoo.create(name, **{**TINY, **extra}).eval()
     x = torch.rand(2, 3, 32, 32)
     path = model.save_pretrained(tmp_path / "ckpt")
     loaded = tokzoo.load(path)

@@ -9,10 +9,10 @@ from torch.utils.data import DataLoader
 import tokzoo
 from tokzoo.core.errors import ConfigError
 from tokzoo.data import StreamBatchSampler
+from tokzoo.image.dataset import build_crop_dataset
 from tokzoo.image.vit_parts import PatchEmbed, PixelHead, QueryDecoder
 from tokzoo.metrics import psnr
 from tokzoo.nn.transformer import sincos_2d
-from tokzoo.train.data import build_crop_dataset
 
 
 class PatchAutoencoder(nn.Module):

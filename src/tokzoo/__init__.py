@@ -7,8 +7,6 @@ tokens.nbits(), tokens.to_bytes()
 recon = tok.decode(tokens)
 """
 
-__version__ = "0.1.0"
-
 from tokzoo.core import (
     CheckpointError,
     ConfigError,
@@ -20,13 +18,14 @@ from tokzoo.core import (
     TokFormatError,
     TokzooError,
     create,
-    list_tokenizers,
+    list_models,
     load,
     register_tokenizer,
     save_pretrained,
 )
+from tokzoo.core.version import __version__
 
-list = list_tokenizers
+list = list_models  # the short name of the README; list_models does not shadow the builtin
 
 __all__ = [
     "CheckpointError",
@@ -41,7 +40,7 @@ __all__ = [
     "__version__",
     "create",
     "list",
-    "list_tokenizers",
+    "list_models",
     "load",
     "register_tokenizer",
     "save_pretrained",

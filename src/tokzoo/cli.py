@@ -1,4 +1,7 @@
-"""The ``tokzoo`` command line: list, train, encode, decode, eval, demo."""
+"""The ``tokzoo`` command line: list, train, fit, encode, decode, eval, bench, demo.
+
+Commands dispatch through the model's modality plugin (:mod:`tokzoo.core.modality`) and protocols
+(:mod:`tokzoo.core.protocols`); no command names a modality."""
 
 from __future__ import annotations
 
@@ -11,113 +14,57 @@ from pathlib import Path
 
 import torch
 
-from tokzoo.core.errors import DataError, TokzooError
+from tokzoo.core.errors import ConfigError, DataError, TokzooError
 from tokzoo.core.fingerprint import check_fingerprint, stamp
 from tokzoo.core.limits import set_limit
+from tokzoo.core.modality import Modality, get_modality, list_modalities
 from tokzoo.core.outputs import check_output
+from tokzoo.core.tokenizer import Tokenizer
 
 
-def _load_model(path: str):
-    import tokzoo
+def _load_model(path: str) -> Tokenizer:
+    """A checkpoint folder, shipped weights (``pretrained:NAME`` or their name), or the name of a registered
+    tokenizer that is usable untrained (not Trainable)."""
+    from tokzoo.core.api import load
     from tokzoo.core.pretrained import PREFIX, list_pretrained
-
-    if path.startswith(PREFIX) or (not Path(path).exists() and path in list_pretrained()):
-        return tokzoo.load(PREFIX + path.removeprefix(PREFIX))
-    if not Path(path).exists():
-        return _registered_model(path)
-    return tokzoo.load(path)
-
-
-def _registered_model(name: str):
-    """A registered SVG or mesh tokenizer by name (e.g. ``mesh-amt-q7``): those work without training."""
+    from tokzoo.core.protocols import Trainable
     from tokzoo.core.registry import create, get_spec
 
+    if path.startswith(PREFIX) or (not Path(path).exists() and path in list_pretrained()):
+        return load(PREFIX + path.removeprefix(PREFIX))
+    if Path(path).exists():
+        return load(path)
     try:
-        modality = get_spec(name).modality
+        get_spec(path)
     except TokzooError:
-        raise DataError(f"{name}: checkpoint folder not found") from None
-    if modality == "image":
+        raise DataError(f"{path}: checkpoint folder not found") from None
+    model = create(path)
+    if isinstance(model, Trainable):
         raise DataError(
-            f"{name}: checkpoint folder not found ({name} is an image tokenizer without shipped weights: pass "
-            "the folder of a trained checkpoint, e.g. from tokzoo train, or a name from `tokzoo list --pretrained`)"
-        )
-    return create(name)
-
-
-def _load_image_model(path: str):
-    model = _load_model(path)
-    if model.modality != "image":
-        raise DataError(
-            f"{path}: {model.registry_name} is a {model.modality} tokenizer, not an image tokenizer"
+            f"{path}: checkpoint folder not found ({path} is trained with tokzoo train and has no shipped "
+            "weights: pass the folder of a trained checkpoint, or a name from `tokzoo list --pretrained`)"
         )
     return model
 
 
-def _require_file_hooks(path: str, model):
-    """``model`` itself, if it reads and writes files through ``load_file`` / ``save_file``."""
-    if not model.file_suffixes:
-        raise DataError(
-            f"{path}: {model.registry_name} is a {model.modality} tokenizer, not an image tokenizer, "
-            "and reads no files"
-        )
-    return model
+def _refuse_size(size: int | None, modality: Modality) -> None:
+    if size is not None and modality.resize is None:
+        having = [m for m in list_modalities() if get_modality(m).resize is not None]
+        raise DataError(f"--size applies to {' and '.join(having)} tokenizers only, not to {modality.name}")
 
 
-def _encode_file(a: argparse.Namespace, model) -> None:
-    """``tokzoo encode`` for non-image modalities: ``load_file`` -> ``encode`` -> ``.tok``."""
-    src = Path(a.image)
-    if not src.is_file():
-        raise DataError(f"{src}: file not found")
-    if src.suffix.lower() not in model.file_suffixes:
-        raise DataError(
-            f"{src}: {model.registry_name} reads {'/'.join(model.file_suffixes)} files, "
-            f"not {src.suffix or 'a file without suffix'}"
-        )
-    if a.size is not None:
-        raise DataError(f"--size applies to image tokenizers only, not to {model.modality}")
-    out = check_output(a.output or src.with_suffix(".tok"), [src], parents=a.parents)
-    with torch.no_grad():
-        tokens = stamp(model, model.encode(model.load_file(src)))
-    tokens.meta["source"] = src.name
-    tokens.save(out)
-    print(f"{out}: {tokens.num_tokens} tokens, {tokens.nbits()} bits")
-    for line in _input_changes(src, tokens.meta):
-        print(line, file=sys.stderr)
-
-
-def _input_changes(src: Path, meta: dict) -> list[str]:
-    """What encoding changed in the input, as the tokenizer recorded it in ``meta``: each mesh's quantization
-    report (merged vertices, dropped faces, ...) and the SVG points clamped to the grid."""
-    from tokzoo.mesh.prepare import MeshReport
-
-    lines = [MeshReport(**r).describe() for r in meta.get("reports") or [] if r is not None]
-    clamped = sum(meta.get("clamped") or [])
-    if clamped:
-        lines.append(f"{src.name}: {clamped} points outside the canvas clamped to the {meta['grid']} grid")
-    return lines
-
-
-def _decode_file(a: argparse.Namespace, model, tokens) -> None:
-    """``tokzoo decode`` for non-image modalities: ``decode`` gives one item per sample -> ``save_file``."""
-    tok_path = Path(a.tokens)
-    suffix = model.file_suffixes[0]
-    out = a.output or tok_path.with_name(tok_path.stem + "_rec" + suffix)
-    out = check_output(out, [tok_path], parents=a.parents)
-    with torch.no_grad():
-        items = list(model.decode(tokens))
-    if not items:
-        raise DataError(f"{tok_path}: nothing to decode (0 samples)")
-    many = [out.with_name(f"{out.stem}_{i:03d}{out.suffix}") for i in range(len(items))]
-    outs = [out] if len(items) == 1 else many
-    for item, path in zip(items, outs, strict=True):
-        model.save_file(item, path)
-        print(path)
+def _outputs(out: Path, count: int) -> list[Path]:
+    """``out`` for one item; ``out`` with ``_000``, ``_001``, ... before the suffix for several."""
+    if count == 1:
+        return [out]
+    return [out.with_name(f"{out.stem}_{i:03d}{out.suffix}") for i in range(count)]
 
 
 def cmd_list(a: argparse.Namespace) -> None:
-    from tokzoo.core.registry import get_spec, list_tokenizers
+    from tokzoo.core.api import list_models
+    from tokzoo.core.registry import get_spec
 
-    for name in list_tokenizers(a.pattern, modality=a.modality, pretrained=a.pretrained):
+    for name in list_models(a.pattern, modality=a.modality, pretrained=a.pretrained):
         spec = get_spec(name)
         print(f"{name:<16} {spec.modality:<8} {spec.description}")
 
@@ -141,110 +88,105 @@ def cmd_train(a: argparse.Namespace) -> None:
         print(json.dumps({"out_dir": cfg.out_dir, **{k: round(v, 5) for k, v in last.items()}}))
 
 
-def _read_image(path: str, size: int | None) -> torch.Tensor:
-    from tokzoo.data import eval_transform, image_to_tensor, load_image
+def cmd_fit(a: argparse.Namespace) -> None:
+    from tokzoo.core.protocols import Fittable, unsupported
 
-    if not Path(path).is_file():
-        raise DataError(f"{path}: file not found")
-    x = image_to_tensor(load_image(path))
-    return eval_transform(x, size) if size is not None else x
+    model = _load_fittable(a.model)
+    if not isinstance(model, Fittable):
+        raise ConfigError(unsupported(model, "fit"))
+    modality = get_modality(model.modality)
+    _refuse_size(a.size, modality)
+    data = modality.dataset(a.data, **({"size": a.size} if a.size is not None else {}))
+    counts = model.fit(data)
+    out = model.save_pretrained(a.out)
+    print(json.dumps({"out": str(out), **counts}))
+
+
+def _load_fittable(path: str) -> Tokenizer:
+    """A checkpoint folder, or a registered name (fitted from scratch)."""
+    from tokzoo.core.api import load
+    from tokzoo.core.registry import create
+
+    return load(path) if Path(path).exists() else create(path)
 
 
 def cmd_encode(a: argparse.Namespace) -> None:
     model = _load_model(a.model)
-    if model.modality != "image":
-        return _encode_file(a, _require_file_hooks(a.model, model))
-    out = check_output(a.output or Path(a.image).with_suffix(".tok"), [a.image], parents=a.parents)
-    x = _read_image(a.image, a.size)[None]
+    modality = get_modality(model.modality)
+    src = Path(a.image)
+    if not src.is_file():
+        raise DataError(f"{src}: file not found")
+    if src.suffix.lower() not in modality.suffixes:
+        raise DataError(
+            f"{src}: {model.registry_name} reads {'/'.join(modality.suffixes)} files, "
+            f"not {src.suffix or 'a file without suffix'}"
+        )
+    _refuse_size(a.size, modality)
+    out = check_output(a.output or src.with_suffix(".tok"), [src], parents=a.parents)
+    x = model.load_file(src)
+    if a.size is not None:
+        x = modality.resize(x, a.size)
     with torch.no_grad():
         try:
             tokens = model.encode(x, num_tokens=a.num_tokens)
         except ValueError as e:  # e.g. a fixed-length model asked for another token count
-            raise DataError(f"{a.image}: {e}") from e
+            raise DataError(f"{src}: {e}") from e
     stamp(model, tokens)
-    tokens.meta["source"] = Path(a.image).name
+    tokens.meta["source"] = src.name
     tokens.save(out)
-    h, w = x.shape[-2:]
-    print(f"{out}: {tokens.num_tokens} tokens, {tokens.nbits()} bits ({tokens.nbits() / (h * w):.4f} bpp)")
+    rate = modality.rate(x, tokens)
+    print(f"{out}: {tokens.num_tokens} tokens, {tokens.nbits()} bits" + (f" ({rate})" if rate else ""))
+    for line in modality.changes(src.name, tokens.meta):
+        print(line, file=sys.stderr)
 
 
 def cmd_decode(a: argparse.Namespace) -> None:
     from tokzoo.core.tokens import Tokens
-    from tokzoo.data import save_image
 
     model = _load_model(a.model)
-    if model.modality != "image":
-        _require_file_hooks(a.model, model)
-    if not Path(a.tokens).is_file():
-        raise DataError(f"{a.tokens}: file not found")
-    tokens = Tokens.load(a.tokens)
-    check_fingerprint(model, tokens, force=a.force, source=a.tokens)
-    if model.modality != "image":
-        return _decode_file(a, model, tokens)
+    modality = get_modality(model.modality)
     tok_path = Path(a.tokens)
-    out = check_output(
-        a.output or tok_path.with_name(tok_path.stem + "_rec.png"), [tok_path], parents=a.parents
-    )
+    if not tok_path.is_file():
+        raise DataError(f"{tok_path}: file not found")
+    tokens = Tokens.load(tok_path)
+    check_fingerprint(model, tokens, force=a.force, source=a.tokens)
+    out = a.output or tok_path.with_name(tok_path.stem + "_rec" + modality.suffixes[0])
+    out = check_output(out, [tok_path], parents=a.parents)
     with torch.no_grad():
-        x = model.decode(tokens)
-    outs = [out] if len(x) == 1 else [out.with_name(f"{out.stem}_{i:03d}{out.suffix}") for i in range(len(x))]
-    for image, path in zip(x, outs, strict=True):
-        save_image(image, path)
-        print(f"{path}: {x.shape[-2]}x{x.shape[-1]} px")
+        items = list(model.decode(tokens))
+    if not items:
+        raise DataError(f"{tok_path}: nothing to decode (0 samples)")
+    for item, path in zip(items, _outputs(out, len(items)), strict=True):
+        model.save_file(item, path)
+        print(path)
+
+
+_EVAL_OPTIONS = ("size", "batch_size", "grid", "fid_weights", "lpips_weights", "lpips_backbone", "rd", "text",
+                 "text_engine", "text_words", "faces")  # fmt: skip
 
 
 def cmd_eval(a: argparse.Namespace) -> None:
-    from tokzoo.bench.eval_run import EvalOptions, run_eval
-    from tokzoo.bench.report import format_summary
+    from tokzoo.bench.evaluator import EvalRequest
 
     inputs = [d for d in a.data or [] if Path(d).is_file()]
     for out in (a.out, a.report, a.grid):  # results folders are created when the results are written
         if out:
             check_output(out, inputs, parents=True)
     model = _load_model(a.model)
-    if model.modality != "image":
-        return _eval_files(a, model)
-    if a.data and len(a.data) > 1:
-        raise DataError("image tokenizers take one --data: an image folder, or bundled:test / bundled:train")
-    a.data, a.size = a.data[0] if a.data else "bundled:test", a.size or 128
-    title = f"tokzoo eval: {a.model} on {a.data}"
-    opts = EvalOptions(
-        data=a.data, size=a.size, batch_size=a.batch_size, out=Path(a.out),
-        report=Path(a.report) if a.report else None, grid=Path(a.grid) if a.grid else None,
-        fid_weights=a.fid_weights, lpips_weights=a.lpips_weights, lpips_backbone=a.lpips_backbone,
-        rd=a.rd, text=a.text, text_engine=a.text_engine, text_words=a.text_words, faces=a.faces, title=title,
-        meta={"model": a.model},
-    )  # fmt: skip
-    run = run_eval(model, opts)
-    skipped = len(run.skipped)
-    print(format_summary(run.result, title))
-    if run.too_small:
-        shown = ", ".join(f"{n} ({r.split(',')[0]})" for n, r in run.too_small[:5])
-        more = ", ..." if len(run.too_small) > 5 else ""
-        print(
-            f"  skipped           {len(run.too_small)} images smaller than the evaluation size {a.size} px, "
-            f"not upscaled into the mean: {shown}{more}"
-        )
-    print(f"  metrics           {a.out}" + (f" ({skipped} unreadable files skipped)" if skipped else ""))
-    print(f"  report            {run.report}")
-
-
-def _eval_files(a: argparse.Namespace, model) -> None:
-    """``tokzoo eval`` for tokenizers that read files (SVG, mesh): per-file metrics, failures listed."""
-    from tokzoo.bench.eval_files import FileEvalOptions, format_file_summary, run_file_eval
-
-    image_only = {"--rd": a.rd, "--text": a.text, "--faces": a.faces, "--grid": a.grid,
-                  "--fid-weights": a.fid_weights, "--lpips-weights": a.lpips_weights,
-                  "--lpips-backbone": a.lpips_backbone}  # fmt: skip
-    for flag, value in image_only.items():
-        if value:
-            raise DataError(f"{flag} applies to image tokenizers only, not to {model.modality}")
-    title = f"tokzoo eval: {a.model} on {' '.join(a.data) if a.data else 'the default files'}"
-    opts = FileEvalOptions(
-        data=a.data, size=a.size, out=Path(a.out), report=Path(a.report) if a.report else None, title=title,
-        meta={"model": a.model},
-    )  # fmt: skip
-    print(format_file_summary(run_file_eval(model, opts), title))
+    evaluator = get_modality(model.modality).evaluator()
+    given = {k: getattr(a, k) for k in _EVAL_OPTIONS if getattr(a, k) not in (None, False)}
+    for key in given.keys() - evaluator.options:
+        having = [m for m in list_modalities() if key in get_modality(m).evaluator().options]
+        flag = "--" + key.replace("_", "-")
+        raise DataError(f"{flag} applies to {' and '.join(having)} tokenizers only, not to {model.modality}")
+    request = EvalRequest(
+        model=a.model,
+        data=a.data,
+        out=Path(a.out),
+        report=Path(a.report) if a.report else None,
+        options=given,
+    )
+    print(evaluator.run(model, request))
 
 
 def cmd_bench_rd(a: argparse.Namespace) -> None:
@@ -252,7 +194,7 @@ def cmd_bench_rd(a: argparse.Namespace) -> None:
     from tokzoo.bench.protocol import prepare_images
     from tokzoo.bench.rd import rate_distortion, summarize_rd, text_rate_distortion, write_rd
 
-    model = _load_image_model(a.model)
+    model = _load_model(a.model)  # rate_distortion refuses a tokenizer of another modality
     if a.text:
         check_ocr_engine(a.text_engine)  # before any work: a missing engine names its install command
     images, bad = load_eval_images(a.data)
@@ -336,6 +278,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(fn=cmd_train)
 
+    s = sub.add_parser(
+        "fit", help="fit a tokenizer to data (e.g. svg-hivg-256, or a ptq grid model) -> checkpoint"
+    )
+    s.add_argument("--model", required=True, help="a registered name, or a checkpoint folder to fit further")
+    s.add_argument(
+        "--data", required=True, help="what the modality's dataset reads (e.g. a folder of .svg files)"
+    )
+    s.add_argument("--out", required=True, help="checkpoint folder to write")
+    s.add_argument("--size", type=_positive_int, default=None, help="image size (image tokenizers only)")
+    s.set_defaults(fn=cmd_fit)
+
     s = sub.add_parser("encode", help="image (or SVG, mesh, ... for those tokenizers) -> .tok")
     s.add_argument("image", help="input file (an image, or what the model's load_file reads)")
     s.add_argument(
@@ -385,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--report", default=None, help="self-contained HTML report (default: report.html beside --out)"
     )
     s.add_argument("--grid", default=None, help="also write a comparison grid PNG here")
-    s.add_argument("--batch-size", type=_positive_int, default=8)
+    s.add_argument("--batch-size", type=_positive_int, default=None, help="images per batch (default 8)")
     s.add_argument(
         "--fid-weights", default=None, help="FID Inception weights (pt_inception-2015-12-05-*.pth)"
     )
@@ -397,8 +350,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--rd", action="store_true", help="add rate-distortion against JPEG/WebP/AVIF/JPEG XL + plot"
     )
     s.add_argument("--text", action="store_true", help="add the text-legibility (OCR) section")
-    s.add_argument("--text-engine", default="rapidocr", choices=["rapidocr", "tesseract"])
-    s.add_argument("--text-words", type=_positive_int, default=20, help="words per font-size bin for --text")
+    s.add_argument("--text-engine", default=None, choices=["rapidocr", "tesseract"], help="default: rapidocr")
+    s.add_argument(
+        "--text-words",
+        type=_positive_int,
+        default=None,
+        help="words per font-size bin for --text (default 20)",
+    )
     s.add_argument("--faces", action="store_true", help="add face identity on the offline face photos")
     s.set_defaults(fn=cmd_eval)
 

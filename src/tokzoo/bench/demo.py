@@ -17,11 +17,11 @@ from pathlib import Path
 
 from PIL import Image
 
-import tokzoo
 from tokzoo.bench.eval_run import EvalOptions, load_eval_images, run_eval
 from tokzoo.bench.protocol import prepare_images
 from tokzoo.bench.rd import plot_rd, rate_distortion, summarize_rd, write_rd
 from tokzoo.bench.report import comparison_grid, format_summary, html_report
+from tokzoo.core.api import create, list_models, load
 from tokzoo.core.atomic import atomic_write_bytes
 from tokzoo.core.errors import DataError
 from tokzoo.data import tensor_to_image
@@ -58,7 +58,7 @@ def run_demo(
     returns ``{name: evaluation summary}``."""
     out = Path(out)
     t0 = time.perf_counter()
-    names = tokzoo.list(modality="image", pretrained=True)
+    names = list_models(modality="image", pretrained=True)
     if not names:
         raise DataError(
             "no pretrained image tokenizer is installed (tokzoo/pretrained/manifest.json is empty)"
@@ -68,7 +68,7 @@ def run_demo(
     runs, rd_rows, models = {}, [], {}
     for name in names:
         print(f"[demo] evaluating pretrained {name} on {len(images)} held-out photos", flush=True)
-        model = models[name] = tokzoo.create(name, pretrained=True)
+        model = models[name] = create(name, pretrained=True)
         opts = EvalOptions(
             data=DATA, size=eval_size, out=out / name / "metrics.json", grid=out / name / "grid.png",
             title=f"{name} (pretrained), held-out photos",
@@ -84,7 +84,7 @@ def run_demo(
     print(f"[demo] fine-tuning {FINETUNE} for {steps} steps on bundled:train", flush=True)
     ft_out = out / "finetune"
     train(finetune_config(ft_out, steps), resume=bool(list_checkpoints(ft_out / "checkpoints")))
-    tuned = tokzoo.load(ft_out / "model")
+    tuned = load(ft_out / "model")
     tuned_run = run_eval(tuned, EvalOptions(data=DATA, size=eval_size, out=ft_out / "metrics.json")).result
 
     first = min(names, key=lambda n: runs[n].summary["bits"]["mean"])

@@ -1,9 +1,8 @@
-"""``tokzoo eval`` for tokenizers that read files (SVG, meshes): collect files, measure, write the outputs.
+"""Per-file evaluation (SVG, meshes): collect files, measure each, write the outputs.
 
-Each modality has one evaluator module (``tokzoo.bench.eval_svg``, ``tokzoo.bench.eval_mesh``) with
-``DEFAULT_DATA`` (what is evaluated when no data is named), ``default_files()`` and
-``evaluate(model, files, opts) -> FileEval``. This module picks it by ``model.modality``, then writes the
-same artefacts as the image path: ``metrics.json`` (per-file rows, failures, and a summary of means with 95%
+A modality whose inputs are files declares a :class:`FileEvaluator` in its plugin: ``default_data`` (what is
+evaluated when no data is named), ``default_files()`` and ``measure(model, files, opts) -> FileEval``
+(e.g. :func:`tokzoo.svg.evaluate.evaluate`). The evaluator then writes the same artefacts as the image path: ``metrics.json`` (per-file rows, failures, and a summary of means with 95%
 bootstrap intervals from :func:`tokzoo.bench.protocol.summarize`) and a self-contained ``report.html``.
 A file that cannot be read, tokenized or rendered is listed with the reason and skipped; nothing is
 written unless at least one file was measured.
@@ -11,40 +10,29 @@ written unless at least one file was measured.
 
 from __future__ import annotations
 
-import importlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from tokzoo.bench.eval_run import json_default
+from tokzoo.bench.evaluator import EvalRequest
 from tokzoo.bench.html import HtmlReport, format_cell
 from tokzoo.core.atomic import atomic_write_bytes
 from tokzoo.core.errors import DataError
 from tokzoo.core.tokenizer import Tokenizer
+from tokzoo.data.files import collect_files
 
-__all__ = [
-    "FileEval",
-    "FileEvalOptions",
-    "FileEvalRun",
-    "collect_files",
-    "failure",
-    "format_file_summary",
-    "run_file_eval",
-]
-
-EVALUATORS = {"svg": "tokzoo.bench.eval_svg", "mesh": "tokzoo.bench.eval_mesh"}
-"""Evaluator module of each file modality."""
+__all__ = ["FileEval", "FileEvalOptions", "FileEvalRun", "FileEvaluator", "failure", "format_file_summary"]
 
 
 @dataclass
 class FileEvalOptions:
-    """Files or folders to evaluate (None: the modality's default set), render ``size`` (SVG), outputs."""
+    """What a measure function reads: render ``size`` (SVG), example figures; and where the outputs go."""
 
-    data: list[str] | None = None
     size: int | None = None
     out: Path = Path("metrics.json")
     report: Path | None = None
@@ -78,6 +66,10 @@ class FileEval:
         }
 
 
+Measure = Callable[[Tokenizer, list[Path], FileEvalOptions], FileEval]
+"""``measure(model, files, opts) -> FileEval``: a modality's per-file measurement."""
+
+
 @dataclass
 class FileEvalRun:
     """What :func:`run_file_eval` measured and where it wrote it."""
@@ -95,38 +87,6 @@ def failure(path: Path, stage: str, error: Exception) -> dict[str, str]:
     if not isinstance(error, (OSError, DataError)):
         reason = f"unexpected {type(error).__name__} (a tokzoo bug): {reason}"
     return {"file": path.name, "stage": stage, "reason": reason}
-
-
-def evaluator(modality: str) -> ModuleType:
-    """The evaluator module of ``modality`` (DataError naming the ones there are)."""
-    if modality not in EVALUATORS:
-        raise DataError(
-            f"tokzoo eval has no evaluator for {modality} tokenizers (it evaluates image, {', '.join(EVALUATORS)})"
-        )
-    return importlib.import_module(EVALUATORS[modality])
-
-
-def collect_files(data: list[str], suffixes: tuple[str, ...]) -> list[Path]:
-    """Files named in ``data``: each a file, or a folder searched recursively for ``suffixes``.
-
-    A named file or folder that does not exist, a named file of another type, or nothing found is a
-    DataError; files of other types inside a folder are ignored.
-    """
-    files: list[Path] = []
-    for item in data:
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in suffixes and p.is_file())
-            if not found:
-                raise DataError(f"{path}: no {'/'.join(suffixes)} files in this folder")
-            files += found
-        elif path.is_file():
-            if path.suffix.lower() not in suffixes:
-                raise DataError(f"{path}: not a {'/'.join(suffixes)} file")
-            files.append(path)
-        else:
-            raise DataError(f"{path}: no such file or folder")
-    return list(dict.fromkeys(files))
 
 
 def _metrics(summary: dict[str, Any]) -> list[tuple[str, dict[str, float] | None, str]]:
@@ -169,14 +129,11 @@ def _page(result: FileEval, title: str, data: str) -> HtmlReport:
     return page
 
 
-def run_file_eval(model: Tokenizer, opts: FileEvalOptions) -> FileEvalRun:
-    """Evaluate ``model`` on ``opts.data`` (or the modality's default files), then write JSON and HTML."""
-    module = evaluator(model.modality)
-    if opts.data:
-        files, data = collect_files(opts.data, model.file_suffixes), " ".join(opts.data)
-    else:
-        files, data = module.default_files(), module.DEFAULT_DATA
-    result = module.evaluate(model, files, opts)
+def run_file_eval(
+    model: Tokenizer, files: list[Path], data: str, measure: Measure, opts: FileEvalOptions
+) -> FileEvalRun:
+    """Measure ``model`` on ``files`` (described as ``data``), then write JSON and HTML."""
+    result = measure(model, files, opts)
     if not result.records:
         first = result.failures[0]
         raise DataError(
@@ -189,6 +146,30 @@ def run_file_eval(model: Tokenizer, opts: FileEvalOptions) -> FileEvalRun:
     atomic_write_bytes(report, page.encode("utf-8"))
     atomic_write_bytes(opts.out, payload.encode("utf-8"))
     return FileEvalRun(result, data, Path(opts.out), Path(report))
+
+
+@dataclass(frozen=True)
+class FileEvaluator:
+    """The :class:`~tokzoo.bench.evaluator.Evaluator` of a modality whose inputs are files with ``suffixes``:
+    ``--data`` names files or folders, or ``default_files()`` (described as ``default_data``) are measured."""
+
+    suffixes: tuple[str, ...]
+    default_data: str
+    default_files: Callable[[], list[Path]]
+    measure: Measure
+    options: frozenset[str] = frozenset()
+
+    def run(self, model: Tokenizer, request: EvalRequest) -> str:
+        if request.data:
+            files, data = collect_files(request.data, self.suffixes), " ".join(request.data)
+        else:
+            files, data = self.default_files(), self.default_data
+        title = f"tokzoo eval: {request.model} on {' '.join(request.data) if request.data else 'the default files'}"
+        opts = FileEvalOptions(
+            size=request.options.get("size"), out=Path(request.out), report=request.report, title=title,
+            meta={"model": request.model},
+        )  # fmt: skip
+        return format_file_summary(run_file_eval(model, files, data, self.measure, opts), title)
 
 
 def format_file_summary(run: FileEvalRun, title: str) -> str:

@@ -55,21 +55,13 @@ def _encode(model: Tokenizer, x: torch.Tensor, num_tokens: int | None):
         raise DataError(f"{model.registry_name} cannot encode {h}x{w} images{asked}: {e}") from e
 
 
-def supported_token_counts(model: Tokenizer, x: torch.Tensor) -> list[int | None]:
-    """Token counts to measure: ``None`` (the default) and, if ``encode`` honours ``num_tokens``, its halvings.
-
-    Probed on one image: a fixed-length model refuses another count (ValueError or a TokzooError).
-    """
-    n = int(_encode(model, x[:1], None).lengths[0])
+def supported_token_counts(model: Tokenizer) -> list[int | None]:
+    """Token counts to measure: ``None`` (the default, the largest count) and its halvings for as long as
+    ``model.token_counts()`` lists them (only the default for a model whose count follows from the input)."""
+    accepted = set(model.token_counts())
     counts: list[int | None] = [None]
-    k = n // 2
-    while k >= 1:
-        try:
-            tokens = model.encode(x[:1], num_tokens=k)
-        except (ValueError, TokzooError):
-            break
-        if int(tokens.lengths[0]) != k:
-            break
+    k = max(accepted, default=0) // 2
+    while k >= 1 and k in accepted:
         counts.append(k)
         k //= 2
     return counts
@@ -177,7 +169,7 @@ def rate_distortion(
     ``images`` is an (N, 3, H, W) batch in [0, 1] from ``tokzoo.bench.protocol.prepare_images``. Each row has
     ``COLUMNS`` (plus ``ocr_word_acc`` when ``ocr`` is given): kind ("tokenizer", "codec", "thumbnail"),
     method, point (the rate label shared across images), budget_bits, quality, fits, bits, bpp and metrics.
-    ``token_counts`` overrides the probed counts of ``supported_token_counts``.
+    ``token_counts`` overrides the counts of ``supported_token_counts``.
     """
     if images.ndim != 4 or images.shape[1] != 3 or len(images) == 0 or len(images) != len(names):
         raise DataError(
@@ -192,7 +184,7 @@ def rate_distortion(
     if model is not None:
         if model.modality != "image":
             raise DataError(f"{model.registry_name} is a {model.modality} tokenizer, not an image tokenizer")
-        counts = list(token_counts) if token_counts is not None else supported_token_counts(model, images)
+        counts = list(token_counts) if token_counts is not None else supported_token_counts(model)
         budgets |= _tokenizer_points(model, rows, counts, batch_size)
     for bpp in sweep_bpp:
         budgets[f"{bpp:g} bpp"] = [round(bpp * rows.h * rows.w)] * len(images)

@@ -1,6 +1,7 @@
 """Modality-agnostic core: tokens and their container, the tokenizer base class, registry, checkpoints."""
 
-from tokzoo.core.checkpoint import load, save_pretrained
+from tokzoo.core.api import create, list_models, load
+from tokzoo.core.checkpoint import save_pretrained
 from tokzoo.core.errors import (
     CheckpointError,
     ConfigError,
@@ -10,7 +11,7 @@ from tokzoo.core.errors import (
     TokFormatError,
     TokzooError,
 )
-from tokzoo.core.registry import create, list_tokenizers, register_tokenizer
+from tokzoo.core.registry import register_tokenizer
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
 
@@ -25,7 +26,7 @@ __all__ = [
     "Tokens",
     "TokzooError",
     "create",
-    "list_tokenizers",
+    "list_models",
     "load",
     "register_tokenizer",
     "save_pretrained",

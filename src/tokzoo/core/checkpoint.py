@@ -19,6 +19,7 @@ from safetensors.torch import save as st_save
 from tokzoo.core.atomic import atomic_directory, recover_directory
 from tokzoo.core.errors import CheckpointError, ConfigError, RegistryError
 from tokzoo.core.fingerprint import fingerprint
+from tokzoo.core.version import __version__
 
 if TYPE_CHECKING:
     from tokzoo.core.tokenizer import Tokenizer
@@ -32,8 +33,6 @@ _PICKLE_NAMES = ("pytorch_model.bin", "model.bin", "model.pt", "model.pth", "mod
 
 def checkpoint_config(model: Tokenizer) -> dict[str, Any]:
     """The ``config.json`` content for ``model``."""
-    from tokzoo import __version__
-
     if model.registry_name is None:
         raise CheckpointError(
             f"{type(model).__name__} has no registry name: build it with tokzoo.create(name) to save it"
@@ -147,14 +146,9 @@ def read_config(directory: str | Path) -> dict[str, Any]:
 
 
 def load(directory: str | Path, *, map_location: str | torch.device = "cpu") -> Tokenizer:
-    """Rebuild a tokenizer from a checkpoint folder written by ``save_pretrained``, or from shipped weights
-    given as ``pretrained:NAME`` (hash-checked, float32)."""
+    """Rebuild a tokenizer from a checkpoint folder written by ``save_pretrained``."""
     from tokzoo.core.registry import create
 
-    if isinstance(directory, str) and directory.startswith("pretrained:"):
-        from tokzoo.core.pretrained import load_pretrained
-
-        return load_pretrained(directory).to(map_location)
     directory = Path(directory)
     cfg = read_config(directory)
     weights = directory / WEIGHTS_NAME

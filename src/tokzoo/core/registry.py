@@ -1,7 +1,8 @@
-"""A timm-style registry: ``@register_tokenizer`` on a factory, ``create(name)``, ``list_tokenizers(pattern)``.
+"""A timm-style registry: ``@register_tokenizer`` on a factory, ``create(name)``, ``list_models(pattern)``.
 
 A factory is a function ``f(**overrides) -> Tokenizer`` declared next to its model, whose name (``_`` → ``-``)
-is the registry name. ``create`` records the name on the model so checkpoints can rebuild it.
+is the registry name. ``create`` records the name on the model so checkpoints can rebuild it. The registry
+knows no model: the modules that register them are found through entry points (:mod:`tokzoo.core.plugins`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tokzoo.core.config_ranges import check_value
 from tokzoo.core.errors import ConfigError, RegistryError
+from tokzoo.core.plugins import load_plugins
 
 if TYPE_CHECKING:
     from tokzoo.core.tokenizer import Tokenizer
@@ -49,35 +51,19 @@ def register_tokenizer(
     return wrap(fn) if fn is not None else wrap
 
 
-def _ensure_models_imported() -> None:
-    """Import the modality packages so their ``@register_tokenizer`` decorators have run."""
-    import tokzoo.image
-    import tokzoo.mesh
-    import tokzoo.svg  # noqa: F401
-
-
-def list_tokenizers(
-    pattern: str = "*", modality: str | None = None, *, pretrained: bool = False
-) -> list[str]:
-    """Sorted registered names matching a glob ``pattern`` (and ``modality``, if given); with ``pretrained``
-    only those that have shipped (or installed third-party) pretrained weights."""
-    _ensure_models_imported()
-    names = sorted(
+def list_models(pattern: str = "*", modality: str | None = None) -> list[str]:
+    """Sorted registered names matching a glob ``pattern`` (and ``modality``, if given)."""
+    load_plugins()
+    return sorted(
         n
         for n, s in _REGISTRY.items()
         if fnmatch.fnmatch(n, pattern) and (modality is None or s.modality == modality)
     )
-    if pretrained:
-        from tokzoo.core.pretrained import list_pretrained
-
-        have = set(list_pretrained())
-        names = [n for n in names if n in have]
-    return names
 
 
 def get_spec(name: str) -> ModelSpec:
     """The registry entry for ``name``; a RegistryError lists close names when it is unknown."""
-    _ensure_models_imported()
+    load_plugins()
     if name not in _REGISTRY:
         close = [n for n in _REGISTRY if name.split("-")[0] in n][:8]
         hint = f"; similar: {', '.join(close)}" if close else "; see `tokzoo list`"
@@ -85,19 +71,9 @@ def get_spec(name: str) -> ModelSpec:
     return _REGISTRY[name]
 
 
-def create(name: str, *, pretrained: bool = False, **overrides: Any) -> Tokenizer:
-    """Build the registered tokenizer ``name`` with config ``overrides`` (fresh, untrained weights), or with
-    ``pretrained=True`` its shipped weights (hash-checked; the weights fix the config, so no overrides). Values
+def create(name: str, **overrides: Any) -> Tokenizer:
+    """Build the registered tokenizer ``name`` with config ``overrides`` (fresh, untrained weights). Values
     outside :data:`~tokzoo.core.config_ranges.CONFIG_RANGES` are a ``ConfigError`` before anything is built."""
-    if pretrained:
-        from tokzoo.core.pretrained import load_pretrained
-
-        if overrides:
-            raise ConfigError(
-                f"{name}: pretrained weights fix the config; drop the overrides ({', '.join(overrides)}) "
-                "or fine-tune with `tokzoo train --init pretrained:NAME`"
-            )
-        return load_pretrained(name)
     spec = get_spec(name)
     for key, value in overrides.items():  # before the factory allocates anything
         check_value(name, key, value)

@@ -1,9 +1,10 @@
-"""The ``Tokenizer`` base class every modality implements: ``encode``, ``decode``, ``loss``."""
+"""The ``Tokenizer`` base class: a :class:`~tokzoo.core.protocols.Codec` with a dataclass config and checkpoints."""
 
 from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -15,19 +16,17 @@ from tokzoo.core.tokens import Tokens
 
 
 class Tokenizer(nn.Module, ABC):
-    """A pair of maps ``x → Tokens → x̂`` with a training loss.
+    """A pair of maps ``x → Tokens → x̂`` (the :class:`~tokzoo.core.protocols.Codec` protocol).
 
     Subclasses keep their hyper-parameters in a dataclass ``self.cfg`` (saved as ``config.json``) and set the
-    class attribute ``modality``. ``forward(batch)`` is ``loss(batch)`` so that distributed wrappers (DDP)
-    see every training step.
+    class attribute ``modality``. Those that are ``Trainable`` define ``loss(batch)``, which ``forward`` calls so
+    that distributed wrappers (DDP) see every training step; those that are ``Fittable`` define ``fit(data)``.
     """
 
     modality: ClassVar[str] = "generic"
     registry_name: str | None = None
     #: Set when the weights are shipped pretrained ones (``tokzoo.create(name, pretrained=True)``).
     pretrained_name: str | None = None
-    #: File suffixes ``load_file`` reads (e.g. ``(".svg",)``); the first is ``save_file``'s default.
-    file_suffixes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, cfg: Any) -> None:
         super().__init__()
@@ -42,23 +41,35 @@ class Tokenizer(nn.Module, ABC):
         """Number of distinct token ids (None for a continuous tokenizer)."""
 
     @abstractmethod
-    def encode(self, x: torch.Tensor, *, num_tokens: int | None = None) -> Tokens:
+    def encode(self, x: Any, *, num_tokens: int | None = None) -> Tokens:
         """Map a batch of data to tokens."""
 
     @abstractmethod
-    def decode(self, tokens: Tokens) -> torch.Tensor:
-        """Map tokens back to data of the shape ``encode`` was given."""
+    def decode(self, tokens: Tokens) -> Any:
+        """Map tokens back to one item of data per sample."""
 
     @abstractmethod
-    def loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Training loss on a batch, and named scalars to log."""
+    def load_file(self, path: Path) -> Any:
+        """Read one input file as what ``encode`` takes for a batch of one (``tokzoo encode``)."""
 
-    def forward(self, batch: torch.Tensor, *, autoencode: bool = False) -> Any:
-        """``loss(batch)``, or with ``autoencode=True`` the model's ``autoencode(batch)`` (an ``AutoencodeOut``,
-        for training recipes that need the reconstruction). Both go through ``forward`` so that distributed
-        wrappers (DDP) see every step."""
+    @abstractmethod
+    def save_file(self, item: Any, path: Path) -> None:
+        """Write one item of ``decode``'s output to ``path`` (``tokzoo decode``)."""
+
+    @abstractmethod
+    def example_input(self) -> Any:
+        """A small valid batch of two inputs at the model's declared input (for tests and smoke runs)."""
+
+    def token_counts(self) -> Sequence[int]:
+        """The counts ``encode(x, num_tokens=k)`` accepts; empty where the count follows from the input alone."""
+        return ()
+
+    def forward(self, batch: Any, *, autoencode: bool = False) -> Any:
+        """``loss(batch)`` of a Trainable tokenizer, or with ``autoencode=True`` its ``autoencode(batch)`` (an
+        ``AutoencodeOut``, for training recipes that need the reconstruction). Both go through ``forward`` so
+        that distributed wrappers (DDP) see every step."""
         if not autoencode:
-            return self.loss(batch)
+            return self.loss(batch)  # type: ignore[attr-defined]
         if not hasattr(self, "autoencode"):
             from tokzoo.core.errors import ConfigError
 
@@ -69,21 +80,9 @@ class Tokenizer(nn.Module, ABC):
         return self.autoencode(batch)
 
     @torch.no_grad()
-    def reconstruct(self, x: torch.Tensor, *, num_tokens: int | None = None) -> torch.Tensor:
+    def reconstruct(self, x: Any, *, num_tokens: int | None = None) -> Any:
         """``decode(encode(x))``."""
         return self.decode(self.encode(x, num_tokens=num_tokens))
-
-    def load_file(self, path: Path) -> Any:
-        """Read one input file into what ``encode`` takes as a batch of one (used by ``tokzoo encode``)."""
-        from tokzoo.core.errors import ConfigError
-
-        raise ConfigError(f"{type(self).__name__} ({self.modality}) does not read files")
-
-    def save_file(self, data: Any, path: Path) -> None:
-        """Write one item of ``decode``'s output to ``path`` (used by ``tokzoo decode``)."""
-        from tokzoo.core.errors import ConfigError
-
-        raise ConfigError(f"{type(self).__name__} ({self.modality}) does not write files")
 
     def config_dict(self) -> dict[str, Any]:
         """The JSON-serialisable config that rebuilds this model with ``tokzoo.create``."""

@@ -1,6 +1,6 @@
-"""Image tokenizers."""
+"""Image tokenizers, and the image modality plugin (the ``tokzoo.tokenizers`` entry point ``image``)."""
 
-from tokzoo.image import flexible, zoo  # noqa: F401  (register onedpiece-*, flex-*, retok-*; the pretrained)
+from tokzoo.image import flexible, modality, zoo  # noqa: F401  (register onedpiece-*, flex-*, retok-*; the pretrained; the modality)
 from tokzoo.image.grid_vq import GridVQConfig, GridVQTokenizer
 from tokzoo.image.hieratok import HieraTokConfig, HieraTokTokenizer
 from tokzoo.image.matryoshka import MatryoshkaConfig, MatryoshkaTokenizer

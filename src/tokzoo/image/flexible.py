@@ -13,10 +13,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
-from tokzoo.core.registry import register_tokenizer
-from tokzoo.image.titok import TiTokConfig, TiTokTokenizer, base_config, build_titok, small_config
+from tokzoo.core.presets import register_preset
+from tokzoo.image.titok import TiTokConfig, TiTokTokenizer, base_config, small_config
 
 VARIANTS = {
     "onedpiece": (dict(drop_schedule="uniform"), "One-D-Piece tail token drop"),
@@ -39,12 +38,8 @@ def _register() -> None:
         for size, (base, counts, what) in SIZES.items():
             for k in counts:
                 cfg = replace(base, num_tokens=k, **options)
-
-                def factory(_cfg: TiTokConfig = cfg, **overrides: Any) -> TiTokTokenizer:
-                    return build_titok(_cfg, overrides)
-
-                factory.__doc__ = f"{method}; any prefix of 1..{k} tokens decodes; {what}."
-                register_tokenizer(factory, name=f"{variant}-{size}-{k}")
+                description = f"{method}; any prefix of 1..{k} tokens decodes; {what}."
+                register_preset(f"{variant}-{size}-{k}", TiTokTokenizer, cfg, description)
 
 
 _register()

@@ -9,73 +9,49 @@ cell × depth (rvq, ptq), VAR token maps across scales (msrq) or continuous valu
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 
 from tokzoo.core.autoencode import AutoencodeOut
 from tokzoo.core.errors import ConfigError, DataError
-from tokzoo.core.registry import register_tokenizer
-from tokzoo.core.tokenizer import Tokenizer
+from tokzoo.core.presets import register_preset
 from tokzoo.core.tokens import Tokens
 from tokzoo.image.checks import check_image_batch
+from tokzoo.image.codec import ImageTokenizer
 from tokzoo.image.losses import autoencoder_loss
 from tokzoo.nn.conv import ConvDecoder, ConvEncoder
-from tokzoo.quant import Bottleneck, Quantizer, build_quantizer, list_quantizers
+from tokzoo.quant import Bottleneck, QuantizerConfig
 
 
 @dataclass
-class GridVQConfig:
-    """Hyper-parameters of ``GridVQTokenizer`` (stored as the checkpoint's ``config``)."""
+class GridVQConfig(QuantizerConfig):
+    """Hyper-parameters of ``GridVQTokenizer`` (stored as the checkpoint's ``config``): the bottleneck fields
+    of :class:`~tokzoo.quant.QuantizerConfig` (any registered quantizer), the conv sizes and the loss."""
 
     ch: int = 32
     ch_mult: tuple[int, ...] = (1, 2, 2, 4)
     num_res_blocks: int = 1
     z_channels: int = 64
-    codebook_size: int = 1024
-    code_dim: int = 8
-    normalize_codes: bool = True
-    beta: float = 0.25
-    restart_decay: float = 0.9
-    restart_threshold: float = 0.03
     l1_weight: float = 0.5
     in_channels: int = 3
-    quantizer: str = "vq"  # any registered quantizer of tokzoo.quant (vq, fsq, lfq, gq, bsq, dual, rvq, ...)
-    quantizer_options: dict[str, Any] = field(default_factory=dict)  # for quantizers other than "vq"
     value_dtype: str = "float16"  # how continuous (kl) tokens store their values: float16 or float32
 
     def __post_init__(self) -> None:
         self.ch_mult = tuple(self.ch_mult)
-        if self.quantizer not in list_quantizers():
-            raise ConfigError(
-                f"grid tokenizer: unknown quantizer {self.quantizer!r}; available: {', '.join(list_quantizers())}"
-            )
+        self.check_quantizer("grid tokenizer")
 
 
-def build_grid_quantizer(c: GridVQConfig) -> Quantizer:
-    """The bottleneck named by the config; ``vq`` takes its options from the config's own VQ fields."""
-    if c.quantizer == "vq":
-        options = dict(
-            codebook_size=c.codebook_size, code_dim=c.code_dim, normalize=c.normalize_codes, beta=c.beta,
-            restart_decay=c.restart_decay, restart_threshold=c.restart_threshold,
-        )  # fmt: skip
-        return build_quantizer("vq", c.z_channels, **{**options, **c.quantizer_options})
-    return build_quantizer(c.quantizer, c.z_channels, **c.quantizer_options)
-
-
-class GridVQTokenizer(Tokenizer):
+class GridVQTokenizer(ImageTokenizer):
     """Images (B, 3, H, W) in [0, 1] → ``Tokens`` over the (h, w) = (H/f, W/f) latent grid: layout ``grid2d``
     with shape (h, w) for single-id and continuous bottlenecks, ``grid2d+depth`` with shape (h, w, K) for
     residual / per-dimension ids, ``multiscale`` with the scales as shape for msrq (which needs h == w)."""
-
-    modality = "image"
 
     def __init__(self, cfg: GridVQConfig) -> None:
         super().__init__(cfg)
         c = cfg
         self.encoder = ConvEncoder(c.in_channels, c.ch, c.ch_mult, c.num_res_blocks, c.z_channels)
-        self.quantizer = build_grid_quantizer(c)
+        self.quantizer = c.build_quantizer(c.z_channels)
         self.bottleneck = Bottleneck(self.quantizer, value_dtype=c.value_dtype)
         self.decoder = ConvDecoder(c.in_channels, c.ch, c.ch_mult, c.num_res_blocks, c.z_channels)
 
@@ -86,6 +62,11 @@ class GridVQTokenizer(Tokenizer):
     @property
     def downsample_factor(self) -> int:
         return 2 ** (len(self.cfg.ch_mult) - 1)
+
+    @property
+    def input_size(self) -> int:
+        """Any multiple of the downsampling factor works; two latent cells a side is the smallest grid."""
+        return 2 * self.downsample_factor
 
     def _latents(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
         """Encoder output as a (B, h*w, C) sequence in raster order, and its grid shape (h, w)."""
@@ -121,14 +102,21 @@ class GridVQTokenizer(Tokenizer):
         return self._decode_latents(latents, shape).clamp(0, 1)
 
     @torch.no_grad()
-    def fit_quantizer(self, images: torch.Tensor | Iterable[torch.Tensor]) -> GridVQTokenizer:
+    def fit(self, data: torch.Tensor | Iterable[torch.Tensor]) -> dict[str, int]:
         """Fit a post-training bottleneck (``quantizer: ptq``) on this trained model's continuous latents of
-        ``images`` (one (B, 3, H, W) batch in [0, 1] or an iterable of such batches); returns self."""
+        ``data``: one (B, 3, H, W) batch in [0, 1], or an iterable of such batches or of (3, H, W) images."""
+        if not self.quantizer.post_training:
+            raise ConfigError(
+                f"{self.registry_name}: its {self.cfg.quantizer} bottleneck is trained with the model (tokzoo "
+                "train), not fitted; only a post-training bottleneck (quantizer ptq) is fitted"
+            )
         device = next(self.encoder.parameters()).device
-        batches = [images] if isinstance(images, torch.Tensor) else images
-        z = torch.cat([self._latents(x.to(device))[0].flatten(0, 1) for x in batches])
+        batches = [data] if isinstance(data, torch.Tensor) else data
+        z = torch.cat(
+            [self._latents(x.to(device).reshape(-1, *x.shape[-3:]))[0].flatten(0, 1) for x in batches]
+        )
         self.bottleneck.fit(z)
-        return self
+        return {"latents": len(z)}
 
     def autoencode(self, batch: torch.Tensor) -> AutoencodeOut:
         z, shape = self._latents(batch)
@@ -142,32 +130,22 @@ class GridVQTokenizer(Tokenizer):
         return autoencoder_loss(self.autoencode(batch), batch, self.cfg.l1_weight)
 
 
-def _build(base: GridVQConfig, overrides: dict[str, Any]) -> GridVQTokenizer:
-    return GridVQTokenizer(replace(base, **overrides))
-
-
-@register_tokenizer
-def vq_f8_s(**overrides: Any) -> GridVQTokenizer:
-    """2D VQ, 8x downsampling, 1024 codes, 32 base channels (CPU-trainable in minutes at 64 px)."""
-    return _build(GridVQConfig(), overrides)
-
-
-@register_tokenizer
-def vq_f4_s(**overrides: Any) -> GridVQTokenizer:
-    """2D VQ, 4x downsampling, 1024 codes, 32 base channels."""
-    return _build(GridVQConfig(ch_mult=(1, 2, 4)), overrides)
-
-
-@register_tokenizer
-def vq_f8_b(**overrides: Any) -> GridVQTokenizer:
-    """2D VQ, 8x downsampling, 4096 codes, 64 base channels, 2 res-blocks per level (GPU at 256 px)."""
-    return _build(GridVQConfig(ch=64, num_res_blocks=2, codebook_size=4096, z_channels=128), overrides)
-
-
-@register_tokenizer
-def vq_f16_b(**overrides: Any) -> GridVQTokenizer:
-    """2D VQ, 16x downsampling, 4096 codes, 64 base channels, 2 res-blocks per level (GPU at 256 px)."""
-    return _build(
-        GridVQConfig(ch=64, ch_mult=(1, 1, 2, 2, 4), num_res_blocks=2, codebook_size=4096, z_channels=128),
-        overrides,
-    )
+register_preset(
+    "vq-f8-s", GridVQTokenizer, GridVQConfig(),
+    "2D VQ, 8x downsampling, 1024 codes, 32 base channels (CPU-trainable in minutes at 64 px).",
+)  # fmt: skip
+register_preset(
+    "vq-f4-s",
+    GridVQTokenizer,
+    GridVQConfig(ch_mult=(1, 2, 4)),
+    "2D VQ, 4x downsampling, 1024 codes, 32 base channels.",
+)
+register_preset(
+    "vq-f8-b", GridVQTokenizer, GridVQConfig(ch=64, num_res_blocks=2, codebook_size=4096, z_channels=128),
+    "2D VQ, 8x downsampling, 4096 codes, 64 base channels, 2 res-blocks per level (GPU at 256 px).",
+)  # fmt: skip
+register_preset(
+    "vq-f16-b", GridVQTokenizer,
+    GridVQConfig(ch=64, ch_mult=(1, 1, 2, 2, 4), num_res_blocks=2, codebook_size=4096, z_channels=128),
+    "2D VQ, 16x downsampling, 4096 codes, 64 base channels, 2 res-blocks per level (GPU at 256 px).",
+)  # fmt: skip

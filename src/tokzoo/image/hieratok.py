@@ -11,13 +11,12 @@ accepts any scale boundary ``k`` (1, 1+4, 1+4+16, …): a prefix of whole scales
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 
 from tokzoo.core.autoencode import AutoencodeOut
-from tokzoo.core.registry import register_tokenizer
+from tokzoo.core.presets import register_preset
 from tokzoo.core.tokens import Tokens
 from tokzoo.image.pooled_vit import PooledViTConfig, PooledViTTokenizer
 from tokzoo.image.vit_parts import token_table
@@ -57,10 +56,15 @@ class HieraTokTokenizer(PooledViTTokenizer):
         valid = prefix_valid(lengths, zq.shape[1])
         return self.head(self.decoder(self.decoder_in(zq) + self.token_pos, valid, self.scale_mask))
 
+    def token_counts(self) -> list[int]:
+        """The scale boundaries with ``scale_drop``; all scales' tokens without."""
+        bounds = self.cfg.boundaries
+        return bounds if self.cfg.scale_drop else bounds[-1:]
+
     def encode(self, x: torch.Tensor, *, num_tokens: int | None = None) -> Tokens:
         bounds = self.cfg.boundaries
         k = bounds[-1] if num_tokens is None else int(num_tokens)
-        allowed = bounds if self.cfg.scale_drop else bounds[-1:]
+        allowed = self.token_counts()
         if k not in allowed:
             raise ValueError(
                 f"{self.registry_name or 'hieratok'}: num_tokens must be one of {allowed}, got {k}"
@@ -86,17 +90,15 @@ class HieraTokTokenizer(PooledViTTokenizer):
         return self.quantize_and_decode(latents, lambda zq: self._decode_latents(zq, lengths), lengths)
 
 
-@register_tokenizer
-def hieratok_t(**overrides: Any) -> HieraTokTokenizer:
-    """HieraTok multi-scale tokens 1+4+16+64 with scale-causal decoding; 64 px, width 128 (CPU)."""
-    return HieraTokTokenizer(replace(HieraTokConfig(), **overrides))
-
-
-@register_tokenizer
-def hieratok_s(**overrides: Any) -> HieraTokTokenizer:
-    """HieraTok multi-scale tokens 1+4+…+256 with scale-causal decoding; 256 px, width 512 (GPU)."""
-    base = HieraTokConfig(
+register_preset(
+    "hieratok-t", HieraTokTokenizer, HieraTokConfig(),
+    "HieraTok multi-scale tokens 1+4+16+64 with scale-causal decoding; 64 px, width 128 (CPU).",
+)  # fmt: skip
+register_preset(
+    "hieratok-s", HieraTokTokenizer,
+    HieraTokConfig(
         image_size=256, patch_size=16, width=512, encoder_depth=8, decoder_depth=8, heads=8,
         scales=(1, 2, 4, 8, 16), codebook_size=4096, code_dim=12,
-    )  # fmt: skip
-    return HieraTokTokenizer(replace(base, **overrides))
+    ),
+    "HieraTok multi-scale tokens 1+4+…+256 with scale-causal decoding; 256 px, width 512 (GPU).",
+)  # fmt: skip

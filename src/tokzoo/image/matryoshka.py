@@ -12,14 +12,13 @@ not prefixes of each other: each count is its own encoding. Samples with differe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from tokzoo.core.autoencode import AutoencodeOut
-from tokzoo.core.registry import register_tokenizer
+from tokzoo.core.presets import register_preset
 from tokzoo.core.tokens import Tokens
 from tokzoo.image.pooled_vit import PooledViTConfig, PooledViTTokenizer
 from tokzoo.nn.transformer import prefix_valid, sincos_2d
@@ -60,6 +59,10 @@ class MatryoshkaTokenizer(PooledViTTokenizer):
         h = self.decoder(self.decoder_in(zq) + pos, prefix_valid(counts, zq.shape[1]))
         return self.head(h)
 
+    def token_counts(self) -> list[int]:
+        """One count per nested grid: s² for s in ``scales``."""
+        return self.cfg.token_counts
+
     def _scale_index(self, num_tokens: int) -> int:
         counts = self.cfg.token_counts
         if num_tokens not in counts:
@@ -90,17 +93,15 @@ class MatryoshkaTokenizer(PooledViTTokenizer):
         return self.quantize_and_decode(latents, lambda zq: self._decode_latents(zq, scale), count)
 
 
-@register_tokenizer
-def matryoshka_t(**overrides: Any) -> MatryoshkaTokenizer:
-    """Matryoshka/TokenFLEX: one model for 1, 4, 16 or 64 tokens (grid pooled per step); 64 px, width 128 (CPU)."""
-    return MatryoshkaTokenizer(replace(MatryoshkaConfig(), **overrides))
-
-
-@register_tokenizer
-def matryoshka_s(**overrides: Any) -> MatryoshkaTokenizer:
-    """Matryoshka/TokenFLEX: one model for 1, 4, 16, 64 or 256 tokens; 256 px, width 512 (GPU)."""
-    base = MatryoshkaConfig(
+register_preset(
+    "matryoshka-t", MatryoshkaTokenizer, MatryoshkaConfig(),
+    "Matryoshka/TokenFLEX: one model for 1, 4, 16 or 64 tokens (grid pooled per step); 64 px, width 128 (CPU).",
+)  # fmt: skip
+register_preset(
+    "matryoshka-s", MatryoshkaTokenizer,
+    MatryoshkaConfig(
         image_size=256, patch_size=16, width=512, encoder_depth=8, decoder_depth=8, heads=8,
         scales=(1, 2, 4, 8, 16), codebook_size=4096, code_dim=12,
-    )  # fmt: skip
-    return MatryoshkaTokenizer(replace(base, **overrides))
+    ),
+    "Matryoshka/TokenFLEX: one model for 1, 4, 16, 64 or 256 tokens; 256 px, width 512 (GPU).",
+)  # fmt: skip

@@ -17,10 +17,9 @@ from torch import nn
 
 from tokzoo.core.autoencode import AutoencodeOut
 from tokzoo.core.errors import ConfigError, DataError
-from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
+from tokzoo.image.codec import ImageTokenizer
 from tokzoo.image.losses import autoencoder_loss
-from tokzoo.image.token_quantizer import build_token_quantizer, check_quantizer_name
 from tokzoo.image.vit_parts import PatchEmbed, PixelHead, QueryDecoder, ViTTokenizerConfig, check_image_size
 from tokzoo.nn.transformer import Transformer
 
@@ -35,7 +34,7 @@ class PooledViTConfig(ViTTokenizerConfig):
         """ViT sizes; a single-id quantizer; increasing positive sides that fit the patch grid."""
         self.check_vit(model)
         self.scales = tuple(int(s) for s in self.scales)
-        check_quantizer_name(self.quantizer, model)
+        self.check_quantizer(model, ("single",), "one id per token")
         grid = self.image_size // self.patch_size
         if not self.scales or list(self.scales) != sorted(set(self.scales)) or self.scales[0] < 1:
             raise ConfigError(f"{model}: scales must be increasing positive sides, got {list(self.scales)}")
@@ -43,10 +42,9 @@ class PooledViTConfig(ViTTokenizerConfig):
             raise ConfigError(f"{model}: scales {list(self.scales)} must fit the {grid}x{grid} patch grid")
 
 
-class PooledViTTokenizer(Tokenizer):
+class PooledViTTokenizer(ImageTokenizer):
     """Shared encoder → pooled maps → quantizer → query decoder; subclasses define ``layout`` and the scales."""
 
-    modality = "image"
     layout = ""  # the Tokens layout of the subclass
 
     def __init__(self, cfg: PooledViTConfig) -> None:
@@ -54,10 +52,7 @@ class PooledViTTokenizer(Tokenizer):
         c = cfg
         self.embed = PatchEmbed(c.image_size, c.patch_size, c.in_channels, c.width)
         self.encoder = Transformer(c.width, c.encoder_depth, c.heads, c.mlp_ratio)
-        self.quantizer = build_token_quantizer(
-            c.quantizer, c.width, codebook_size=c.codebook_size, code_dim=c.code_dim,
-            normalize=c.normalize_codes, beta=c.beta, options=c.quantizer_options,
-        )  # fmt: skip
+        self.quantizer = c.build_quantizer(c.width)
         self.build_token_positions()
         self.decoder_in = nn.Linear(c.width, c.width)
         self.decoder = QueryDecoder(self.embed.grid, c.width, c.decoder_depth, c.heads, c.mlp_ratio)
@@ -70,6 +65,10 @@ class PooledViTTokenizer(Tokenizer):
     @property
     def vocab_size(self) -> int:
         return self.quantizer.codebook_size
+
+    @property
+    def input_size(self) -> int:
+        return self.cfg.image_size
 
     @property
     def downsample_factor(self) -> int:

@@ -14,8 +14,7 @@ Variable lengths inside a batch use a key-padding mask in the decoder.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -23,9 +22,9 @@ from torch import nn
 
 from tokzoo.core.autoencode import AutoencodeOut
 from tokzoo.core.errors import ConfigError, DataError
-from tokzoo.core.registry import register_tokenizer
-from tokzoo.core.tokenizer import Tokenizer
+from tokzoo.core.presets import register_preset
 from tokzoo.core.tokens import Tokens
+from tokzoo.image.codec import ImageTokenizer
 from tokzoo.image.losses import autoencoder_loss
 from tokzoo.image.semantic import (
     CheckpointTeacher,
@@ -35,7 +34,6 @@ from tokzoo.image.semantic import (
     teacher_width,
 )
 from tokzoo.image.token_drop import SCHEDULES, redundant_fill, sample_keep_lengths
-from tokzoo.image.token_quantizer import build_token_quantizer
 from tokzoo.image.vit_parts import (
     PatchEmbed,
     PixelHead,
@@ -72,6 +70,7 @@ class TiTokConfig(ViTTokenizerConfig):
                 f"titok: need 1 <= min_tokens <= num_tokens, got {self.min_tokens}, {self.num_tokens}"
             )
         self.check_vit("titok")
+        self.check_quantizer("titok")
         if self.semantic_weight > 0 and not (self.teacher or self.teacher_dim):
             raise ConfigError("titok: semantic_weight > 0 needs a teacher checkpoint path or teacher_dim")
 
@@ -80,10 +79,8 @@ class TiTokConfig(ViTTokenizerConfig):
         return self.drop_schedule != "none"
 
 
-class TiTokTokenizer(Tokenizer):
+class TiTokTokenizer(ImageTokenizer):
     """Images (B, 3, S, S) in [0, 1] → ``Tokens`` of layout ``seq1d`` with up to ``num_tokens`` ids each."""
-
-    modality = "image"
 
     def __init__(self, cfg: TiTokConfig) -> None:
         super().__init__(cfg)
@@ -92,10 +89,7 @@ class TiTokTokenizer(Tokenizer):
         n = self.embed.grid**2
         self.latents = token_table(c.num_tokens, c.width)
         self.encoder = Transformer(c.width, c.encoder_depth, c.heads, c.mlp_ratio)
-        self.quantizer = build_token_quantizer(
-            c.quantizer, c.width, codebook_size=c.codebook_size, code_dim=c.code_dim,
-            normalize=c.normalize_codes, beta=c.beta, options=c.quantizer_options,
-        )  # fmt: skip
+        self.quantizer = c.build_quantizer(c.width)
         self.bottleneck = Bottleneck(self.quantizer)  # a helper object, not a module: no weights of its own
         if self.bottleneck.kind == "multiscale" or (self.bottleneck.kind == "depth" and c.flexible):
             raise ConfigError(
@@ -126,6 +120,10 @@ class TiTokTokenizer(Tokenizer):
     @property
     def vocab_size(self) -> int | None:
         return self.bottleneck.vocab_size
+
+    @property
+    def input_size(self) -> int:
+        return self.cfg.image_size
 
     @property
     def downsample_factor(self) -> int:
@@ -161,6 +159,11 @@ class TiTokTokenizer(Tokenizer):
             valid = prefix_valid(lengths, zq.shape[1])
         h = self.decoder(self.decoder_in(zq) + self.token_pos, valid)
         return self.head(h), h
+
+    def token_counts(self) -> list[int]:
+        """Every prefix length 1..K of a flexible model; K alone of a fixed-length one."""
+        k_max = self.cfg.num_tokens
+        return list(range(1, k_max + 1)) if self.cfg.flexible else [k_max]
 
     def encode(self, x: torch.Tensor, *, num_tokens: int | None = None) -> Tokens:
         k_max = self.cfg.num_tokens
@@ -226,11 +229,6 @@ class TiTokTokenizer(Tokenizer):
         return alignment_loss(self.semantic_head(h), target, weights)
 
 
-def build_titok(base: TiTokConfig, overrides: dict[str, Any]) -> TiTokTokenizer:
-    """A ``TiTokTokenizer`` from a preset config and user overrides."""
-    return TiTokTokenizer(replace(base, **overrides))
-
-
 def small_config(num_tokens: int) -> TiTokConfig:
     """The S size at 256 px: width 512, 8+8 blocks, 4096 codes of 12 dimensions."""
     return TiTokConfig(
@@ -257,12 +255,9 @@ def _register_sizes() -> None:
         presets[f"titok-s-{k}"] = (small_config(k), "256 px, width 512, 8+8 blocks, 4096 codes (GPU)")
         presets[f"titok-b-{k}"] = (base_config(k), "256 px, width 768, 12+12 blocks, 4096 codes (GPU)")
     for name, (cfg, what) in presets.items():
-
-        def factory(_cfg: TiTokConfig = cfg, **overrides: Any) -> TiTokTokenizer:
-            return build_titok(_cfg, overrides)
-
-        factory.__doc__ = f"TiTok 1D tokenizer, {cfg.num_tokens} tokens, fixed length; {what}."
-        register_tokenizer(factory, name=name)
+        register_preset(
+            name, TiTokTokenizer, cfg, f"TiTok 1D tokenizer, {cfg.num_tokens} tokens, fixed length; {what}."
+        )
 
 
 _register_sizes()

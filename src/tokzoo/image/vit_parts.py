@@ -13,8 +13,7 @@ plateau before attention breaks that symmetry (measured in docs/flexible.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -22,11 +21,13 @@ from torch import nn
 from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.image.checks import check_image_batch
 from tokzoo.nn.transformer import Transformer, key_padding_mask, sincos_2d
+from tokzoo.quant import QuantizerConfig
 
 
 @dataclass
-class ViTTokenizerConfig:
-    """Fields every transformer image tokenizer shares: sizes, the bottleneck, the loss (64 px CPU defaults)."""
+class ViTTokenizerConfig(QuantizerConfig):
+    """Fields every transformer image tokenizer shares: the bottleneck (:class:`~tokzoo.quant.QuantizerConfig`,
+    any quantizer the model accepts), sizes and the loss (64 px CPU defaults)."""
 
     image_size: int = 64
     patch_size: int = 8
@@ -35,12 +36,6 @@ class ViTTokenizerConfig:
     decoder_depth: int = 3
     heads: int = 4
     mlp_ratio: float = 4.0
-    codebook_size: int = 1024
-    code_dim: int = 8
-    normalize_codes: bool = True
-    beta: float = 0.25
-    quantizer: str = "vq"  # any tokzoo.quant quantizer the model accepts; vq takes the four fields above
-    quantizer_options: dict[str, Any] = field(default_factory=dict)
     l1_weight: float = 0.5
     in_channels: int = 3
 

@@ -20,52 +20,36 @@ mixed-radix, so 1000 codes cost 10 bits in the ``.tok`` container (9.97 in theor
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
-
-from tokzoo.core.registry import register_tokenizer
+from tokzoo.core.presets import register_preset
 from tokzoo.image.grid_vq import GridVQConfig, GridVQTokenizer
-from tokzoo.image.titok import TiTokConfig, TiTokTokenizer, build_titok
+from tokzoo.image.titok import TiTokConfig, TiTokTokenizer
 
 FSQ_1000 = {"quantizer": "fsq", "quantizer_options": {"levels": [8, 5, 5, 5]}}
 FSQ_32 = {"quantizer": "fsq", "quantizer_options": {"levels": [8, 4]}}
 F16 = (1, 2, 2, 4, 4)
 
-
-def _grid(base: GridVQConfig, overrides: dict[str, Any]) -> GridVQTokenizer:
-    return GridVQTokenizer(replace(base, **overrides))
-
-
-@register_tokenizer
-def fsq_f16_s(**overrides: Any) -> GridVQTokenizer:
-    """2D FSQ grid, 16x downsampling, 1000 codes: 64 tokens = 640 bits per 128 px image (pretrained)."""
-    return _grid(GridVQConfig(ch_mult=F16, **FSQ_1000), overrides)
-
-
-@register_tokenizer
-def fsq_f8_s_lo(**overrides: Any) -> GridVQTokenizer:
-    """2D FSQ grid, 8x downsampling, 32 codes: 256 tokens = 1280 bits per 128 px image (pretrained)."""
-    return _grid(GridVQConfig(**FSQ_32), overrides)
-
-
-@register_tokenizer
-def fsq_f8_s(**overrides: Any) -> GridVQTokenizer:
-    """2D FSQ grid, 8x downsampling, 1000 codes: 256 tokens = 2560 bits per 128 px image (pretrained)."""
-    return _grid(GridVQConfig(**FSQ_1000), overrides)
-
-
-@register_tokenizer
-def kl_f16_s(**overrides: Any) -> GridVQTokenizer:
-    """Continuous KL autoencoder, 16x downsampling, 4 fp16 values per cell: 4096 bits at 128 px (pretrained)."""
-    kl = {"quantizer": "kl", "quantizer_options": {"latent_dim": 4, "kl_weight": 1e-6}}
-    return _grid(GridVQConfig(ch_mult=F16, **kl), overrides)
-
-
-@register_tokenizer
-def flex_fsq_s_64(**overrides: Any) -> TiTokTokenizer:
-    """FlexTok-style 1D tokens at 128 px: any prefix of 1..64 FSQ tokens (10 bits each) decodes (pretrained)."""
-    cfg = TiTokConfig(
+register_preset(
+    "fsq-f16-s", GridVQTokenizer, GridVQConfig(ch_mult=F16, **FSQ_1000),
+    "2D FSQ grid, 16x downsampling, 1000 codes: 64 tokens = 640 bits per 128 px image (pretrained).",
+)  # fmt: skip
+register_preset(
+    "fsq-f8-s-lo", GridVQTokenizer, GridVQConfig(**FSQ_32),
+    "2D FSQ grid, 8x downsampling, 32 codes: 256 tokens = 1280 bits per 128 px image (pretrained).",
+)  # fmt: skip
+register_preset(
+    "fsq-f8-s", GridVQTokenizer, GridVQConfig(**FSQ_1000),
+    "2D FSQ grid, 8x downsampling, 1000 codes: 256 tokens = 2560 bits per 128 px image (pretrained).",
+)  # fmt: skip
+register_preset(
+    "kl-f16-s", GridVQTokenizer,
+    GridVQConfig(ch_mult=F16, quantizer="kl", quantizer_options={"latent_dim": 4, "kl_weight": 1e-6}),
+    "Continuous KL autoencoder, 16x downsampling, 4 fp16 values per cell: 4096 bits at 128 px (pretrained).",
+)  # fmt: skip
+register_preset(
+    "flex-fsq-s-64", TiTokTokenizer,
+    TiTokConfig(
         image_size=128, patch_size=16, width=192, encoder_depth=4, decoder_depth=4, heads=4, num_tokens=64,
         drop_schedule="pow2", causal_tokens=True, **FSQ_1000,
-    )  # fmt: skip
-    return build_titok(cfg, overrides)
+    ),
+    "FlexTok-style 1D tokens at 128 px: any prefix of 1..64 FSQ tokens (10 bits each) decodes (pretrained).",
+)  # fmt: skip

@@ -4,6 +4,7 @@
 as an override) gives a :class:`MeshTokenizer`; see ``docs/mesh.md``.
 """
 
+from tokzoo.mesh import modality  # noqa: F401  (registers the mesh modality)
 from tokzoo.mesh.io import RawMesh, read_mesh, write_mesh
 from tokzoo.mesh.mesh import QuantizedMesh, canonicalize
 from tokzoo.mesh.prepare import MeshReport, quantize_mesh

@@ -16,14 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from tokzoo.core.errors import ConfigError, DataError
-from tokzoo.core.registry import register_tokenizer
+from tokzoo.core.presets import register_preset
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
 from tokzoo.mesh.adjacent import AdjacentSerialization
-from tokzoo.mesh.io import READ_SUFFIXES, RawMesh, read_mesh, write_mesh
+from tokzoo.mesh.io import RawMesh, read_mesh, write_mesh
 from tokzoo.mesh.mesh import QuantizedMesh
 from tokzoo.mesh.naive import NaiveSerialization
 from tokzoo.mesh.nautilus import NautilusSerialization
@@ -77,7 +78,6 @@ class MeshTokenizer(Tokenizer):
     """Deterministic, weight-free mesh tokenizer; the serialization is chosen by ``cfg.serialization``."""
 
     modality = "mesh"
-    file_suffixes = READ_SUFFIXES
 
     def __init__(self, cfg: MeshConfig) -> None:
         super().__init__(cfg)
@@ -167,8 +167,16 @@ class MeshTokenizer(Tokenizer):
             out.append(mesh)
         return out
 
-    def loss(self, batch: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        raise ConfigError("mesh tokenizers are deterministic and have no parameters to train")
+    def example_input(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """A tetrahedron and a unit cube."""
+        tetra = (
+            np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], float),
+            np.array([[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]]),
+        )
+        corners = np.array([[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)], float)
+        quads = [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)]
+        cube = np.array([t for a, b, c, d in quads for t in ((a, b, c), (a, c, d))])
+        return [tetra, (corners, cube)]
 
     def load_file(self, path: Path) -> list[RawMesh]:
         """Read an OBJ/PLY/STL/OFF file as a batch of one."""
@@ -196,20 +204,8 @@ def _placements(tokens: Tokens) -> tuple[list[tuple[float, float, float]], list[
     return [o for o, _ in placed], [s for _, s in placed]
 
 
-def _factory(serialization: str):
-    def make(**overrides: Any) -> MeshTokenizer:
-        cfg = MeshConfig(serialization=serialization)
-        for key, value in overrides.items():
-            if not hasattr(cfg, key):
-                raise ConfigError(f"unknown mesh tokenizer option {key!r}")
-            setattr(cfg, key, value)
-        return MeshTokenizer(cfg)
-
-    make.__doc__ = f"Triangle meshes, {_TITLES[serialization]}, lossless on a 7-bit grid (bits=7..10)"
-    return make
-
-
-register_tokenizer(_factory("naive"), name="mesh-naive-q7", modality="mesh")
-register_tokenizer(_factory("amt"), name="mesh-amt-q7", modality="mesh")
-register_tokenizer(_factory("bpt"), name="mesh-bpt-q7", modality="mesh")
-register_tokenizer(_factory("nautilus"), name="mesh-nautilus-q7", modality="mesh")
+for _name in SERIALIZATIONS:
+    register_preset(
+        f"mesh-{_name}-q7", MeshTokenizer, MeshConfig(serialization=_name),
+        f"Triangle meshes, {_TITLES[_name]}, lossless on a 7-bit grid (bits=7..10)",
+    )  # fmt: skip

@@ -90,7 +90,9 @@ def block_causal_mask(group_sizes: list[int], device: torch.device | None = None
     Groups of size 1 give a plain causal mask; this is the scale-causal mask of multi-scale token sequences.
     """
     group = torch.repeat_interleave(
-        torch.arange(len(group_sizes), device=device), torch.tensor(group_sizes, device=device)
+        torch.arange(len(group_sizes), device=device),
+        torch.tensor(group_sizes, device=device),
+        output_size=sum(group_sizes),
     )
     return group[:, None] >= group[None, :]
 

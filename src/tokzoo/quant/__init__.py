@@ -3,12 +3,14 @@
 from tokzoo.quant.base import Quantizer, QuantOut, codebook_stats
 from tokzoo.quant.bottleneck import Bottleneck
 from tokzoo.quant.bsq import BSQ
+from tokzoo.quant.config import QuantizerConfig
 from tokzoo.quant.dual import DualCodebookVQ
 from tokzoo.quant.fsq import FSQ
-from tokzoo.quant.gaussian import GaussianBottleneck
-from tokzoo.quant.lfq import LFQ, GroupLFQ
+from tokzoo.quant.gq import GroupLFQ
+from tokzoo.quant.kl import KLBottleneck
+from tokzoo.quant.lfq import LFQ
 from tokzoo.quant.multiscale import MultiScaleResidualQuantizer
-from tokzoo.quant.posttrain import DimensionwiseQuantizer
+from tokzoo.quant.ptq import PostTrainingQuantizer
 from tokzoo.quant.registry import build_quantizer, list_quantizers, register_quantizer
 from tokzoo.quant.residual import ResidualVQ
 from tokzoo.quant.vq import VectorQuantizer
@@ -18,13 +20,14 @@ __all__ = [
     "FSQ",
     "LFQ",
     "Bottleneck",
-    "DimensionwiseQuantizer",
     "DualCodebookVQ",
-    "GaussianBottleneck",
     "GroupLFQ",
+    "KLBottleneck",
     "MultiScaleResidualQuantizer",
+    "PostTrainingQuantizer",
     "QuantOut",
     "Quantizer",
+    "QuantizerConfig",
     "ResidualVQ",
     "VectorQuantizer",
     "build_quantizer",

@@ -24,9 +24,9 @@ def register_quantizer(name: str) -> Callable[[Q], Q]:
     return wrap
 
 
-def list_quantizers() -> list[str]:
-    """Registered quantizer names, sorted."""
-    return sorted(_QUANTIZERS)
+def list_quantizers(token_kinds: tuple[str, ...] | None = None) -> list[str]:
+    """Registered quantizer names, sorted; only those whose ``token_kind`` is in ``token_kinds`` if given."""
+    return sorted(n for n, cls in _QUANTIZERS.items() if token_kinds is None or cls.token_kind in token_kinds)
 
 
 def build_quantizer(name: str, dim: int, **options: Any) -> Quantizer:

@@ -5,6 +5,7 @@
 constrained generation. Bad input raises :class:`SvgInputError`, bad token sequences :class:`SvgTokenError`.
 """
 
+from tokzoo.svg import modality  # noqa: F401  (registers the svg modality)
 from tokzoo.svg.errors import SvgInputError, SvgTokenError
 from tokzoo.svg.tokenizer import HiVGTokenizer, SvgConfig
 

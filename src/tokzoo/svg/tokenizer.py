@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,7 +21,7 @@ import torch
 
 from tokzoo.core.atomic import atomic_write_bytes
 from tokzoo.core.errors import CheckpointError, ConfigError, DataError
-from tokzoo.core.registry import register_tokenizer
+from tokzoo.core.presets import register_preset
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
 from tokzoo.svg.atoms import Level1, encode_shapes
@@ -80,7 +80,6 @@ class HiVGTokenizer(Tokenizer):
     """SVG ↔ tokens. ``encode`` takes a list of SVG sources and ``decode`` returns a list of SVG strings."""
 
     modality: ClassVar[str] = "svg"
-    file_suffixes: ClassVar[tuple[str, ...]] = (".svg",)
 
     def __init__(self, cfg: SvgConfig) -> None:
         super().__init__(cfg)
@@ -249,7 +248,14 @@ class HiVGTokenizer(Tokenizer):
             mask = np.concatenate([mask, seg])
         return torch.from_numpy(mask)
 
-    # -- files and training --------------------------------------------------------------------------
+    # -- files --------------------------------------------------------------------------------------
+    def example_input(self) -> list[str]:
+        head = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24">'
+        return [
+            f'{head}<path d="M2 2h20v20H2z" fill="#4caf50"/><circle cx="12" cy="12" r="5" fill="#fff"/></svg>',
+            f'{head}<path d="M4 20L12 4L20 20" fill="none" stroke="#222" stroke-width="1.5"/></svg>',
+        ]
+
     def load_file(self, path: Path) -> list[Path]:
         """A batch of one SVG file, read by ``encode`` (so that its errors name the file)."""
         return [Path(path)]
@@ -257,23 +263,9 @@ class HiVGTokenizer(Tokenizer):
     def save_file(self, data: str, path: Path) -> None:
         atomic_write_bytes(path, data.encode("utf-8"))
 
-    def loss(self, batch: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        raise ConfigError(
-            "svg tokenizers have no gradient training: learn them with HiVGTokenizer.fit(files)"
-        )
 
-
-def _build(overrides: dict[str, Any], **defaults: Any) -> HiVGTokenizer:
-    return HiVGTokenizer(replace(SvgConfig(**defaults), **overrides))
-
-
-@register_tokenizer(modality="svg")
-def svg_hivg_256(**overrides: Any) -> HiVGTokenizer:
-    """HiVG SVG tokens on a 256 grid: atoms + up to 4096 BPE segment tokens (learn with fit)."""
-    return _build(overrides, grid=256)
-
-
-@register_tokenizer(modality="svg")
-def svg_hivg_128(**overrides: Any) -> HiVGTokenizer:
-    """HiVG SVG tokens on a 128 grid: atoms + up to 4096 BPE segment tokens (learn with fit)."""
-    return _build(overrides, grid=128)
+for _grid in (256, 128):
+    register_preset(
+        f"svg-hivg-{_grid}", HiVGTokenizer, SvgConfig(grid=_grid),
+        f"HiVG SVG tokens on a {_grid} grid: atoms + up to 4096 BPE segment tokens (learn with fit).",
+    )  # fmt: skip

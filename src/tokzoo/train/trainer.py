@@ -22,14 +22,15 @@ from accelerate.utils import set_seed
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from tokzoo.core.checkpoint import load
+from tokzoo.core.api import load
 from tokzoo.core.errors import CheckpointError, ConfigError, NonFiniteLossError
+from tokzoo.core.modality import get_modality
+from tokzoo.core.protocols import Trainable, unsupported
 from tokzoo.core.registry import create
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.data import StreamBatchSampler
 from tokzoo.nn import set_grad_checkpointing
 from tokzoo.train.config import TrainConfig
-from tokzoo.train.data import build_crop_dataset
 from tokzoo.train.ema import EMA
 from tokzoo.train.logger import RunLogger
 from tokzoo.train.objective import ImageObjective
@@ -79,11 +80,12 @@ def size_at(step: int, cfg: TrainConfig) -> int:
 
 
 class Trainer:
-    """Train a registered tokenizer from a ``TrainConfig``.
+    """Train a registered :class:`~tokzoo.core.protocols.Trainable` tokenizer from a ``TrainConfig``.
 
-    ``model`` and ``dataset`` default to ``tokzoo.create(cfg.model, **cfg.model_overrides)`` and random crops of
-    ``cfg.data`` (rebuilt at each ``size_schedule`` stage; a given ``dataset`` is used throughout);
-    ``callbacks`` are called as ``cb(step, logs)`` after every optimizer step.
+    ``model`` and ``dataset`` default to ``tokzoo.create(cfg.model, **cfg.model_overrides)`` and the dataset its
+    modality plugin builds from ``cfg.data`` (images: random crops; rebuilt at each ``size_schedule`` stage;
+    a given ``dataset`` is used throughout); ``callbacks`` are called as ``cb(step, logs)`` after every
+    optimizer step.
 
     With ``pixel_loss`` other than ``model`` the step runs the full recipe (``ImageObjective``: pixel,
     perceptual and PatchGAN losses, the discriminator with its own AdamW); ``ema_decay`` keeps an EMA of the
@@ -106,6 +108,8 @@ class Trainer:
         self.accelerator = Accelerator(mixed_precision=cfg.mixed_precision, cpu=cpu)
         set_seed(cfg.seed)
         self.model = model if model is not None else _initial_model(cfg)
+        if not isinstance(self.model, Trainable):
+            raise ConfigError(unsupported(self.model, "train"))
         if cfg.grad_checkpointing:
             set_grad_checkpointing(self.model)
         self.dataset = dataset
@@ -142,7 +146,7 @@ class Trainer:
         """Batches from ``self.step`` on, at the crop size of the current stage."""
         cfg = self.cfg
         if not self._fixed_dataset:
-            self.dataset = build_crop_dataset(
+            self.dataset = get_modality(self.model.modality).dataset(
                 cfg.data, size_at(self.step, cfg), scale=cfg.crop_scale, seed=cfg.seed, hflip=cfg.hflip,
                 rgb_permute=cfg.rgb_permute,
             )  # fmt: skip

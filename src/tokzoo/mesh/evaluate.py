@@ -15,10 +15,12 @@ import math
 from pathlib import Path
 from typing import Any
 
-import tokzoo
 from tokzoo.bench.eval_files import FileEval, FileEvalOptions, failure
 from tokzoo.bench.protocol import summarize
-from tokzoo.core.errors import ConfigError, DataError
+from tokzoo.core.errors import ConfigError
+from tokzoo.mesh.chamfer import chamfer_distance
+from tokzoo.mesh.data import mesh_files
+from tokzoo.mesh.tokenizer import MeshConfig, MeshTokenizer
 
 __all__ = ["CHAMFER_POINTS", "DEFAULT_DATA", "default_files", "evaluate"]
 
@@ -50,18 +52,12 @@ METRICS = (
 
 def default_files() -> list[Path]:
     """The Stanford bunny of glmark2-data and a few homedecor furniture models (downloaded once)."""
-    from tokzoo.mesh.data import mesh_files
-
     return mesh_files("glmark2") + mesh_files("homedecor")[:_HOMEDECOR]
 
 
 def evaluate(model: Any, files: list[Path], opts: FileEvalOptions) -> FileEval:
     """Measure ``model`` (a mesh tokenizer, e.g. ``mesh-amt-q7``) on ``files``; skip and list bad ones."""
-    from tokzoo.mesh.chamfer import chamfer_distance
-
-    if opts.size is not None:
-        raise DataError("--size applies to image and SVG tokenizers, not to meshes")
-    naive = tokzoo.create("mesh-naive-q7", bits=model.cfg.bits, max_faces=model.cfg.max_faces)
+    naive = MeshTokenizer(MeshConfig("naive", bits=model.cfg.bits, max_faces=model.cfg.max_faces))
     records: list[dict[str, Any]] = []
     failures: list[dict[str, str]] = []
     unavailable: dict[str, str] = {}

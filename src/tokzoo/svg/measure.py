@@ -1,6 +1,6 @@
 """One SVG file through a HiVG-style tokenizer: its tokens at both levels, the decoded SVG and render fidelity.
 
-The per-file measurement shared by ``tokzoo eval`` (:mod:`tokzoo.bench.eval_svg`) and ``benchmarks/svg.py``,
+The per-file measurement shared by ``tokzoo eval`` (:mod:`tokzoo.svg.evaluate`) and ``benchmarks/svg.py``,
 for HiVG tokens ("Hierarchical SVG Tokenization", 2026): the file is parsed once, counted at level 1 (atoms)
 and level 2 (segments), decoded, and original and decoded SVG are rendered with resvg at ``size`` px by
 :func:`tokzoo.svg.render.render_svg` and compared by :func:`tokzoo.svg.render.compare_renders`. Stages run in

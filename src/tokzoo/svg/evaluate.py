@@ -1,7 +1,7 @@
 """``tokzoo eval`` for SVG tokenizers: tokens per file at both levels and render fidelity of the round trip.
 
 Measures HiVG-style tokens ("Hierarchical SVG Tokenization", 2026) per file with the measurement
-``benchmarks/svg.py`` uses (:func:`tokzoo.bench.svg_file.measure_svg_file`):
+``benchmarks/svg.py`` uses (:func:`tokzoo.svg.measure.measure_svg_file`):
 its bytes, level-1 (atoms) and level-2 (segments) token counts, the level-2 payload bits, the points clamped
 to the grid, and — both rendered with resvg at ``size`` px (default 256) by :func:`tokzoo.svg.render.render_svg`
 and compared by :func:`tokzoo.svg.render.compare_renders` — PSNR and SSIM on white and, of the decoded SVG
@@ -21,8 +21,8 @@ import numpy as np
 
 from tokzoo.bench.eval_files import FileEval, FileEvalOptions, failure
 from tokzoo.bench.protocol import summarize
-from tokzoo.bench.svg_file import RECORD_KEYS, measure_svg_file
 from tokzoo.data.apt import debian_package
+from tokzoo.svg.measure import RECORD_KEYS, measure_svg_file
 
 __all__ = ["DEFAULT_DATA", "DEFAULT_SIZE", "default_files", "evaluate"]
 

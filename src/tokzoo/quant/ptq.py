@@ -20,7 +20,7 @@ class NotFittedError(TokzooError, RuntimeError):
 
 
 @register_quantizer("ptq")
-class DimensionwiseQuantizer(Quantizer):
+class PostTrainingQuantizer(Quantizer):
     """Per-dimension quantile quantizer ("Bridging Continuous and Discrete Tokens for Autoregressive Visual
     Generation", Wang et al., 2025).
 
@@ -62,7 +62,7 @@ class DimensionwiseQuantizer(Quantizer):
         return self.dim * math.log2(self.bins)
 
     @torch.no_grad()
-    def fit(self, latents: torch.Tensor) -> DimensionwiseQuantizer:
+    def fit(self, latents: torch.Tensor) -> PostTrainingQuantizer:
         """Choose edges and centres from ``latents[..., D]`` (at least ``bins`` rows); returns self."""
         flat = latents.detach().float().reshape(-1, self.dim)
         n = flat.shape[0]
@@ -93,7 +93,7 @@ class DimensionwiseQuantizer(Quantizer):
 
     def _require_fit(self) -> None:
         if not self.is_fitted:
-            raise NotFittedError("DimensionwiseQuantizer must be fit(latents) before use")
+            raise NotFittedError("PostTrainingQuantizer must be fit(latents) before use")
 
     def forward(self, z: torch.Tensor) -> QuantOut:
         self._require_fit()

@@ -20,7 +20,7 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 @register_quantizer("kl")
-class GaussianBottleneck(Quantizer):
+class KLBottleneck(Quantizer):
     """VAE bottleneck ("Auto-Encoding Variational Bayes", Kingma & Welling, 2014).
 
     ``Linear(dim, 2 * latent_dim)`` maps ``z`` to the posterior mean and log-variance; training samples
@@ -107,5 +107,5 @@ class GaussianBottleneck(Quantizer):
 
     def ids_to_latents(self, ids: torch.Tensor) -> torch.Tensor:
         raise ConfigError(
-            "GaussianBottleneck is continuous and has no ids; decode its latents directly instead of ids"
+            "KLBottleneck is continuous and has no ids; decode its latents directly instead of ids"
         )

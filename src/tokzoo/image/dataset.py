@@ -1,4 +1,4 @@
-"""Turn a config's ``data`` string into a training dataset of random crops."""
+"""The image datasets: a ``data`` string (bundled split, folder, shards) as random crops for training and fitting."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from pathlib import Path
 from tokzoo.core.errors import DataError
 from tokzoo.data import CropDataset, ImageFolder, ShardImages, bundled_images
 
-log = logging.getLogger("tokzoo.train")
+log = logging.getLogger("tokzoo.image")
 
 
 def build_crop_dataset(
     spec: str,
-    size: int,
+    size: int = 128,
     *,
-    scale: tuple[float, float],
-    seed: int,
+    scale: tuple[float, float] = (1.0, 1.0),
+    seed: int = 0,
     hflip: bool = False,
     rgb_permute: bool = False,
 ) -> CropDataset:

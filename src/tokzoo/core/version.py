@@ -1,0 +1,3 @@
+"""The package version, written into every checkpoint's ``config.json``."""
+
+__version__ = "0.1.0"
