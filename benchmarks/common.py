@@ -32,7 +32,7 @@ def write_results(name: str, rows: list[dict[str, Any]]) -> Path:
     """Write ``results/<name>.csv`` and ``results/<name>.json`` (rows plus machine facts); print a table."""
     RESULTS.mkdir(exist_ok=True)
     with open(RESULTS / f"{name}.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
         w.writeheader()
         w.writerows(rows)
     env = {

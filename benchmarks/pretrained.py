@@ -10,6 +10,7 @@ prefix length 1..K; and the training throughput of the full recipe (PatchGAN + E
 
 python benchmarks/pretrained.py --test data/photos/test     ->  results/pretrained.{csv,json},
                                                                 docs/img/pretrained_rd.png
+python benchmarks/pretrained.py --test data/photos/test --names fsq-f8-s --merge   # re-measure one model
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from tokzoo.metrics.fidelity import psnr
 from tokzoo.metrics.sharpness import hf_energy_ratio
 
 DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
+DETAILS = RESULTS / "pretrained_details.json"
 
 
 def _faces_available() -> bool:
@@ -84,14 +86,17 @@ def main() -> None:
     p.add_argument("--rd-images", type=int, default=48, help="images in the codec comparison (slow codecs)")
     p.add_argument("--names", nargs="*", default=None, help="default: every pretrained image tokenizer")
     p.add_argument("--no-text", action="store_true", help="skip OCR text legibility")
+    p.add_argument(
+        "--merge", action="store_true", help="keep the other models' rows from the last run's results"
+    )
     a = p.parse_args()
     names = a.names or tokzoo.list(modality="image", pretrained=True)
     faces = _faces_available()
     images, _ = load_eval_images(a.test)
     img_names, batch = prepare_images(images, a.size)
-    rows: list[dict[str, Any]] = []
-    rd_rows: list[dict[str, Any]] = []
     details: dict[str, Any] = {}
+    if a.merge and DETAILS.is_file():
+        details = {k: v for k, v in json.loads(DETAILS.read_text()).items() if k not in names}
     for name in names:
         t0 = time.perf_counter()
         model = tokzoo.create(name, pretrained=True)
@@ -109,7 +114,7 @@ def main() -> None:
         model_rd = rate_distortion(
             model, img_names[: a.rd_images], sub, token_counts=[None], sweep_bpp=(), thumb_sides=()
         )
-        rd_rows += [r for r in model_rd if r["kind"] == "tokenizer" or r["point"].startswith("= ")]
+        rd_points = [r for r in model_rd if r["kind"] == "tokenizer" or r["point"].startswith("= ")]
         floors = {
             r["method"]: r["bpp"]
             for r in summarize_rd(model_rd)
@@ -134,18 +139,20 @@ def main() -> None:
         details[name] = {
             "row": row, "summary": s, "text_legibility": measured.get("text_legibility"),
             "face_identity": measured.get("face_identity"), "rd": summarize_rd(model_rd),
+            "rd_points": rd_points,
         }  # fmt: skip
         if getattr(model.cfg, "drop_schedule", "none") != "none":
             curve = prefix_curve(model, batch)
             details[name]["prefix_curve"] = curve
             values = [c["psnr"] for c in curve]
             row["prefix_monotone"] = all(b >= a for a, b in itertools.pairwise(values))
-        rows.append(row)
         print(json.dumps(row), flush=True)
-    rd_rows += rate_distortion(None, img_names[: a.rd_images], batch[: a.rd_images])
+    details["codecs_rd"] = rate_distortion(None, img_names[: a.rd_images], batch[: a.rd_images])
     details["throughput"] = throughput()
-    write_results("pretrained", rows)
-    (RESULTS / "pretrained_details.json").write_text(json.dumps(details, indent=1, default=str) + "\n")
+    models = sorted(k for k in details if "row" in details[k])
+    write_results("pretrained", [details[k]["row"] for k in models])
+    DETAILS.write_text(json.dumps(details, indent=1, default=str) + "\n")
+    rd_rows = [r for k in models for r in details[k]["rd_points"]] + details["codecs_rd"]
     fig = plot_rd(
         rd_rows, "psnr", title=f"pretrained tokenizers vs codecs, {a.rd_images} held-out photos, 128 px"
     )

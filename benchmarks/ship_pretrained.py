@@ -2,6 +2,10 @@
 sha256 + card fields (steps, wall time, data, command) into src/tokzoo/pretrained/manifest.json.
 
 python benchmarks/ship_pretrained.py runs/pretrained/fsq-f8-s          # the run's model/ (EMA weights)
+python benchmarks/ship_pretrained.py runs/pretrained/fsq-f8-s --weights model_raw   # the raw weights
+
+Pick EMA or raw weights on the validation split (data/photos/val), never on the held-out split the card
+reports.
 """
 
 from __future__ import annotations
@@ -10,13 +14,33 @@ import argparse
 import json
 from pathlib import Path
 
+import torch
 import yaml
 
 import tokzoo
+from tokzoo.bench.protocol import finalize, prepare_images
+from tokzoo.bench.thumbnail import thumbnail_reconstruct, thumbnail_side
 from tokzoo.core.pretrained import export_pretrained
+from tokzoo.data import bundled_images
+from tokzoo.metrics.fidelity import psnr
 
 ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS = ROOT / "src" / "tokzoo" / "pretrained"
+
+
+@torch.no_grad()
+def bundled_heldout_psnr(model: tokzoo.Tokenizer, size: int = 128) -> dict[str, float]:
+    """Mean PSNR on the 30 bundled held-out photos at ``size`` px and that of the equal-bits thumbnail: the
+    figures a card states and tests/test_pretrained.py checks the shipped weights against."""
+    _, x = prepare_images(bundled_images("heldout"), size)
+    tokens = model.eval().encode(x)
+    rec = finalize(model.decode(tokens))
+    thumb = finalize(thumbnail_reconstruct(x, thumbnail_side(min(tokens.nbits_per_sample()))))
+    return {
+        "bits": float(min(tokens.nbits_per_sample())),
+        "psnr": round(float(psnr(rec, x).mean()), 3),
+        "thumbnail_psnr": round(float(psnr(thumb, x).mean()), 3),
+    }
 
 
 def main() -> None:
@@ -25,12 +49,18 @@ def main() -> None:
     p.add_argument(
         "--config", default=None, help="the YAML the run was started from (for the card's command)"
     )
+    p.add_argument(
+        "--weights",
+        choices=["model", "model_raw"],
+        default="model",
+        help="model (EMA weights when the run used EMA) or model_raw",
+    )
     a = p.parse_args()
     run = Path(a.run)
     cfg = yaml.safe_load((run / "train_config.yaml").read_text())
     logs = [json.loads(line) for line in (run / "logs.jsonl").read_text().splitlines() if line.strip()]
     name = cfg["model"]
-    model = tokzoo.load(run / "model")
+    model = tokzoo.load(run / a.weights)
     card = {
         "summary": tokzoo.core.registry.get_spec(name).description,
         "data": cfg["data"],
@@ -38,12 +68,17 @@ def main() -> None:
         "batch_size": cfg["batch_size"],
         "crop_sizes": [[0, cfg["image_size"]], *cfg.get("size_schedule", [])],
         "ema_decay": cfg.get("ema_decay", 0.0),
+        "weights": "EMA" if a.weights == "model" and cfg.get("ema_decay", 0.0) else "raw",
         "pixel_loss": cfg.get("pixel_loss", "model"),
         "gan_weight": cfg.get("gan_weight", 0.0),
         "parameters": model.num_parameters(),
         "command": f"tokzoo train --config {a.config}" if a.config else None,
     }
-    spec = export_pretrained(run / "model", WEIGHTS, name, card)
+    spec = export_pretrained(run / a.weights, WEIGHTS, name, card)
+    shipped = tokzoo.create(name, pretrained=True)  # the fp16 weights as users get them
+    card["bundled_heldout_128px"] = bundled_heldout_psnr(shipped)
+    spec = export_pretrained(run / a.weights, WEIGHTS, name, card)
+    print(f"{name}: bundled:heldout at 128 px {card['bundled_heldout_128px']}")
     print(f"{name}: {spec.folder} ({(spec.folder / 'model.safetensors').stat().st_size:,} bytes)")
 
 

@@ -83,3 +83,20 @@ def test_mixed_checkpoint_files_are_refused(two_checkpoints):
     shutil.copy(tmp / "b" / "model.safetensors", tmp / "a" / "model.safetensors")
     with pytest.raises(CheckpointError, match="fingerprint"):
         tokzoo.load(tmp / "a")
+
+
+def test_a_config_field_added_with_its_default_keeps_old_fingerprints(two_checkpoints, monkeypatch):
+    """A checkpoint written before a defaulted field existed (its config.json lacks it) still loads, and its
+    tokens still decode; a value that differs from the default does change the fingerprint."""
+    tmp, a, _, _ = two_checkpoints
+    before = fingerprint(a)
+    full = a.config_dict()
+    monkeypatch.setattr(a, "config_dict", lambda: {k: v for k, v in full.items() if k != "restart_decay"})
+    assert fingerprint(a) == before
+    config = json.loads((tmp / "a" / "config.json").read_text())
+    del config["config"]["restart_decay"]
+    (tmp / "a" / "config.json").write_text(json.dumps(config))
+    assert fingerprint(tokzoo.load(tmp / "a")) == before
+    changed = tokzoo.create("vq-f8-s", **TINY, restart_decay=0.5)
+    changed.load_state_dict(a.state_dict())
+    assert fingerprint(changed) != before

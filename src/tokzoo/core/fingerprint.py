@@ -8,9 +8,10 @@ and checkpoints written before fingerprints existed carry none and are not check
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -29,12 +30,32 @@ def fingerprint(model: Tokenizer) -> str:
     """A short hex hash of ``model``'s registry name, config and every tensor of its state (weights, fitted
     palettes and vocabularies)."""
     h = hashlib.sha256()
-    h.update(json.dumps([model.registry_name, model.config_dict()], sort_keys=True, default=str).encode())
+    h.update(json.dumps([model.registry_name, _identity_config(model)], sort_keys=True, default=str).encode())
     for key, tensor in sorted(model.state_dict().items()):
         t = tensor.detach().cpu().contiguous()
         h.update(f"{key}:{t.dtype}:{tuple(t.shape)}".encode())
         h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
     return h.hexdigest()[:_LENGTH]
+
+
+def _identity_config(model: Tokenizer) -> dict[str, Any]:
+    """The config values that differ from their declared defaults: a field added later with a default that
+    keeps the old behaviour changes no fingerprint, so older checkpoints and ``.tok`` files stay valid."""
+    values = model.config_dict()
+    if not dataclasses.is_dataclass(model.cfg):
+        return values
+    defaults: dict[str, Any] = {}
+    for f in dataclasses.fields(model.cfg):
+        if f.default is not dataclasses.MISSING:
+            defaults[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            defaults[f.name] = f.default_factory()
+    defaults = {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v for k, v in defaults.items()}
+    return {k: v for k, v in values.items() if k not in defaults or _json(defaults[k]) != _json(v)}
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def stamp(model: Tokenizer, tokens: Tokens) -> Tokens:
