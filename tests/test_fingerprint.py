@@ -100,3 +100,21 @@ def test_a_config_field_added_with_its_default_keeps_old_fingerprints(two_checkp
     changed = tokzoo.create("vq-f8-s", **TINY, restart_decay=0.5)
     changed.load_state_dict(a.state_dict())
     assert fingerprint(changed) != before
+
+
+def test_checkpoints_and_tokens_of_tokzoo_0_1_keep_their_fingerprints(two_checkpoints):
+    """tokzoo 0.1 hashed the whole config; its checkpoints still load and its tokens still decode."""
+    from tokzoo.core.fingerprint import _hash
+
+    tmp, a, b, _ = two_checkpoints
+    old = _hash(a, a.config_dict())
+    assert old != fingerprint(a)
+    config = json.loads((tmp / "a" / "config.json").read_text())
+    config["fingerprint"] = old
+    (tmp / "a" / "config.json").write_text(json.dumps(config))
+    tokzoo.load(tmp / "a")
+    tokens = a.encode(torch.rand(1, 3, 32, 32))
+    tokens.meta.update(tokenizer="vq-f8-s", fingerprint=old)
+    check_fingerprint(a, tokens)
+    with pytest.raises(DataError):
+        check_fingerprint(b, tokens)

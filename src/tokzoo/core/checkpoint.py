@@ -18,7 +18,7 @@ from safetensors.torch import save as st_save
 
 from tokzoo.core.atomic import atomic_directory, recover_directory
 from tokzoo.core.errors import CheckpointError, ConfigError, RegistryError
-from tokzoo.core.fingerprint import fingerprint
+from tokzoo.core.fingerprint import fingerprint, matches
 from tokzoo.core.version import __version__
 
 if TYPE_CHECKING:
@@ -169,7 +169,7 @@ def load(directory: str | Path, *, map_location: str | torch.device = "cpu") -> 
         first = str(e).strip().splitlines()
         raise CheckpointError(f"{weights}: weights do not match the config ({' '.join(first[:3])})") from e
     recorded = cfg.get("fingerprint")
-    if recorded is not None and recorded != fingerprint(model):
+    if recorded is not None and not matches(model, recorded):
         raise CheckpointError(
             f"{directory}: the weights' fingerprint {fingerprint(model)} differs from {recorded} recorded in "
             f"{CONFIG_NAME} (files of two checkpoints mixed, or modified)"

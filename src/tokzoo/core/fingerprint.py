@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from tokzoo.core.tokenizer import Tokenizer
     from tokzoo.core.tokens import Tokens
 
-__all__ = ["check_fingerprint", "fingerprint", "stamp"]
+__all__ = ["check_fingerprint", "fingerprint", "matches", "stamp"]
 
 _LENGTH = 12  # hex digits: 48 bits, enough to tell checkpoints apart, short enough to read
 
@@ -29,8 +29,18 @@ _LENGTH = 12  # hex digits: 48 bits, enough to tell checkpoints apart, short eno
 def fingerprint(model: Tokenizer) -> str:
     """A short hex hash of ``model``'s registry name, config and every tensor of its state (weights, fitted
     palettes and vocabularies)."""
+    return _hash(model, _identity_config(model))
+
+
+def matches(model: Tokenizer, recorded: str) -> bool:
+    """Whether ``recorded`` is ``model``'s fingerprint, or the one tokzoo 0.1 wrote before config fields at
+    their defaults were left out of the hash (so checkpoints and tokens of that version keep working)."""
+    return recorded in (fingerprint(model), _hash(model, model.config_dict()))
+
+
+def _hash(model: Tokenizer, config: dict[str, Any]) -> str:
     h = hashlib.sha256()
-    h.update(json.dumps([model.registry_name, _identity_config(model)], sort_keys=True, default=str).encode())
+    h.update(json.dumps([model.registry_name, config], sort_keys=True, default=str).encode())
     for key, tensor in sorted(model.state_dict().items()):
         t = tensor.detach().cpu().contiguous()
         h.update(f"{key}:{t.dtype}:{tuple(t.shape)}".encode())
@@ -74,7 +84,8 @@ def check_fingerprint(
     if force or (made_by is None and made_fp is None):
         return
     mine = fingerprint(model) if made_fp is not None else None
-    if (made_by is not None and made_by != model.registry_name) or made_fp != mine:
+    same_fp = made_fp is None or matches(model, made_fp)
+    if (made_by is not None and made_by != model.registry_name) or not same_fp:
         theirs = f"{made_by}@{made_fp}" if made_fp else str(made_by)
         ours = f"{model.registry_name}@{mine}" if made_fp else str(model.registry_name)
         raise DataError(
