@@ -94,6 +94,9 @@ def main() -> None:
     faces = _faces_available()
     images, _ = load_eval_images(a.test)
     img_names, batch = prepare_images(images, a.size)
+    # The codec comparison runs on images spread evenly over the (sorted, source-grouped) split.
+    pick = torch.linspace(0, len(img_names) - 1, min(a.rd_images, len(img_names))).round().long().tolist()
+    rd_names, rd_batch = [img_names[i] for i in pick], batch[pick]
     details: dict[str, Any] = {}
     if a.merge and DETAILS.is_file():
         details = {k: v for k, v in json.loads(DETAILS.read_text()).items() if k not in names}
@@ -110,9 +113,8 @@ def main() -> None:
         s = run.result.summary
         hf = hf_energy_ratio(run.result.reconstructions, run.result.originals).mean().item()
         thumb_hf = hf_energy_ratio(run.result.thumbnails, run.result.originals).mean().item()
-        sub = batch[: a.rd_images]
         model_rd = rate_distortion(
-            model, img_names[: a.rd_images], sub, token_counts=[None], sweep_bpp=(), thumb_sides=()
+            model, rd_names, rd_batch, token_counts=[None], sweep_bpp=(), thumb_sides=()
         )
         rd_points = [r for r in model_rd if r["kind"] == "tokenizer" or r["point"].startswith("= ")]
         floors = {
@@ -120,6 +122,7 @@ def main() -> None:
             for r in summarize_rd(model_rd)
             if r["kind"] == "codec" and r["point"] == "floor"
         }
+        own = next(r for r in summarize_rd(model_rd) if r["kind"] == "tokenizer")
         at_rate = {
             r["method"]: r.get("psnr")
             for r in summarize_rd(model_rd)
@@ -132,6 +135,7 @@ def main() -> None:
             "ssim": round(s["ssim"]["mean"], 4), "thumb_ssim": round(s["thumb_ssim"]["mean"], 4),
             "hf_ratio": round(hf, 3), "thumb_hf_ratio": round(thumb_hf, 3), "images": s["num_images"],
             **{f"{c}_floor_bpp": round(v, 4) for c, v in floors.items()},
+            "rd_images": len(pick), "rd_psnr": round(own["psnr"], 2),
             **{f"{c}_psnr_at_rate": (round(v, 2) if v is not None else "no fit") for c, v in at_rate.items()},
             "eval_s": round(time.perf_counter() - t0, 1),
         }  # fmt: skip
@@ -147,7 +151,7 @@ def main() -> None:
             values = [c["psnr"] for c in curve]
             row["prefix_monotone"] = all(b >= a for a, b in itertools.pairwise(values))
         print(json.dumps(row), flush=True)
-    details["codecs_rd"] = rate_distortion(None, img_names[: a.rd_images], batch[: a.rd_images])
+    details["codecs_rd"] = rate_distortion(None, rd_names, rd_batch)
     details["throughput"] = throughput()
     models = sorted(k for k in details if "row" in details[k])
     write_results("pretrained", [details[k]["row"] for k in models])
