@@ -26,9 +26,12 @@ class AdaToken3D(ScoredPruning):
     context = frozenset({"instruction", "instruction_lengths", "keys", "scores"})
     query_rows = "last"
 
-    def __init__(self, protected: int = 0, heads: int = 1, stages: tuple[int, ...] = (1, 2, 3)) -> None:
+    def __init__(self, protected: int = 0, heads: int = 1, stages: tuple[int, ...] | None = None) -> None:
         super().__init__(protected)
-        self.heads, self.stages = heads, tuple(stages)
+        self.heads = heads
+        self.stages = (
+            None if stages is None else tuple(stages)
+        )  # blocks that prune under patch (None: 1..end)
 
     def _scores(self, x: torch.Tensor, valid: torch.Tensor | None, **context: Any) -> torch.Tensor:
         if context.get("scores") is not None:

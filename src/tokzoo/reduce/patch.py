@@ -274,7 +274,7 @@ def patch(
         if m.name in ("tome", "fastvggt"):
             layers = range(len(blocks))
         elif m.name == "adatoken3d":
-            layers = m.stages
+            layers = m.stages or range(min(1, len(blocks) - 1), len(blocks))
         else:
             layers = [min(1, len(blocks) - 1)]
     layers = list(layers)
