@@ -58,7 +58,7 @@ def test_full_budget_changes_nothing(kind, name):
 def test_mixed_budgets_inside_the_model_equal_single_runs(kind, name):
     model = MODELS[kind]
     budgets = [65, 33, 17]
-    mixed, handle = _run(model, name, torch.tensor(budgets), unmerge=True)
+    mixed, _ = _run(model, name, torch.tensor(budgets), unmerge=True)
     assert mixed.shape == X.shape
     for b, k in enumerate(budgets):
         alone, _ = _run(model, name, k, unmerge=True)
