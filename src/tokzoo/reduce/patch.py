@@ -19,6 +19,7 @@ exactly what it computed before.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,11 +97,13 @@ class _State:
     start: torch.Tensor | None = None  # (B,) tokens at the first block
     carried: dict[str, torch.Tensor] = field(default_factory=dict)
     counts: list[float] = field(default_factory=list)  # mean tokens entering each block
+    seconds: float = 0.0  # spent choosing and gathering/merging tokens (q/k rows, method.reduce)
 
 
 class ReductionPatch:
     """Handle of a patched model: ``remove()``, ``set_context(**per_token)`` (e.g. ``points`` (B, N, 3),
-    carried through reductions), ``tokens_per_block`` (mean token count at each block in the last forward)."""
+    carried through reductions), ``tokens_per_block`` (mean token count at each block in the last forward),
+    ``selection_seconds`` (time the last forward spent selecting and merging tokens)."""
 
     def __init__(
         self,
@@ -127,6 +130,10 @@ class ReductionPatch:
     @property
     def tokens_per_block(self) -> list[float]:
         return list(self.state.counts)
+
+    @property
+    def selection_seconds(self) -> float:
+        return self.state.seconds
 
     def set_context(self, **per_token: torch.Tensor) -> None:
         """Per-token tensors (B, N, ...) a method reads (e.g. SeGPruner's ``points``), for the next forwards."""
@@ -160,7 +167,9 @@ class ReductionPatch:
             if i in self.layers and self.method.name != "fastvggt":
                 if has_mask(args, kwargs):
                     raise ConfigError("patch: a block given its own attention mask cannot be reduced")
+                start = time.perf_counter()
                 x = self._reduce(x, adapter, self.layers.index(i) + 1)
+                state.seconds += time.perf_counter() - start
             state.counts.append(
                 float(x.shape[1] if state.valid is None else state.valid.sum(1).float().mean())
             )
@@ -226,7 +235,9 @@ class ReductionPatch:
             counts = self._budget(len(self.layers), torch.full((len(h),), h.shape[1], device=h.device))
             if bool((counts >= h.shape[1]).all()):
                 return attention(h, mask)
+            start = time.perf_counter()
             reduced = self.method.reduce(h, counts, **self.context)
+            self.state.seconds += time.perf_counter() - start
             return reduced.unmerge(attention(reduced.tokens, reduced.attention_bias()[:, 0]))
 
         return forward
@@ -285,11 +296,11 @@ def patch(
     return ReductionPatch(blocks, m, keep, layers, unmerge, options)
 
 
-def flops_ratio(tokens: Sequence[float], dim: int, mlp_ratio: float = 4.0) -> float:
-    """Estimated FLOPs of blocks with ``tokens[i]`` tokens relative to every block at ``tokens[0]``: per block
-    (4 + 2·mlp_ratio)·n·d² for projections and MLP plus 2·n²·d for attention."""
+def flops_ratio(tokens: Sequence[float], n: float, dim: int, mlp_ratio: float = 4.0) -> float:
+    """Estimated FLOPs of blocks run on ``tokens[i]`` tokens relative to the same blocks on ``n`` tokens each:
+    per block (4 + 2·mlp_ratio)·t·d² for the projections and MLP plus 2·t²·d for attention."""
 
-    def block(n: float) -> float:
-        return (4 + 2 * mlp_ratio) * n * dim * dim + 2 * n * n * dim
+    def block(t: float) -> float:
+        return (4 + 2 * mlp_ratio) * t * dim * dim + 2 * t * t * dim
 
-    return sum(block(n) for n in tokens) / (len(tokens) * block(tokens[0]))
+    return sum(block(t) for t in tokens) / (len(tokens) * block(n))
