@@ -34,7 +34,7 @@ def _context(name: str, x: torch.Tensor, generator: torch.Generator) -> dict:
     if name == "adatoken3d":
         return {"instruction": torch.randn(len(x), 4, x.shape[-1], generator=generator)}
     if name == "fastvggt":
-        return {"frames": 5}
+        return {"reference": 13}
     return {}
 
 

@@ -80,7 +80,7 @@ def test_fastvggt_keeps_the_residual_stream_dense():
     with torch.no_grad():
         reference = model(X)
     handle = patch(model, "fastvggt", 40, protected=1, dst_ratio=0.0)
-    handle.set_context(frames=5)
+    handle.set_context(reference=13)
     with torch.no_grad():
         out = model(X)
     handle.remove()

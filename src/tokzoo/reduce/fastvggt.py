@@ -23,13 +23,14 @@ from tokzoo.reduce.method import ReductionMethod
 
 
 class FastVGGTMerge(ReductionMethod):
-    """Merge ``N - keep`` tokens of frames 1.. into destinations (frame 0 plus a random ``dst_ratio`` of the
-    others' tokens). Context ``frames`` (int, equal-sized frames in order; default 1), ``metric`` (default the
-    tokens). ``salient`` is the fraction of non-reference tokens protected for having the largest norm."""
+    """Merge ``N - keep`` tokens into destinations: the reference frame (context ``reference``: its number of
+    leading tokens, default none) plus a random ``dst_ratio`` of the other tokens. Context ``metric`` (default
+    the tokens); ``protect`` (e.g. camera, register or text tokens) are left alone. ``salient`` is the fraction
+    of non-reference tokens also protected for having the largest norm."""
 
     name = "fastvggt"
     merges = True
-    context = frozenset({"frames", "metric"})
+    context = frozenset({"reference", "metric"})
 
     def __init__(
         self, protected: int = 0, dst_ratio: float = 0.1, salient: float = 0.0, seed: int = 0
@@ -53,10 +54,9 @@ class FastVGGTMerge(ReductionMethod):
             raise ConfigError("fastvggt merges full multi-view sequences; padded inputs are not supported")
         counts = self._counts(x, keep, valid)
         b, n, _ = x.shape
-        frames = context.get("frames") or 1
-        if n % frames:
-            raise ConfigError(f"fastvggt: {n} tokens do not split into {frames} equal frames")
-        per = n // frames
+        per = int(context.get("reference") or 0)
+        if not 0 <= per <= n:
+            raise ConfigError(f"fastvggt: reference frame of {per} tokens outside the {n} tokens")
         positions = torch.arange(n, device=x.device)
         generator = torch.Generator().manual_seed(self.seed)
         dst = (positions < per).expand(b, n) | (

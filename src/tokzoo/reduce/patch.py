@@ -112,11 +112,12 @@ class ReductionPatch:
         keep: Keep,
         layers: Sequence[int],
         unmerge_output: bool,
-        options: dict[str, Any],
+        query: str | None = None,
     ) -> None:
         self.blocks, self.method, self.keep = blocks, method, keep
+        self.query = query or getattr(method, "query_rows", "first")
         self.layers = sorted(set(layers))
-        self.unmerge_output, self.options = unmerge_output, options
+        self.unmerge_output = unmerge_output
         self.adapters = [_Adapter(b) for b in blocks]
         self.context: dict[str, torch.Tensor] = {}
         self.state = _State()
@@ -212,7 +213,7 @@ class ReductionPatch:
 
     def _queries(self, h: torch.Tensor, adapter: _Adapter, state: _State) -> torch.Tensor:
         """Projected query rows: the protected (CLS) rows, or each sample's last valid token."""
-        if getattr(self.method, "query_rows", "first") == "last":
+        if self.query == "last":
             last = (h.shape[1] if state.valid is None else state.valid.sum(1)) - 1
             rows = torch.arange(len(h), device=h.device)
             return adapter.project(h[rows, torch.as_tensor(last, device=h.device).expand(len(h))][:, None], 0)
@@ -269,14 +270,19 @@ def patch(
     *,
     layers: Sequence[int] | None = None,
     unmerge: bool = False,
+    query: str | None = None,
     **options: Any,
 ) -> ReductionPatch:
     """Apply ``method`` (a name built with ``options``, or an instance) inside ``model``'s blocks.
 
     ``keep``: final tokens per sample (count, fraction of N, or per sample). ``layers``: block indices that
     reduce (default: every block for ``tome`` and ``fastvggt``, ``AdaToken3D.stages`` for ``adatoken3d``,
-    block 1 — after one full block, FastV-style — otherwise). Returns a handle; ``remove()`` undoes it.
+    block 1 — after one full block, FastV-style — otherwise). ``query``: whose attention scores tokens,
+    "first" (the protected rows, e.g. CLS) or "last" (each sample's last token, e.g. the end of an instruction;
+    default for ``adatoken3d``). Returns a handle; ``remove()`` undoes it.
     """
+    if query not in (None, "first", "last"):
+        raise ConfigError(f"patch: query must be 'first' or 'last', got {query!r}")
     blocks = find_blocks(model)
     m = create_method(method, **options)
     if any(vars(b).get("forward") is not None for b in blocks):
@@ -293,7 +299,7 @@ def patch(
         raise ConfigError(f"patch: layers {layers} outside the {len(blocks)} blocks")
     if m.name in ("identifier", "objects"):
         raise ConfigError(f"patch: {m.name} needs per-input spans/masks; call reduce() on the hidden states")
-    return ReductionPatch(blocks, m, keep, layers, unmerge, options)
+    return ReductionPatch(blocks, m, keep, layers, unmerge, query)
 
 
 def flops_ratio(tokens: Sequence[float], n: float, dim: int, mlp_ratio: float = 4.0) -> float:
