@@ -59,11 +59,12 @@ class Setup:
     train: int
     steps: int
     batch: int
+    train_keep: float = 1.0  # FLIP-style random token keep while training (the last tenth of steps: all tokens)
 
 
 SETUPS = {
-    64: Setup(64, 32, (14, 24), width=64, depth=4, heads=4, train=6000, steps=600, batch=64),
-    576: Setup(576, 96, (20, 32), width=32, depth=3, heads=2, train=4000, steps=300, batch=32),
+    64: Setup(64, 32, (14, 24), width=64, depth=4, heads=4, train=6000, steps=450, batch=64),
+    576: Setup(576, 96, (36, 56), width=48, depth=3, heads=4, train=4000, steps=400, batch=32, train_keep=0.2),
 }
 
 
@@ -95,7 +96,13 @@ def train(setup: Setup, seed: int, steps: int) -> tuple[ViT, torch.Tensor, torch
     schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps, pct_start=0.1)
     generator = torch.Generator().manual_seed(seed)
     model.train()
-    for _ in range(steps):
+    masked = None
+    if setup.train_keep < 1:
+        masked = patch(model.transformer, create_method("random", protected=1, seed=None), setup.train_keep, layers=[0])
+    for step in range(steps):
+        if masked is not None and step == steps - steps // 10:
+            masked.remove()
+            masked = None
         idx = torch.randint(0, len(x), (setup.batch,), generator=generator)
         loss = F.cross_entropy(model(x[idx]), y[idx])
         opt.zero_grad()

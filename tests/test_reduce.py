@@ -182,6 +182,14 @@ def test_gradients_flow(name):
     assert x.grad is not None and bool(x.grad.abs().sum() > 0)
 
 
+def test_random_keep_without_seed_draws_fresh_subsets():
+    x = torch.randn(1, 200, 2)
+    method = create_method("random", seed=None)
+    assert not torch.equal(method.reduce(x, 20).index, method.reduce(x, 20).index)
+    seeded = create_method("random", seed=3)
+    assert torch.equal(seeded.reduce(x, 20).index, seeded.reduce(x, 20).index)
+
+
 def test_unmerge_restores_token_order():
     x = torch.randn(2, 10, 4)
     keep = torch.tensor([[True, False, True, True, False, False, True, False, False, True]] * 2)

@@ -15,14 +15,15 @@ from tokzoo.reduce.method import ScoredPruning
 
 class RandomKeep(ScoredPruning):
     """Keep a uniformly random subset (protected tokens always). ``seed`` fixes the draw: the same seed gives
-    the same subset for the same batch shape, whatever the budgets (a smaller budget keeps a subset of a larger one)."""
+    the same subset for the same batch shape, whatever the budgets (a smaller budget keeps a subset of a larger
+    one). ``seed=None`` draws from torch's global generator, a fresh subset per call (FLIP-style training)."""
 
     name = "random"
 
-    def __init__(self, protected: int = 0, seed: int = 0) -> None:
+    def __init__(self, protected: int = 0, seed: int | None = 0) -> None:
         super().__init__(protected)
         self.seed = seed
 
     def _scores(self, x: torch.Tensor, valid: torch.Tensor | None, **context: Any) -> torch.Tensor:
-        generator = torch.Generator().manual_seed(self.seed)
+        generator = None if self.seed is None else torch.Generator().manual_seed(self.seed)
         return torch.rand(x.shape[:2], generator=generator).to(x.device)
