@@ -59,12 +59,15 @@ class Setup:
     train: int
     steps: int
     batch: int
-    train_keep: float = 1.0  # FLIP-style random token keep while training (the last tenth of steps: all tokens)
+    train_keep: float = 1.0
+    """FLIP-style random token keep while training; the last tenth of the steps sees all tokens."""
 
 
 SETUPS = {
     64: Setup(64, 32, (14, 24), width=64, depth=4, heads=4, train=6000, steps=450, batch=64),
-    576: Setup(576, 96, (36, 56), width=48, depth=3, heads=4, train=4000, steps=400, batch=32, train_keep=0.2),
+    576: Setup(
+        576, 96, (36, 56), width=48, depth=3, heads=4, train=4000, steps=400, batch=32, train_keep=0.2
+    ),
 }
 
 
@@ -98,7 +101,9 @@ def train(setup: Setup, seed: int, steps: int) -> tuple[ViT, torch.Tensor, torch
     model.train()
     masked = None
     if setup.train_keep < 1:
-        masked = patch(model.transformer, create_method("random", protected=1, seed=None), setup.train_keep, layers=[0])
+        masked = patch(
+            model.transformer, create_method("random", protected=1, seed=None), setup.train_keep, layers=[0]
+        )
     for step in range(steps):
         if masked is not None and step == steps - steps // 10:
             masked.remove()
