@@ -29,6 +29,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import reduce_views
 from common import median_seconds, write_results
 from reduce_data import digits_on_photos
 from tokzoo.nn.transformer import Transformer, sincos_2d
@@ -64,9 +65,10 @@ class Setup:
 
 
 SETUPS = {
-    64: Setup(64, 32, (14, 24), width=64, depth=4, heads=4, train=6000, steps=450, batch=64),
+    64: Setup(64, 32, (14, 24), width=64, depth=4, heads=4, train=6000, steps=600, batch=64),
+    # the same digits on 3× larger photo crops; starts from the 64-token model of the same seed (CPU budget)
     576: Setup(
-        576, 96, (36, 56), width=48, depth=3, heads=4, train=4000, steps=400, batch=32, train_keep=0.2
+        576, 96, (14, 24), width=64, depth=4, heads=4, train=4000, steps=240, batch=32, train_keep=0.25
     ),
 }
 
@@ -89,12 +91,17 @@ class ViT(nn.Module):
         return self.head(self.transformer(tokens)[:, 0])
 
 
-def train(setup: Setup, seed: int, steps: int) -> tuple[ViT, torch.Tensor, torch.Tensor]:
-    """A ViT trained on ``setup``'s training set; returns it with the test set."""
+def train(
+    setup: Setup, seed: int, steps: int, init: ViT | None = None
+) -> tuple[ViT, torch.Tensor, torch.Tensor]:
+    """A ViT trained on ``setup``'s training set (from ``init``'s weights if given); returns it with the test
+    set."""
     x, y = digits_on_photos(setup.train, setup.canvas, setup.digit_px, "train", seed)
     test_x, test_y = digits_on_photos(500, setup.canvas, setup.digit_px, "test", 10_000 + seed)
     torch.manual_seed(seed)
     model = ViT(setup.canvas, setup.width, depth=setup.depth, heads=setup.heads)
+    if init is not None:
+        model.load_state_dict(init.state_dict())
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.05)
     schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps, pct_start=0.1)
     generator = torch.Generator().manual_seed(seed)
@@ -150,6 +157,7 @@ def evaluate(model: ViT, setup: Setup, seed: int, x: torch.Tensor, y: torch.Tens
             flops = flops_ratio(handle.tokens_per_block, setup.tokens + 1, setup.width)
             handle.remove()
             rows.append(dict(tokens=setup.tokens, method=label, ratio=ratio, seed=seed, acc=acc, flops=flops))
+        write_results("reduce_image_raw", rows)  # partial results survive an interrupted run
     return rows
 
 
@@ -219,20 +227,36 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="1 seed and a third of the training steps")
+    parser.add_argument("--part", choices=["image", "views", "all"], default="all")
     args = parser.parse_args()
     seeds = 1 if args.quick else args.seeds
+    if args.part in ("image", "all"):
+        image_part(seeds, args.quick)
+    if args.part in ("views", "all"):
+        views_part(seeds, args.quick)
+    return 0
+
+
+def views_part(seeds: int, quick: bool) -> None:
+    rows, models = reduce_views.run_pruning(seeds, 100 if quick else 400, 600 if quick else 2000)
+    write_results("reduce_views", reduce_views.summarise(rows))
+    write_results("reduce_fastvggt", reduce_views.run_fastvggt(models[0]))
+
+
+def image_part(seeds: int, quick: bool) -> None:
     rows, speed_rows = [], []
-    for tokens, setup in SETUPS.items():
-        for seed in range(seeds):
+    for seed in range(seeds):
+        model = None
+        for tokens, setup in SETUPS.items():
             start = time.perf_counter()
-            model, x, y = train(setup, seed, setup.steps // 3 if args.quick else setup.steps)
+            model, x, y = train(setup, seed, setup.steps // 3 if quick else setup.steps, init=model)
             print(f"{tokens} tokens, seed {seed}: trained in {time.perf_counter() - start:.0f} s", flush=True)
             rows += evaluate(model, setup, seed, x, y)
+            print(f"{tokens} tokens, seed {seed}: evaluated", flush=True)
             if tokens == 576 and seed == 0:
                 speed_rows = speed(model, setup, x)
     write_results("reduce_image", summarise(rows))
     write_results("reduce_speed", speed_rows)
-    return 0
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ def digits_on_photos(
         y, x = rng.integers(0, photo.shape[0] - side + 1), rng.integers(0, photo.shape[1] - side + 1)
         crop = Image.fromarray(photo[y : y + side, x : x + side]).resize((canvas, canvas), Image.BILINEAR)
         background = np.array(crop, dtype=np.float32)
-        background = 0.5 + 0.6 * (background - background.mean())  # clutter at reduced contrast
+        background = 0.5 + 0.4 * (background - background.mean())  # clutter at reduced contrast
         glyph = _glyph(
             int(labels[i]),
             font_files[rng.integers(len(font_files))],
