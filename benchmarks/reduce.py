@@ -157,7 +157,6 @@ def evaluate(model: ViT, setup: Setup, seed: int, x: torch.Tensor, y: torch.Tens
             flops = flops_ratio(handle.tokens_per_block, setup.tokens + 1, setup.width)
             handle.remove()
             rows.append(dict(tokens=setup.tokens, method=label, ratio=ratio, seed=seed, acc=acc, flops=flops))
-        write_results("reduce_image_raw", rows)  # partial results survive an interrupted run
     return rows
 
 
@@ -238,7 +237,7 @@ def main() -> int:
 
 
 def views_part(seeds: int, quick: bool) -> None:
-    rows, models = reduce_views.run_pruning(seeds, 100 if quick else 400, 600 if quick else 2000)
+    rows, models = reduce_views.run_pruning(seeds, 100 if quick else 500, 600 if quick else 2000)
     write_results("reduce_views", reduce_views.summarise(rows))
     write_results("reduce_fastvggt", reduce_views.run_fastvggt(models[0]))
 
@@ -251,8 +250,9 @@ def image_part(seeds: int, quick: bool) -> None:
             start = time.perf_counter()
             model, x, y = train(setup, seed, setup.steps // 3 if quick else setup.steps, init=model)
             print(f"{tokens} tokens, seed {seed}: trained in {time.perf_counter() - start:.0f} s", flush=True)
-            rows += evaluate(model, setup, seed, x, y)
-            print(f"{tokens} tokens, seed {seed}: evaluated", flush=True)
+            new = evaluate(model, setup, seed, x, y)
+            rows += new
+            print(f"{tokens} tokens, seed {seed}: unreduced accuracy {new[0]['acc']:.3f}", flush=True)
             if tokens == 576 and seed == 0:
                 speed_rows = speed(model, setup, x)
     write_results("reduce_image", summarise(rows))
