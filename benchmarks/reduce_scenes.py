@@ -94,12 +94,15 @@ def _question(rng, colours, centres) -> tuple[int, int, int]:
 def multiview_qa(
     count: int, views: int, seed: int, size: int = 32, patch: int = 8
 ) -> dict[str, torch.Tensor]:
-    """``count`` scenes: patches (S, V·T, patch²·3), points (S, V·T, 3), question (S, 2), answer (S,)."""
+    """``count`` scenes: patches (S, V·T, patch²·3), points (S, V·T, 3), question (S, 2), answer (S,), and the
+    spheres: centres (S, 6, 3), radii (S, 6) (0 for absent ones)."""
     rng = np.random.default_rng(seed)
     g = size // patch
     patches, points, questions, answers = [], [], [], []
-    for _ in range(count):
+    all_centres, all_radii = np.zeros((count, 6, 3), np.float32), np.zeros((count, 6), np.float32)
+    for s in range(count):
         centres, radii, colours = _scene(rng)
+        all_centres[s, : len(radii)], all_radii[s, : len(radii)] = centres, radii
         p_scene, x_scene = [], []
         for cam in _cameras(views, rng):
             rgb, world = _render(cam, centres, radii, colours, size)
@@ -115,4 +118,6 @@ def multiview_qa(
         "points": torch.from_numpy(np.stack(points)),
         "question": torch.tensor(questions),
         "answer": torch.tensor(answers),
+        "centres": torch.from_numpy(all_centres),
+        "radii": torch.from_numpy(all_radii),
     }
