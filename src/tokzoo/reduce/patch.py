@@ -119,7 +119,7 @@ class ReductionPatch:
         self.layers = sorted(set(layers))
         self.unmerge_output = unmerge_output
         self.adapters = [_Adapter(b) for b in blocks]
-        self.context: dict[str, torch.Tensor] = {}
+        self.context: dict[str, Any] = {}
         self.state = _State()
         for i, (block, adapter) in enumerate(zip(blocks, self.adapters, strict=True)):
             if method.name == "fastvggt" and i in self.layers:
@@ -136,9 +136,10 @@ class ReductionPatch:
     def selection_seconds(self) -> float:
         return self.state.seconds
 
-    def set_context(self, **per_token: torch.Tensor) -> None:
-        """Per-token tensors (B, N, ...) a method reads (e.g. SeGPruner's ``points``), for the next forwards."""
-        self.context = dict(per_token)
+    def set_context(self, **context: Any) -> None:
+        """Context a method reads, for the next forwards: per-token tensors (B, N, ...) such as SeGPruner's
+        ``points`` or ``protect`` (carried through reductions), or values such as FastVGGT's ``reference``."""
+        self.context = dict(context)
 
     def remove(self) -> None:
         """Restore every block's (and attention's) own ``forward``."""
