@@ -8,13 +8,15 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 # Scripts whose full run takes longer than a few minutes: `make bench` runs their short version.
-QUICK_ARGS = {"flexible.py": ["--quick"], "vit_init.py": ["--quick"]}
+QUICK_ARGS = {"flexible.py": ["--quick"], "vit_init.py": ["--quick"], "reduce.py": ["--quick"]}
+# Modules the scripts import, not benchmarks themselves.
+HELPERS = {"common.py", "reduce_data.py", "reduce_scenes.py", "reduce_views.py"}
 
 
 def main() -> int:
     failed = []
     for script in sorted(HERE.glob("*.py")):
-        if script.name in {Path(__file__).name, "common.py"}:
+        if script.name == Path(__file__).name or script.name in HELPERS:
             continue
         print(f"== {script.name}", flush=True)
         command = [sys.executable, str(script), *QUICK_ARGS.get(script.name, [])]

@@ -11,7 +11,7 @@ ROOT = Path(tokzoo.__file__).parent
 #: Lowest first. Framework layers know no model; modalities plug into them; the CLI and public API sit on top.
 LAYERS = [
     {"core"},
-    {"quant", "nn", "data", "metrics", "pretrained"},
+    {"quant", "nn", "data", "metrics", "pretrained", "reduce"},
     {"train", "bench"},
     {"image", "svg", "mesh"},
     {"cli", "__main__", "tokzoo"},

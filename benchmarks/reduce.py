@@ -1,0 +1,264 @@
+"""Token reduction benchmarks (tokzoo.reduce), offline on CPU, every model trained here.
+
+Image classification: a small ViT (CLS token, tokzoo's SDPA blocks) is trained per seed on digits pasted on
+real-photo backgrounds (benchmarks/reduce_data.py; fonts and photos of the test set are held out) at 64 tokens
+(32 px, 4 px patches) and 576 tokens (96 px). Each method is then applied training-free through
+``tokzoo.reduce.patch`` at kept ratios 100 % … 6.25 % (pruning and one-shot merging at block 1, after one full
+block, FastV-style; ``tome`` merges a little before every block as in the ToMe paper). Accuracy mean ± std over
+seeds; estimated FLOPs relative to the unreduced model; at 576 tokens the wall-clock of the patched forward
+against the unreduced SDPA forward, with the selection time (q/k rows, scores, gather/merge) shown separately.
+
+    python benchmarks/reduce.py                 # image part, 3 seeds (~6 min on 2 cores)
+    python benchmarks/reduce.py --quick         # 1 seed, fewer steps
+
+Writes results/reduce_image.csv/.json and results/reduce_speed.csv/.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import reduce_views
+from common import median_seconds, write_results
+from reduce_data import digits_on_photos
+from tokzoo.nn.transformer import Transformer, sincos_2d
+from tokzoo.reduce import create_method, patch
+from tokzoo.reduce.patch import flops_ratio
+
+RATIOS = (1.0, 0.5, 0.25, 0.125, 0.0625)
+#: label -> (method, layers); None: the method's default (block 1; every block for tome)
+METHODS = {
+    "random": ("random", None),
+    "pool (M3)": ("pool", None),
+    "tome (every block)": ("tome", None),
+    "tome (block 1)": ("tome", [1]),
+    "attention (FastV/CLS)": ("attention", None),
+    "visionzip": ("visionzip", None),
+    "divprune": ("divprune", None),
+}
+
+
+@dataclass(frozen=True)
+class Setup:
+    tokens: int
+    canvas: int
+    digit_px: tuple[int, int]
+    width: int
+    depth: int
+    heads: int
+    train: int
+    steps: int
+    batch: int
+    train_keep: float = 1.0
+    """FLIP-style random token keep while training; the last tenth of the steps sees all tokens."""
+
+
+SETUPS = {
+    64: Setup(64, 32, (14, 24), width=64, depth=4, heads=4, train=6000, steps=600, batch=64),
+    # the same digits on 3× larger photo crops; starts from the 64-token model of the same seed (CPU budget)
+    576: Setup(
+        576, 96, (14, 24), width=64, depth=4, heads=4, train=4000, steps=240, batch=32, train_keep=0.25
+    ),
+}
+
+
+class ViT(nn.Module):
+    """Patch embedding + CLS + fixed sin-cos positions, tokzoo ``Transformer`` (SDPA), linear head on CLS."""
+
+    def __init__(self, canvas: int, width: int, patch_size: int = 4, depth: int = 4, heads: int = 4) -> None:
+        super().__init__()
+        grid = canvas // patch_size
+        self.embed = nn.Conv2d(1, width, patch_size, patch_size)
+        self.cls = nn.Parameter(torch.zeros(1, 1, width))
+        self.register_buffer("pos", sincos_2d(grid, grid, width)[None], persistent=False)
+        self.transformer = Transformer(width, depth, heads)
+        self.head = nn.Linear(width, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        tokens = self.embed(x * 2 - 1).flatten(2).transpose(1, 2) + self.pos
+        tokens = torch.cat([self.cls.expand(len(x), -1, -1), tokens], 1)
+        return self.head(self.transformer(tokens)[:, 0])
+
+
+def train(
+    setup: Setup, seed: int, steps: int, init: ViT | None = None
+) -> tuple[ViT, torch.Tensor, torch.Tensor]:
+    """A ViT trained on ``setup``'s training set (from ``init``'s weights if given); returns it with the test
+    set."""
+    x, y = digits_on_photos(setup.train, setup.canvas, setup.digit_px, "train", seed)
+    test_x, test_y = digits_on_photos(500, setup.canvas, setup.digit_px, "test", 10_000 + seed)
+    torch.manual_seed(seed)
+    model = ViT(setup.canvas, setup.width, depth=setup.depth, heads=setup.heads)
+    if init is not None:
+        model.load_state_dict(init.state_dict())
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.05)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps, pct_start=0.1)
+    generator = torch.Generator().manual_seed(seed)
+    model.train()
+    masked = None
+    if setup.train_keep < 1:
+        masked = patch(
+            model.transformer, create_method("random", protected=1, seed=None), setup.train_keep, layers=[0]
+        )
+    for step in range(steps):
+        if masked is not None and step == steps - steps // 10:
+            masked.remove()
+            masked = None
+        idx = torch.randint(0, len(x), (setup.batch,), generator=generator)
+        loss = F.cross_entropy(model(x[idx]), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        schedule.step()
+    return model.eval(), test_x, test_y
+
+
+def kept(setup: Setup, ratio: float) -> int:
+    """Tokens kept at ``ratio``: CLS plus that share of the patch tokens (pool-friendly counts)."""
+    return 1 + round(ratio * setup.tokens)
+
+
+def accuracy(model: ViT, x: torch.Tensor, y: torch.Tensor) -> float:
+    with torch.no_grad():
+        return float(
+            torch.cat([model(x[i : i + 250]).argmax(-1) for i in range(0, len(x), 250)]).eq(y).float().mean()
+        )
+
+
+def evaluate(model: ViT, setup: Setup, seed: int, x: torch.Tensor, y: torch.Tensor) -> list[dict]:
+    rows = []
+    full = accuracy(model, x, y)
+    for label, (name, layers) in METHODS.items():
+        for ratio in RATIOS:
+            if ratio == 1.0:  # every method is the identity at 100 % (tested), so the model's own accuracy
+                rows.append(
+                    dict(tokens=setup.tokens, method=label, ratio=ratio, seed=seed, acc=full, flops=1.0)
+                )
+                continue
+            options = {"seed": seed} if name == "random" else {}
+            handle = patch(
+                model.transformer,
+                create_method(name, protected=1, **options),
+                kept(setup, ratio),
+                layers=layers,
+            )
+            acc = accuracy(model, x, y)
+            flops = flops_ratio(handle.tokens_per_block, setup.tokens + 1, setup.width)
+            handle.remove()
+            rows.append(dict(tokens=setup.tokens, method=label, ratio=ratio, seed=seed, acc=acc, flops=flops))
+    return rows
+
+
+def summarise(rows: list[dict]) -> list[dict]:
+    table = []
+    keys = sorted(
+        {(r["tokens"], r["method"], r["ratio"]) for r in rows},
+        key=lambda k: (k[0], list(METHODS).index(k[1]), -k[2]),
+    )
+    for tokens, method, ratio in keys:
+        accs = [r["acc"] for r in rows if (r["tokens"], r["method"], r["ratio"]) == (tokens, method, ratio)]
+        flops = [
+            r["flops"] for r in rows if (r["tokens"], r["method"], r["ratio"]) == (tokens, method, ratio)
+        ]
+        table.append(
+            dict(
+                tokens=tokens,
+                method=method,
+                kept=ratio,
+                acc_mean=statistics.mean(accs),
+                acc_std=statistics.stdev(accs) if len(accs) > 1 else 0.0,
+                flops=statistics.mean(flops),
+                seeds=len(accs),
+            )
+        )
+    return table
+
+
+def speed(model: ViT, setup: Setup, x: torch.Tensor) -> list[dict]:
+    """Median forward time of a batch of 64, reduced vs unreduced, with the selection time separately."""
+    batch = x[:64]
+
+    def run() -> None:
+        with torch.no_grad():
+            model(batch)
+
+    base = median_seconds(run, repeats=5)
+    rows = [
+        dict(method="unreduced SDPA", kept=1.0, ms=base * 1e3, select_ms=0.0, speedup=1.0, flop_speedup=1.0)
+    ]
+    for label, (name, layers) in METHODS.items():
+        for ratio in (0.25, 0.0625):
+            handle = patch(
+                model.transformer, create_method(name, protected=1), kept(setup, ratio), layers=layers
+            )
+            t = median_seconds(run, repeats=5)
+            selections = []
+            for _ in range(3):
+                run()
+                selections.append(handle.selection_seconds)
+            flops = flops_ratio(handle.tokens_per_block, setup.tokens + 1, setup.width)
+            handle.remove()
+            rows.append(
+                dict(
+                    method=label,
+                    kept=ratio,
+                    ms=t * 1e3,
+                    select_ms=statistics.median(selections) * 1e3,
+                    speedup=base / t,
+                    flop_speedup=1 / flops,
+                )
+            )
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="1 seed and a third of the training steps")
+    parser.add_argument("--part", choices=["image", "views", "all"], default="all")
+    args = parser.parse_args()
+    seeds = 1 if args.quick else args.seeds
+    if args.part in ("image", "all"):
+        image_part(seeds, args.quick)
+    if args.part in ("views", "all"):
+        views_part(seeds, args.quick)
+    return 0
+
+
+def views_part(seeds: int, quick: bool) -> None:
+    rows, models = reduce_views.run_pruning(seeds, 100 if quick else 500, 600 if quick else 2000)
+    write_results("reduce_views", reduce_views.summarise(rows))
+    write_results("reduce_coverage", reduce_views.summarise(reduce_views.coverage(seeds)))
+    write_results("reduce_fastvggt", reduce_views.run_fastvggt(models[0]))
+
+
+def image_part(seeds: int, quick: bool) -> None:
+    rows, speed_rows = [], []
+    for seed in range(seeds):
+        model = None
+        for tokens, setup in SETUPS.items():
+            start = time.perf_counter()
+            model, x, y = train(setup, seed, setup.steps // 3 if quick else setup.steps, init=model)
+            print(f"{tokens} tokens, seed {seed}: trained in {time.perf_counter() - start:.0f} s", flush=True)
+            new = evaluate(model, setup, seed, x, y)
+            rows += new
+            print(f"{tokens} tokens, seed {seed}: unreduced accuracy {new[0]['acc']:.3f}", flush=True)
+            if tokens == 576 and seed == 0:
+                speed_rows = speed(model, setup, x)
+    write_results("reduce_image", summarise(rows))
+    write_results("reduce_speed", speed_rows)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
