@@ -12,8 +12,7 @@ import numpy as np
 
 __all__ = ["WordStats", "word_spans", "word_stats"]
 
-_SPACE = np.zeros(256, dtype=bool)
-_SPACE[[9, 10, 11, 12, 13, 32]] = True
+_WORD_BYTE = bytes(0 if b in (9, 10, 11, 12, 13, 32) else 1 for b in range(256))  # bytes.translate table
 
 
 @dataclass(frozen=True)
@@ -27,20 +26,27 @@ class WordStats:
 
 def word_spans(text: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Byte offsets ``(starts, ends)`` of the whitespace-separated words of ``text``."""
-    word = ~_SPACE[np.frombuffer(text, dtype=np.uint8)]
-    edges = np.diff(np.concatenate(([False], word, [False])).astype(np.int8))
+    padded = np.zeros(len(text) + 2, dtype=np.int8)  # 1 on word bytes, 0 on whitespace and both ends
+    padded[1:-1] = np.frombuffer(text.translate(_WORD_BYTE), dtype=np.int8)
+    edges = np.diff(padded)
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
 def tokens_per_word(text: bytes, token_lengths: np.ndarray) -> np.ndarray:
-    """How many tokens overlap each word; ``token_lengths`` are the tokens' byte lengths, summing to ``len(text)``."""
-    lengths = np.asarray(token_lengths, dtype=np.int64)
-    if int(lengths.sum()) != len(text):
-        raise ValueError(f"token lengths sum to {int(lengths.sum())} bytes, the text has {len(text)}")
-    ends = np.cumsum(lengths)
-    starts = ends - lengths
+    """How many tokens overlap each word; ``token_lengths`` are the tokens' byte lengths, summing to ``len(text)``.
+
+    One pass over the bytes: with ``starts[b]`` the number of tokens starting at or before byte ``b``, a word on
+    bytes ``[s, e)`` overlaps ``starts[e - 1] - starts[s] + 1`` tokens (the one holding byte ``s`` and each one
+    starting inside the word)."""
+    ends = np.cumsum(np.asarray(token_lengths, dtype=np.int64))
+    total = int(ends[-1]) if len(ends) else 0
+    if total != len(text):
+        raise ValueError(f"token lengths sum to {total} bytes, the text has {len(text)}")
+    is_start = np.zeros(len(text), dtype=np.int32)
+    is_start[ends[:-1]] = 1
+    starts = np.cumsum(is_start, dtype=np.int32)
     w_start, w_end = word_spans(text)
-    return np.searchsorted(starts, w_end, "left") - np.searchsorted(ends, w_start, "right")
+    return starts[w_end - 1] - starts[w_start] + 1
 
 
 def word_stats(text: bytes, token_lengths: np.ndarray) -> WordStats:

@@ -1,0 +1,275 @@
+"""Text tokenizers on the Debian text corpus: domain tokenizers (KL3M) both ways, Turkish vocabulary sweep,
+throughput, and the small-LM bits-per-byte comparison at equal compute, with BLT/MegaByte patch statistics.
+
+python benchmarks/text.py [--corpus data/text] [--quick]  ->  results/text_*.csv / .json
+
+The corpus is built first if missing (``python -m tokzoo.text.corpus --out data/text``; Debian packages, cached).
+Every rate names its unit: bytes/token = UTF-8 bytes of the held-out text per token (higher = more compression).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import tokzoo
+from common import RESULTS, median_seconds, write_results
+from tokzoo.text.corpus import build_text_corpus
+from tokzoo.text.lm import CausalLM, LMConfig, bits_per_byte, next_token_entropies, train_lm
+from tokzoo.text.metrics import (
+    conditional_entropies,
+    renyi_efficiency,
+    shannon_efficiency,
+    unigram_entropy,
+    word_stats,
+)
+from tokzoo.text.metrics.entropy import token_counts
+from tokzoo.text.patching import entropy_patches, fixed_patches
+
+
+def _read(folder: Path, limit: int | None = None, source: str | None = None) -> str:
+    """The documents of a corpus folder (sorted), concatenated, up to ``limit`` bytes."""
+    parts, size = [], 0
+    for path in sorted(folder.glob("*.txt")):
+        if source and not path.name.startswith(source):
+            continue
+        text = path.read_text("utf-8")
+        parts.append(text)
+        size += len(text.encode())
+        if limit and size >= limit:
+            break
+    return "".join(parts)
+
+
+def _fit(name: str, text: str, **options) -> tokzoo.Tokenizer:
+    model = tokzoo.create(name, **options)
+    model.fit(text.splitlines(keepends=True))
+    return model
+
+
+def _encode_stream(model, text: str) -> np.ndarray:
+    """Ids of ``text`` encoded line by line (what the LM and the metrics see)."""
+    ids = model.encode_texts(text.splitlines(keepends=True)) if hasattr(model, "encode_texts") else None
+    if ids is None:
+        return np.frombuffer(text.encode(), dtype=np.uint8).astype(np.int64)
+    return np.concatenate(ids)
+
+
+def _bytes_per_token(model, text: str) -> float:
+    return len(text.encode()) / len(_encode_stream(model, text))
+
+
+def domain_rows(corpus: Path, vocab: int, quick: bool) -> list[dict]:
+    """KL3M's claim at small scale: a legal-domain BPE vs a general one on legal and on general held-out text."""
+    legal_train = _read(corpus / "legal/train")
+    budget = len(legal_train.encode())
+    general_train = _read(corpus / "general/train", budget)
+    tests = {"legal": _read(corpus / "legal/test"), "general": _read(corpus / "general/test", 1 << 20)}
+    models = {
+        "legal (kl3m-style: NFKC + custom tokens)": _fit("text-kl3m", legal_train, vocab=vocab),
+        "legal (plain BPE)": _fit("text-bpe", legal_train, vocab=vocab),
+        "general (plain BPE)": _fit("text-bpe", general_train, vocab=vocab),
+        "bytes": tokzoo.create("text-bytes"),
+    }
+    rows = []
+    for name, model in models.items():
+        row = {"tokenizer": name, "vocab": model.vocab_size, "train_bytes": budget if name != "bytes" else 0}
+        for domain, text in tests.items():
+            row[f"{domain}_bytes_per_token"] = round(_bytes_per_token(model, text), 3)
+        rows.append(row)
+    return rows
+
+
+def turkish_rows(corpus: Path, quick: bool) -> list[dict]:
+    """Turkish man pages: BPE/Unigram/WordPiece across vocabulary sizes, and an English-trained BPE."""
+    train, test = _read(corpus / "turkish/train"), _read(corpus / "turkish/test")
+    english = _read(corpus / "general/train", len(train.encode()))
+    data = test.encode()
+    rows = []
+    vocabs = (1024, 4096) if quick else (1024, 2048, 4096, 8192)
+    for algorithm in ("bpe", "unigram", "wordpiece"):
+        for vocab in vocabs:
+            model = _fit(f"text-{algorithm}", train, vocab=vocab)
+            rows.append(_turkish_row(f"{algorithm} (Turkish)", model, test, data))
+    rows.append(_turkish_row("bpe (English)", _fit("text-bpe", english, vocab=4096), test, data))
+    return rows
+
+
+def _turkish_row(name: str, model, test: str, data: bytes) -> dict:
+    ids = _encode_stream(model, test)
+    stats = word_stats(data, model.token_lengths(ids))
+    counts = token_counts(ids, model.vocab_size)
+    return {
+        "tokenizer": name, "vocab": model.vocab_size, "bytes_per_token": round(len(data) / len(ids), 3),
+        "fertility": round(stats.fertility, 3), "continued_word_rate": round(stats.continued_word_rate, 3),
+        "unigram_entropy_bits": round(unigram_entropy(counts), 3),
+        "renyi_eff_2.5": round(renyi_efficiency(counts, model.vocab_size), 3),
+    }  # fmt: skip
+
+
+def throughput_rows(corpus: Path, quick: bool) -> list[dict]:
+    """Encode throughput (tokzoo wrapper vs the HF tokenizer it wraps) and the metric suite's throughput."""
+    text = _read(corpus / "general/train", (8 if quick else 32) << 20)
+    data = text.encode()
+    lines = text.splitlines(keepends=True)
+    model = _fit("text-bpe", _read(corpus / "general/train", 4 << 20), vocab=16384)
+    rows = []
+    t0 = time.perf_counter()
+    ids = model.encode_texts(lines)
+    t_ours = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    model.hf.encode_batch_fast(lines, add_special_tokens=False)
+    t_hf = time.perf_counter() - t0
+    rows.append(
+        {
+            "what": "encode text-bpe (tokzoo, custom-token split + HF)",
+            "MB": len(data) / 1e6,
+            "MB_per_s": len(data) / 1e6 / t_ours,
+        }
+    )
+    rows.append(
+        {
+            "what": "encode HF tokenizers encode_batch_fast (same model)",
+            "MB": len(data) / 1e6,
+            "MB_per_s": len(data) / 1e6 / t_hf,
+        }
+    )
+    stream = np.concatenate(ids)
+    lengths = model.token_lengths(stream)
+
+    def suite() -> None:
+        counts = token_counts(stream, model.vocab_size)
+        word_stats(data, lengths)
+        (
+            unigram_entropy(counts),
+            shannon_efficiency(counts, model.vocab_size),
+            renyi_efficiency(counts, model.vocab_size),
+        )
+
+    t_basic = median_seconds(suite, repeats=3)
+    t_cond = median_seconds(lambda: conditional_entropies([stream], model.vocab_size, max_k=2), repeats=3)
+    rows.append(
+        {
+            "what": "metrics: bytes/token, fertility, continued words, H, Shannon/Rényi eff.",
+            "MB": len(data) / 1e6,
+            "MB_per_s": len(data) / 1e6 / t_basic,
+        }
+    )
+    rows.append(
+        {
+            "what": "metrics: conditional entropies H_0..H_2",
+            "MB": len(data) / 1e6,
+            "MB_per_s": len(data) / 1e6 / t_cond,
+        }
+    )
+    return [{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()} for r in rows]  # fmt: skip
+
+
+def lm_rows(corpus: Path, quick: bool) -> tuple[list[dict], list[dict]]:
+    """Bits per byte of the same small LM trained for the same steps x tokens on each tokenization of the same
+    text, and patch statistics of the byte LM's entropies (BLT) beside fixed patches (MegaByte)."""
+    train = _read(corpus / "general/train", (2 if quick else 8) << 20, source="python-docs")
+    test = _read(corpus / "general/test", 256 << 10, source="python-docs")
+    cfg = LMConfig(steps=150 if quick else 600, dim=128, depth=2, heads=4, context=128, batch=16)
+    tokenizers = {
+        "bytes": tokzoo.create("text-bytes"),
+        "bpe-1k": _fit("text-bpe", train, vocab=1024),
+        "bpe-4k": _fit("text-bpe", train, vocab=4096),
+        "unigram-4k": _fit("text-unigram", train, vocab=4096),
+    }
+    rows, byte_lm = [], None
+    for name, model in tokenizers.items():
+        torch.manual_seed(0)
+        lm = CausalLM(model.vocab_size, cfg)
+        t0 = time.perf_counter()
+        losses = train_lm(lm, _encode_stream(model, train))
+        seconds = time.perf_counter() - t0
+        ids = _encode_stream(model, test)
+        bpb = bits_per_byte(lm, ids, model.token_lengths(ids))
+        rows.append({
+            "tokenization": name, "vocab": model.vocab_size, "params": sum(p.numel() for p in lm.parameters()),
+            "test_bytes_per_token": round(len(test.encode()) / len(ids), 3),
+            "train_bytes_seen": int(cfg.steps * cfg.batch * cfg.context * len(test.encode()) / len(ids)),
+            "final_train_loss_nats": round(float(np.mean(losses[-20:])), 3), "test_bits_per_byte": round(bpb, 4),
+            "train_seconds": round(seconds, 1),
+        })  # fmt: skip
+        if name == "bytes":
+            byte_lm = lm
+    data = test.encode()[: 64 << 10]
+    entropies = next_token_entropies(byte_lm, list(data))
+    patch_rows = []
+    for q in (50, 70, 90):
+        t = float(np.percentile(entropies, q))
+        lengths = entropy_patches(entropies, t, "global")
+        patch_rows.append(
+            {
+                "patching": f"BLT global, θ = {q}th percentile = {t:.2f} bits",
+                "bytes_per_patch": round(len(data) / len(lengths), 3),
+            }
+        )
+    for t in (0.5, 1.0, 2.0):
+        lengths = entropy_patches(entropies, t, "relative")
+        patch_rows.append(
+            {"patching": f"BLT relative, θ = {t} bits", "bytes_per_patch": round(len(data) / len(lengths), 3)}
+        )
+    for size in (4, 6, 8):
+        patch_rows.append(
+            {
+                "patching": f"MegaByte fixed {size}",
+                "bytes_per_patch": round(len(data) / len(fixed_patches(len(data), size)), 3),
+            }
+        )
+    return rows, patch_rows  # fmt: skip
+
+
+def _table(title: str, rows: list[dict]) -> None:
+    print(f"\n{title}")
+    keys = list(rows[0])
+    print("| " + " | ".join(keys) + " |")
+    print("|" + "---|" * len(keys))
+    for r in rows:
+        print("| " + " | ".join(str(r[k]) for k in keys) + " |")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument(
+        "--corpus", default="data/text", help="corpus folder (built from Debian packages if missing)"
+    )
+    p.add_argument("--quick", action="store_true", help="smaller sweeps and fewer LM steps")
+    p.add_argument("--vocab", type=int, default=4096, help="vocabulary of the domain comparison")
+    p.add_argument(
+        "--parts", nargs="+", default=list(PARTS), choices=list(PARTS), help="which comparisons to run"
+    )
+    a = p.parse_args()
+    corpus = Path(a.corpus)
+    if not (corpus / "manifest.json").is_file():
+        build_text_corpus(corpus)
+    RESULTS.mkdir(exist_ok=True)
+    for part in a.parts:
+        for name, title, rows in PARTS[part](corpus, a):
+            write_results(name, rows)
+            _table(title, rows)
+
+
+PARTS = {
+    "domain": lambda c, a: [("text_domain", "Domain tokenizers (KL3M claim), bytes/token on held-out text",
+                             domain_rows(c, a.vocab, a.quick))],
+    "turkish": lambda c, a: [("text_turkish", "Turkish man pages: vocabulary sweep", turkish_rows(c, a.quick))],
+    "throughput": lambda c, a: [("text_throughput", "Throughput (MB of UTF-8 text per second, one process)",
+                                 throughput_rows(c, a.quick))],
+    "lm": lambda c, a: list(zip(
+        ("text_lm", "text_patches"),
+        ("Small LM at equal compute (same steps x batch x context tokens), held-out bits per byte",
+         "Patch sizes on held-out text (entropies from the byte LM above)"),
+        lm_rows(c, a.quick), strict=True,
+    )),
+}  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
