@@ -169,34 +169,66 @@ def throughput_rows(corpus: Path, quick: bool) -> list[dict]:
     return [{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()} for r in rows]  # fmt: skip
 
 
+def _lm_data(corpus: Path, quick: bool) -> tuple[str, str, LMConfig]:
+    """Python documentation: training text, held-out text and the LM configuration every tokenization gets."""
+    train = _read(corpus / "general/train", (2 if quick else 8) << 20, source="python-docs")
+    test = _read(corpus / "general/test", 256 << 10, source="python-docs")
+    return (
+        train,
+        test,
+        LMConfig(steps=150 if quick else 600, dim=128, depth=2, heads=4, context=128, batch=16),
+    )
+
+
+def _lm_row(name: str, model, train: str, test: str, cfg: LMConfig) -> tuple[dict, CausalLM]:
+    """Train the LM on one tokenization of ``train``; its held-out bits per byte on ``test``."""
+    torch.manual_seed(0)
+    lm = CausalLM(model.vocab_size, cfg)
+    t0 = time.perf_counter()
+    losses = train_lm(lm, _encode_stream(model, train))
+    seconds = time.perf_counter() - t0
+    ids = _encode_stream(model, test)
+    bpb = bits_per_byte(lm, ids, model.token_lengths(ids))
+    row = {
+        "tokenization": name, "vocab": model.vocab_size, "params": sum(p.numel() for p in lm.parameters()),
+        "test_bytes_per_token": round(len(test.encode()) / len(ids), 3),
+        "approx_train_bytes_seen": int(cfg.steps * cfg.batch * cfg.context * len(test.encode()) / len(ids)),
+        "final_train_loss_nats": round(float(np.mean(losses[-20:])), 3), "test_bits_per_byte": round(bpb, 4),
+        "train_seconds": round(seconds, 1),
+    }  # fmt: skip
+    return row, lm
+
+
+def ca_rows(corpus: Path, quick: bool) -> list[dict]:
+    """Compression-aware vs plain BPE at equal vocabulary: held-out compression, unigram-coded size, LM bits/byte."""
+    train, test, cfg = _lm_data(corpus, quick)
+    data = test.encode()
+    rows = []
+    for name, options in [("bpe-4k", {}), ("bpe-ca-4k (8 candidates)", {"criterion": "compression"}),
+                          ("bpe-ca-4k (64 candidates)", {"criterion": "compression", "candidates": 64})]:  # fmt: skip
+        model = _fit("text-bpe", train, vocab=4096, **options)
+        ids = _encode_stream(model, test)
+        h = unigram_entropy(token_counts(ids, model.vocab_size))
+        row, _ = _lm_row(name, model, train, test, cfg)
+        row["unigram_coded_bits_per_byte"] = round(len(ids) * h / len(data), 4)
+        rows.append(row)
+    return rows
+
+
 def lm_rows(corpus: Path, quick: bool) -> tuple[list[dict], list[dict]]:
     """Bits per byte of the same small LM trained for the same steps x tokens on each tokenization of the same
     text, and patch statistics of the byte LM's entropies (BLT) beside fixed patches (MegaByte)."""
-    train = _read(corpus / "general/train", (2 if quick else 8) << 20, source="python-docs")
-    test = _read(corpus / "general/test", 256 << 10, source="python-docs")
-    cfg = LMConfig(steps=150 if quick else 600, dim=128, depth=2, heads=4, context=128, batch=16)
+    train, test, cfg = _lm_data(corpus, quick)
     tokenizers = {
         "bytes": tokzoo.create("text-bytes"),
         "bpe-1k": _fit("text-bpe", train, vocab=1024),
         "bpe-4k": _fit("text-bpe", train, vocab=4096),
         "unigram-4k": _fit("text-unigram", train, vocab=4096),
     }
-    rows, byte_lm = [], None
+    rows = []
     for name, model in tokenizers.items():
-        torch.manual_seed(0)
-        lm = CausalLM(model.vocab_size, cfg)
-        t0 = time.perf_counter()
-        losses = train_lm(lm, _encode_stream(model, train))
-        seconds = time.perf_counter() - t0
-        ids = _encode_stream(model, test)
-        bpb = bits_per_byte(lm, ids, model.token_lengths(ids))
-        rows.append({
-            "tokenization": name, "vocab": model.vocab_size, "params": sum(p.numel() for p in lm.parameters()),
-            "test_bytes_per_token": round(len(test.encode()) / len(ids), 3),
-            "train_bytes_seen": int(cfg.steps * cfg.batch * cfg.context * len(test.encode()) / len(ids)),
-            "final_train_loss_nats": round(float(np.mean(losses[-20:])), 3), "test_bits_per_byte": round(bpb, 4),
-            "train_seconds": round(seconds, 1),
-        })  # fmt: skip
+        row, lm = _lm_row(name, model, train, test, cfg)
+        rows.append(row)
         if name == "bytes":
             byte_lm = lm
     data = test.encode()[: 64 << 10]
@@ -262,6 +294,8 @@ PARTS = {
     "turkish": lambda c, a: [("text_turkish", "Turkish man pages: vocabulary sweep", turkish_rows(c, a.quick))],
     "throughput": lambda c, a: [("text_throughput", "Throughput (MB of UTF-8 text per second, one process)",
                                  throughput_rows(c, a.quick))],
+    "ca": lambda c, a: [("text_ca_bpe", "Compression-aware vs plain BPE (Python docs), equal vocabulary and LM compute",
+                         ca_rows(c, a.quick))],
     "lm": lambda c, a: list(zip(
         ("text_lm", "text_patches"),
         ("Small LM at equal compute (same steps x batch x context tokens), held-out bits per byte",

@@ -33,7 +33,12 @@ TEXT = st.text(
 def fitted():
     """One fitted model per algorithm (small vocabularies, fitted on CORPUS's lines)."""
     models = {}
-    for name, vocab in (("text-bpe", 400), ("text-unigram", 400), ("text-wordpiece", 700)):
+    for name, vocab in (
+        ("text-bpe", 400),
+        ("text-bpe-ca", 400),
+        ("text-unigram", 400),
+        ("text-wordpiece", 700),
+    ):
         model = tokzoo.create(name, vocab=vocab, custom_tokens=("§", "et al."))
         model.fit(CORPUS.splitlines(keepends=True))
         models[name] = model

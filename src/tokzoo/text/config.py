@@ -6,13 +6,16 @@ from dataclasses import dataclass
 
 from tokzoo.core.errors import ConfigError
 
-__all__ = ["ALGORITHMS", "MAX_VOCAB", "NORMALIZERS", "SPLITS", "SubwordConfig", "base_size"]
+__all__ = ["ALGORITHMS", "CRITERIA", "MAX_VOCAB", "NORMALIZERS", "SPLITS", "SubwordConfig", "base_size"]
 
 ALGORITHMS = ("bpe", "unigram", "wordpiece")
 NORMALIZERS = ("none", "nfc", "nfkc")
 #: ``words``: GPT-2's regex splits words, numbers and punctuation before the model (tokens never cross them);
 #: ``none``: the whole line is one sequence (tokens may cross spaces; KL3M's character-level variants).
 SPLITS = ("words", "none")
+#: How BPE picks its merges: the most frequent pair, or the pair that most shortens the unigram-coded stream
+#: (:mod:`~tokzoo.text.compression_bpe`).
+CRITERIA = ("frequency", "compression")
 MAX_VOCAB = 1 << 20
 ALPHABET = 256  # the byte-level alphabet
 
@@ -31,7 +34,9 @@ class SubwordConfig:
     strings always kept as one token. ``power_of_two``: require ``vocab`` to be 2^k (KL3M: every id costs
     exactly k bits). ``max_token_length``: longest token in bytes, 0 = no limit (BPE and Unigram).
     ``split``: see :data:`SPLITS`. ``sample_bytes``: how much of the corpus ``fit`` reads (bounded memory);
-    ``min_frequency``: the fewest occurrences of a merged pair (BPE, WordPiece); ``seed``: of the sampling."""
+    ``min_frequency``: the fewest occurrences of a merged pair (BPE, WordPiece); ``seed``: of the sampling.
+    ``criterion``: see :data:`CRITERIA` (BPE only); ``candidates``: how many of the most frequent pairs the
+    compression criterion chooses among."""
 
     algorithm: str = "bpe"
     vocab: int = 16384
@@ -43,10 +48,17 @@ class SubwordConfig:
     sample_bytes: int = 64 << 20
     min_frequency: int = 2
     seed: int = 0
+    criterion: str = "frequency"
+    candidates: int = 8
 
     def __post_init__(self) -> None:
         self.custom_tokens = tuple(self.custom_tokens)
-        for name, allowed in (("algorithm", ALGORITHMS), ("normalize", NORMALIZERS), ("split", SPLITS)):
+        for name, allowed in (
+            ("algorithm", ALGORITHMS),
+            ("normalize", NORMALIZERS),
+            ("split", SPLITS),
+            ("criterion", CRITERIA),
+        ):
             if getattr(self, name) not in allowed:
                 raise ConfigError(
                     f"text config: {name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}"
@@ -60,6 +72,7 @@ class SubwordConfig:
             ("max_token_length", 0, 1 << 16),
             ("sample_bytes", 1, 1 << 40),
             ("min_frequency", 1, 1 << 30),
+            ("candidates", 1, 1 << 20),
         ):
             value = getattr(self, name)
             if type(value) is not int or not low <= value <= high:
@@ -67,6 +80,10 @@ class SubwordConfig:
         if self.power_of_two and self.vocab & (self.vocab - 1):
             raise ConfigError(
                 f"text config: power_of_two is set but vocab={self.vocab} is not a power of two"
+            )
+        if self.criterion != "frequency" and self.algorithm != "bpe":
+            raise ConfigError(
+                f"text config: criterion={self.criterion!r} applies to bpe, not {self.algorithm}"
             )
         if self.max_token_length and self.algorithm == "wordpiece":
             raise ConfigError("text config: max_token_length applies to bpe and unigram, not wordpiece")

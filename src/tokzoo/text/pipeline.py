@@ -10,10 +10,12 @@ same reason.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
+from tokzoo.text.compression_bpe import learn_merges
 from tokzoo.text.config import SubwordConfig
 
 __all__ = ["CONTINUE", "UNK", "build_pipeline", "train_pipeline"]
@@ -57,6 +59,8 @@ def train_pipeline(cfg: SubwordConfig, lines: Iterable[str], count: int) -> Toke
     room for the custom tokens (which tokzoo matches itself, :mod:`~tokzoo.text.custom`)."""
     size = cfg.vocab - len(cfg.custom_tokens)
     common = {"vocab_size": size, "initial_alphabet": ALPHABET, "show_progress": False}
+    if cfg.algorithm == "bpe" and cfg.criterion == "compression":
+        return _train_compression_bpe(cfg, lines, size)
     if cfg.algorithm == "bpe":
         model: models.Model = models.BPE()
         trainer: trainers.Trainer = trainers.BpeTrainer(
@@ -75,4 +79,22 @@ def train_pipeline(cfg: SubwordConfig, lines: Iterable[str], count: int) -> Toke
     tok.train_from_iterator(lines, trainer, length=count)
     if cfg.algorithm == "wordpiece":
         tok.model = _wordpiece(tok.get_vocab(with_added_tokens=False))
+    return tok
+
+
+def _train_compression_bpe(cfg: SubwordConfig, lines: Iterable[str], size: int) -> Tokenizer:
+    """BPE whose merges are learned by :func:`~tokzoo.text.compression_bpe.learn_merges` (compression criterion)
+    on the words of the same normalizer and pre-tokenizer, then loaded into an HF BPE model."""
+    tok = _frame(cfg, models.BPE())
+    words: Counter[str] = Counter()
+    for line in lines:
+        text = tok.normalizer.normalize_str(line) if tok.normalizer is not None else line
+        words.update(piece for piece, _ in tok.pre_tokenizer.pre_tokenize_str(text))
+    merges = learn_merges(words, size - len(ALPHABET), criterion="compression", candidates=cfg.candidates,
+                          min_frequency=cfg.min_frequency,
+                          max_token_length=cfg.max_token_length)  # fmt: skip
+    vocab = {c: i for i, c in enumerate(sorted(ALPHABET))}
+    for a, b in merges:
+        vocab.setdefault(a + b, len(vocab))
+    tok.model = models.BPE(vocab, merges)
     return tok

@@ -21,6 +21,10 @@ for _algorithm in ("bpe", "unigram", "wordpiece"):
         f"Byte-level {_algorithm} text tokens, vocab 16384 (learn with tokzoo fit; HF tokenizers).",
     )  # fmt: skip
 register_preset(
+    "text-bpe-ca", SubwordTokenizer, SubwordConfig(criterion="compression"),
+    "Compression-aware byte-level BPE: merges that most shorten the unigram-coded stream, vocab 16384 (fit).",
+)  # fmt: skip
+register_preset(
     "text-kl3m", SubwordTokenizer,
     SubwordConfig(vocab=1 << 15, normalize="nfkc", custom_tokens=KL3M_CUSTOM_TOKENS, power_of_two=True),
     "KL3M-style domain BPE: NFKC, legal/markup custom tokens, 2^15 ids (15 bits each).",
