@@ -23,6 +23,7 @@ import torch
 import tokzoo
 from common import RESULTS, median_seconds, write_results
 from tokzoo.text.corpus import build_text_corpus
+from tokzoo.text.glyphs import glyph_embeddings
 from tokzoo.text.lm import CausalLM, LMConfig, bits_per_byte, next_token_entropies, train_lm
 from tokzoo.text.metrics import (
     conditional_entropies,
@@ -176,17 +177,21 @@ def _lm_data(corpus: Path, quick: bool) -> tuple[str, str, LMConfig]:
     )
 
 
-def _lm_row(name: str, model, train: str, test: str, cfg: LMConfig) -> tuple[dict, CausalLM]:
-    """Train the LM on one tokenization of ``train``; its held-out bits per byte on ``test``."""
+def _lm_row(
+    name: str, model, train: str, test: str, cfg: LMConfig, glyphs: bool = False
+) -> tuple[dict, CausalLM]:
+    """Train the LM on one tokenization of ``train`` (input embeddings learned, or frozen glyph pictures); its
+    held-out bits per byte on ``test``."""
     torch.manual_seed(0)
-    lm = CausalLM(model.vocab_size, cfg)
+    frozen = glyph_embeddings(model.pieces, cfg.dim) if glyphs else None
+    lm = CausalLM(model.vocab_size, cfg, frozen_embeddings=frozen)
     t0 = time.perf_counter()
     losses = train_lm(lm, _encode_stream(model, train))
     seconds = time.perf_counter() - t0
     ids = _encode_stream(model, test)
     bpb = bits_per_byte(lm, ids, model.token_lengths(ids))
     row = {
-        "tokenization": name, "vocab": model.vocab_size, "params": sum(p.numel() for p in lm.parameters()),
+        "tokenization": name, "vocab": model.vocab_size, "trained_params": sum(p.numel() for p in lm.parameters() if p.requires_grad),
         "test_bytes_per_token": round(len(test.encode()) / len(ids), 3),
         "approx_train_bytes_seen": int(cfg.steps * cfg.batch * cfg.context * len(test.encode()) / len(ids)),
         "final_train_loss_nats": round(float(np.mean(losses[-20:])), 3), "test_bits_per_byte": round(bpb, 4),
@@ -208,6 +213,21 @@ def ca_rows(corpus: Path, quick: bool) -> list[dict]:
         row, _ = _lm_row(name, model, train, test, cfg)
         row["unigram_coded_bits_per_byte"] = round(len(ids) * h / len(data), 4)
         rows.append(row)
+    return rows
+
+
+def glyph_rows(corpus: Path, quick: bool) -> list[dict]:
+    """Frozen glyph-picture input embeddings vs learned ones, same LM, data and compute."""
+    train, test, cfg = _lm_data(corpus, quick)
+    rows = []
+    for name, model in (
+        ("bytes", tokzoo.create("text-bytes")),
+        ("bpe-4k", _fit("text-bpe", train, vocab=4096)),
+    ):
+        for glyphs in (False, True):
+            row, _ = _lm_row(f"{name}, {'frozen glyph' if glyphs else 'learned'} embeddings", model, train, test,
+                             cfg, glyphs)  # fmt: skip
+            rows.append(row)
     return rows
 
 
@@ -315,6 +335,7 @@ PARTS = {
     "ca": lambda c, a: [("text_ca_bpe", "Compression-aware vs plain BPE (Python docs), equal vocabulary and LM compute",
                          ca_rows(c, a.quick))],
     "memory": lambda c, a: [("text_memory", "Fitting on a large corpus (bounded memory)", memory_rows(c, a.quick))],
+    "glyph": lambda c, a: [("text_glyph", "Frozen glyph embeddings vs learned, equal LM compute", glyph_rows(c, a.quick))],
     "lm": lambda c, a: list(zip(
         ("text_lm", "text_patches"),
         ("Small LM at equal compute (same steps x batch x context tokens), held-out bits per byte",

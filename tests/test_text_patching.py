@@ -40,3 +40,19 @@ def test_byte_lm_learns_a_pattern_and_its_entropies_drop():
     h = next_token_entropies(model, text[:48].tolist())
     assert h[0] == pytest.approx(8.0) and h[1:].mean() < 2.0
     assert bits_per_byte(model, text, np.ones(len(text))) < 1.0
+
+
+def test_glyph_embeddings_are_pictures_and_stay_frozen():
+    from tokzoo.text.glyphs import glyph_embeddings, glyph_text
+
+    assert glyph_text(b"a b\n") == "a␣b⏎" and glyph_text(b"\xc3") == "xC3" and glyph_text(None) == ""
+    emb = glyph_embeddings([b"a", b"a", b"b", b"O", b"0", b" "], 32)
+    assert emb.shape == (6, 32) and torch.equal(emb[0], emb[1]) and not torch.equal(emb[0], emb[2])
+    assert torch.allclose(emb.pow(2).mean(1), torch.ones(6), atol=1e-4)
+    cfg = LMConfig(dim=32, depth=1, heads=2, context=8, steps=2, batch=2)
+    model = CausalLM(6, cfg, frozen_embeddings=emb)
+    before = model.embed.weight.clone()
+    train_lm(model, np.arange(60) % 6)
+    assert torch.equal(model.embed.weight, before) and not model.embed.weight.requires_grad
+    with pytest.raises(ValueError, match="frozen embeddings"):
+        CausalLM(7, cfg, frozen_embeddings=emb)

@@ -39,6 +39,11 @@ class ByteTokenizer(TextCodec):
         seqs = [np.frombuffer(as_bytes(item), dtype=np.uint8) for item in batch_of(x)]
         return ids_to_tokens(seqs, 256, {"tokenizer": self.registry_name})
 
+    @property
+    def pieces(self) -> list[bytes | None]:
+        """The bytes of each id."""
+        return [bytes([i]) for i in range(256)]
+
     def token_lengths(self, ids: Sequence[int]) -> np.ndarray:
         """Bytes each token stands for: 1."""
         return np.ones(len(ids), dtype=np.int64)

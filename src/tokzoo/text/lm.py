@@ -39,12 +39,22 @@ class LMConfig:
 
 
 class CausalLM(nn.Module):
-    """Next-token prediction over ``vocab_size`` ids with ``Transformer`` blocks and a causal mask."""
+    """Next-token prediction over ``vocab_size`` ids with ``Transformer`` blocks and a causal mask.
 
-    def __init__(self, vocab_size: int, cfg: LMConfig) -> None:
+    ``frozen_embeddings`` (vocab_size, dim), e.g. :func:`~tokzoo.text.glyphs.glyph_embeddings`, replaces the
+    learned input embedding by a fixed one (not a parameter)."""
+
+    def __init__(self, vocab_size: int, cfg: LMConfig, frozen_embeddings: torch.Tensor | None = None) -> None:
         super().__init__()
         self.cfg = cfg
-        self.embed = nn.Embedding(vocab_size, cfg.dim)
+        if frozen_embeddings is None:
+            self.embed = nn.Embedding(vocab_size, cfg.dim)
+        else:
+            if tuple(frozen_embeddings.shape) != (vocab_size, cfg.dim):
+                raise ValueError(
+                    f"frozen embeddings must be ({vocab_size}, {cfg.dim}), got {tuple(frozen_embeddings.shape)}"
+                )
+            self.embed = nn.Embedding.from_pretrained(frozen_embeddings.float(), freeze=True)
         self.pos = nn.Parameter(torch.randn(cfg.context, cfg.dim) * 0.02)
         self.blocks = Transformer(cfg.dim, cfg.depth, cfg.heads)
         self.head = nn.Linear(cfg.dim, vocab_size)
@@ -75,7 +85,7 @@ def train_lm(model: CausalLM, train: np.ndarray, *, log_every: int = 0) -> list[
         raise ValueError(
             f"training stream of {len(stream)} tokens is shorter than one window ({cfg.context + 1})"
         )
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / cfg.steps)))
     losses = []
     model.train()

@@ -142,6 +142,11 @@ class SubwordTokenizer(TextCodec):
             meta["normalized"] = [self.hf.normalizer.normalize_str(t) != t for t in texts]
         return ids_to_tokens(self.encode_texts(texts), self.cfg.vocab, meta)
 
+    @property
+    def pieces(self) -> list[bytes | None]:
+        """The bytes of each id (None for an id the learned vocabulary leaves unused)."""
+        return list(self._pieces)
+
     def token_lengths(self, ids: Sequence[int]) -> np.ndarray:
         """Bytes each token stands for (of the normalized text)."""
         return self._lengths[np.asarray(ids, dtype=np.int64)]

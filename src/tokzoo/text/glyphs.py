@@ -1,0 +1,50 @@
+"""Frozen glyph embeddings: each token's vector is a picture of its characters, never trained.
+
+After "Emergent Semantics Beyond Token Embeddings: Transformer LMs with Frozen Visual Unicode Representations"
+(Bochkov, 2025): the token's text is drawn in DejaVu Sans Mono (Debian ``fonts-dejavu-core``) on a 16 x 64 grey
+canvas (whitespace drawn as visible symbols, bytes that are no character alone as their hex value) and the 1,024
+pixels are mapped to the model width by a fixed Gaussian projection (seeded, so distances between glyph pictures
+are roughly kept), then scaled to unit RMS per token. The result is meant for ``nn.Embedding.from_pretrained(...,
+freeze=True)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont
+
+from tokzoo.bench.text_render import font_path
+
+__all__ = ["glyph_embeddings", "glyph_text"]
+
+HEIGHT, WIDTH, FONT_SIZE = 16, 64, 12
+_VISIBLE = str.maketrans({" ": "␣", "\n": "⏎", "\t": "⇥", "\r": "␍"})
+
+
+def glyph_text(piece: bytes | None) -> str:
+    """What is drawn for a token of these bytes: its text with visible whitespace, else its bytes in hex."""
+    if not piece:
+        return ""
+    try:
+        return piece.decode("utf-8").translate(_VISIBLE)
+    except UnicodeDecodeError:
+        return "".join(f"x{b:02X}" for b in piece)
+
+
+def _picture(text: str, font: ImageFont.FreeTypeFont) -> np.ndarray:
+    image = Image.new("L", (WIDTH, HEIGHT), 0)
+    ImageDraw.Draw(image).text((0, 1), text, fill=255, font=font)
+    return np.asarray(image, dtype=np.float32).reshape(-1) / 255.0
+
+
+def glyph_embeddings(pieces: Sequence[bytes | None], dim: int, seed: int = 0) -> torch.Tensor:
+    """(len(pieces), dim) float32 embeddings of the tokens whose bytes are ``pieces`` (None: an unused id)."""
+    font = ImageFont.truetype(str(font_path("DejaVuSansMono")), FONT_SIZE)
+    pictures = np.stack([_picture(glyph_text(p), font) for p in pieces])
+    projection = np.random.default_rng(seed).standard_normal((HEIGHT * WIDTH, dim)).astype(np.float32)
+    vectors = pictures @ projection
+    rms = np.sqrt((vectors**2).mean(axis=1, keepdims=True))
+    return torch.from_numpy(vectors / np.maximum(rms, 1e-6))
