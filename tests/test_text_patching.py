@@ -46,7 +46,8 @@ def test_glyph_embeddings_are_pictures_and_stay_frozen():
     from tokzoo.text.glyphs import glyph_embeddings, glyph_text
 
     assert glyph_text(b"a b\n") == "a␣b⏎" and glyph_text(b"\xc3") == "xC3" and glyph_text(None) == ""
-    emb = glyph_embeddings([b"a", b"a", b"b", b"O", b"0", b" "], 32)
+    assert glyph_text(b"\x00\x1b") == "x00x1B"
+    emb = glyph_embeddings([b"a", b"a", b"b", b"O", b"\x00", "🙂".encode()], 32)
     assert emb.shape == (6, 32) and torch.equal(emb[0], emb[1]) and not torch.equal(emb[0], emb[2])
     assert torch.allclose(emb.pow(2).mean(1), torch.ones(6), atol=1e-4)
     cfg = LMConfig(dim=32, depth=1, heads=2, context=8, steps=2, batch=2)

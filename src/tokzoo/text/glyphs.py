@@ -2,7 +2,8 @@
 
 After "Emergent Semantics Beyond Token Embeddings: Transformer LMs with Frozen Visual Unicode Representations"
 (Bochkov, 2025): the token's text is drawn in DejaVu Sans Mono (Debian ``fonts-dejavu-core``) on a 16 x 64 grey
-canvas (whitespace drawn as visible symbols, bytes that are no character alone as their hex value) and the 1,024
+canvas (whitespace drawn as visible symbols, other control characters and bytes that are no character alone as their
+hex value) and the 1,024
 pixels are mapped to the model width by a fixed Gaussian projection (seeded, so distances between glyph pictures
 are roughly kept), then scaled to unit RMS per token. The result is meant for ``nn.Embedding.from_pretrained(...,
 freeze=True)``.
@@ -21,7 +22,10 @@ from tokzoo.bench.text_render import font_path
 __all__ = ["glyph_embeddings", "glyph_text"]
 
 HEIGHT, WIDTH, FONT_SIZE = 16, 64, 12
-_VISIBLE = str.maketrans({" ": "␣", "\n": "⏎", "\t": "⇥", "\r": "␍"})
+_VISIBLE = str.maketrans(
+    {" ": "␣", "\n": "⏎", "\t": "⇥", "\r": "␍"}
+    | {chr(c): f"x{c:02X}" for c in [*range(32), 127] if chr(c) not in " \n\t\r"}
+)
 
 
 def glyph_text(piece: bytes | None) -> str:
@@ -42,7 +46,9 @@ def _picture(text: str, font: ImageFont.FreeTypeFont) -> np.ndarray:
 
 def glyph_embeddings(pieces: Sequence[bytes | None], dim: int, seed: int = 0) -> torch.Tensor:
     """(len(pieces), dim) float32 embeddings of the tokens whose bytes are ``pieces`` (None: an unused id)."""
-    font = ImageFont.truetype(str(font_path("DejaVuSansMono")), FONT_SIZE)
+    font = ImageFont.truetype(
+        str(font_path("DejaVuSansMono")), FONT_SIZE, layout_engine=ImageFont.Layout.BASIC
+    )
     pictures = np.stack([_picture(glyph_text(p), font) for p in pieces])
     projection = np.random.default_rng(seed).standard_normal((HEIGHT * WIDTH, dim)).astype(np.float32)
     vectors = pictures @ projection
