@@ -12,16 +12,19 @@ freeze=True)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from tokzoo.bench.text_render import font_path
+from tokzoo.core.errors import DataError
+from tokzoo.data.apt import debian_package
 
 __all__ = ["glyph_embeddings", "glyph_text"]
 
 HEIGHT, WIDTH, FONT_SIZE = 16, 64, 12
+FONT = ("fonts-dejavu-core", "usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
 _VISIBLE = str.maketrans(
     {" ": "␣", "\n": "⏎", "\t": "⇥", "\r": "␍"}
     | {chr(c): f"x{c:02X}" for c in [*range(32), 127] if chr(c) not in " \n\t\r"}
@@ -38,6 +41,16 @@ def glyph_text(piece: bytes | None) -> str:
         return "".join(f"x{b:02X}" for b in piece)
 
 
+def font_file() -> Path:
+    """DejaVu Sans Mono: the system's copy, else the file in Debian's ``fonts-dejavu-core`` (fetched once)."""
+    package, relative = FONT
+    system = Path("/") / relative
+    path = system if system.is_file() else debian_package(package) / relative
+    if not path.is_file():
+        raise DataError(f"{path}: not found in Debian package {package}")
+    return path
+
+
 def _picture(text: str, font: ImageFont.FreeTypeFont) -> np.ndarray:
     image = Image.new("L", (WIDTH, HEIGHT), 0)
     ImageDraw.Draw(image).text((0, 1), text, fill=255, font=font)
@@ -46,9 +59,7 @@ def _picture(text: str, font: ImageFont.FreeTypeFont) -> np.ndarray:
 
 def glyph_embeddings(pieces: Sequence[bytes | None], dim: int, seed: int = 0) -> torch.Tensor:
     """(len(pieces), dim) float32 embeddings of the tokens whose bytes are ``pieces`` (None: an unused id)."""
-    font = ImageFont.truetype(
-        str(font_path("DejaVuSansMono")), FONT_SIZE, layout_engine=ImageFont.Layout.BASIC
-    )
+    font = ImageFont.truetype(str(font_file()), FONT_SIZE, layout_engine=ImageFont.Layout.BASIC)
     pictures = np.stack([_picture(glyph_text(p), font) for p in pieces])
     projection = np.random.default_rng(seed).standard_normal((HEIGHT * WIDTH, dim)).astype(np.float32)
     vectors = pictures @ projection
