@@ -4,6 +4,7 @@ import string
 from pathlib import Path
 
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -219,7 +220,7 @@ def test_cli_vocab_refused_where_it_does_not_apply(tmp_path, capsys):
 def test_unused_ids_are_refused():
     model = tokzoo.create("text-bpe", vocab=1000)
     with pytest.raises(DataError, match="not in the learned vocabulary"):
-        model.decode(Tokens.from_ids(__import__("torch").tensor([[900]]), 1000))
+        model.decode(Tokens.from_ids(torch.tensor([[900]]), 1000))
 
 
 def test_paths_are_read(tmp_path):
@@ -236,3 +237,16 @@ def test_cli_eval_on_text_files(tmp_path, capsys):
     assert main(["eval", "--model", "text-bpe", "--data", str(tmp_path / "d"), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "bytes_per_token" in printed and "failed b.txt at encode" in printed and out.is_file()
+
+
+def test_malformed_pipeline_in_checkpoint_is_refused(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from tokzoo.core.errors import CheckpointError
+
+    folder = tokzoo.create("text-bpe", vocab=300).save_pretrained(tmp_path / "ckpt")
+    state = load_file(folder / "model.safetensors")
+    state["pipeline_json"] = torch.frombuffer(bytearray(b'{"not": "a pipeline"}'), dtype=torch.uint8)
+    save_file(state, folder / "model.safetensors")
+    with pytest.raises(CheckpointError):
+        tokzoo.load(folder)

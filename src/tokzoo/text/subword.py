@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from tokenizers import Tokenizer as HFTokenizer
 
-from tokzoo.core.errors import DataError
+from tokzoo.core.errors import CheckpointError, DataError
 from tokzoo.core.tokens import Tokens
 from tokzoo.text.bytelevel import piece_bytes
 from tokzoo.text.codec import TextCodec, ids_to_tokens
@@ -83,7 +83,12 @@ class SubwordTokenizer(TextCodec):
         if isinstance(saved, torch.Tensor) and saved.dtype == torch.uint8 and saved.ndim == 1:
             self.pipeline_json = saved.clone()
         result = super().load_state_dict(state_dict, strict=strict, assign=assign)
-        self._use(self.pipeline_json)
+        try:
+            self._use(self.pipeline_json)
+        except Exception as e:  # HF raises plain Exception for a malformed pipeline
+            raise CheckpointError(
+                f"pipeline_json is not a byte-level {self.cfg.algorithm} pipeline: {e}"
+            ) from None
         return result
 
     # -- fit -----------------------------------------------------------------------------------------
