@@ -231,9 +231,9 @@ def glyph_rows(corpus: Path, quick: bool) -> list[dict]:
     return rows
 
 
-def lm_rows(corpus: Path, quick: bool) -> tuple[list[dict], list[dict]]:
+def lm_rows(corpus: Path, quick: bool) -> list[dict]:
     """Bits per byte of the same small LM trained for the same steps x tokens on each tokenization of the same
-    text, and patch statistics of the byte LM's entropies (BLT) beside fixed patches (MegaByte)."""
+    text."""
     train, test, cfg = _lm_data(corpus, quick)
     tokenizers = {
         "bytes": tokzoo.create("text-bytes"),
@@ -241,37 +241,35 @@ def lm_rows(corpus: Path, quick: bool) -> tuple[list[dict], list[dict]]:
         "bpe-4k": _fit("text-bpe", train, vocab=4096),
         "unigram-4k": _fit("text-unigram", train, vocab=4096),
     }
-    rows = []
-    for name, model in tokenizers.items():
-        row, lm = _lm_row(name, model, train, test, cfg)
-        rows.append(row)
-        if name == "bytes":
-            byte_lm = lm
+    return [_lm_row(name, model, train, test, cfg)[0] for name, model in tokenizers.items()]
+
+
+def patch_rows(corpus: Path, quick: bool) -> list[dict]:
+    """Patch sizes on 64 KiB of held-out text: BLT entropy patches from the byte LM of ``lm_rows`` (same seed,
+    data and steps), at global and relative thresholds, beside MegaByte's fixed patches."""
+    train, test, cfg = _lm_data(corpus, quick)
+    _, byte_lm = _lm_row("bytes", tokzoo.create("text-bytes"), train, test, cfg)
     data = test.encode()[: 64 << 10]
     entropies = next_token_entropies(byte_lm, list(data))
-    patch_rows = []
-    for q in (50, 70, 90):
-        t = float(np.percentile(entropies, q))
-        lengths = entropy_patches(entropies, t, "global")
-        patch_rows.append(
-            {
-                "patching": f"BLT global, θ = {q}th percentile = {t:.2f} bits",
-                "bytes_per_patch": round(len(data) / len(lengths), 3),
-            }
-        )
-    for t in (0.5, 1.0, 2.0):
-        lengths = entropy_patches(entropies, t, "relative")
-        patch_rows.append(
-            {"patching": f"BLT relative, θ = {t} bits", "bytes_per_patch": round(len(data) / len(lengths), 3)}
-        )
+    rows = [{"patching": f"(next-byte entropy: mean {entropies.mean():.2f}, median {np.median(entropies):.2f} bits)",
+             "bytes_per_patch": ""}]  # fmt: skip
+    for mode, thresholds in (("global", (2.0, 3.0, 4.0, 5.0)), ("relative", (0.5, 1.0, 2.0))):
+        for t in thresholds:
+            lengths = entropy_patches(entropies, t, mode)
+            rows.append(
+                {
+                    "patching": f"BLT {mode}, θ = {t} bits",
+                    "bytes_per_patch": round(len(data) / len(lengths), 3),
+                }
+            )
     for size in (4, 6, 8):
-        patch_rows.append(
+        rows.append(
             {
                 "patching": f"MegaByte fixed {size}",
                 "bytes_per_patch": round(len(data) / len(fixed_patches(len(data), size)), 3),
             }
         )
-    return rows, patch_rows  # fmt: skip
+    return rows  # fmt: skip
 
 
 def memory_rows(corpus: Path, quick: bool) -> list[dict]:
@@ -336,12 +334,10 @@ PARTS = {
                          ca_rows(c, a.quick))],
     "memory": lambda c, a: [("text_memory", "Fitting on a large corpus (bounded memory)", memory_rows(c, a.quick))],
     "glyph": lambda c, a: [("text_glyph", "Frozen glyph embeddings vs learned, equal LM compute", glyph_rows(c, a.quick))],
-    "lm": lambda c, a: list(zip(
-        ("text_lm", "text_patches"),
-        ("Small LM at equal compute (same steps x batch x context tokens), held-out bits per byte",
-         "Patch sizes on held-out text (entropies from the byte LM above)"),
-        lm_rows(c, a.quick), strict=True,
-    )),
+    "lm": lambda c, a: [("text_lm", "Small LM at equal compute (same steps x batch x context tokens), held-out "
+                         "bits per byte", lm_rows(c, a.quick))],
+    "patches": lambda c, a: [("text_patches", "Patch sizes on held-out text (entropies from the byte LM)",
+                              patch_rows(c, a.quick))],
 }  # fmt: skip
 
 
