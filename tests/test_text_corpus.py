@@ -42,7 +42,9 @@ def test_extractors(tmp_path):
     assert wordnet_glosses(data) == "that which exists\n"
 
 
-def test_build_corpus_manifest_split_and_missing_package(tmp_path, caplog):
+def test_build_corpus_manifest_split_and_missing_package(tmp_path, monkeypatch):
+    """A package missing from the cache cannot be fetched (here: no apt-get on PATH): reported and skipped."""
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
     cache = tmp_path / "cache"
     _package(cache, "fake-docs", {
         "usr/share/doc/fake/a.txt": "".join(f"alpha line {i}\n" for i in range(200)).encode(),
@@ -55,7 +57,7 @@ def test_build_corpus_manifest_split_and_missing_package(tmp_path, caplog):
         Source("gone", "tokzoo-no-such-package-xyz", "*", "general", "en"),
     ]
     manifest = build_text_corpus(tmp_path / "out", sources, test_fraction=0.5, chunk_bytes=200, cache=cache)
-    assert "tokzoo-no-such-package-xyz" in manifest["failed"]
+    assert "apt-get not found" in manifest["failed"]["tokzoo-no-such-package-xyz"]
     docs = manifest["documents"]
     assert {d["source"] for d in docs} == {"docs", "copyright"}
     assert {d["split"] for d in docs} == {"train", "test"}  # ~20 chunks of a.txt, b.txt, copyright
