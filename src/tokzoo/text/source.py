@@ -2,7 +2,7 @@
 
 Every text tokenizer takes ``str`` or ``bytes`` (or a path, read as bytes). The policy on invalid UTF-8:
 
-- byte-level models (``text-bytes`` and the patchers) encode *any* bytes exactly. A ``str`` is turned into bytes
+- ``text-bytes`` encodes *any* bytes exactly. A ``str`` is turned into bytes
   with UTF-8 and ``surrogateescape`` (PEP 383, "Non-decodable Bytes in System Character Interfaces", 2009), and
   ``decode`` gives ``str`` in the same way, so ``decode(encode(b))[0].encode("utf-8", "surrogateescape") == b``
   for every byte string ``b`` and ``decode(encode(s))[0] == s`` for every ``str`` that UTF-8 can write;
