@@ -138,20 +138,20 @@ def test_wrong_modality(photo, tmp_path, capsys):
     """A checkpoint of a modality no plugin declares is refused with one line naming the ones there are."""
     base = tokzoo.create("vq-f8-s", ch=8, codebook_size=64)
 
-    class TextLike(type(base)):
-        modality = "text"
+    class AudioLike(type(base)):
+        modality = "audio"
 
     registry.register_tokenizer(
-        lambda **kw: TextLike(type(base.cfg)(**kw)), name="test-textlike", modality="text"
+        lambda **kw: AudioLike(type(base.cfg)(**kw)), name="test-audiolike", modality="audio"
     )
     try:
-        model = tokzoo.create("test-textlike", ch=8, codebook_size=64)
-        path = str(model.save_pretrained(tmp_path / "text"))
-        assert "no modality 'text' is registered (registered: image" in _error(
+        model = tokzoo.create("test-audiolike", ch=8, codebook_size=64)
+        path = str(model.save_pretrained(tmp_path / "audio"))
+        assert "no modality 'audio' is registered (registered: image" in _error(
             capsys, ["encode", str(photo), "--model", path]
         )
     finally:
-        registry._REGISTRY.pop("test-textlike")
+        registry._REGISTRY.pop("test-audiolike")
 
 
 def test_bad_training_override(capsys):

@@ -13,7 +13,7 @@ LAYERS = [
     {"core"},
     {"quant", "nn", "data", "metrics", "pretrained", "reduce"},
     {"train", "bench"},
-    {"image", "svg", "mesh"},
+    {"image", "svg", "mesh", "text"},
     {"cli", "__main__", "tokzoo"},
 ]
 MODALITIES = LAYERS[3]

@@ -91,7 +91,7 @@ def cmd_train(a: argparse.Namespace) -> None:
 def cmd_fit(a: argparse.Namespace) -> None:
     from tokzoo.core.protocols import Fittable, unsupported
 
-    model = _load_fittable(a.model)
+    model = _load_fittable(a.model, a.vocab)
     if not isinstance(model, Fittable):
         raise ConfigError(unsupported(model, "fit"))
     modality = get_modality(model.modality)
@@ -102,12 +102,23 @@ def cmd_fit(a: argparse.Namespace) -> None:
     print(json.dumps({"out": str(out), **counts}))
 
 
-def _load_fittable(path: str) -> Tokenizer:
-    """A checkpoint folder, or a registered name (fitted from scratch)."""
+def _load_fittable(path: str, vocab: int | None = None) -> Tokenizer:
+    """A checkpoint folder, or a registered name (fitted from scratch; ``vocab`` sets its vocabulary size)."""
     from tokzoo.core.api import load
     from tokzoo.core.registry import create
 
-    return load(path) if Path(path).exists() else create(path)
+    if Path(path).exists():
+        if vocab is not None:
+            raise ConfigError(f"--vocab sets the vocabulary of a new model, not of the checkpoint {path}")
+        return load(path)
+    if vocab is None:
+        return create(path)
+    model = create(path)
+    if "vocab" not in model.config_dict():
+        raise ConfigError(
+            f"--vocab applies to tokenizers with a learned vocabulary size (text-*), not {path}"
+        )
+    return create(path, vocab=vocab)
 
 
 def cmd_encode(a: argparse.Namespace) -> None:
@@ -279,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_train)
 
     s = sub.add_parser(
-        "fit", help="fit a tokenizer to data (e.g. svg-hivg-256, or a ptq grid model) -> checkpoint"
+        "fit", help="fit a tokenizer to data (e.g. text-bpe, svg-hivg-256, or a ptq grid model) -> checkpoint"
     )
     s.add_argument("--model", required=True, help="a registered name, or a checkpoint folder to fit further")
     s.add_argument(
@@ -287,9 +298,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--out", required=True, help="checkpoint folder to write")
     s.add_argument("--size", type=_positive_int, default=None, help="image size (image tokenizers only)")
+    s.add_argument(
+        "--vocab",
+        type=_positive_int,
+        default=None,
+        help="vocabulary size to learn (text tokenizers: text-bpe, ...)",
+    )
     s.set_defaults(fn=cmd_fit)
 
-    s = sub.add_parser("encode", help="image (or SVG, mesh, ... for those tokenizers) -> .tok")
+    s = sub.add_parser("encode", help="image (or SVG, mesh, text, ... for those tokenizers) -> .tok")
     s.add_argument("image", help="input file (an image, or what the model's load_file reads)")
     s.add_argument(
         "--model", required=True,

@@ -1,0 +1,357 @@
+"""Text tokenizers on the Debian text corpus: domain tokenizers (KL3M) both ways, Turkish vocabulary sweep,
+throughput, and the small-LM bits-per-byte comparison at equal compute, with BLT/MegaByte patch statistics.
+
+python benchmarks/text.py [--corpus data/text] [--quick]  ->  results/text_*.csv / .json
+
+The corpus is built first if missing (``python -m tokzoo.text.corpus --out data/text``; Debian packages, cached).
+Every rate names its unit: bytes/token = UTF-8 bytes of the held-out text per token (higher = more compression).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import tokzoo
+from common import RESULTS, write_results
+from tokzoo.text.corpus import build_text_corpus
+from tokzoo.text.glyphs import glyph_embeddings
+from tokzoo.text.lm import CausalLM, LMConfig, bits_per_byte, next_token_entropies, train_lm
+from tokzoo.text.metrics import (
+    conditional_entropies,
+    renyi_efficiency,
+    shannon_efficiency,
+    unigram_entropy,
+    word_stats,
+)
+from tokzoo.text.metrics.entropy import token_counts
+from tokzoo.text.patching import entropy_patches, fixed_patches
+
+
+def _read(folder: Path, limit: int | None = None, source: str | None = None) -> str:
+    """The documents of a corpus folder (sorted), concatenated, up to ``limit`` bytes."""
+    parts, size = [], 0
+    for path in sorted(folder.glob("*.txt")):
+        if source and not path.name.startswith(source):
+            continue
+        text = path.read_text("utf-8")
+        parts.append(text)
+        size += len(text.encode())
+        if limit and size >= limit:
+            break
+    return "".join(parts)
+
+
+def _fit(name: str, text: str, **options) -> tokzoo.Tokenizer:
+    model = tokzoo.create(name, **options)
+    model.fit(text.splitlines(keepends=True))
+    return model
+
+
+def _encode_stream(model, text: str) -> np.ndarray:
+    """Ids of ``text`` encoded line by line (what the LM and the metrics see)."""
+    ids = model.encode_texts(text.splitlines(keepends=True)) if hasattr(model, "encode_texts") else None
+    if ids is None:
+        return np.frombuffer(text.encode(), dtype=np.uint8).astype(np.int64)
+    return np.concatenate(ids)
+
+
+def _bytes_per_token(model, text: str) -> float:
+    return len(text.encode()) / len(_encode_stream(model, text))
+
+
+def domain_rows(corpus: Path, vocab: int, quick: bool) -> list[dict]:
+    """KL3M's claim at small scale: a legal-domain BPE vs a general one on legal and on general held-out text."""
+    legal_train = _read(corpus / "legal/train")
+    budget = len(legal_train.encode())
+    general_train = _read(corpus / "general/train", budget)
+    tests = {"legal": _read(corpus / "legal/test"), "general": _read(corpus / "general/test", 1 << 20)}
+    models = {
+        "legal (kl3m-style: NFKC + custom tokens)": _fit("text-kl3m", legal_train, vocab=vocab),
+        "legal (plain BPE)": _fit("text-bpe", legal_train, vocab=vocab),
+        "general (plain BPE)": _fit("text-bpe", general_train, vocab=vocab),
+        "bytes": tokzoo.create("text-bytes"),
+    }
+    rows = []
+    for name, model in models.items():
+        row = {"tokenizer": name, "vocab": model.vocab_size, "train_bytes": budget if name != "bytes" else 0}
+        for domain, text in tests.items():
+            row[f"{domain}_bytes_per_token"] = round(_bytes_per_token(model, text), 3)
+        rows.append(row)
+    return rows
+
+
+def turkish_rows(corpus: Path, quick: bool) -> list[dict]:
+    """Turkish man pages: BPE/Unigram/WordPiece across vocabulary sizes, and an English-trained BPE."""
+    train, test = _read(corpus / "turkish/train"), _read(corpus / "turkish/test")
+    english = _read(corpus / "general/train", len(train.encode()))
+    data = test.encode()
+    rows = []
+    vocabs = (1024, 4096) if quick else (1024, 2048, 4096, 8192)
+    for algorithm in ("bpe", "unigram", "wordpiece"):
+        for vocab in vocabs:
+            model = _fit(f"text-{algorithm}", train, vocab=vocab)
+            rows.append(_turkish_row(f"{algorithm} (Turkish)", model, test, data))
+    rows.append(_turkish_row("bpe (English)", _fit("text-bpe", english, vocab=4096), test, data))
+    return rows
+
+
+def _turkish_row(name: str, model, test: str, data: bytes) -> dict:
+    ids = _encode_stream(model, test)
+    stats = word_stats(data, model.token_lengths(ids))
+    counts = token_counts(ids, model.vocab_size)
+    return {
+        "tokenizer": name, "vocab": model.vocab_size, "bytes_per_token": round(len(data) / len(ids), 3),
+        "fertility": round(stats.fertility, 3), "continued_word_rate": round(stats.continued_word_rate, 3),
+        "unigram_entropy_bits": round(unigram_entropy(counts), 3),
+        "renyi_eff_2.5": round(renyi_efficiency(counts, model.vocab_size), 3),
+    }  # fmt: skip
+
+
+def _cpu_seconds(fn, repeats: int = 3) -> float:
+    """Median CPU time of ``fn()`` in this process (one thread: OMP_NUM_THREADS=1 RAYON_NUM_THREADS=1), which other
+    jobs on the machine do not inflate the way they inflate wall time."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        fn()
+        times.append(time.process_time() - t0)
+    return float(np.median(times))
+
+
+def throughput_rows(corpus: Path, quick: bool) -> list[dict]:
+    """Encode throughput (tokzoo wrapper vs the HF tokenizer it wraps) and the metric suite's throughput, per CPU
+    second of one thread."""
+    text = _read(corpus / "general/train", (8 if quick else 32) << 20)
+    data = text.encode()
+    lines = text.splitlines(keepends=True)
+    model = _fit("text-bpe", _read(corpus / "general/train", 4 << 20), vocab=16384)
+    rows = []
+    ids = model.encode_texts(lines)
+    t_ours = _cpu_seconds(lambda: model.encode_texts(lines), repeats=2)
+    t_hf = _cpu_seconds(lambda: [e.ids for e in model.hf.encode_batch_fast(lines, add_special_tokens=False)],
+                        repeats=2)  # fmt: skip
+    rows.append({"what": "encode text-bpe (tokzoo: custom-token split + HF + NumPy ids)", "MB": len(data) / 1e6,
+                 "MB_per_s": len(data) / 1e6 / t_ours})  # fmt: skip
+    rows.append({"what": "encode HF tokenizers encode_batch_fast + .ids (same model)", "MB": len(data) / 1e6,
+                 "MB_per_s": len(data) / 1e6 / t_hf})  # fmt: skip
+    stream = np.concatenate(ids)
+    lengths = model.token_lengths(stream)
+
+    def suite() -> list[float]:
+        counts = token_counts(stream, model.vocab_size)
+        stats = word_stats(data, lengths)
+        h = unigram_entropy(counts)
+        v = model.vocab_size
+        return [
+            len(data) / len(stream),
+            stats.fertility,
+            h,
+            shannon_efficiency(counts, v),
+            renyi_efficiency(counts, v),
+        ]
+
+    t_basic = _cpu_seconds(suite)
+    t_cond = _cpu_seconds(lambda: conditional_entropies([stream], model.vocab_size, max_k=2))
+    rows.append(
+        {
+            "what": "metrics: bytes/token, fertility, continued words, H, Shannon/Rényi eff.",
+            "MB": len(data) / 1e6,
+            "MB_per_s": len(data) / 1e6 / t_basic,
+        }
+    )
+    rows.append(
+        {
+            "what": "metrics: conditional entropies H_0..H_2",
+            "MB": len(data) / 1e6,
+            "MB_per_s": len(data) / 1e6 / t_cond,
+        }
+    )
+    return [{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()} for r in rows]  # fmt: skip
+
+
+def _lm_data(corpus: Path, quick: bool) -> tuple[str, str, LMConfig]:
+    """Python documentation: training text, held-out text and the LM configuration every tokenization gets."""
+    train = _read(corpus / "general/train", (2 if quick else 8) << 20, source="python-docs")
+    test = _read(corpus / "general/test", 256 << 10, source="python-docs")
+    return (
+        train,
+        test,
+        LMConfig(steps=150 if quick else 600, dim=128, depth=2, heads=4, context=128, batch=16),
+    )
+
+
+def _lm_row(
+    name: str, model, train: str, test: str, cfg: LMConfig, glyphs: bool = False
+) -> tuple[dict, CausalLM]:
+    """Train the LM on one tokenization of ``train`` (input embeddings learned, or frozen glyph pictures); its
+    held-out bits per byte on ``test``."""
+    torch.manual_seed(0)
+    frozen = glyph_embeddings(model.pieces, cfg.dim) if glyphs else None
+    lm = CausalLM(model.vocab_size, cfg, frozen_embeddings=frozen)
+    t0 = time.perf_counter()
+    losses = train_lm(lm, _encode_stream(model, train))
+    seconds = time.perf_counter() - t0
+    ids = _encode_stream(model, test)
+    bpb = bits_per_byte(lm, ids, model.token_lengths(ids))
+    row = {
+        "tokenization": name, "vocab": model.vocab_size, "trained_params": sum(p.numel() for p in lm.parameters() if p.requires_grad),
+        "test_bytes_per_token": round(len(test.encode()) / len(ids), 3),
+        "approx_train_bytes_seen": int(cfg.steps * cfg.batch * cfg.context * len(test.encode()) / len(ids)),
+        "final_train_loss_nats": round(float(np.mean(losses[-20:])), 3), "test_bits_per_byte": round(bpb, 4),
+        "train_seconds": round(seconds, 1),
+    }  # fmt: skip
+    return row, lm
+
+
+def ca_rows(corpus: Path, quick: bool) -> list[dict]:
+    """Compression-aware vs plain BPE at equal vocabulary: held-out compression, unigram-coded size, LM bits/byte."""
+    train, test, cfg = _lm_data(corpus, quick)
+    data = test.encode()
+    rows = []
+    for name, options in [("bpe-4k", {}), ("bpe-ca-4k (8 candidates)", {"criterion": "compression"}),
+                          ("bpe-ca-4k (64 candidates)", {"criterion": "compression", "candidates": 64})]:  # fmt: skip
+        model = _fit("text-bpe", train, vocab=4096, **options)
+        ids = _encode_stream(model, test)
+        h = unigram_entropy(token_counts(ids, model.vocab_size))
+        row, _ = _lm_row(name, model, train, test, cfg)
+        row["unigram_coded_bits_per_byte"] = round(len(ids) * h / len(data), 4)
+        rows.append(row)
+    return rows
+
+
+def glyph_rows(corpus: Path, quick: bool) -> list[dict]:
+    """Frozen glyph-picture input embeddings vs learned ones, same LM, data and compute."""
+    train, test, cfg = _lm_data(corpus, quick)
+    rows = []
+    for name, model in (
+        ("bytes", tokzoo.create("text-bytes")),
+        ("bpe-4k", _fit("text-bpe", train, vocab=4096)),
+    ):
+        for glyphs in (False, True):
+            row, _ = _lm_row(f"{name}, {'frozen glyph' if glyphs else 'learned'} embeddings", model, train, test,
+                             cfg, glyphs)  # fmt: skip
+            rows.append(row)
+    return rows
+
+
+def lm_rows(corpus: Path, quick: bool) -> list[dict]:
+    """Bits per byte of the same small LM trained for the same steps x tokens on each tokenization of the same
+    text."""
+    train, test, cfg = _lm_data(corpus, quick)
+    tokenizers = {
+        "bytes": tokzoo.create("text-bytes"),
+        "bpe-1k": _fit("text-bpe", train, vocab=1024),
+        "bpe-4k": _fit("text-bpe", train, vocab=4096),
+        "unigram-4k": _fit("text-unigram", train, vocab=4096),
+    }
+    return [_lm_row(name, model, train, test, cfg)[0] for name, model in tokenizers.items()]
+
+
+def patch_rows(corpus: Path, quick: bool) -> list[dict]:
+    """Patch sizes on 64 KiB of held-out text: BLT entropy patches from the byte LM of ``lm_rows`` (same seed,
+    data and steps), at global and relative thresholds, beside MegaByte's fixed patches."""
+    train, test, cfg = _lm_data(corpus, quick)
+    _, byte_lm = _lm_row("bytes", tokzoo.create("text-bytes"), train, test, cfg)
+    data = test.encode()[: 64 << 10]
+    entropies = next_token_entropies(byte_lm, list(data))
+    rows = [{"patching": f"(next-byte entropy: mean {entropies.mean():.2f}, median {np.median(entropies):.2f} bits)",
+             "bytes_per_patch": ""}]  # fmt: skip
+    for mode, thresholds in (("global", (2.0, 3.0, 4.0, 5.0)), ("relative", (0.5, 1.0, 2.0))):
+        for t in thresholds:
+            lengths = entropy_patches(entropies, t, mode)
+            rows.append(
+                {
+                    "patching": f"BLT {mode}, θ = {t} bits",
+                    "bytes_per_patch": round(len(data) / len(lengths), 3),
+                }
+            )
+    for size in (4, 6, 8):
+        rows.append(
+            {
+                "patching": f"MegaByte fixed {size}",
+                "bytes_per_patch": round(len(data) / len(fixed_patches(len(data), size)), 3),
+            }
+        )
+    return rows  # fmt: skip
+
+
+def memory_rows(corpus: Path, quick: bool) -> list[dict]:
+    """``tokzoo fit --model text-bpe --vocab 16000`` on a 1 GiB text file (256 MiB with --quick) in a child
+    process: wall time and peak resident memory (fit samples 64 MiB of lines, so memory stays bounded)."""
+    size = (256 if quick else 1024) << 20
+    block = _read(corpus / "general/train", 32 << 20).encode()
+    with tempfile.TemporaryDirectory(prefix="tokzoo-text-bench-") as tmp:
+        data = Path(tmp) / "data"
+        data.mkdir()
+        with open(data / "big.txt", "wb") as f:
+            for _ in range(-(-size // len(block))):
+                f.write(block)
+        command = [sys.executable, "-m", "tokzoo", "fit", "--model", "text-bpe", "--data", str(data),
+                   "--vocab", "16000", "--out", str(Path(tmp) / "tok")]  # fmt: skip
+        t0 = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        seconds = time.perf_counter() - t0
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        corpus_mb = (data / "big.txt").stat().st_size / 2**20
+    return [{"command": "tokzoo fit --model text-bpe --vocab 16000", "corpus_MiB": round(corpus_mb),
+             "sample_MiB": 64, "seconds": round(seconds, 1), "peak_rss_MiB": round(peak)}]  # fmt: skip
+
+
+def _table(title: str, rows: list[dict]) -> None:
+    print(f"\n{title}")
+    keys = list(rows[0])
+    print("| " + " | ".join(keys) + " |")
+    print("|" + "---|" * len(keys))
+    for r in rows:
+        print("| " + " | ".join(str(r[k]) for k in keys) + " |")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument(
+        "--corpus", default="data/text", help="corpus folder (built from Debian packages if missing)"
+    )
+    p.add_argument("--quick", action="store_true", help="smaller sweeps and fewer LM steps")
+    p.add_argument("--vocab", type=int, default=4096, help="vocabulary of the domain comparison")
+    p.add_argument(
+        "--parts", nargs="+", default=list(PARTS), choices=list(PARTS), help="which comparisons to run"
+    )
+    a = p.parse_args()
+    corpus = Path(a.corpus)
+    if not (corpus / "manifest.json").is_file():
+        build_text_corpus(corpus)
+    RESULTS.mkdir(exist_ok=True)
+    for part in a.parts:
+        for name, title, rows in PARTS[part](corpus, a):
+            write_results(name, rows)
+            _table(title, rows)
+
+
+PARTS = {
+    "domain": lambda c, a: [("text_domain", "Domain tokenizers (KL3M claim), bytes/token on held-out text",
+                             domain_rows(c, a.vocab, a.quick))],
+    "turkish": lambda c, a: [("text_turkish", "Turkish man pages: vocabulary sweep", turkish_rows(c, a.quick))],
+    "throughput": lambda c, a: [("text_throughput", "Throughput (MB of UTF-8 text per CPU second, one thread)",
+                                 throughput_rows(c, a.quick))],
+    "ca": lambda c, a: [("text_ca_bpe", "Compression-aware vs plain BPE (Python docs), equal vocabulary and LM compute",
+                         ca_rows(c, a.quick))],
+    "memory": lambda c, a: [("text_memory", "Fitting on a large corpus (bounded memory)", memory_rows(c, a.quick))],
+    "glyph": lambda c, a: [("text_glyph", "Frozen glyph embeddings vs learned, equal LM compute", glyph_rows(c, a.quick))],
+    "lm": lambda c, a: [("text_lm", "Small LM at equal compute (same steps x batch x context tokens), held-out "
+                         "bits per byte", lm_rows(c, a.quick))],
+    "patches": lambda c, a: [("text_patches", "Patch sizes on held-out text (entropies from the byte LM)",
+                              patch_rows(c, a.quick))],
+}  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""Fixed and entropy patching at hand-worked thresholds; the byte LM's entropies feed the patcher."""
+
+import numpy as np
+import pytest
+import torch
+
+from tokzoo.text.lm import CausalLM, LMConfig, bits_per_byte, next_token_entropies, train_lm
+from tokzoo.text.patching import entropy_patches, fixed_patches
+
+
+def test_fixed_patches():
+    assert fixed_patches(10, 4).tolist() == [4, 4, 2]
+    assert fixed_patches(8, 4).tolist() == [4, 4]
+    assert fixed_patches(0, 4).tolist() == []
+    with pytest.raises(ValueError):
+        fixed_patches(3, 0)
+
+
+def test_entropy_patches_global_and_relative():
+    h = np.array([3.0, 0.5, 0.4, 2.0, 2.5, 0.1, 1.9])
+    # global: starts where H > 1.5 -> 0, 3, 4, 6
+    assert entropy_patches(h, 1.5, "global").tolist() == [3, 1, 2, 1]
+    # relative: starts where H rises by > 1.0 over the previous byte -> 0, 3 (0.4 -> 2.0), 6 (0.1 -> 1.9)
+    assert entropy_patches(h, 1.0, "relative").tolist() == [3, 3, 1]
+    # a higher threshold gives fewer, longer patches; the lengths always cover every byte
+    for t in (0.0, 1.0, 2.0, 4.0):
+        assert entropy_patches(h, t).sum() == len(h)
+    assert entropy_patches(h, 10.0).tolist() == [7]
+    with pytest.raises(ValueError, match="mode"):
+        entropy_patches(h, 1.0, "local")
+
+
+def test_byte_lm_learns_a_pattern_and_its_entropies_drop():
+    torch.manual_seed(0)
+    text = np.frombuffer(b"abcabcabcabd" * 200, dtype=np.uint8).astype(np.int64)
+    cfg = LMConfig(dim=32, depth=1, heads=2, context=16, steps=40, batch=8, lr=1e-2)
+    model = CausalLM(256, cfg)
+    losses = train_lm(model, text)
+    assert losses[-1] < losses[0] / 3
+    h = next_token_entropies(model, text[:32].tolist())
+    assert h[0] == pytest.approx(8.0) and h[1:].mean() < 2.0
+    assert bits_per_byte(model, text, np.ones(len(text))) < 1.0
+
+
+def test_glyph_embeddings_are_pictures_and_stay_frozen():
+    from tokzoo.text.glyphs import glyph_embeddings, glyph_text
+
+    assert glyph_text(b"a b\n") == "a␣b⏎" and glyph_text(b"\xc3") == "xC3" and glyph_text(None) == ""
+    assert glyph_text(b"\x00\x1b") == "x00x1B"
+    emb = glyph_embeddings([b"a", b"a", b"b", b"O", b"\x00", "🙂".encode()], 32)
+    assert emb.shape == (6, 32) and torch.equal(emb[0], emb[1]) and not torch.equal(emb[0], emb[2])
+    assert torch.allclose(emb.pow(2).mean(1), torch.ones(6), atol=1e-4)
+    cfg = LMConfig(dim=32, depth=1, heads=2, context=8, steps=2, batch=2)
+    model = CausalLM(6, cfg, frozen_embeddings=emb)
+    before = model.embed.weight.clone()
+    train_lm(model, np.arange(60) % 6)
+    assert torch.equal(model.embed.weight, before) and not model.embed.weight.requires_grad
+    with pytest.raises(ValueError, match="frozen embeddings"):
+        CausalLM(7, cfg, frozen_embeddings=emb)
