@@ -76,6 +76,7 @@ class ARPrior(nn.Module):
             return target, pos <= lengths[:, None]
         return target, pos < lengths[:, None]
 
+    @torch.no_grad()
     def nll_bits(self, ids: torch.Tensor, lengths: torch.Tensor, classes: torch.Tensor | None = None) -> torch.Tensor:
         """(B,) bits of each sample's ids under the prior, end symbol excluded and renormalised away (the
         length is side information, as in ``Tokens.nbits``)."""

@@ -29,11 +29,14 @@ _KEYS = ("vocab_size", "layout", "shape", "meta", "lengths", "L_max", "payload_b
 
 
 class CodingModel(Protocol):
-    """Gives the :class:`SymbolModel` that codes one sample of a layout, shape and length."""
+    """Gives the :class:`SymbolModel` that codes one sample of a layout, shape and length, and the order in
+    which the sample's stored ids are coded (a prior's generation order, e.g. position-major for RVQ)."""
 
     name: str
 
     def for_sample(self, layout: str, shape: tuple[int, ...], length: int) -> SymbolModel: ...
+
+    def order(self, layout: str, shape: tuple[int, ...], length: int) -> list[int]: ...
 
 
 def _header(tokens: Tokens, nbits: int, model: CodingModel) -> bytes:
@@ -56,7 +59,8 @@ def compress(tokens: Tokens, model: CodingModel) -> tuple[bytes, int]:
         raise ValueError("continuous tokens (values) cannot be arithmetic-coded; only ids can")
     enc = ArithmeticEncoder()
     for i in range(len(tokens)):
-        ids = tokens.sample(i).tolist()
+        stored = tokens.sample(i).tolist()
+        ids = [stored[k] for k in model.order(tokens.layout, tokens.shape, len(stored))]
         sym = model.for_sample(tokens.layout, tokens.shape, len(ids))
         for s in ids:
             enc.encode(s, sym.frequencies())
@@ -95,11 +99,11 @@ def decompress(data: bytes, model: CodingModel) -> Tokens:
     rows = []
     for n in header["lengths"]:
         sym = model.for_sample(header["layout"], shape, n)
-        row = []
-        for _ in range(n):
+        row = [0] * header["L_max"]
+        for k in model.order(header["layout"], shape, n):
             s = dec.decode(sym.frequencies())
             sym.update(s)
-            row.append(s)
-        rows.append(row + [0] * (header["L_max"] - n))
+            row[k] = s
+        rows.append(row)
     ids = torch.tensor(rows, dtype=torch.int64).reshape(len(rows), header["L_max"])
     return Tokens(ids, torch.tensor(header["lengths"]), header["vocab_size"], header["layout"], shape, header["meta"])

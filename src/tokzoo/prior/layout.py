@@ -30,7 +30,7 @@ import torch
 
 from tokzoo.core.tokens import Tokens
 
-__all__ = ["LAYOUTS", "SequenceLayout", "from_sequence", "sequence_layout", "to_sequence"]
+__all__ = ["LAYOUTS", "SequenceLayout", "depth_order", "from_sequence", "sequence_layout", "to_sequence"]
 
 LAYOUTS = ("seq1d", "grid2d", "grid3d", "seq1d+depth", "grid2d+depth", "grid3d+depth", "multiscale", "matryoshka")
 
@@ -100,7 +100,7 @@ def sequence_layout(layout: str, shape: tuple[int, ...], vocab_size: int, length
     return SequenceLayout(layout, shape, vocab_size, n, variable, (1,) * positions, tuple(range(-1, positions - 1)))
 
 
-def _depth_perm(shape: tuple[int, ...]) -> torch.Tensor:
+def depth_order(shape: tuple[int, ...]) -> torch.Tensor:
     """Index that turns depth-major ids (k blocks of N positions) into position-major (N blocks of k depths)."""
     k, n = shape[-1], math.prod(shape[:-1])
     return torch.arange(k * n).reshape(k, n).t().reshape(-1)
@@ -127,7 +127,7 @@ def to_sequence(tokens: Tokens, seq: SequenceLayout) -> tuple[torch.Tensor, torc
     ids[:, :width] = tokens.ids[:, :width].cpu()
     ids[~(torch.arange(seq.length) < tokens.lengths.cpu()[:, None])] = 0
     if seq.layout.endswith("+depth"):
-        ids = ids[:, _depth_perm(seq.shape)]
+        ids = ids[:, depth_order(seq.shape)]
     return ids, tokens.lengths.cpu().clone()
 
 
@@ -135,5 +135,5 @@ def from_sequence(ids: torch.Tensor, lengths: torch.Tensor, seq: SequenceLayout,
     """``Tokens`` of ``seq``'s layout from ids in generation order (inverse of :func:`to_sequence`)."""
     ids = ids.cpu().to(torch.int64)
     if seq.layout.endswith("+depth"):
-        ids = ids[:, torch.argsort(_depth_perm(seq.shape))]
+        ids = ids[:, torch.argsort(depth_order(seq.shape))]
     return Tokens(ids, lengths.cpu(), seq.vocab_size, seq.layout, seq.shape, dict(meta or {}))

@@ -35,6 +35,10 @@ class StaticUnigram:
         """The same model for every sample (see :class:`tokzoo.prior.container.CodingModel`)."""
         return self
 
+    def order(self, layout: str, shape: tuple[int, ...], length: int) -> list[int]:
+        """Stored order."""
+        return list(range(length))
+
     def frequencies(self) -> np.ndarray:
         return self.freqs
 
@@ -57,6 +61,10 @@ class AdaptiveUnigram:
     def for_sample(self, layout: str, shape: tuple[int, ...], length: int) -> AdaptiveUnigram:
         """One model over the whole batch: its counts carry over from sample to sample."""
         return self
+
+    def order(self, layout: str, shape: tuple[int, ...], length: int) -> list[int]:
+        """Stored order."""
+        return list(range(length))
 
     def frequencies(self) -> np.ndarray:
         return self.counts
