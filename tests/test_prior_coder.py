@@ -87,3 +87,16 @@ def test_tokc_file_round_trip_and_exact_size():
         decompress(data[:-5] + bytes([data[-5] ^ 1]) + data[-4:], model)
     with pytest.raises(TokFormatError, match="model"):
         decompress(data, AdaptiveUnigram(1000))
+
+
+def test_bench_rates_side_by_side():
+    from tokzoo.bench.rates import token_rates
+
+    g = torch.Generator().manual_seed(0)
+    ids = torch.where(torch.rand(8, 64, generator=g) < 0.8, 3, torch.randint(0, 256, (8, 64), generator=g))
+    tokens = Tokens.from_ids(ids, 256, "grid2d", (8, 8))
+    rates = token_rates(tokens)
+    per = rates.per_token()
+    assert per["fixed"] == 8.0
+    assert per["unigram"] < per["coded"] < 0.5 * per["fixed"]  # adaptive coding pays for learning its counts
+    assert rates.saving() > 0.5 and rates.model == "unigram-adaptive"
