@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tokzoo.core.errors import ConfigError
+from tokzoo.core.tokens import Tokens
 from tokzoo.prior.layout import SequenceLayout, sequence_layout
 
 __all__ = ["KINDS", "PriorConfig"]
@@ -53,6 +54,12 @@ class PriorConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def for_tokens(cls, tokens: Tokens, **options: Any) -> PriorConfig:
+        """A config modelling ``tokens``' layout, shape and vocabulary (``seq1d``: up to their longest length)."""
+        length = int(tokens.lengths.max()) if tokens.layout == "seq1d" and len(tokens) else None
+        return cls(layout=tokens.layout, shape=list(tokens.shape), vocab_size=tokens.vocab_size, length=length, **options)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PriorConfig:
