@@ -31,7 +31,9 @@ def test_images_tokenize_train_rates_sample(tmp_path, photos, capsys):
     torch.manual_seed(0)
     ckpt = str(tokzoo.create("vq-f8-s", ch=8, codebook_size=64).save_pretrained(tmp_path / "model"))
     shards, run = tmp_path / "shards", tmp_path / "run"
-    assert main(["tokenize", "--model", ckpt, "--data", str(photos), "--out", str(shards), "--size", "32"]) == 0
+    assert (
+        main(["tokenize", "--model", ckpt, "--data", str(photos), "--out", str(shards), "--size", "32"]) == 0
+    )
     done = _json_lines(capsys.readouterr().out)[0]
     assert done["samples"] == 6 and done["skipped_inputs"] == 1 and done["manifest"]
     args = ["--tokens", str(shards), "--out", str(run), "--dim", "32", "--depth", "1", "--heads", "2"]
@@ -39,8 +41,25 @@ def test_images_tokenize_train_rates_sample(tmp_path, photos, capsys):
     assert (run / "prior" / "model.safetensors").is_file()
     assert main(["bench", "rates", "--tokens", str(shards), "--prior", str(run / "prior")]) == 0
     rows = _json_lines(capsys.readouterr().out)[1:]
-    assert [r["model"] for r in rows] == ["unigram-adaptive", "prior"] and rows[0]["fixed_bits_per_token"] == 6.0
-    assert main(["sample", "--prior", str(run / "prior"), "--tokenizer", ckpt, "-n", "3", "--out", str(tmp_path / "s")]) == 0
+    assert [r["model"] for r in rows] == ["unigram-adaptive", "prior"] and rows[0][
+        "fixed_bits_per_token"
+    ] == 6.0
+    assert (
+        main(
+            [
+                "sample",
+                "--prior",
+                str(run / "prior"),
+                "--tokenizer",
+                ckpt,
+                "-n",
+                "3",
+                "--out",
+                str(tmp_path / "s"),
+            ]
+        )
+        == 0
+    )
     written = sorted((tmp_path / "s").glob("*.png"))
     assert len(written) == 3 and Image.open(written[0]).size == (32, 32)
 

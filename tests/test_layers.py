@@ -12,7 +12,11 @@ ROOT = Path(tokzoo.__file__).parent
 LAYERS = [
     {"core"},
     {"quant", "nn", "data", "metrics", "pretrained"},
-    {"train", "bench", "prior"},  # prior: models over Tokens on nn blocks, trained with train/'s state; bench reports its rates
+    {
+        "train",
+        "bench",
+        "prior",
+    },  # prior: models over Tokens on nn blocks, trained with train/'s state; bench reports its rates
     {"image", "svg", "mesh"},
     {"cli", "__main__", "tokzoo"},
 ]

@@ -29,7 +29,9 @@ def _cfg(layout="grid2d", shape=(4, 4), **kw):
     return PriorConfig(layout=layout, shape=list(shape), vocab_size=16, dim=32, depth=2, heads=2, **kw)
 
 
-@pytest.mark.parametrize(("layout", "shape"), [("grid2d", (4, 4)), ("grid2d+depth", (2, 4, 2)), ("multiscale", (1, 2, 3))])
+@pytest.mark.parametrize(
+    ("layout", "shape"), [("grid2d", (4, 4)), ("grid2d+depth", (2, 4, 2)), ("multiscale", (1, 2, 3))]
+)
 def test_prior_coding_round_trip_and_size(tmp_path, layout, shape):
     tokens = _data(layout, shape)
     prior = ARPrior(_cfg(layout, shape))
@@ -80,8 +82,10 @@ def test_resume_after_kill_gives_the_same_prior(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         train_prior(build_prior(_cfg(kind="maskgit")), ids, lengths, tmp_path / "b", cfg, log=_KillAt(9))
     torch.manual_seed(2)  # a fresh process: the resumed run must not depend on it
-    resumed = load_prior(train_prior(build_prior(_cfg(kind="maskgit")), ids, lengths, tmp_path / "b", cfg, resume=True))
-    for (k, a), (_, b) in zip(straight.state_dict().items(), resumed.state_dict().items()):
+    resumed = load_prior(
+        train_prior(build_prior(_cfg(kind="maskgit")), ids, lengths, tmp_path / "b", cfg, resume=True)
+    )
+    for (k, a), (_, b) in zip(straight.state_dict().items(), resumed.state_dict().items(), strict=True):
         assert torch.equal(a, b), k
 
 

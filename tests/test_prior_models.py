@@ -1,6 +1,8 @@
 """Priors over tokens: layout adapters for every layout, AR causality (also next-scale), cached = uncached
 logits, sampling lengths, the MaskGIT schedule and loss."""
 
+import itertools
+
 import pytest
 import torch
 
@@ -57,7 +59,9 @@ def test_adapter_errors():
     with pytest.raises(ValueError, match="no prior layout"):
         sequence_layout("hexgrid", (3,), 4)
     with pytest.raises(ValueError, match="continuous"):
-        to_sequence(Tokens.from_values(torch.zeros(1, 4, 2), "seq1d", (4,)), sequence_layout("seq1d", (4,), 1))
+        to_sequence(
+            Tokens.from_values(torch.zeros(1, 4, 2), "seq1d", (4,)), sequence_layout("seq1d", (4,), 1)
+        )
     with pytest.raises(ValueError, match="shape"):
         to_sequence(_tokens("grid2d", (3, 4)), sequence_layout("grid2d", (4, 3), 11))
     with pytest.raises(ConfigError, match="divisible"):
@@ -66,7 +70,9 @@ def test_adapter_errors():
 
 def _ar(layout, **kw):
     torch.manual_seed(0)
-    cfg = PriorConfig(layout=layout, shape=list(SHAPES[layout]), vocab_size=11, dim=32, depth=2, heads=2, **kw)
+    cfg = PriorConfig(
+        layout=layout, shape=list(SHAPES[layout]), vocab_size=11, dim=32, depth=2, heads=2, **kw
+    )
     return ARPrior(cfg).eval()
 
 
@@ -130,7 +136,7 @@ def test_maskgit_schedule():
     for n, steps in [(16, 8), (5, 5), (64, 12)]:
         counts = [masked_count(t, steps, n) for t in range(steps + 1)]
         assert counts[0] == n and counts[-1] == 0
-        assert all(a > b for a, b in zip(counts, counts[1:]))
+        assert all(a > b for a, b in itertools.pairwise(counts))
     assert masked_count(1, 8, 64) == 63  # ceil(cos(pi/16) * 64) = ceil(62.77)
 
 

@@ -24,7 +24,9 @@ def _decodes(model, ids) -> bool:
 def test_grammar_mask_never_emits_invalid_svg():
     model = tokzoo.create("svg-hivg-128")
     torch.manual_seed(0)
-    cfg = PriorConfig(layout="seq1d", shape=[], length=64, vocab_size=model.vocab_size, dim=32, depth=1, heads=2)
+    cfg = PriorConfig(
+        layout="seq1d", shape=[], length=64, vocab_size=model.vocab_size, dim=32, depth=1, heads=2
+    )
     prior = ARPrior(cfg).eval()
     s = sample_ar(prior, 24, allowed_next=model.allowed_next, generator=torch.Generator().manual_seed(0))
     assert int(s.ended.sum()) >= 8

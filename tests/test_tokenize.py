@@ -20,7 +20,9 @@ def images(tmp_path_factory):
     root = tmp_path_factory.mktemp("imgs")
     rng = np.random.default_rng(0)
     for i in range(11):
-        Image.fromarray(rng.integers(0, 255, (24 + i % 3 * 8, 32, 3), dtype=np.uint8)).save(root / f"im{i:02d}.png")
+        Image.fromarray(rng.integers(0, 255, (24 + i % 3 * 8, 32, 3), dtype=np.uint8)).save(
+            root / f"im{i:02d}.png"
+        )
     (root / "im05.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")  # corrupt
     files = sorted(root.glob("*.png"))
     return files, [f.name for f in files]
@@ -33,7 +35,11 @@ def model():
 
 
 def _digest(folder):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if not p.name.startswith(".")}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if not p.name.startswith(".")
+    }
 
 
 def test_one_and_two_processes_identical_and_readable(tmp_path, images, model):

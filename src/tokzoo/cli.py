@@ -237,9 +237,18 @@ def cmd_bench_rates(a: argparse.Namespace) -> None:
         rows.append(token_rates(tokens, PriorCodingModel(load_prior(a.prior), name=Path(a.prior).name)))
     for r in rows:
         per = r.per_token()
-        print(json.dumps({"model": r.model, "tokens": r.tokens, "fixed_bits_per_token": round(per["fixed"], 4),
-                          "unigram_entropy_bits_per_token": round(per["unigram"], 4),
-                          "coded_bits_per_token": round(per["coded"], 4), "saving": round(r.saving(), 4)}))
+        print(
+            json.dumps(
+                {
+                    "model": r.model,
+                    "tokens": r.tokens,
+                    "fixed_bits_per_token": round(per["fixed"], 4),
+                    "unigram_entropy_bits_per_token": round(per["unigram"], 4),
+                    "coded_bits_per_token": round(per["coded"], 4),
+                    "saving": round(r.saving(), 4),
+                }
+            )
+        )
 
 
 def cmd_tokenize(a: argparse.Namespace) -> None:
@@ -277,7 +286,9 @@ def cmd_train_prior(a: argparse.Namespace) -> None:
     log: list[dict[str, float]] = []
     out = train_prior(prior, ids, lengths, a.out, train_cfg, resume=a.resume, log=log)
     last = log[-1] if log else {}
-    print(json.dumps({"prior": str(out), "samples": len(tokens), **{k: round(v, 4) for k, v in last.items()}}))
+    print(
+        json.dumps({"prior": str(out), "samples": len(tokens), **{k: round(v, 4) for k, v in last.items()}})
+    )
 
 
 def cmd_sample(a: argparse.Namespace) -> None:
@@ -291,7 +302,9 @@ def cmd_sample(a: argparse.Namespace) -> None:
     for path in paths:
         print(path)
     if dropped:
-        print(f"  ({dropped} samples did not end within the prior's length and were dropped)", file=sys.stderr)
+        print(
+            f"  ({dropped} samples did not end within the prior's length and were dropped)", file=sys.stderr
+        )
 
 
 def cmd_demo(a: argparse.Namespace) -> None:
@@ -448,7 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--text-words", type=_positive_int, default=12, help="words per font-size bin")
     s.set_defaults(fn=cmd_bench_rd)
     s = bench.add_parser(
-        "rates", help="fixed-width bits, unigram entropy and entropy-coded bits (unigram / prior) of token shards"
+        "rates",
+        help="fixed-width bits, unigram entropy and entropy-coded bits (unigram / prior) of token shards",
     )
     s.add_argument("--tokens", required=True, help="token-shard folder written by tokzoo tokenize")
     s.add_argument("--prior", default=None, help="an AR prior folder (tokzoo train-prior) to code with")
@@ -457,7 +471,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "tokenize", help="files -> token shards (tar of .tok) + manifest; torchrun: one shard set per rank"
     )
-    s.add_argument("--model", required=True, help="checkpoint folder, pretrained name, or SVG/mesh tokenizer name")
+    s.add_argument(
+        "--model", required=True, help="checkpoint folder, pretrained name, or SVG/mesh tokenizer name"
+    )
     s.add_argument("--data", nargs="+", required=True, help="input folders or files")
     s.add_argument("--out", required=True, help="output folder (rerun to resume)")
     s.add_argument("--size", type=_positive_int, default=None, help="image size (shorter side + centre crop)")
@@ -487,7 +503,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--temperature", type=float, default=1.0)
     s.add_argument("--top-k", type=_positive_int, default=None)
     s.add_argument("--steps", type=_positive_int, default=8, help="MaskGIT decoding steps")
-    s.add_argument("--class-id", type=int, default=None, help="class to condition on (class-conditional priors)")
+    s.add_argument(
+        "--class-id", type=int, default=None, help="class to condition on (class-conditional priors)"
+    )
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(fn=cmd_sample)
 

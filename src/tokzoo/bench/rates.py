@@ -52,4 +52,6 @@ def token_rates(tokens: Tokens, model: CodingModel | None = None) -> TokenRates:
     model = model if model is not None else AdaptiveUnigram(tokens.vocab_size)
     seqs = [tokens.sample(i) for i in range(len(tokens))]
     _, coded = compress(tokens, model)
-    return TokenRates(tokens.num_tokens, tokens.nbits(), tokens.num_tokens * unigram_entropy(seqs), coded, model.name)
+    return TokenRates(
+        tokens.num_tokens, tokens.nbits(), tokens.num_tokens * unigram_entropy(seqs), coded, model.name
+    )

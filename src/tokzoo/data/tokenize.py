@@ -90,7 +90,9 @@ class _Encoder:
         self.model = model
         self.modality = get_modality(model.modality)
         if size is not None and self.modality.resize is None:
-            raise ValueError(f"size applies to tokenizers of modalities with a resolution, not {model.modality}")
+            raise ValueError(
+                f"size applies to tokenizers of modalities with a resolution, not {model.modality}"
+            )
         self.size = size
 
     def load(self, path: Path) -> Any:
@@ -105,7 +107,7 @@ class _Encoder:
     def run(self, paths: list[Path], names: list[str], bad: list[tuple[str, str]]) -> list[Tokens | None]:
         """Tokens per path (None for a bad input, recorded in ``bad``)."""
         loaded: list[Any] = []
-        for path, name in zip(paths, names):
+        for path, name in zip(paths, names, strict=True):
             try:
                 loaded.append(self.load(path))
             except (TokzooError, OSError, ValueError) as e:
@@ -140,8 +142,16 @@ class _Encoder:
         return result
 
 
-def _write_shard(out: Path, j: int, first: int, paths: list[Path], names: list[str], enc: _Encoder,
-                 batch_size: int, bar: Any) -> tuple[int, list[tuple[str, str]]]:
+def _write_shard(
+    out: Path,
+    j: int,
+    first: int,
+    paths: list[Path],
+    names: list[str],
+    enc: _Encoder,
+    batch_size: int,
+    bar: Any,
+) -> tuple[int, list[tuple[str, str]]]:
     records: list[tuple[str, bytes]] = []
     bad: list[tuple[str, str]] = []
     for b in range(0, len(paths), batch_size):
@@ -154,8 +164,13 @@ def _write_shard(out: Path, j: int, first: int, paths: list[Path], names: list[s
         bar.update(len(tokens))
     name = SHARD.format(j)
     atomic_write_bytes(out / f"{name}.tar", _tar(records))
-    record = {"name": f"{name}.tar", "sha256": sha256_file(out / f"{name}.tar"), "samples": len(records),
-              "inputs": len(paths), "bad": [list(b) for b in bad]}
+    record = {
+        "name": f"{name}.tar",
+        "sha256": sha256_file(out / f"{name}.tar"),
+        "samples": len(records),
+        "inputs": len(paths),
+        "bad": [list(b) for b in bad],
+    }
     atomic_write_bytes(out / f"{name}.json", json.dumps(record, indent=1).encode())
     return len(records), bad
 
@@ -211,7 +226,9 @@ def tokenize_files(
     with tqdm(total=total, unit="sample", disable=not progress, desc=f"rank {rank}") as bar:
         for j in todo:
             lo, hi = j * shard_size, min(len(files), (j + 1) * shard_size)
-            count, bad = _write_shard(out, j, lo, list(files[lo:hi]), list(names[lo:hi]), enc, batch_size, bar)
+            count, bad = _write_shard(
+                out, j, lo, list(files[lo:hi]), list(names[lo:hi]), enc, batch_size, bar
+            )
             result.written.append(j)
             result.samples += count
             result.bad += bad

@@ -61,7 +61,9 @@ class ARPrior(nn.Module):
         x = self._inputs(full, 0, self.seq.positions, self._classes(ids.shape[0], classes))
         return self.head(self.transformer(x, self.mask))
 
-    def forward(self, ids: torch.Tensor, lengths: torch.Tensor, classes: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, ids: torch.Tensor, lengths: torch.Tensor, classes: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Mean cross-entropy (nats/token) of the valid tokens (and the end symbol of variable lengths)."""
         logits = self.logits(ids, classes)
         target, valid = self._targets(ids.to(logits.device), lengths.to(logits.device))
@@ -77,12 +79,16 @@ class ARPrior(nn.Module):
         return target, pos < lengths[:, None]
 
     @torch.no_grad()
-    def nll_bits(self, ids: torch.Tensor, lengths: torch.Tensor, classes: torch.Tensor | None = None) -> torch.Tensor:
+    def nll_bits(
+        self, ids: torch.Tensor, lengths: torch.Tensor, classes: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """(B,) bits of each sample's ids under the prior, end symbol excluded and renormalised away (the
         length is side information, as in ``Tokens.nbits``)."""
         logits = self.logits(ids, classes)[..., : self.seq.vocab_size]
         target, valid = self._targets(ids.to(logits.device), lengths.to(logits.device))
-        valid &= torch.arange(self.seq.positions, device=logits.device)[None] < lengths.to(logits.device)[:, None]
+        valid &= (
+            torch.arange(self.seq.positions, device=logits.device)[None] < lengths.to(logits.device)[:, None]
+        )
         logp = logits.log_softmax(-1).gather(-1, target.clamp(max=self.seq.vocab_size - 1)[..., None])[..., 0]
         return -(logp * valid).sum(1) / torch.log(torch.tensor(2.0))
 
@@ -90,7 +96,9 @@ class ARPrior(nn.Module):
     def new_cache(self) -> KVCache:
         return KVCache(self.cfg.depth)
 
-    def step(self, ids: torch.Tensor, group: int, cache: KVCache, classes: torch.Tensor | None = None) -> torch.Tensor:
+    def step(
+        self, ids: torch.Tensor, group: int, cache: KVCache, classes: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Logits (B, groups[group], outputs) of step ``group`` given ``ids`` (B, >= bounds[group]) of the
         earlier steps; ``cache`` must hold exactly steps 0..group-1 and is extended by this one."""
         start, stop = self.bounds[group], self.bounds[group + 1]

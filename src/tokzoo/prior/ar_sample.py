@@ -24,7 +24,9 @@ class Samples:
     ended: torch.Tensor
 
 
-def _draw(logits: torch.Tensor, temperature: float, top_k: int | None, gen: torch.Generator | None) -> torch.Tensor:
+def _draw(
+    logits: torch.Tensor, temperature: float, top_k: int | None, gen: torch.Generator | None
+) -> torch.Tensor:
     logits = logits.float() / max(temperature, 1e-6)
     if top_k is not None and top_k < logits.shape[-1]:
         kth = logits.topk(top_k, dim=-1).values[..., -1:]
@@ -66,7 +68,9 @@ def sample_ar(
         if allowed_next is not None:
             for i in range(n):
                 if not bool(ended[i]):
-                    logits[i, 0] = constrain(logits[i, 0], ids[i, :start].tolist(), allowed_next, seq.vocab_size)
+                    logits[i, 0] = constrain(
+                        logits[i, 0], ids[i, :start].tolist(), allowed_next, seq.vocab_size
+                    )
         drawn = _draw(logits, temperature, top_k, generator)
         if seq.variable:
             stop_now = (drawn[:, 0] == seq.vocab_size) & ~ended

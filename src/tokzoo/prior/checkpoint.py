@@ -19,7 +19,15 @@ from tokzoo.prior.ar import ARPrior
 from tokzoo.prior.config import PriorConfig
 from tokzoo.prior.maskgit import MaskGITPrior
 
-__all__ = ["FORMAT", "Prior", "build_prior", "count_parameters", "load_prior", "save_prior", "write_prior_files"]
+__all__ = [
+    "FORMAT",
+    "Prior",
+    "build_prior",
+    "count_parameters",
+    "load_prior",
+    "save_prior",
+    "write_prior_files",
+]
 
 FORMAT = "tokzoo-prior"
 Prior = ARPrior | MaskGITPrior
@@ -59,7 +67,9 @@ def load_prior(folder: str | Path) -> Prior:
     try:
         prior.load_state_dict(read_safetensors(folder / "model.safetensors"))
     except RuntimeError as e:
-        raise CheckpointError(f"{folder}: weights do not match the config ({str(e).splitlines()[0]})") from None
+        raise CheckpointError(
+            f"{folder}: weights do not match the config ({str(e).splitlines()[0]})"
+        ) from None
     return prior.eval()
 
 

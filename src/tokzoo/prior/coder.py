@@ -80,7 +80,9 @@ class ArithmeticEncoder:
         """Narrow the interval to ``symbol``'s share of ``freqs``."""
         lo, hi, total = _bounds(freqs, symbol)
         if int(freqs[symbol]) < 1:
-            raise ValueError(f"symbol {symbol} has frequency {int(freqs[symbol])}; every frequency must be >= 1")
+            raise ValueError(
+                f"symbol {symbol} has frequency {int(freqs[symbol])}; every frequency must be >= 1"
+            )
         span = self.high - self.low + 1
         self.high = self.low + span * hi // total - 1
         self.low = self.low + span * lo // total

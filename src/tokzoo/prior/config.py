@@ -43,7 +43,7 @@ class PriorConfig:
         if self.num_classes < 0:
             raise ConfigError(f"num_classes must be >= 0, got {self.num_classes}")
         try:
-            self.sequence
+            _ = self.sequence
         except ValueError as e:
             raise ConfigError(str(e)) from None
 
@@ -59,7 +59,13 @@ class PriorConfig:
     def for_tokens(cls, tokens: Tokens, **options: Any) -> PriorConfig:
         """A config modelling ``tokens``' layout, shape and vocabulary (``seq1d``: up to their longest length)."""
         length = int(tokens.lengths.max()) if tokens.layout == "seq1d" and len(tokens) else None
-        return cls(layout=tokens.layout, shape=list(tokens.shape), vocab_size=tokens.vocab_size, length=length, **options)
+        return cls(
+            layout=tokens.layout,
+            shape=list(tokens.shape),
+            vocab_size=tokens.vocab_size,
+            length=length,
+            **options,
+        )
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PriorConfig:

@@ -17,12 +17,16 @@ __all__ = ["Constraint", "constrain"]
 Constraint = Callable[[Sequence[int]], torch.Tensor]
 
 
-def constrain(logits: torch.Tensor, prefix: Sequence[int], allowed_next: Constraint, vocab_size: int) -> torch.Tensor:
+def constrain(
+    logits: torch.Tensor, prefix: Sequence[int], allowed_next: Constraint, vocab_size: int
+) -> torch.Tensor:
     """``logits`` (outputs,) with the ids ``allowed_next(prefix)`` forbids set to -inf; ``outputs`` is
     ``vocab_size`` or ``vocab_size + 1`` (the last being the end symbol)."""
     allowed = torch.as_tensor(allowed_next(list(prefix)), dtype=torch.bool).to(logits.device)
     if allowed.shape != (vocab_size,):
-        raise ValueError(f"allowed_next gave a mask of shape {tuple(allowed.shape)}, expected ({vocab_size},)")
+        raise ValueError(
+            f"allowed_next gave a mask of shape {tuple(allowed.shape)}, expected ({vocab_size},)"
+        )
     mask = torch.zeros(logits.shape[-1], dtype=torch.bool, device=logits.device)
     mask[:vocab_size] = allowed
     if logits.shape[-1] > vocab_size:

@@ -106,4 +106,6 @@ def decompress(data: bytes, model: CodingModel) -> Tokens:
             row[k] = s
         rows.append(row)
     ids = torch.tensor(rows, dtype=torch.int64).reshape(len(rows), header["L_max"])
-    return Tokens(ids, torch.tensor(header["lengths"]), header["vocab_size"], header["layout"], shape, header["meta"])
+    return Tokens(
+        ids, torch.tensor(header["lengths"]), header["vocab_size"], header["layout"], shape, header["meta"]
+    )

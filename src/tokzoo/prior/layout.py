@@ -32,7 +32,16 @@ from tokzoo.core.tokens import Tokens
 
 __all__ = ["LAYOUTS", "SequenceLayout", "depth_order", "from_sequence", "sequence_layout", "to_sequence"]
 
-LAYOUTS = ("seq1d", "grid2d", "grid3d", "seq1d+depth", "grid2d+depth", "grid3d+depth", "multiscale", "matryoshka")
+LAYOUTS = (
+    "seq1d",
+    "grid2d",
+    "grid3d",
+    "seq1d+depth",
+    "grid2d+depth",
+    "grid3d+depth",
+    "multiscale",
+    "matryoshka",
+)
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,12 @@ class SequenceLayout:
 
     def to_dict(self) -> dict[str, object]:
         """The arguments of :func:`sequence_layout` that rebuild this layout."""
-        return {"layout": self.layout, "shape": list(self.shape), "vocab_size": self.vocab_size, "length": self.length}
+        return {
+            "layout": self.layout,
+            "shape": list(self.shape),
+            "vocab_size": self.vocab_size,
+            "length": self.length,
+        }
 
 
 def _upsample_source(sides: list[int]) -> list[int]:
@@ -79,7 +93,9 @@ def _upsample_source(sides: list[int]) -> list[int]:
     return src
 
 
-def sequence_layout(layout: str, shape: tuple[int, ...], vocab_size: int, length: int | None = None) -> SequenceLayout:
+def sequence_layout(
+    layout: str, shape: tuple[int, ...], vocab_size: int, length: int | None = None
+) -> SequenceLayout:
     """The :class:`SequenceLayout` of ``Tokens`` with this ``layout`` and ``shape``; ``length`` is the maximum
     length of ``seq1d`` sequences (default ``shape[0]``). Unknown layouts and continuous tokens are refused."""
     shape = tuple(int(s) for s in shape)
@@ -88,16 +104,18 @@ def sequence_layout(layout: str, shape: tuple[int, ...], vocab_size: int, length
     if layout in ("multiscale", "matryoshka"):
         sides = list(shape)
         n = sum(s * s for s in sides)
-        return SequenceLayout(layout, shape, vocab_size, n, False, tuple(s * s for s in sides), tuple(_upsample_source(sides)))
+        return SequenceLayout(
+            layout, shape, vocab_size, n, False, tuple(s * s for s in sides), tuple(_upsample_source(sides))
+        )
     variable = layout == "seq1d"
-    if variable:
-        n = int(length if length is not None else (shape[0] if shape else 0))
-    else:
-        n = math.prod(shape)
+    default = shape[0] if shape else 0
+    n = int(length if length is not None else default) if variable else math.prod(shape)
     if n < 1:
         raise ValueError(f"{layout} tokens of shape {shape} need a positive length (pass length=)")
     positions = n + int(variable)
-    return SequenceLayout(layout, shape, vocab_size, n, variable, (1,) * positions, tuple(range(-1, positions - 1)))
+    return SequenceLayout(
+        layout, shape, vocab_size, n, variable, (1,) * positions, tuple(range(-1, positions - 1))
+    )
 
 
 def depth_order(shape: tuple[int, ...]) -> torch.Tensor:
@@ -131,7 +149,9 @@ def to_sequence(tokens: Tokens, seq: SequenceLayout) -> tuple[torch.Tensor, torc
     return ids, tokens.lengths.cpu().clone()
 
 
-def from_sequence(ids: torch.Tensor, lengths: torch.Tensor, seq: SequenceLayout, meta: dict | None = None) -> Tokens:
+def from_sequence(
+    ids: torch.Tensor, lengths: torch.Tensor, seq: SequenceLayout, meta: dict | None = None
+) -> Tokens:
     """``Tokens`` of ``seq``'s layout from ids in generation order (inverse of :func:`to_sequence`)."""
     ids = ids.cpu().to(torch.int64)
     if seq.layout.endswith("+depth"):

@@ -46,7 +46,9 @@ class MaskGITPrior(nn.Module):
         self.transformer = Transformer(cfg.dim, cfg.depth, cfg.heads)
         self.head = nn.Linear(cfg.dim, cfg.vocab_size)
 
-    def logits(self, ids: torch.Tensor, lengths: torch.Tensor, classes: torch.Tensor | None = None) -> torch.Tensor:
+    def logits(
+        self, ids: torch.Tensor, lengths: torch.Tensor, classes: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """(B, length, vocab) logits for every position of ``ids`` (mask id = ``vocab_size``)."""
         device = self.pos_emb.device
         ids, lengths = ids.to(device), lengths.to(device)

@@ -62,7 +62,9 @@ class PriorCodingModel:
     def _check(self, layout: str, shape: tuple[int, ...], length: int) -> None:
         seq = self.prior.seq
         if layout != seq.layout or (not seq.variable and tuple(shape) != seq.shape) or length > seq.length:
-            raise ValueError(f"the prior models {seq.layout} {seq.shape} (<= {seq.length} ids), not {layout} {shape}")
+            raise ValueError(
+                f"the prior models {seq.layout} {seq.shape} (<= {seq.length} ids), not {layout} {shape}"
+            )
         if not seq.variable and length != seq.length:
             raise ValueError(f"{layout} samples must have {seq.length} ids, got {length}")
 
@@ -76,4 +78,3 @@ class PriorCodingModel:
         if not layout.endswith("+depth"):
             return list(range(length))
         return depth_order(tuple(shape)).tolist()
-

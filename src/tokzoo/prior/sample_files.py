@@ -35,20 +35,31 @@ def sample_to_files(
     with ``allowed_next`` (the SVG grammar) constrains AR sampling to valid programs."""
     seq = prior.seq
     if seq.vocab_size != model.vocab_size:
-        raise DataError(f"the prior models {seq.vocab_size} ids, {model.registry_name} has {model.vocab_size}")
+        raise DataError(
+            f"the prior models {seq.vocab_size} ids, {model.registry_name} has {model.vocab_size}"
+        )
     gen = torch.Generator().manual_seed(seed)
     classes = None if class_id is None else torch.full((n,), class_id, dtype=torch.int64)
     if isinstance(prior, ARPrior):
         constraint = getattr(model, "allowed_next", None) if max(seq.groups) == 1 else None
-        s = sample_ar(prior, n, classes=classes, temperature=temperature, top_k=top_k, allowed_next=constraint,
-                      generator=gen)
+        s = sample_ar(
+            prior,
+            n,
+            classes=classes,
+            temperature=temperature,
+            top_k=top_k,
+            allowed_next=constraint,
+            generator=gen,
+        )
         keep = s.ended if constraint is not None or seq.variable else torch.ones(n, dtype=torch.bool)
         ids, lengths = s.ids[keep], s.lengths[keep]
     else:
         ids = sample_maskgit(prior, n, steps=steps, classes=classes, temperature=temperature, generator=gen)
         lengths = torch.full((n,), seq.length, dtype=torch.int64)
     if len(ids) == 0:
-        raise DataError(f"none of the {n} samples ended within {seq.length} tokens (raise the prior's length)")
+        raise DataError(
+            f"none of the {n} samples ended within {seq.length} tokens (raise the prior's length)"
+        )
     tokens = from_sequence(ids, lengths, seq, {"tokenizer": model.registry_name})
     with torch.no_grad():
         items = list(model.decode(tokens))

@@ -48,7 +48,9 @@ class PriorTrainConfig:
         return self.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
 
 
-def _save_state(root: Path, step: int, prior: Prior, opt: torch.optim.Optimizer, cfg: PriorTrainConfig) -> None:
+def _save_state(
+    root: Path, step: int, prior: Prior, opt: torch.optim.Optimizer, cfg: PriorTrainConfig
+) -> None:
     opt_tensors, opt_meta = _optimizer_split(opt.state_dict())
     rng_tensors, rng_meta = _rng_state()
     with atomic_directory(root / f"step_{step:08d}") as tmp:
@@ -110,7 +112,9 @@ def train_prior(
         opt.step()
         if log is not None:
             seconds = time.perf_counter() - t0
-            log.append({"step": step, "loss": loss.item(), "tokens_per_s": float(lengths[index].sum()) / seconds})
+            log.append(
+                {"step": step, "loss": loss.item(), "tokens_per_s": float(lengths[index].sum()) / seconds}
+            )
         if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
             _save_state(root, step + 1, prior, opt, cfg)
     return save_prior(prior.eval(), out / "prior")
