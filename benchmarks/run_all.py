@@ -8,7 +8,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 # Scripts whose full run takes longer than a few minutes: `make bench` runs their short version.
-QUICK_ARGS = {"flexible.py": ["--quick"], "vit_init.py": ["--quick"]}
+QUICK_ARGS = {"flexible.py": ["--quick"], "vit_init.py": ["--quick"], "priors.py": ["--quick"]}
 
 
 def main() -> int:
