@@ -18,8 +18,8 @@ KINDS = ("ar", "maskgit")
 class PriorConfig:
     """``kind``: ``ar`` (GPT-style, next token / next scale) or ``maskgit`` (bidirectional, masked tokens).
 
-    ``num_classes`` > 0 adds class conditioning (class ``num_classes`` is "no class", used for unconditional
-    samples and classifier-free dropout)."""
+    ``num_classes`` > 0 adds class conditioning: the start (AR) or added (MaskGIT) embedding of class c; the
+    extra class ``num_classes`` means "no class" and is what unconditional calls use."""
 
     kind: str = "ar"
     layout: str = "grid2d"
