@@ -36,7 +36,7 @@ def _markov(vocab: int, seed: int, tiny: bool) -> np.ndarray:
     return np.stack([quantize(p) for p in probs])
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     vocab=st.integers(1, 40),
     data=st.data(),

@@ -95,17 +95,26 @@ def decompress(data: bytes, model: CodingModel) -> Tokens:
     if header["model"] != model.name:
         raise TokFormatError(f"coded with model {header['model']!r}, not {model.name!r}")
     dec = ArithmeticDecoder(data[_PREFIX + size : -4])
-    shape = tuple(header["shape"])
+    try:
+        shape = tuple(int(s) for s in header["shape"])
+        lengths = [int(n) for n in header["lengths"]]
+        l_max = int(header["L_max"])
+    except (TypeError, ValueError):
+        raise TokFormatError("malformed .tokc header: shape, lengths and L_max must be integers") from None
+    if any(not 0 <= n <= l_max for n in lengths):
+        raise TokFormatError("malformed .tokc header: a length exceeds L_max")
     rows = []
-    for n in header["lengths"]:
+    for n in lengths:
         sym = model.for_sample(header["layout"], shape, n)
-        row = [0] * header["L_max"]
+        row = [0] * l_max
         for k in model.order(header["layout"], shape, n):
             s = dec.decode(sym.frequencies())
             sym.update(s)
             row[k] = s
         rows.append(row)
-    ids = torch.tensor(rows, dtype=torch.int64).reshape(len(rows), header["L_max"])
-    return Tokens(
-        ids, torch.tensor(header["lengths"]), header["vocab_size"], header["layout"], shape, header["meta"]
-    )
+    ids = torch.tensor(rows, dtype=torch.int64).reshape(len(rows), l_max)
+    try:
+        return Tokens(ids, torch.tensor(lengths, dtype=torch.int64), header["vocab_size"], header["layout"], shape,
+                      header["meta"])  # fmt: skip
+    except (TypeError, ValueError) as e:
+        raise TokFormatError(f"malformed .tokc header: {e}") from None
