@@ -52,8 +52,8 @@ CORPUS = Path("/work/data/photos")
 #: multi-scale maps; the 1-D and multi-scale models need more steps to clear the thumbnail floor than the grid
 TOKENIZERS = {
     "vq-f8-s": ("configs/vq-f8-s-cpu.yaml", 300),
-    "titok-t-32": ("configs/titok-t-32-cpu.yaml", 1500),
-    "hieratok-t": ("configs/hieratok-t-cpu.yaml", 1500),
+    "titok-t-32": ("configs/titok-t-32-cpu.yaml", 800),
+    "hieratok-t": ("configs/hieratok-t-cpu.yaml", 800),
 }
 SIZE = 64
 
