@@ -8,7 +8,13 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 # Scripts whose full run takes longer than a few minutes: `make bench` runs their short version.
-QUICK_ARGS = {"flexible.py": ["--quick"], "vit_init.py": ["--quick"], "reduce.py": ["--quick"], "text.py": ["--quick"]}
+QUICK_ARGS = {
+    "flexible.py": ["--quick"],
+    "vit_init.py": ["--quick"],
+    "reduce.py": ["--quick"],
+    "text.py": ["--quick"],
+    "priors.py": ["--quick"],
+}
 # Modules the scripts import, not benchmarks themselves.
 HELPERS = {"common.py", "reduce_data.py", "reduce_scenes.py", "reduce_views.py"}
 

@@ -12,7 +12,7 @@ from tokzoo.cli import main
 from tokzoo.core import registry
 from tokzoo.core.tokens import Tokens
 
-SUBCOMMANDS = ["list", "train", "encode", "decode", "eval", "demo"]
+SUBCOMMANDS = ["list", "train", "encode", "decode", "eval", "demo", "tokenize", "train-prior", "sample"]
 
 
 @pytest.mark.parametrize("cmd", SUBCOMMANDS)

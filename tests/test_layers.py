@@ -12,7 +12,8 @@ ROOT = Path(tokzoo.__file__).parent
 LAYERS = [
     {"core"},
     {"quant", "nn", "data", "metrics", "pretrained", "reduce"},
-    {"train", "bench"},
+    # prior: models over Tokens on nn blocks, trained with train/'s state; bench reports its rates
+    {"train", "bench", "prior"},
     {"image", "svg", "mesh", "text"},
     {"cli", "__main__", "tokzoo"},
 ]

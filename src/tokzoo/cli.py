@@ -1,4 +1,4 @@
-"""The ``tokzoo`` command line: list, train, fit, encode, decode, eval, bench, demo.
+"""The ``tokzoo`` command line: list, train, fit, encode, decode, eval, bench, tokenize, train-prior, sample, demo.
 
 Commands dispatch through the model's modality plugin (:mod:`tokzoo.core.modality`) and protocols
 (:mod:`tokzoo.core.protocols`); no command names a modality."""
@@ -236,6 +236,88 @@ def cmd_bench_rd(a: argparse.Namespace) -> None:
         print(f"  ({len(small)} images smaller than {a.size} px skipped, not upscaled)")
 
 
+def cmd_bench_rates(a: argparse.Namespace) -> None:
+    from tokzoo.bench.rates import token_rates
+    from tokzoo.data.tok_shards import TokenShards
+    from tokzoo.prior.checkpoint import load_prior
+    from tokzoo.prior.prior_coding import PriorCodingModel
+
+    tokens = TokenShards(a.tokens).tokens()
+    rows = [token_rates(tokens)]
+    if a.prior:
+        rows.append(token_rates(tokens, PriorCodingModel(load_prior(a.prior), name=Path(a.prior).name)))
+    for r in rows:
+        per = r.per_token()
+        print(
+            json.dumps(
+                {
+                    "model": r.model,
+                    "tokens": r.tokens,
+                    "fixed_bits_per_token": round(per["fixed"], 4),
+                    "unigram_entropy_bits_per_token": round(per["unigram"], 4),
+                    "coded_bits_per_token": round(per["coded"], 4),
+                    "saving": round(r.saving(), 4),
+                }
+            )
+        )
+
+
+def cmd_tokenize(a: argparse.Namespace) -> None:
+    from tokzoo.data.files import collect_files
+    from tokzoo.data.tokenize import dist_env, tokenize_files
+
+    model = _load_model(a.model)
+    modality = get_modality(model.modality)
+    _refuse_size(a.size, modality)
+    files = collect_files(a.data, modality.suffixes)
+    root = Path(os.path.commonpath([str(f.resolve().parent) for f in files]))
+    names = [str(f.resolve().relative_to(root)) for f in files]
+    rank, world = dist_env()
+    res = tokenize_files(model, files, names, a.out, shard_size=a.shard_size, batch_size=a.batch_size,
+                         size=a.size, rank=rank, world_size=world, progress=rank == 0)  # fmt: skip
+    print(json.dumps({"rank": rank, "world_size": world, "shards_written": len(res.written),
+                      "shards_resumed": len(res.resumed), "samples": res.samples, "skipped_inputs": len(res.bad),
+                      "samples_per_s": round(res.samples_per_s, 2), "manifest": res.manifest}))  # fmt: skip
+
+
+def cmd_train_prior(a: argparse.Namespace) -> None:
+    from tokzoo.data.tok_shards import TokenShards
+    from tokzoo.prior.checkpoint import build_prior
+    from tokzoo.prior.config import PriorConfig
+    from tokzoo.prior.layout import to_sequence
+    from tokzoo.prior.train import PriorTrainConfig, train_prior
+
+    shards = TokenShards(a.tokens)
+    tokens = shards.tokens()
+    cfg = PriorConfig.for_tokens(tokens, kind=a.kind, dim=a.dim, depth=a.depth, heads=a.heads,
+                                 tokenizer=shards.manifest.get("tokenizer", ""))  # fmt: skip
+    prior = build_prior(cfg)
+    ids, lengths = to_sequence(tokens, cfg.sequence)
+    train_cfg = PriorTrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, seed=a.seed)
+    log: list[dict[str, float]] = []
+    out = train_prior(prior, ids, lengths, a.out, train_cfg, resume=a.resume, log=log)
+    last = log[-1] if log else {}
+    print(
+        json.dumps({"prior": str(out), "samples": len(tokens), **{k: round(v, 4) for k, v in last.items()}})
+    )
+
+
+def cmd_sample(a: argparse.Namespace) -> None:
+    from tokzoo.prior.checkpoint import load_prior
+    from tokzoo.prior.sample_files import sample_to_files
+
+    prior = load_prior(a.prior)
+    model = _load_model(a.tokenizer)
+    paths, dropped = sample_to_files(prior, model, a.n, a.out, temperature=a.temperature, top_k=a.top_k,
+                                     steps=a.steps, class_id=a.class_id, seed=a.seed)  # fmt: skip
+    for path in paths:
+        print(path)
+    if dropped:
+        print(
+            f"  ({dropped} samples did not end within the prior's length and were dropped)", file=sys.stderr
+        )
+
+
 def cmd_demo(a: argparse.Namespace) -> None:
     from tokzoo.bench.demo import run_demo
 
@@ -395,6 +477,54 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--text-engine", choices=["rapidocr", "tesseract"], default="rapidocr")
     s.add_argument("--text-words", type=_positive_int, default=12, help="words per font-size bin")
     s.set_defaults(fn=cmd_bench_rd)
+    s = bench.add_parser(
+        "rates",
+        help="fixed-width bits, unigram entropy and entropy-coded bits (unigram / prior) of token shards",
+    )
+    s.add_argument("--tokens", required=True, help="token-shard folder written by tokzoo tokenize")
+    s.add_argument("--prior", default=None, help="an AR prior folder (tokzoo train-prior) to code with")
+    s.set_defaults(fn=cmd_bench_rates)
+
+    s = sub.add_parser(
+        "tokenize", help="files -> token shards (tar of .tok) + manifest; torchrun: one shard set per rank"
+    )
+    s.add_argument(
+        "--model", required=True, help="checkpoint folder, pretrained name, or SVG/mesh tokenizer name"
+    )
+    s.add_argument("--data", nargs="+", required=True, help="input folders or files")
+    s.add_argument("--out", required=True, help="output folder (rerun to resume)")
+    s.add_argument("--size", type=_positive_int, default=None, help="image size (shorter side + centre crop)")
+    s.add_argument("--batch-size", type=_positive_int, default=8)
+    s.add_argument("--shard-size", type=_positive_int, default=256, help="inputs per shard")
+    s.set_defaults(fn=cmd_tokenize)
+
+    s = sub.add_parser("train-prior", help="train an AR or MaskGIT prior on token shards")
+    s.add_argument("--tokens", required=True, help="token-shard folder written by tokzoo tokenize")
+    s.add_argument("--out", required=True, help="run folder (checkpoints/, prior/)")
+    s.add_argument("--kind", choices=["ar", "maskgit"], default="ar")
+    s.add_argument("--dim", type=_positive_int, default=128)
+    s.add_argument("--depth", type=_positive_int, default=4)
+    s.add_argument("--heads", type=_positive_int, default=4)
+    s.add_argument("--steps", type=_positive_int, default=500)
+    s.add_argument("--batch-size", type=_positive_int, default=16)
+    s.add_argument("--lr", type=float, default=1e-3)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    s.set_defaults(fn=cmd_train_prior)
+
+    s = sub.add_parser("sample", help="sample a prior and decode with its tokenizer -> files")
+    s.add_argument("--prior", required=True, help="prior folder (RUN/prior from tokzoo train-prior)")
+    s.add_argument("--tokenizer", required=True, help="the tokenizer the prior's tokens came from")
+    s.add_argument("-n", type=_positive_int, default=16, help="number of samples")
+    s.add_argument("--out", default="samples", help="output folder")
+    s.add_argument("--temperature", type=float, default=1.0)
+    s.add_argument("--top-k", type=_positive_int, default=None)
+    s.add_argument("--steps", type=_positive_int, default=8, help="MaskGIT decoding steps")
+    s.add_argument(
+        "--class-id", type=int, default=None, help="class to condition on (class-conditional priors)"
+    )
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(fn=cmd_sample)
 
     s = sub.add_parser(
         "demo", help="evaluate the pretrained tokenizers on held-out photos, fine-tune one, report"
