@@ -31,8 +31,9 @@ def median_seconds(fn: Callable[[], Any], *, repeats: int = 5, warmup: int = 1) 
 def write_results(name: str, rows: list[dict[str, Any]]) -> Path:
     """Write ``results/<name>.csv`` and ``results/<name>.json`` (rows plus machine facts); print a table."""
     RESULTS.mkdir(exist_ok=True)
+    keys = list(dict.fromkeys(k for r in rows for k in r))  # rows may differ in their columns
     with open(RESULTS / f"{name}.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
+        w = csv.DictWriter(f, fieldnames=keys)
         w.writeheader()
         w.writerows(rows)
     env = {
@@ -41,8 +42,7 @@ def write_results(name: str, rows: list[dict[str, Any]]) -> Path:
         "threads": torch.get_num_threads(),
     }
     (RESULTS / f"{name}.json").write_text(json.dumps({"env": env, "rows": rows}, indent=2) + "\n")
-    keys = list(rows[0])
     print(" | ".join(keys))
     for r in rows:
-        print(" | ".join(f"{r[k]:.4g}" if isinstance(r[k], float) else str(r[k]) for k in keys))
+        print(" | ".join(f"{r[k]:.4g}" if isinstance(r.get(k), float) else str(r.get(k, "")) for k in keys))
     return RESULTS / f"{name}.csv"

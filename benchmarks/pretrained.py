@@ -154,8 +154,8 @@ def main() -> None:
     details["codecs_rd"] = rate_distortion(None, rd_names, rd_batch)
     details["throughput"] = throughput()
     models = sorted(k for k in details if "row" in details[k])
-    write_results("pretrained", [details[k]["row"] for k in models])
     DETAILS.write_text(json.dumps(details, indent=1, default=str) + "\n")
+    write_results("pretrained", [details[k]["row"] for k in models])
     rd_rows = [r for k in models for r in details[k]["rd_points"]] + details["codecs_rd"]
     fig = plot_rd(
         rd_rows, "psnr", title=f"pretrained tokenizers vs codecs, {a.rd_images} held-out photos, 128 px"

@@ -305,11 +305,27 @@ def _plot_panel(ax, summary: list[dict[str, Any]], key: str, rows: Sequence[dict
     for s in points:
         methods.setdefault((s["kind"], s["method"]), []).append(s)
     codec_colors = iter(["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink"])
+    # Several tokenizers on one panel must stay distinguishable: warm colours, one marker shape each.
+    tokenizer_styles = iter(zip(
+        ["crimson", "darkred", "deeppink", "darkorange", "firebrick", "magenta", "maroon", "orangered"] * 4,
+        ["*", "D", "^", "v", "P", "X", "h", "p"] * 4, strict=True,
+    ))  # fmt: skip
     for (kind, method), pts in sorted(methods.items(), key=lambda m: _KIND_ORDER.get(m[0][0], 3)):
         pts = sorted(pts, key=lambda s: s["bpp"])
         x, y = [s["bpp"] for s in pts], [s[key] for s in pts]
         if kind == "tokenizer":
-            ax.plot(x, y, "-*", color="crimson", markersize=13, lw=2, label=f"{method} (tokenizer)", zorder=5)
+            color, marker = next(tokenizer_styles)
+            size = 13 if marker == "*" else 8
+            ax.plot(
+                x,
+                y,
+                "-" + marker,
+                color=color,
+                markersize=size,
+                lw=2,
+                label=f"{method} (tokenizer)",
+                zorder=5,
+            )
         elif kind == "thumbnail":
             ax.plot(x, y, "--s", color="0.45", markersize=4, label="equal-bits thumbnail", zorder=3)
             for s in pts:
@@ -327,7 +343,7 @@ def _plot_panel(ax, summary: list[dict[str, Any]], key: str, rows: Sequence[dict
     ax.set_xlabel("bits per pixel (log scale)")
     ax.set_ylabel(_METRIC_LABELS.get(key, key))
     ax.grid(True, which="both", alpha=0.25)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left")
     side = _image_side(rows)
     n = len({r["image"] for r in rows})
     ax.set_title(f"{_METRIC_LABELS.get(key, key)} vs rate: {n} images at {side}x{side} px", fontsize=9)
