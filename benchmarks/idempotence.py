@@ -62,6 +62,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--svgs", type=int, default=400)
     ap.add_argument("--quick", action="store_true", help="40 SVGs, 20 meshes")
+    ap.add_argument("--only", choices=["svg", "mesh"], help="one modality")
     a = ap.parse_args()
     meshes = mesh_files("homedecor") + mesh_files("glmark2")
     svgs = svg_files(40 if a.quick else a.svgs)
@@ -70,8 +71,8 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         svg = tokzoo.create("svg-hivg-256")
-        rows += [check(svg, p, ".svg", Path(tmp)) for p in svgs]
-        for name in tokzoo.list_models("mesh-*-q7"):
+        rows += [check(svg, p, ".svg", Path(tmp)) for p in svgs if a.only != "mesh"]
+        for name in tokzoo.list_models("mesh-*-q7") if a.only != "svg" else []:
             tok = tokzoo.create(name)
             rows += [check(tok, p, ".obj", Path(tmp)) for p in meshes]
     write_results("idempotence", rows)
