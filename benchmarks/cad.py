@@ -93,7 +93,8 @@ def main() -> None:
             solids = [execute(p) for p in (program, q, decoded)]
         except DataError as e:
             failures[str(e).split(":")[-1].strip()] += 1
-            row |= {"kernel": str(e)}
+            row |= {"kernel": str(e), **dict.fromkeys(("iou_quantized", "iou_round_trip"), None)}
+            row |= dict.fromkeys(("chamfer_quantized", "chamfer_round_trip"), None)
             rows.append(row)
             continue
         row |= {"kernel": "ok", "iou_quantized": volume_iou(solids[0], solids[1])}
