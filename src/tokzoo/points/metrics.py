@@ -14,7 +14,7 @@ def nearest(a: torch.Tensor, b: torch.Tensor, chunk: int = 4096) -> tuple[torch.
     """For each point of ``a`` (B, N, 3): its distance to the nearest point of ``b`` (B, M, 3) and its index."""
     dists, index = [], []
     for start in range(0, a.shape[1], chunk):
-        d = torch.cdist(a[:, start : start + chunk], b)
+        d = torch.cdist(a[:, start : start + chunk], b, compute_mode="donot_use_mm_for_euclid_dist")
         value, i = d.min(-1)
         dists.append(value)
         index.append(i)
