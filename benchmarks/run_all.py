@@ -15,6 +15,7 @@ QUICK_ARGS = {
     "text.py": ["--quick"],
     "priors.py": ["--quick"],
     "cad.py": ["--quick"],
+    "points.py": ["--quick"],
     "idempotence.py": ["--quick"],
 }
 # Modules the scripts import, not benchmarks themselves.
