@@ -90,9 +90,13 @@ def test_patch_tokenizer_rate_and_shapes():
     assert (tok.decode(tok.encode(big))[0].mean(0) - 5).abs().max() < 60
 
 
-def test_a_few_training_steps_lower_the_loss():
+@pytest.mark.parametrize(
+    "name, options",
+    [("points-patch-fsq-64", {}), ("points-vat-64", {"num_tokens": 16, "out_groups": 16, "out_size": 16})],
+)
+def test_a_few_training_steps_lower_the_loss(name, options):
     torch.manual_seed(0)
-    tok = tokzoo.create("points-patch-fsq-64", dim=64, depth=1, groups=16, group_size=16, num_points=256)
+    tok = tokzoo.create(name, dim=64, depth=1, groups=16, group_size=16, num_points=256, **options)
     batch = torch.stack([_sphere(256, seed=s) for s in range(4)])
     opt = torch.optim.Adam(tok.parameters(), lr=3e-3)
     first = None
@@ -133,3 +137,19 @@ def test_homedecor_split_is_by_model_and_reads():
     ds = PointCloudDataset(test[:2], 512)
     assert ds[(0, 1)].shape == (512, 3) and torch.equal(ds[(0, 1)], ds[(0, 1)])
     assert not torch.equal(ds[(0, 1)], ds[(0, 2)])
+
+
+def test_vat_tokens_are_one_dimensional_and_any_bottleneck_works():
+    tok = tokzoo.create("points-vat-64").eval()
+    tokens = tok.encode(tok.example_input())
+    assert tokens.ids.shape == (2, 64) and tokens.layout == "seq1d" and tokens.nbits() == 2 * 64 * 10
+    assert tok.decode(tokens)[0].shape == (64 * 32, 3)
+    residual = tokzoo.create(
+        "points-vat-64",
+        num_tokens=8,
+        quantizer="rvq",
+        quantizer_options={"num_quantizers": 2, "codebook_size": 256},
+    ).eval()
+    r = residual.encode(residual.example_input())
+    assert r.layout == "seq1d+depth" and r.ids.shape[1] == 16
+    assert residual.decode(r)[0].shape == (64 * 32, 3)

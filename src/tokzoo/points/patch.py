@@ -12,23 +12,19 @@ cloud's centre and scale so ``decode`` returns points in the source units.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
-from torch import nn
 
 from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.core.presets import register_preset
-from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
 from tokzoo.nn.transformer import Transformer
-from tokzoo.points.data import read_points
+from tokzoo.points.codec import PointCodec
+from tokzoo.points.embed import PatchEmbed, mlp
 from tokzoo.points.groups import group
-from tokzoo.points.normalize import check_points, normalize, unnormalize
+from tokzoo.points.normalize import check_points, normalize
 from tokzoo.quant.registry import build_quantizer
 
 __all__ = ["PatchConfig", "PatchTokenizer"]
@@ -51,17 +47,8 @@ class PatchConfig:
     centre_bits: int = 6
 
 
-def _mlp(*sizes: int) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for a, b in itertools.pairwise(sizes):
-        layers += [nn.Linear(a, b), nn.GELU()]
-    return nn.Sequential(*layers[:-1])
-
-
-class PatchTokenizer(Tokenizer):
+class PatchTokenizer(PointCodec):
     """Point clouds <-> one token per patch (centre cell and FSQ code)."""
-
-    modality = "points"
 
     def __init__(self, cfg: PatchConfig) -> None:
         super().__init__(cfg)
@@ -70,16 +57,14 @@ class PatchTokenizer(Tokenizer):
         if cfg.groups < 1 or cfg.group_size < 2 or cfg.groups > cfg.num_points:
             raise ConfigError("points: need 1 <= groups <= num_points and group_size >= 2")
         d = cfg.dim
-        self.point_mlp = _mlp(3, 64, d)
-        self.patch_mlp = _mlp(2 * d, d, d)
-        self.centre_in = _mlp(3, d, d)
+        self.embed = PatchEmbed(d)
         self.encoder = Transformer(d, cfg.depth, cfg.heads)
         self.quantizer = build_quantizer(cfg.quantizer, d, **cfg.quantizer_options)
         if self.quantizer.codebook_size is None:
             raise ConfigError(f"points: quantizer {cfg.quantizer!r} is continuous; patch tokens need codes")
-        self.centre_out = _mlp(3, d, d)
+        self.centre_out = mlp(3, d, d)
         self.decoder = Transformer(d, cfg.depth, cfg.heads)
-        self.head = _mlp(d, 2 * d, 3 * cfg.group_size)
+        self.head = mlp(d, 2 * d, 3 * cfg.group_size)
 
     @property
     def vocab_size(self) -> int:
@@ -98,9 +83,7 @@ class PatchTokenizer(Tokenizer):
 
     def _encode_normalized(self, points: torch.Tensor):
         centres, patches = group(points, self.cfg.groups, self.cfg.group_size)
-        h = self.point_mlp(patches)  # (B, G, k, d)
-        pooled = h.amax(2)
-        h = self.patch_mlp(torch.cat([h.mean(2), pooled], -1)) + self.centre_in(centres)
+        h = self.embed(patches, centres)
         return centres, patches, self.quantizer(self.encoder(h))
 
     def _decode_latents(self, latents: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
@@ -128,26 +111,6 @@ class PatchTokenizer(Tokenizer):
         return loss, logs
 
     # -- Codec ----------------------------------------------------------------------------------------
-    def _clouds(self, x: Any) -> list[torch.Tensor]:
-        if (isinstance(x, torch.Tensor) and x.ndim == 3) or isinstance(x, (list, tuple)):
-            items = list(x)
-        else:
-            items = [x]
-        if not items:
-            raise DataError("empty batch: nothing to encode")
-        clouds = [
-            check_points(
-                torch.as_tensor(np.asarray(c) if not isinstance(c, torch.Tensor) else c), f"sample {i}"
-            )[0]
-            for i, c in enumerate(items)
-        ]
-        for i, c in enumerate(clouds):
-            if len(c) < max(self.cfg.groups, self.cfg.group_size):
-                raise DataError(
-                    f"sample {i}: {len(c)} points; needs at least {max(self.cfg.groups, self.cfg.group_size)}"
-                )
-        return clouds
-
     @torch.no_grad()
     def encode(self, x: Any, *, num_tokens: int | None = None) -> Tokens:
         """One token per patch of each cloud ((N, 3) arrays/tensors, or a (B, N, 3) tensor)."""
@@ -156,7 +119,7 @@ class PatchTokenizer(Tokenizer):
                 f"this tokenizer always gives {self.cfg.groups} tokens per cloud, not {num_tokens}"
             )
         ids, centres, scales = [], [], []
-        for cloud in self._clouds(x):
+        for cloud in self.clouds(x):
             pts, centre, scale = normalize(cloud[None].to(next(self.parameters()).device))
             c, _, q = self._encode_normalized(pts)
             ids.append(self._centre_ids(c)[0] * self.quantizer.codebook_size + q.ids[0])
@@ -178,34 +141,7 @@ class PatchTokenizer(Tokenizer):
         centres = self._centres_of(ids // k)
         latents = self.quantizer.ids_to_latents(ids % k)
         pts = self._decode_latents(latents, centres).flatten(1, 2)
-        n = tokens.batch_size
-        centre = torch.tensor(
-            tokens.meta.get("centres") or [[0.0] * 3] * n, dtype=torch.float32, device=device
-        )
-        scale = torch.tensor(tokens.meta.get("scales") or [1.0] * n, dtype=torch.float32, device=device)
-        return list(unnormalize(pts, centre, scale).cpu())
-
-    def example_input(self) -> list[torch.Tensor]:
-        """A sphere and a cube surface, ``num_points`` each."""
-        g = torch.Generator().manual_seed(0)
-        sphere = nn.functional.normalize(torch.randn(self.cfg.num_points, 3, generator=g), dim=-1)
-        cube = torch.rand(self.cfg.num_points, 3, generator=g) * 2 - 1
-        axis = torch.randint(0, 3, (self.cfg.num_points,), generator=g)
-        cube[torch.arange(self.cfg.num_points), axis] = torch.sign(
-            cube[torch.arange(self.cfg.num_points), axis]
-        )
-        return [sphere, cube]
-
-    def load_file(self, path: Path) -> list[torch.Tensor]:
-        """A mesh (``num_points`` sampled by area, seed 0) or an ``.xyz`` file, as a batch of one."""
-        return [torch.from_numpy(read_points(Path(path), self.cfg.num_points)[0]).float()]
-
-    def save_file(self, data: torch.Tensor, path: Path) -> None:
-        """Write points as ``.xyz`` text (x y z per line)."""
-        from tokzoo.core.atomic import atomic_write_bytes
-
-        text = "\n".join(" ".join(f"{v:.6g}" for v in row) for row in torch.as_tensor(data).tolist()) + "\n"
-        atomic_write_bytes(Path(path), text.encode())
+        return self.placed(pts, tokens)
 
 
 register_preset(
