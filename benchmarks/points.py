@@ -3,8 +3,9 @@
 python benchmarks/points.py [--steps 400] [--quick]  ->  results/points.csv (per model and setting),
                                                          results/points_summary.csv
 
-Trains ``points-patch-fsq-64`` with ``tokzoo train`` (CPU, 1 thread) on ``homedecor:train`` at 16, 32 and 64
-patches (2,048 decoded points each: 128, 64, 32 per patch), then on every ``homedecor:test`` model (held out
+Trains each setting with ``tokzoo train`` (CPU, 1 thread) on ``homedecor:train``: ``points-patch-fsq-64`` at 16,
+32 and 64 patches (2,048 decoded points each: 128, 64, 32 per patch) and ``points-vat-{64,128,256}`` (2,048
+decoded points), then on every ``homedecor:test`` model (held out
 by model name): bytes per shape (``Tokens.nbits()``), Chamfer-L2 and F-score at 1 % of the bounding-box
 diagonal between the decoded points and 10,000 points sampled from the mesh (seed 1). The floor at equal
 bytes: as many farthest-point samples of the input as fit in the same bytes at 10 bits per coordinate. The
@@ -29,13 +30,22 @@ from tokzoo.points import f_score, farthest_points
 from tokzoo.points.data import point_files, read_points
 from tokzoo.points.metrics import chamfer
 
-SETTINGS = {16: 128, 32: 64, 64: 32}  # patches -> points per patch
+#: (label, registered model, overrides): patch tokens at 16/32/64 patches (2,048 decoded points each) and
+#: VAT-style 1-D tokens at 64/128/256 tokens.
+SETTINGS = [
+    ("patch-16", "points-patch-fsq-64", {"groups": 16, "group_size": 128}),
+    ("patch-32", "points-patch-fsq-64", {"groups": 32, "group_size": 64}),
+    ("patch-64", "points-patch-fsq-64", {}),
+    ("vat-64", "points-vat-64", {}),
+    ("vat-128", "points-vat-128", {}),
+    ("vat-256", "points-vat-256", {}),
+]
 
 
-def train(groups: int, size: int, steps: int, out: Path) -> Path:
+def train(model: str, overrides: dict, steps: int, out: Path) -> Path:
     """``tokzoo train`` of one setting; the folder of its final model."""
-    overrides = [f"model_overrides.groups={groups}", f"model_overrides.group_size={size}"]
-    cmd = [sys.executable, "-m", "tokzoo", "train", "model=points-patch-fsq-64", "data=homedecor:train",
+    overrides = [f"model_overrides.{k}={v}" for k, v in overrides.items()]
+    cmd = [sys.executable, "-m", "tokzoo", "train", f"model={model}", "data=homedecor:train",
            "batch_size=8", f"max_steps={steps}", "lr=1e-3", "warmup_steps=50", "weight_decay=0",
            f"out_dir={out}", f"ckpt_every={steps}", "log_every=50", "progress=false", *overrides]  # fmt: skip
     subprocess.run(cmd, check=True)
@@ -60,13 +70,13 @@ def main() -> None:
     )
     a = ap.parse_args()
     steps = 40 if a.quick else a.steps
-    settings = {16: 128, 64: 32} if a.quick else SETTINGS
+    settings = [SETTINGS[0], SETTINGS[3]] if a.quick else SETTINGS
     files = point_files("homedecor:test")[: 4 if a.quick else None]
     targets = {p: torch.from_numpy(read_points(p, 10_000, seed=1)[0]).float() for p in files}
     rows, t0 = [], time.time()
     with tempfile.TemporaryDirectory() as tmp:
-        for groups, size in settings.items():
-            model = tokzoo.load(train(groups, size, steps, Path(tmp) / f"g{groups}")).eval()
+        for label, name, overrides in settings:
+            model = tokzoo.load(train(name, overrides, steps, Path(tmp) / label)).eval()
             for path, target in targets.items():
                 cloud = model.load_file(path)
                 tokens = model.encode(cloud)
@@ -74,7 +84,7 @@ def main() -> None:
                 diag = float((target.amax(0) - target.amin(0)).norm())
                 nbytes = math.ceil(tokens.nbits() / 8)
                 floor = floor_points(cloud[0], nbytes)
-                row = {"model": path.name, "patches": groups, "tokens": tokens.num_tokens, "bytes": nbytes}
+                row = {"model": path.name, "setting": label, "tokens": tokens.num_tokens, "bytes": nbytes}
                 row |= {"fscore_1pct": float(f_score(decoded, target, 0.01 * diag)[0])}
                 row |= {"chamfer": float(chamfer(decoded, target)[0]) / diag}
                 row |= {
@@ -87,10 +97,10 @@ def main() -> None:
                 rows.append(row)
     write_results("points", rows)
     summary = []
-    for groups in settings:
-        sel = [r for r in rows if r["patches"] == groups]
+    for label, _, _ in settings:
+        sel = [r for r in rows if r["setting"] == label]
         mean = lambda k, sel=sel: sum(r[k] for r in sel) / len(sel)  # noqa: E731
-        summary.append({"patches": groups, "bytes": sel[0]["bytes"], "models": len(sel), "steps": steps,
+        summary.append({"setting": label, "tokens": sel[0]["tokens"], "bytes": sel[0]["bytes"], "models": len(sel), "steps": steps,
                         "fscore_1pct": mean("fscore_1pct"), "chamfer": mean("chamfer"),
                         "floor_points": sel[0]["floor_points"], "floor_fscore_1pct": mean("floor_fscore_1pct"),
                         "floor_chamfer": mean("floor_chamfer"), "ceiling_fscore_1pct": mean("ceiling_fscore_1pct")})  # fmt: skip
