@@ -14,6 +14,9 @@ QUICK_ARGS = {
     "reduce.py": ["--quick"],
     "text.py": ["--quick"],
     "priors.py": ["--quick"],
+    "cad.py": ["--quick"],
+    "points.py": ["--quick"],
+    "idempotence.py": ["--quick"],
 }
 # Modules the scripts import, not benchmarks themselves.
 HELPERS = {"common.py", "reduce_data.py", "reduce_scenes.py", "reduce_views.py"}

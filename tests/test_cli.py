@@ -147,7 +147,7 @@ def test_wrong_modality(photo, tmp_path, capsys):
     try:
         model = tokzoo.create("test-audiolike", ch=8, codebook_size=64)
         path = str(model.save_pretrained(tmp_path / "audio"))
-        assert "no modality 'audio' is registered (registered: image" in _error(
+        assert "no modality 'audio' is registered (registered: cad, image" in _error(
             capsys, ["encode", str(photo), "--model", path]
         )
     finally:

@@ -2,7 +2,11 @@
 
 The mesh's bounding box is scaled so that its longest side spans [0, 1] and centred in the unit cube up
 to a whole grid step, so that the grid passes through its minimum corner (on models built on a regular
-lattice, like most artist-made ones, many vertices then fall exactly on the grid). Each coordinate is
+lattice, like most artist-made ones, many vertices then fall exactly on the grid). The frame is canonical:
+along each axis the box spans ``E = rint(extent / step)`` grid steps and starts at step ``(levels - E) // 2``
+(integer arithmetic, no half-step ties), and it is computed from the vertices of the faces that survive
+cleaning (re-quantizing until no more faces drop). So the decoded mesh, written in source units and read back,
+has the same frame up to float rounding far below half a step, and re-encoding it gives the same tokens. Each coordinate is
 rounded to the nearest of ``2**bits`` levels ``k / (2**bits - 1)``, so the quantization error is at most
 half a grid step (``0.5 / (2**bits - 1)`` of the longest side). Vertices that land on the same grid point
 are merged, faces that lose a corner by that merge (degenerate) are dropped, as are repeated faces and
@@ -125,33 +129,48 @@ def _non_manifold_edges(faces: np.ndarray) -> int:
     return int((counts > 2).sum())
 
 
+def _frame_and_grid(
+    v: np.ndarray, f: np.ndarray, keep: np.ndarray, levels: int, name: str
+) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+    """The canonical frame (origin, scale) of the vertices the ``keep`` faces use, every vertex of ``f`` on
+    its grid (clipped), and which of ``f`` have three distinct grid corners; DataError when none has."""
+    used = np.unique(f[keep])
+    lo, hi = v[used].min(axis=0), v[used].max(axis=0)
+    scale = float((hi - lo).max())
+    if not np.isfinite(scale) or scale <= 0:
+        raise DataError(f"{name}: all vertices lie on one point; there is no surface to quantize")
+    step = scale / levels
+    spans = np.minimum(np.rint((hi - lo) / step), levels).astype(np.int64)
+    start = (levels - spans) // 2  # centred, with the grid through the minimum corner
+    origin = lo - start * step
+    q = np.zeros((len(v), 3), np.int64)
+    every = np.unique(f)
+    q[every] = np.clip(start + np.rint((v[every] - lo) / step), 0, levels).astype(np.int64)
+    gf = [q[f[:, i]] for i in range(3)]
+    kept = ~((gf[0] == gf[1]).all(1) | (gf[1] == gf[2]).all(1) | (gf[2] == gf[0]).all(1))
+    if not (kept & keep).any():
+        raise DataError(f"{name}: every face is degenerate after quantization to {levels.bit_length()} bits")
+    return origin, scale, q, kept
+
+
 def quantize_mesh(
     vertices: object, faces: object, bits: int, *, name: str = "mesh", max_faces: int = 200_000
 ) -> tuple[QuantizedMesh, MeshReport]:
     """Normalise to the unit cube, quantize to ``bits`` per axis, clean; DataError if nothing usable is left."""
     bits = check_bits(bits)
     v, f = _check_input(vertices, faces, name, max_faces)
-    used = np.unique(f)
-    lo, hi = v[used].min(axis=0), v[used].max(axis=0)
-    scale = float((hi - lo).max())
-    if not np.isfinite(scale) or scale <= 0:
-        raise DataError(f"{name}: all vertices lie on one point; there is no surface to quantize")
     levels = 2**bits - 1
+    used = np.unique(f)
+    keep = np.ones(len(f), bool)
+    while True:  # at most a few rounds: each one only drops faces
+        origin, scale, q, kept = _frame_and_grid(v, f, keep, levels, name)
+        if not (keep & ~kept).any():
+            break
+        keep &= kept
     step = scale / levels
-    origin = lo - np.rint((scale - (hi - lo)) / 2 / step) * step  # centred, with the grid through the minimum
-    q = np.clip(np.rint((v - origin) / scale * levels), 0, levels).astype(np.int64)
-    q[np.setdiff1d(np.arange(len(v)), used)] = 0  # unused vertices may hold anything, even NaN
-    max_error = float(np.abs(origin + q[used] * step - v[used]).max())
-
-    _, point_id = np.unique(q[used], axis=0, return_inverse=True)
-    point_id = point_id.reshape(-1)
-    merged = len(used) - (int(point_id.max()) + 1)
-    grid_faces = np.empty(len(v), np.int64)
-    grid_faces[used] = point_id
-    gf = grid_faces[f]
-    keep = (gf[:, 0] != gf[:, 1]) & (gf[:, 1] != gf[:, 2]) & (gf[:, 2] != gf[:, 0])
-    if not keep.any():
-        raise DataError(f"{name}: every face is degenerate after quantization to {bits} bits")
+    surface = np.unique(f[keep])
+    max_error = float(np.abs(origin + q[surface] * step - v[surface]).max())
+    merged = len(used) - len(np.unique(q[used], axis=0))
     cv, cf, duplicates = canonicalize(q, f[keep])
     mesh = QuantizedMesh(cv, cf, bits, tuple(float(o) for o in origin), scale, name)
     report = MeshReport(

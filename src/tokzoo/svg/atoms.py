@@ -33,7 +33,7 @@ the fine lattice, arc radii stay integers.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -41,7 +41,7 @@ from tokzoo.svg.palette import nearest_colour
 from tokzoo.svg.parse import Shape
 from tokzoo.svg.vocab import ARC_PROBES, Vocab
 
-__all__ = ["STROKE_STEPS", "Level1", "arc_points", "encode_shapes", "is_fine", "quantize"]
+__all__ = ["STROKE_STEPS", "Level1", "arc_points", "canonical_arc", "encode_shapes", "is_fine", "quantize"]
 
 STROKE_STEPS = 4  # stroke widths are integers in quarter grid steps
 
@@ -187,6 +187,7 @@ class _PathEncoder:
             angle = round(rot) % 180
             start, stop = (self.cur[0] / self.n, self.cur[1] / self.n), (p[0] / self.n, p[1] / self.n)
             radii, large = _best_arc(start, stop, (rx, ry), angle, large, sweep, probes, v.max_value)
+            radii, angle, large = canonical_arc(start, stop, radii, angle, large)
             params = [v.value(radii[0]), v.value(radii[1]), v.value(angle), v.flags(large, sweep)]
             self.emit("a", [*params, *self.point(p)], p)
 
@@ -235,15 +236,59 @@ def arc_points(
     return out
 
 
+def canonical_arc(
+    start: tuple[float, float], end: tuple[float, float], radii: tuple[int, int], rot: int, large: int
+) -> tuple[tuple[int, int], int, int]:
+    """The one spelling of an arc among those that draw it: major radius first (``(rx, ry, rot)`` and
+    ``(ry, rx, rot + 90)`` are one ellipse), rotation 0 for a circle, and large-arc flag 0 when the radii
+    only just reach (or fall short of) the endpoints, where both flags draw the same half ellipse.
+
+    A parsed arc comes back in this form (the parser gives the major radius first), so decoding and
+    re-encoding gives the same tokens."""
+    rx, ry = radii
+    if rx < ry:
+        rx, ry, rot = ry, rx, (rot + 90) % 180
+    if rx == ry:
+        rot = 0
+    if rx > 0 and ry > 0 and _reach(start, end, (rx, ry), rot) >= 1 - 1e-9:
+        large = 0
+    return (rx, ry), rot, large
+
+
+def _parses_back(
+    start: tuple[float, float], end: tuple[float, float], radii: tuple[int, int], rot: float
+) -> bool:
+    """Whether integer ``radii`` survive SVG's scaling of too-short radii within the same integer part."""
+    grow = math.sqrt(max(1.0, _reach(start, end, radii, rot)))
+    return all(r * grow < r + 1 - 1e-6 for r in radii)
+
+
+def _reach(
+    start: tuple[float, float], end: tuple[float, float], radii: tuple[float, float], rot: float
+) -> float:
+    """SVG's Λ (F.6.6): above 1 the radii are too short to join the endpoints and are scaled by sqrt(Λ)."""
+    phi = math.radians(rot)
+    dx, dy = (start[0] - end[0]) / 2, (start[1] - end[1]) / 2
+    x1, y1 = math.cos(phi) * dx + math.sin(phi) * dy, -math.sin(phi) * dx + math.cos(phi) * dy
+    return (x1 / radii[0]) ** 2 + (y1 / radii[1]) ** 2
+
+
 def _best_arc(start, end, radii, rot, large, sweep, probes, vmax) -> tuple[tuple[int, int], int]:
     """Integer radii (each rounded down or up) and large-arc flag whose quantized arc passes nearest the
     original arc's ``probes`` (its points at :data:`ARC_PROBES`); the nearest radii and the original flag win
     ties."""
+    reach = _reach(start, end, radii, rot)
+    if reach > 1:  # radii too short for the endpoints: SVG draws the half ellipse with radii scaled up
+        radii = tuple(r * math.sqrt(reach) for r in radii)
     rounded = tuple(min(round(r), vmax) for r in radii)
     options = [(rounded, large)]
     for rx in sorted({min(math.floor(radii[0]), vmax), min(math.ceil(radii[0]), vmax)}):
         for ry in sorted({min(math.floor(radii[1]), vmax), min(math.ceil(radii[1]), vmax)}):
             options += [((rx, ry), large), ((rx, ry), 1 - large)]
+    # only radii the decoded arc parses back to: the parser scales too-short radii up, so they must still
+    # round down to themselves (43 for a chord of 88 would come back as 44)
+    stable = [o for o in options if min(o[0]) > 0 and _parses_back(start, end, o[0], rot)]
+    options = stable or options
     best, best_d = options[0], math.inf
     for (rx, ry), flag in options:
         pts = arc_points(start, end, rx, ry, rot, flag, sweep)
@@ -268,12 +313,40 @@ def is_fine(shape: Shape, vocab: Vocab, fine_below: float) -> bool:
     )
 
 
+def _visible_paint(shape: Shape, vocab: Vocab, fine: bool, fine_below: float) -> Shape | None:
+    """``shape`` as its tokens will draw it, so that the decoded file parses back to the same tokens: a solid
+    fill or a stroke whose opacity rounds to level 0 is dropped (the parser drops invisible paint; None when
+    nothing is left to draw), and a FINE path's stroke width stays below ``fine_below`` once rounded to
+    quarter steps (else the decoded file would not be FINE)."""
+    zero = vocab.opacity0
+    if shape.linear is not None:
+        fill_gone = all(_opacity(vocab, alpha) == zero for _, alpha in (shape.linear.start, shape.linear.end))
+    else:
+        fill_gone = shape.fill is not None and _opacity(vocab, shape.fill_opacity) == zero
+    stroke_gone = shape.stroke is not None and _opacity(vocab, shape.stroke_opacity) == zero
+    width = shape.stroke_width
+    widest = math.ceil(fine_below * STROKE_STEPS) - 1  # quarter steps still below fine_below
+    if fine and widest >= 1 and round(width * STROKE_STEPS) > widest:
+        width = widest / STROKE_STEPS
+    if not (fill_gone or stroke_gone or width != shape.stroke_width):
+        return shape
+    out = replace(shape, stroke_width=width)
+    if fill_gone:
+        out.fill, out.fill_opacity, out.linear = None, 0.0, None
+    if stroke_gone:
+        out.stroke, out.stroke_width, out.stroke_opacity, out.dash = None, 0.0, 0.0, None
+    return None if out.fill is None and out.stroke is None else out
+
+
 def encode_shapes(shapes: list[Shape], vocab: Vocab, palette: np.ndarray, fine_below: float = 1.0) -> Level1:
     """Level-1 units of every shape (paths that quantize to nothing but moves are dropped); stroke-only paths
     thinner than ``fine_below`` grid steps get sub-grid precision when ``vocab.fine_bits`` > 0."""
     paths, clamped = [], 0
     for shape in shapes:
         fine = is_fine(shape, vocab, fine_below)
+        shape = _visible_paint(shape, vocab, fine, fine_below)
+        if shape is None:
+            continue
         enc = _PathEncoder(vocab, fine)
         for seg in shape.segments:
             enc.add(seg)

@@ -1,0 +1,113 @@
+"""Point-cloud tokens on held-out real models: F-score and Chamfer vs bytes per shape.
+
+python benchmarks/points.py [--steps 400] [--quick]  ->  results/points.csv (per model and setting),
+                                                         results/points_summary.csv
+
+Trains each setting with ``tokzoo train`` (CPU, 1 thread) on ``homedecor:train``: ``points-patch-fsq-64`` at 16,
+32 and 64 patches (2,048 decoded points each: 128, 64, 32 per patch) and ``points-vat-{64,128,256}`` (2,048
+decoded points), then on every ``homedecor:test`` model (held out
+by model name): bytes per shape (``Tokens.nbits()``), Chamfer-L2 and F-score at 1 % of the bounding-box
+diagonal between the decoded points and 10,000 points sampled from the mesh (seed 1). The floor at equal
+bytes: as many farthest-point samples of the input as fit in the same bytes at 10 bits per coordinate. The
+ceiling of the decoder's point count: 2,048 exact surface samples (seed 2) against the same target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+import tokzoo
+from common import write_results
+from tokzoo.points import f_score, farthest_points
+from tokzoo.points.data import point_files, read_points
+from tokzoo.points.metrics import chamfer
+
+#: (label, registered model, overrides): patch tokens at 16/32/64 patches (2,048 decoded points each) and
+#: VAT-style 1-D tokens at 64/128/256 tokens.
+SETTINGS = [
+    ("patch-16", "points-patch-fsq-64", {"groups": 16, "group_size": 128}),
+    ("patch-32", "points-patch-fsq-64", {"groups": 32, "group_size": 64}),
+    ("patch-64", "points-patch-fsq-64", {}),
+    ("vat-64", "points-vat-64", {}),
+    ("vat-128", "points-vat-128", {}),
+    ("vat-256", "points-vat-256", {}),
+]
+
+
+def train(model: str, overrides: dict, steps: int, out: Path) -> Path:
+    """``tokzoo train`` of one setting; the folder of its final model."""
+    overrides = [f"model_overrides.{k}={v}" for k, v in overrides.items()]
+    cmd = [sys.executable, "-m", "tokzoo", "train", f"model={model}", "data=homedecor:train",
+           "batch_size=8", f"max_steps={steps}", "lr=1e-3", "warmup_steps=50", "weight_decay=0",
+           f"out_dir={out}", f"ckpt_every={steps}", "log_every=50", "progress=false", *overrides]  # fmt: skip
+    subprocess.run(cmd, check=True)
+    return out / "model"
+
+
+def floor_points(cloud: torch.Tensor, nbytes: int) -> torch.Tensor:
+    """The equal-bytes floor: farthest-point samples of ``cloud`` at 30 bits each, quantized to 10 bits per
+    coordinate over the cloud's bounding box."""
+    k = max(1, nbytes * 8 // 30)
+    pts = cloud[farthest_points(cloud[None], min(k, len(cloud)))[0]]
+    lo, hi = cloud.amin(0), cloud.amax(0)
+    q = torch.round((pts - lo) / (hi - lo).clamp_min(1e-12) * 1023)
+    return lo + q / 1023 * (hi - lo)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--steps", type=int, default=400)
+    ap.add_argument(
+        "--quick", action="store_true", help="40 training steps, 16 and 64 patches, 4 test models"
+    )
+    a = ap.parse_args()
+    steps = 40 if a.quick else a.steps
+    settings = [SETTINGS[0], SETTINGS[3]] if a.quick else SETTINGS
+    files = point_files("homedecor:test")[: 4 if a.quick else None]
+    targets = {p: torch.from_numpy(read_points(p, 10_000, seed=1)[0]).float() for p in files}
+    rows, t0 = [], time.time()
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, name, overrides in settings:
+            model = tokzoo.load(train(name, overrides, steps, Path(tmp) / label)).eval()
+            for path, target in targets.items():
+                cloud = model.load_file(path)
+                tokens = model.encode(cloud)
+                decoded = model.decode(tokens)[0]
+                diag = float((target.amax(0) - target.amin(0)).norm())
+                nbytes = math.ceil(tokens.nbits() / 8)
+                floor = floor_points(cloud[0], nbytes)
+                row = {"model": path.name, "setting": label, "tokens": tokens.num_tokens, "bytes": nbytes}
+                row |= {"fscore_1pct": float(f_score(decoded, target, 0.01 * diag)[0])}
+                row |= {"chamfer": float(chamfer(decoded, target)[0]) / diag}
+                row |= {
+                    "floor_points": len(floor),
+                    "floor_fscore_1pct": float(f_score(floor, target, 0.01 * diag)[0]),
+                }
+                row["floor_chamfer"] = float(chamfer(floor, target)[0]) / diag
+                exact = torch.from_numpy(read_points(path, len(decoded), seed=2)[0]).float()
+                row["ceiling_fscore_1pct"] = float(f_score(exact, target, 0.01 * diag)[0])
+                rows.append(row)
+    write_results("points", rows)
+    summary = []
+    for label, _, _ in settings:
+        sel = [r for r in rows if r["setting"] == label]
+        mean = lambda k, sel=sel: sum(r[k] for r in sel) / len(sel)  # noqa: E731
+        summary.append({"setting": label, "tokens": sel[0]["tokens"], "bytes": sel[0]["bytes"], "models": len(sel), "steps": steps,
+                        "fscore_1pct": mean("fscore_1pct"), "chamfer": mean("chamfer"),
+                        "floor_points": sel[0]["floor_points"], "floor_fscore_1pct": mean("floor_fscore_1pct"),
+                        "floor_chamfer": mean("floor_chamfer"), "ceiling_fscore_1pct": mean("ceiling_fscore_1pct")})  # fmt: skip
+    write_results("points_summary", summary)
+    print(f"{time.time() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    main()

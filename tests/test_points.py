@@ -1,0 +1,155 @@
+"""Point clouds (tokzoo.points): sampling, normalisation, metrics with known values, FPS groups, the patch
+tokenizer (round trip shapes, exact rate, a training step that learns), the data split, bad input."""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+import tokzoo
+from tokzoo.core.errors import DataError
+from tokzoo.points import (
+    chamfer,
+    f_score,
+    farthest_points,
+    group,
+    normal_consistency,
+    normalize,
+    sample_surface,
+    unnormalize,
+)
+
+CORNERS = np.array([[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)], float)
+QUADS = [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)]
+CUBE = np.array([t for a, b, c, d in QUADS for t in ((a, b, c), (a, c, d))])
+
+
+def _sphere(n: int, radius: float = 1.0, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.nn.functional.normalize(torch.randn(n, 3, generator=g), dim=-1) * radius
+
+
+def test_sampling_is_deterministic_uniform_and_on_the_surface():
+    p, n = sample_surface(CORNERS, CUBE, 6000, seed=3)
+    q, _ = sample_surface(CORNERS, CUBE, 6000, seed=3)
+    assert np.array_equal(p, q) and not np.array_equal(p, sample_surface(CORNERS, CUBE, 6000, seed=4)[0])
+    on_face = np.isclose(p, 0) | np.isclose(p, 1)
+    assert on_face.any(axis=1).all()
+    assert np.allclose(np.linalg.norm(n, axis=1), 1)
+    counts = np.array([np.isclose(p[:, a], v).sum() for a in range(3) for v in (0, 1)])
+    assert counts.min() > 850 and counts.max() < 1150  # six equal faces, 1000 each expected
+    # a square split into one big and many small triangles: points follow area, not triangle count
+    v = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], float)
+    sq, _ = sample_surface(v, np.array([[0, 1, 2], [0, 2, 3]]), 4000, seed=0)
+    assert abs((sq[:, 0] > sq[:, 1]).mean() - 0.5) < 0.04
+
+
+def test_normalize_round_trip():
+    p = torch.randn(2, 50, 3) * 7 + 3
+    n, centre, scale = normalize(p)
+    assert torch.allclose(n.norm(dim=-1).amax(1), torch.ones(2))
+    assert torch.allclose(unnormalize(n, centre, scale), p, atol=1e-5)
+
+
+def test_metrics_known_values():
+    a, b = _sphere(4000), _sphere(4000, 1.1)  # concentric spheres 0.1 apart, same directions
+    assert chamfer(a, a).item() == 0
+    assert chamfer(a, b).item() == pytest.approx(0.1, abs=0.01)
+    assert (
+        chamfer(a, a + torch.tensor([0.3, 0, 0])).item() < 0.3
+    )  # a shift: nearest points are closer than 0.3
+    assert f_score(a, b, 0.05).item() == 0 and f_score(a, b, 0.15).item() == 1
+    assert f_score(a, a[:2000], 1e-6).item() == pytest.approx(2 * 0.5 / 1.5)  # recall 1, precision 0.5
+    assert normal_consistency(a, a, b, b).item() == pytest.approx(1.0, abs=1e-3)  # radial normals
+    tangent = torch.linalg.cross(a, torch.tensor([0.0, 0, 1]).expand_as(a))
+    assert normal_consistency(a, tangent, a, a).item() < 0.1
+
+
+def test_farthest_points_and_groups():
+    two = torch.cat([torch.randn(100, 3) * 0.01, torch.randn(100, 3) * 0.01 + 5])[None]
+    idx = farthest_points(two, 2)[0]
+    assert (idx < 100).sum() == 1 and torch.equal(farthest_points(two, 2)[0], idx)
+    centres, patches = group(_sphere(512)[None], 16, 8)
+    assert centres.shape == (1, 16, 3) and patches.shape == (1, 16, 8, 3)
+    assert patches.norm(dim=-1).amin(-1).max() == 0  # each patch holds its centre
+
+
+def test_patch_tokenizer_rate_and_shapes():
+    tok = tokzoo.create("points-patch-fsq-64").eval()
+    x = tok.example_input()
+    tokens = tok.encode(x)
+    assert tokens.ids.shape == (2, 64) and tokens.vocab_size == 2**18 * 1000
+    assert tokens.nbits() == 2 * 64 * math.ceil(math.log2(2**18 * 1000))
+    out = tok.decode(tokzoo.Tokens.from_bytes(tokens.to_bytes()))
+    assert out[0].shape == (64 * 32, 3) and torch.isfinite(out[0]).all()
+    big = [c * 100 + 5 for c in x]  # decoded in the source units
+    assert (tok.decode(tok.encode(big))[0].mean(0) - 5).abs().max() < 60
+
+
+@pytest.mark.parametrize(
+    "name, options",
+    [("points-patch-fsq-64", {}), ("points-vat-64", {"num_tokens": 16, "out_groups": 16, "out_size": 16})],
+)
+def test_a_few_training_steps_lower_the_loss(name, options):
+    torch.manual_seed(0)
+    tok = tokzoo.create(name, dim=64, depth=1, groups=16, group_size=16, num_points=256, **options)
+    batch = torch.stack([_sphere(256, seed=s) for s in range(4)])
+    opt = torch.optim.Adam(tok.parameters(), lr=3e-3)
+    first = None
+    for _ in range(30):
+        loss, logs = tok.loss(batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        first = first if first is not None else loss.item()
+    assert loss.item() < 0.75 * first and "chamfer2" in logs
+
+
+def test_bad_input_one_line_errors():
+    tok = tokzoo.create("points-patch-fsq-64")
+    nan = _sphere(1024)
+    nan[5, 1] = float("nan")
+    with pytest.raises(DataError, match="1 points have NaN or infinite coordinates") as e:
+        tok.encode([nan])
+    assert "\n" not in str(e.value)
+    with pytest.raises(DataError, match="needs at least 64"):
+        tok.encode([_sphere(10)])
+    with pytest.raises(DataError, match="same point"):
+        tok.encode([torch.zeros(100, 3)])
+    with pytest.raises(DataError, match="no faces"):
+        sample_surface(CORNERS, np.zeros((0, 3), int), 10)
+    with pytest.raises(DataError, match="no area"):
+        sample_surface(np.zeros((3, 3)), np.array([[0, 1, 2]]), 10)
+    with pytest.raises(DataError, match="NaN"):
+        sample_surface(np.full((3, 3), np.nan), np.array([[0, 1, 2]]), 10)
+
+
+@pytest.mark.skipif(shutil.which("apt-get") is None, reason="needs apt-get for the Debian data")
+def test_homedecor_split_is_by_model_and_reads():
+    from tokzoo.points.data import PointCloudDataset, point_files
+
+    train, test = point_files("homedecor:train"), point_files("homedecor:test")
+    assert len(test) >= 8 and not {p.name for p in train} & {p.name for p in test}
+    ds = PointCloudDataset(test[:2], 512)
+    assert ds[(0, 1)].shape == (512, 3) and torch.equal(ds[(0, 1)], ds[(0, 1)])
+    assert not torch.equal(ds[(0, 1)], ds[(0, 2)])
+
+
+def test_vat_tokens_are_one_dimensional_and_any_bottleneck_works():
+    tok = tokzoo.create("points-vat-64").eval()
+    tokens = tok.encode(tok.example_input())
+    assert tokens.ids.shape == (2, 64) and tokens.layout == "seq1d" and tokens.nbits() == 2 * 64 * 10
+    assert tok.decode(tokens)[0].shape == (64 * 32, 3)
+    residual = tokzoo.create(
+        "points-vat-64",
+        num_tokens=8,
+        quantizer="rvq",
+        quantizer_options={"num_quantizers": 2, "codebook_size": 256},
+    ).eval()
+    r = residual.encode(residual.example_input())
+    assert r.layout == "seq1d+depth" and r.ids.shape[1] == 16
+    assert residual.decode(r)[0].shape == (64 * 32, 3)
