@@ -1,0 +1,6 @@
+"""Video tokenizers, and the video modality plugin (the ``tokzoo.tokenizers`` entry point ``video``)."""
+
+from tokzoo.video import modality  # noqa: F401  (registers the modality)
+from tokzoo.video.causal import CausalVideoConfig, CausalVideoTokenizer
+
+__all__ = ["CausalVideoConfig", "CausalVideoTokenizer"]
