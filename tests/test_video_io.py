@@ -90,3 +90,12 @@ def test_write_refuses_bad_input_and_writes_nothing(tmp_path):
     with pytest.raises(DataError, match="uint8 frames"):
         write_video(np.zeros((2, 8, 8, 3), np.float32), tmp_path / "x.mkv")
     assert not list(tmp_path.iterdir())
+
+
+def test_a_short_clip_without_a_declared_length_is_read_at_any_limit_it_fits(tmp_path, monkeypatch):
+    path = write_sprite_clip(tmp_path / "short.mkv", frames=9, size=32)
+    monkeypatch.setenv("TOKZOO_LIMIT_VIDEO_PIXELS", str(9 * 32 * 32))
+    assert read_video(path).shape == (9, 32, 32, 3)
+    monkeypatch.setenv("TOKZOO_LIMIT_VIDEO_PIXELS", str(8 * 32 * 32))
+    with pytest.raises(LimitError, match=r"short\.mkv: decoded pixels"):
+        read_video(path)

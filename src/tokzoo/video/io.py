@@ -151,7 +151,7 @@ def read_video(
         cap = max_frames if max_frames is not None else get_limits().video_frames
         if max_frames is None:
             check_limit(path, "video_frames", declared, "declared frame count")
-        expected = min(declared, cap) if declared else cap
+        expected = min(declared, cap) if declared else 1  # undeclared: bounded frame by frame while streaming
         check_limit(
             path,
             "video_pixels",
