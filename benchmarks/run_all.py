@@ -14,6 +14,7 @@ QUICK_ARGS = {
     "reduce.py": ["--quick"],
     "text.py": ["--quick"],
     "priors.py": ["--quick"],
+    "video.py": ["--quick"],
 }
 # Modules the scripts import, not benchmarks themselves.
 HELPERS = {"common.py", "reduce_data.py", "reduce_scenes.py", "reduce_views.py"}
