@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import resource
 import subprocess
 import sys
 import time
@@ -71,7 +72,9 @@ def video_model(model: tokzoo.Tokenizer, clip: torch.Tensor) -> tuple[torch.Tens
 
 
 @torch.no_grad()
-def per_frame(model: tokzoo.Tokenizer, clip: torch.Tensor, keyframe_step: int = 1) -> tuple[torch.Tensor, int]:
+def per_frame(
+    model: tokzoo.Tokenizer, clip: torch.Tensor, keyframe_step: int = 1
+) -> tuple[torch.Tensor, int]:
     """Image tokenizer on frames 0, step, 2·step, ...; the frames between linearly interpolated."""
     frames = clip[0].transpose(0, 1)  # (T, 3, H, W)
     keys = list(range(0, len(frames), keyframe_step))
@@ -104,6 +107,27 @@ def codec(clip: torch.Tensor, name: str, max_bytes: int) -> tuple[torch.Tensor |
     return rec, enc.nbytes, f"crf {enc.crf}"
 
 
+def profile_train_step(frames: int = 17, size: int = 128) -> dict[str, float]:
+    """Seconds of each part of one training step of video-causal-f4x8-s on one clip, and the peak memory."""
+    model = tokzoo.create("video-causal-f4x8-s")
+    clip = torch.rand(1, 3, frames, size, size)
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
+    z, shape = model._latents(clip)
+    times["encoder_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    q = model.bottleneck(z, shape)
+    times["quantizer_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rec = model._decode_latents(q.latents, shape)
+    times["decoder_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    (F.mse_loss(rec, clip) + q.loss).backward()
+    times["backward_s"] = time.perf_counter() - t0
+    times["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    return times
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=ROOT / "data" / "video")
@@ -133,14 +157,28 @@ def main() -> int:
         for label, model in models.items():
             rec, bits, secs = video_model(model, clip)
             budget_bits = budget_bits or bits
-            per_clip.append({"clip": name, "method": f"video:{label}", "bits": bits, "seconds": secs, **scores(rec, clip)})
+            per_clip.append(
+                {"clip": name, "method": f"video:{label}", "bits": bits, "seconds": secs, **scores(rec, clip)}
+            )
         assert budget_bits is not None
         rec, bits = per_frame(image_f16, clip)
-        per_clip.append({"clip": name, "method": "image per frame (fsq-f16-s)", "bits": bits, **scores(rec, clip)})
+        per_clip.append(
+            {"clip": name, "method": "image per frame (fsq-f16-s)", "bits": bits, **scores(rec, clip)}
+        )
         rec, bits = per_frame(image_f8, clip, keyframe_step=models["inflated@0"].time_factor)
-        per_clip.append({"clip": name, "method": "image key frames (fsq-f8-s)", "bits": bits, **scores(rec, clip)})
+        per_clip.append(
+            {"clip": name, "method": "image key frames (fsq-f8-s)", "bits": bits, **scores(rec, clip)}
+        )
         rec, shape = thumbnail(clip, budget_bits)
-        per_clip.append({"clip": name, "method": "thumbnail floor", "bits": budget_bits, "note": shape, **scores(rec, clip)})
+        per_clip.append(
+            {
+                "clip": name,
+                "method": "thumbnail floor",
+                "bits": budget_bits,
+                "note": shape,
+                **scores(rec, clip),
+            }
+        )
         for c in codecs:
             rec, nbytes, note = codec(clip, c, budget_bits // 8)
             row = {"clip": name, "method": c, "bits": nbytes * 8, "note": note}
@@ -166,7 +204,13 @@ def main() -> int:
             }
         )
     out = write_results("video", rows)
-    RESULTS.joinpath("video_clips.json").write_text(json.dumps(per_clip, indent=2) + "\n")
+    extra: dict[str, object] = {"clips": per_clip}
+    if not a.quick:
+        extra["train_step_17x128x128"] = profile = profile_train_step()
+        print(
+            "one training step, 1 clip of 17 frames at 128 px:", {k: round(v, 2) for k, v in profile.items()}
+        )
+    RESULTS.joinpath("video_clips.json").write_text(json.dumps(extra, indent=2) + "\n")
     print(f"wrote {out} and results/video_clips.json")
     return 0
 

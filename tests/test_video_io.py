@@ -99,3 +99,49 @@ def test_a_short_clip_without_a_declared_length_is_read_at_any_limit_it_fits(tmp
     monkeypatch.setenv("TOKZOO_LIMIT_VIDEO_PIXELS", str(8 * 32 * 32))
     with pytest.raises(LimitError, match=r"short\.mkv: decoded pixels"):
         read_video(path)
+
+
+def test_variable_frame_rate_is_resampled_by_timestamps(tmp_path):
+    import io
+    from fractions import Fraction
+
+    import av
+
+    path = tmp_path / "vfr.mkv"
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="matroska") as out:
+        stream = out.add_stream("ffv1", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 16, 16, "bgr0"
+        stream.time_base = Fraction(1, 10)
+        for i, pts in enumerate([0, 1, 2, 5, 6, 10]):  # gaps: 0.3 s and 0.4 s without frames
+            frame = av.VideoFrame.from_ndarray(np.full((16, 16, 3), 20 * i, np.uint8), format="rgb24")
+            frame.pts, frame.time_base = pts, Fraction(1, 10)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    path.write_bytes(buffer.getvalue())
+    assert len(read_video(path)) == 6
+    kept = read_video(path, fps=5)[:, 0, 0, 0].tolist()  # first frame at or after each 0.2 s tick
+    assert kept == [0, 40, 60, 100]
+
+
+@pytest.mark.slow
+def test_mutated_real_clips_fail_cleanly(tmp_path):
+    from tokzoo.data.apt import debian_package
+
+    try:
+        root = debian_package("opencv-doc") / "usr/share/doc/opencv-doc/examples/data"
+    except DataError as e:
+        pytest.skip(str(e))
+    rng = np.random.default_rng(1)
+    for name in ("Megamind.avi", "tree.avi"):
+        data = (root / name).read_bytes()[:200_000]
+        for i in range(25):
+            raw = bytearray(data[: rng.integers(1, len(data))])
+            for j in rng.integers(0, len(raw), size=rng.integers(0, 40)):
+                raw[j] = rng.integers(0, 256)
+            path = tmp_path / f"m{i}.avi"
+            path.write_bytes(bytes(raw))
+            try:
+                read_video(path, size=32, max_frames=20)
+            except DataError as e:
+                assert str(path) in str(e) and "\n" not in str(e)

@@ -113,14 +113,18 @@ def build(
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tokzoo.video.data", description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=Path("data/video"))
-    p.add_argument("--frames", type=int, default=9, help="frames per window (1 + 4k for the causal tokenizer)")
+    p.add_argument(
+        "--frames", type=int, default=9, help="frames per window (1 + 4k for the causal tokenizer)"
+    )
     p.add_argument("--size", type=int, default=128, help="shorter side scaled to SIZE, then centre-cropped")
     p.add_argument("--windows", type=int, default=24, help="at most this many windows per source video")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     m = build(a.out, frames=a.frames, size=a.size, windows=a.windows)
     splits = [w["split"] for w in m["windows"]]  # type: ignore[union-attr]
-    print(f"{a.out}: {splits.count('train')} train and {splits.count('test')} test windows of {a.frames} frames")
+    print(
+        f"{a.out}: {splits.count('train')} train and {splits.count('test')} test windows of {a.frames} frames"
+    )
     for s in m["skipped"]:  # type: ignore[union-attr]
         print(f"skipped {s['source']} ({s['package']}): {s['reason']}")
     return 0
