@@ -12,6 +12,7 @@ training) are scaled to ``size`` (per frame: shorter side, centre crop) and code
 - the key-frame image tokenizer at equal bits: ``fsq-f8-s`` on frames 0, 4, 8, ... with the frames between
   linearly interpolated (exactly the video tokenizer's bits at 4x temporal compression);
 - the equal-bits thumbnail clip (best t x s x s at 24·t·s² bits, upsampled), the floor;
+- with ``--flex``, a flexible-length model (video-flex-*) at prefixes of 1, 2, 4, ..., 32 tokens;
 - H.264, H.265, VP9 and AV1 through PyAV, each at the largest quality whose bitstream fits the video
   tokenizer's bytes (never over; below a codec's floor the row says so and the codec's floor bytes are given).
 
@@ -44,6 +45,7 @@ from tokzoo.video.io import VIDEO_SUFFIXES, read_video
 from tokzoo.video.transforms import resize_clip
 
 ROOT = Path(__file__).resolve().parent.parent
+FLEX_PREFIXES = (1, 2, 4, 8, 16, 32)
 
 
 def load_clips(folder: Path, size: int, limit: int | None) -> tuple[list[str], torch.Tensor]:
@@ -64,9 +66,11 @@ def scores(rec: torch.Tensor, clip: torch.Tensor) -> dict[str, float]:
 
 
 @torch.no_grad()
-def video_model(model: tokzoo.Tokenizer, clip: torch.Tensor) -> tuple[torch.Tensor, int, float]:
+def video_model(
+    model: tokzoo.Tokenizer, clip: torch.Tensor, num_tokens: int | None = None
+) -> tuple[torch.Tensor, int, float]:
     t0 = time.perf_counter()
-    tokens = model.encode(clip)
+    tokens = model.encode(clip, num_tokens=num_tokens)
     rec = model.decode(tokens)
     return rec, tokens.nbits(), time.perf_counter() - t0
 
@@ -132,6 +136,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=ROOT / "data" / "video")
     p.add_argument("--model", action="append", default=[], help="NAME=CHECKPOINT of a causal video tokenizer")
+    p.add_argument("--flex", default=None, help="checkpoint of a video-flex-* model: its prefix curve")
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--clips", type=int, default=None, help="at most this many test windows (default: all)")
     p.add_argument("--quick", action="store_true", help="3 clips, the inflated model only")
@@ -149,6 +154,7 @@ def main() -> int:
     image_f16 = tokzoo.create("fsq-f16-s", pretrained=True).eval()
     image_f8 = tokzoo.create("fsq-f8-s", pretrained=True).eval()
     codecs = available_video_codecs()
+    flex = tokzoo.load(a.flex).eval() if a.flex and not a.quick else None
 
     per_clip: list[dict[str, object]] = []
     for i, name in enumerate(names):
@@ -179,6 +185,11 @@ def main() -> int:
                 **scores(rec, clip),
             }
         )
+        if flex is not None:
+            for k in FLEX_PREFIXES:
+                rec, bits, secs = video_model(flex, clip, num_tokens=k)
+                row = {"clip": name, "method": f"video-flex k={k}", "bits": bits, "seconds": secs}
+                per_clip.append(row | scores(rec, clip))
         for c in codecs:
             rec, nbytes, note = codec(clip, c, budget_bits // 8)
             row = {"clip": name, "method": c, "bits": nbytes * 8, "note": note}
