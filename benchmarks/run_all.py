@@ -17,6 +17,7 @@ QUICK_ARGS = {
     "cad.py": ["--quick"],
     "points.py": ["--quick"],
     "idempotence.py": ["--quick"],
+    "video.py": ["--quick"],
 }
 # Modules the scripts import, not benchmarks themselves.
 HELPERS = {"common.py", "reduce_data.py", "reduce_scenes.py", "reduce_views.py"}

@@ -41,6 +41,10 @@ class Limits:
     mesh_bytes: int = 256 * 2**20
     #: pixels of one image, read from its header before it is decoded
     image_pixels: int = 40_000_000
+    #: frames decoded from one video file (a longer file is refused unless fewer frames are asked for)
+    video_frames: int = 4096
+    #: decoded pixels of one video (frames x height x width), checked before decoding
+    video_pixels: int = 50_000_000
 
 
 def _env_name(name: str) -> str:

@@ -1,0 +1,230 @@
+"""Video tokenizers against codecs and floors at equal bits, on held-out real clips.
+
+python benchmarks/video.py [--data data/video] [--model NAME=CHECKPOINT ...] [--size 64] [--clips N] [--quick]
+    ->  results/video.csv / .json
+
+The test windows of ``python -m tokzoo.video.data`` (built first if missing; no test clip shares a source with
+training) are scaled to ``size`` (per frame: shorter side, centre crop) and coded by
+
+- each causal video tokenizer given with ``--model`` (a checkpoint folder), plus ``inflated@0``: the
+  pretrained image tokenizer fsq-f8-s inflated into video-causal-f4x8-s, untrained on video;
+- the per-frame image tokenizer at no more bits: ``fsq-f16-s`` on every frame (pretrained);
+- the key-frame image tokenizer at equal bits: ``fsq-f8-s`` on frames 0, 4, 8, ... with the frames between
+  linearly interpolated (exactly the video tokenizer's bits at 4x temporal compression);
+- the equal-bits thumbnail clip (best t x s x s at 24·t·s² bits, upsampled), the floor;
+- with ``--flex``, a flexible-length model (video-flex-*) at prefixes of 1, 2, 4, ..., 32 tokens;
+- H.264, H.265, VP9 and AV1 through PyAV, each at the largest quality whose bitstream fits the video
+  tokenizer's bytes (never over; below a codec's floor the row says so and the codec's floor bytes are given).
+
+Fidelity is per-frame PSNR / SSIM after uint8 rounding and temporal flicker (8-bit levels), means over clips.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import tokzoo
+from common import RESULTS, write_results
+from tokzoo.bench.codecs import BelowCodecFloor
+from tokzoo.bench.video_codecs import available_video_codecs, encode_clip_to_budget
+from tokzoo.bench.video_thumbnail import thumbnail_clip, thumbnail_shapes
+from tokzoo.data.files import collect_files
+from tokzoo.metrics.video import flicker, frame_psnr, frame_ssim
+from tokzoo.video.io import VIDEO_SUFFIXES, read_video
+from tokzoo.video.transforms import resize_clip
+
+ROOT = Path(__file__).resolve().parent.parent
+FLEX_PREFIXES = (1, 2, 4, 8, 16, 32)
+
+
+def load_clips(folder: Path, size: int, limit: int | None) -> tuple[list[str], torch.Tensor]:
+    files = collect_files([folder], VIDEO_SUFFIXES)
+    if limit:
+        step = max(1, len(files) // limit)  # spread over the sources (files are sorted by source name)
+        files = files[::step][:limit]
+    clips = [resize_clip((read_video(f).permute(3, 0, 1, 2).float() / 255)[None], size) for f in files]
+    return [f.name for f in files], torch.cat(clips)
+
+
+def scores(rec: torch.Tensor, clip: torch.Tensor) -> dict[str, float]:
+    return {
+        "psnr": float(frame_psnr(rec, clip).mean()),
+        "ssim": float(frame_ssim(rec, clip).mean()),
+        "flicker": float(flicker(rec, clip).mean()),
+    }
+
+
+@torch.no_grad()
+def video_model(
+    model: tokzoo.Tokenizer, clip: torch.Tensor, num_tokens: int | None = None
+) -> tuple[torch.Tensor, int, float]:
+    t0 = time.perf_counter()
+    tokens = model.encode(clip, num_tokens=num_tokens)
+    rec = model.decode(tokens)
+    return rec, tokens.nbits(), time.perf_counter() - t0
+
+
+@torch.no_grad()
+def per_frame(
+    model: tokzoo.Tokenizer, clip: torch.Tensor, keyframe_step: int = 1
+) -> tuple[torch.Tensor, int]:
+    """Image tokenizer on frames 0, step, 2·step, ...; the frames between linearly interpolated."""
+    frames = clip[0].transpose(0, 1)  # (T, 3, H, W)
+    keys = list(range(0, len(frames), keyframe_step))
+    tokens = model.encode(frames[keys])
+    rec = model.decode(tokens)  # (K, 3, H, W)
+    out = []
+    for t in range(len(frames)):
+        lo = min(t // keyframe_step, len(keys) - 1)
+        hi = min(lo + 1, len(keys) - 1)
+        w = (t - keys[lo]) / keyframe_step
+        out.append((1 - w) * rec[lo] + w * rec[hi])
+    return torch.stack(out, dim=1)[None], tokens.nbits()
+
+
+def thumbnail(clip: torch.Tensor, bits: int) -> tuple[torch.Tensor, str]:
+    best = max(
+        ((thumbnail_clip(clip, t, s), f"{t}x{s}x{s}") for t, s in thumbnail_shapes(bits, clip.shape[2])),
+        key=lambda r: float(frame_psnr(r[0], clip).mean()),
+    )
+    return best
+
+
+def codec(clip: torch.Tensor, name: str, max_bytes: int) -> tuple[torch.Tensor | None, int, str]:
+    frames = (clip[0].permute(1, 2, 3, 0) * 255).round().byte().numpy()
+    try:
+        enc = encode_clip_to_budget(frames, name, max_bytes)
+    except BelowCodecFloor as e:
+        return None, e.floor_bytes, "below floor"
+    rec = torch.from_numpy(enc.frames).permute(3, 0, 1, 2).float()[None] / 255
+    return rec, enc.nbytes, f"crf {enc.crf}"
+
+
+def profile_train_step(frames: int = 17, size: int = 128) -> dict[str, float]:
+    """Seconds of each part of one training step of video-causal-f4x8-s on one clip, and the peak memory."""
+    model = tokzoo.create("video-causal-f4x8-s")
+    clip = torch.rand(1, 3, frames, size, size)
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
+    z, shape = model._latents(clip)
+    times["encoder_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    q = model.bottleneck(z, shape)
+    times["quantizer_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rec = model._decode_latents(q.latents, shape)
+    times["decoder_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    (F.mse_loss(rec, clip) + q.loss).backward()
+    times["backward_s"] = time.perf_counter() - t0
+    times["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    return times
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, default=ROOT / "data" / "video")
+    p.add_argument("--model", action="append", default=[], help="NAME=CHECKPOINT of a causal video tokenizer")
+    p.add_argument("--flex", default=None, help="checkpoint of a video-flex-* model: its prefix curve")
+    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--clips", type=int, default=None, help="at most this many test windows (default: all)")
+    p.add_argument("--quick", action="store_true", help="3 clips, the inflated model only")
+    a = p.parse_args()
+    torch.manual_seed(0)
+    if not (a.data / "manifest.json").is_file():
+        subprocess.run([sys.executable, "-m", "tokzoo.video.data", "--out", str(a.data)], check=True)
+    names, clips = load_clips(a.data / "test", a.size, 3 if a.quick else a.clips)
+    print(f"{len(names)} held-out clips of {clips.shape[2]} frames at {a.size} px")
+
+    models = {"inflated@0": tokzoo.create("video-causal-f4x8-s", inflate_from="pretrained:fsq-f8-s").eval()}
+    for spec in [] if a.quick else a.model:
+        label, _, path = spec.partition("=")
+        models[label] = tokzoo.load(path).eval()
+    image_f16 = tokzoo.create("fsq-f16-s", pretrained=True).eval()
+    image_f8 = tokzoo.create("fsq-f8-s", pretrained=True).eval()
+    codecs = available_video_codecs()
+    flex = tokzoo.load(a.flex).eval() if a.flex and not a.quick else None
+
+    per_clip: list[dict[str, object]] = []
+    for i, name in enumerate(names):
+        clip = clips[i : i + 1]
+        budget_bits = None
+        for label, model in models.items():
+            rec, bits, secs = video_model(model, clip)
+            budget_bits = budget_bits or bits
+            per_clip.append(
+                {"clip": name, "method": f"video:{label}", "bits": bits, "seconds": secs, **scores(rec, clip)}
+            )
+        assert budget_bits is not None
+        rec, bits = per_frame(image_f16, clip)
+        per_clip.append(
+            {"clip": name, "method": "image per frame (fsq-f16-s)", "bits": bits, **scores(rec, clip)}
+        )
+        rec, bits = per_frame(image_f8, clip, keyframe_step=models["inflated@0"].time_factor)
+        per_clip.append(
+            {"clip": name, "method": "image key frames (fsq-f8-s)", "bits": bits, **scores(rec, clip)}
+        )
+        rec, shape = thumbnail(clip, budget_bits)
+        per_clip.append(
+            {
+                "clip": name,
+                "method": "thumbnail floor",
+                "bits": budget_bits,
+                "note": shape,
+                **scores(rec, clip),
+            }
+        )
+        if flex is not None:
+            for k in FLEX_PREFIXES:
+                rec, bits, secs = video_model(flex, clip, num_tokens=k)
+                row = {"clip": name, "method": f"video-flex k={k}", "bits": bits, "seconds": secs}
+                per_clip.append(row | scores(rec, clip))
+        for c in codecs:
+            rec, nbytes, note = codec(clip, c, budget_bits // 8)
+            row = {"clip": name, "method": c, "bits": nbytes * 8, "note": note}
+            per_clip.append(row | (scores(rec, clip) if rec is not None else {}))
+
+    frames, size = clips.shape[2], a.size
+    rows = []
+    for method in dict.fromkeys(r["method"] for r in per_clip):
+        rs = [r for r in per_clip if r["method"] == method]
+        ok = [r for r in rs if "psnr" in r]
+        mean = lambda k, rs=ok: float(np.mean([r[k] for r in rs])) if rs else math.nan  # noqa: E731
+        rows.append(
+            {
+                "method": method,
+                "clips": len(ok),
+                "below_floor": len(rs) - len(ok),
+                "bits_per_clip": float(np.mean([r["bits"] for r in rs])),
+                "bpp": float(np.mean([r["bits"] for r in rs])) / (frames * size * size),
+                "psnr": mean("psnr"),
+                "ssim": mean("ssim"),
+                "flicker": mean("flicker"),
+                "clips_per_s": 1 / mean("seconds") if ok and "seconds" in ok[0] else math.nan,
+            }
+        )
+    out = write_results("video", rows)
+    extra: dict[str, object] = {"clips": per_clip}
+    if not a.quick:
+        extra["train_step_17x128x128"] = profile = profile_train_step()
+        print(
+            "one training step, 1 clip of 17 frames at 128 px:", {k: round(v, 2) for k, v in profile.items()}
+        )
+    RESULTS.joinpath("video_clips.json").write_text(json.dumps(extra, indent=2) + "\n")
+    print(f"wrote {out} and results/video_clips.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

