@@ -142,7 +142,7 @@ def test_a_folder_of_only_bad_files_writes_nothing(tmp_path, capsys):
         (["--model", "svg-hivg-256", "--rd"], "--rd applies to image tokenizers only"),
         (
             ["--model", "mesh-amt-q7", "--size", "64"],
-            "--size applies to image and svg tokenizers only, not to mesh",
+            "tokenizers only, not to mesh",
         ),
         (["--model", "mesh-amt-q7", "--data", "no/such/dir"], "no/such/dir: no such file or folder"),
         (["--model", "vq-f8-s"], "vq-f8-s is trained with tokzoo train and has no shipped weights"),

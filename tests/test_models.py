@@ -13,7 +13,7 @@ GRID = tokzoo.list("vq-*")  # the 2D grid family; others have their own generic 
 def test_registry_lists_models():
     assert GRID == ["vq-f16-b", "vq-f4-s", "vq-f8-b", "vq-f8-s"] and set(GRID) < set(tokzoo.list())
     assert tokzoo.list("*f8*") == ["fsq-f8-s", "fsq-f8-s-lo", "vq-f8-b", "vq-f8-s"]
-    assert tokzoo.list(modality="video") == []
+    assert tokzoo.list(modality="audio") == []
 
 
 def test_unknown_name_is_a_clear_error():

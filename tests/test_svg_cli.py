@@ -40,7 +40,7 @@ def test_encode_decode_round_trip(ckpt, tmp_path, capsys):
     ("name", "content", "extra", "match"),
     [
         ("icon.png", ICONS[0], [], "reads .svg files"),
-        ("icon.svg", ICONS[0], ["--size", "32"], "--size applies to image tokenizers only"),
+        ("icon.svg", ICONS[0], ["--size", "32"], "tokenizers only, not to svg"),
         ("bad.svg", "<svg", [], "malformed XML"),
     ],
 )

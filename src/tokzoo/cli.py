@@ -22,6 +22,11 @@ from tokzoo.core.outputs import check_output
 from tokzoo.core.tokenizer import Tokenizer
 
 
+def _join(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _load_model(path: str) -> Tokenizer:
     """A checkpoint folder, shipped weights (``pretrained:NAME`` or their name), or the name of a registered
     tokenizer that is usable untrained (not Trainable)."""
@@ -50,7 +55,7 @@ def _load_model(path: str) -> Tokenizer:
 def _refuse_size(size: int | None, modality: Modality) -> None:
     if size is not None and modality.resize is None:
         having = [m for m in list_modalities() if get_modality(m).resize is not None]
-        raise DataError(f"--size applies to {' and '.join(having)} tokenizers only, not to {modality.name}")
+        raise DataError(f"--size applies to {_join(having)} tokenizers only, not to {modality.name}")
 
 
 def _outputs(out: Path, count: int) -> list[Path]:
@@ -189,7 +194,7 @@ def cmd_eval(a: argparse.Namespace) -> None:
     for key in given.keys() - evaluator.options:
         having = [m for m in list_modalities() if key in get_modality(m).evaluator().options]
         flag = "--" + key.replace("_", "-")
-        raise DataError(f"{flag} applies to {' and '.join(having)} tokenizers only, not to {model.modality}")
+        raise DataError(f"{flag} applies to {_join(having)} tokenizers only, not to {model.modality}")
     request = EvalRequest(
         model=a.model,
         data=a.data,
