@@ -162,7 +162,7 @@ def test_grid_tokenizer_refuses_unknown_quantizers_and_wrong_tokens():
 
 
 def test_reconstruction_loss_known_values():
-    from tokzoo.image.losses import reconstruction_loss
+    from tokzoo.nn.losses import reconstruction_loss
 
     x = torch.full((2, 3, 4, 4), 0.5)
     total, logs = reconstruction_loss(x, x, torch.tensor(0.25), l1_weight=0.5)

@@ -19,8 +19,8 @@ from tokzoo.core.presets import register_preset
 from tokzoo.core.tokens import Tokens
 from tokzoo.image.checks import check_image_batch
 from tokzoo.image.codec import ImageTokenizer
-from tokzoo.image.losses import autoencoder_loss
 from tokzoo.nn.conv import ConvDecoder, ConvEncoder
+from tokzoo.nn.losses import autoencoder_loss
 from tokzoo.quant import Bottleneck, QuantizerConfig
 
 

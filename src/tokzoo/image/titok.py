@@ -25,7 +25,6 @@ from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.core.presets import register_preset
 from tokzoo.core.tokens import Tokens
 from tokzoo.image.codec import ImageTokenizer
-from tokzoo.image.losses import autoencoder_loss
 from tokzoo.image.semantic import (
     CheckpointTeacher,
     alignment_loss,
@@ -42,6 +41,7 @@ from tokzoo.image.vit_parts import (
     check_image_size,
     token_table,
 )
+from tokzoo.nn.losses import autoencoder_loss
 from tokzoo.nn.transformer import Transformer, prefix_valid
 from tokzoo.quant.bottleneck import Bottleneck
 

@@ -13,7 +13,6 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from tokzoo.core.errors import ConfigError
 from tokzoo.reduce.base import Keep, Reduced, select
 from tokzoo.reduce.maxmin import greedy_maxmin
 from tokzoo.reduce.method import ReductionMethod
@@ -33,9 +32,7 @@ class DivPrune(ReductionMethod):
         protect: torch.Tensor,
         **context: Any,
     ) -> Reduced:
-        counts = self._counts(x, keep, valid)
-        if bool((counts < protect.sum(1)).any()):
-            raise ConfigError(f"divprune: keep {counts.tolist()} is below the protected tokens")
+        counts = self._pruning_counts(x, keep, valid, protect)
         sizes = context.pop("sizes", None)
         feats = context.get("features")
         f = F.normalize((x if feats is None else feats).float(), dim=-1)

@@ -67,6 +67,15 @@ class ReductionMethod:
             raise ConfigError(f"{self.name}: keep is required")
         return budgets(keep, valid_counts(x, valid))
 
+    def _pruning_counts(
+        self, x: torch.Tensor, keep: Keep | None, valid: torch.Tensor | None, protect: torch.Tensor
+    ) -> torch.Tensor:
+        """Per-sample budgets of a pruning method, which must keep every protected token."""
+        counts = self._counts(x, keep, valid)
+        if bool((counts < protect.sum(1)).any()):
+            raise ConfigError(f"{self.name}: keep {counts.tolist()} is below the protected tokens")
+        return counts
+
     def __repr__(self) -> str:
         options = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
         return f"{type(self).__name__}({options})"
@@ -86,9 +95,7 @@ class ScoredPruning(ReductionMethod):
         protect: torch.Tensor,
         **context: Any,
     ) -> Reduced:
-        counts = self._counts(x, keep, valid)
-        if bool((counts < protect.sum(1)).any()):
-            raise ConfigError(f"{self.name}: keep {counts.tolist()} is below the protected tokens")
+        counts = self._pruning_counts(x, keep, valid, protect)
         sizes = context.pop("sizes", None)
         scores = self._scores(x, valid, **context).float()
         scores = scores.masked_fill(protect, float("inf"))

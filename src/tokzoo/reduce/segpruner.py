@@ -55,9 +55,7 @@ class SeGPruner(ReductionMethod):
         protect: torch.Tensor,
         **context: Any,
     ) -> Reduced:
-        counts = self._counts(x, keep, valid)
-        if bool((counts < protect.sum(1)).any()):
-            raise ConfigError(f"segpruner: keep {counts.tolist()} is below the protected tokens")
+        counts = self._pruning_counts(x, keep, valid, protect)
         sizes, points, views = (
             context.pop("sizes", None),
             context.pop("points", None),

@@ -42,12 +42,10 @@ class VisionZip(ReductionMethod):
         protect: torch.Tensor,
         **context: Any,
     ) -> Reduced:
-        counts = self._counts(x, keep, valid)
+        counts = self._pruning_counts(x, keep, valid, protect)
         n_valid = x.shape[1] if valid is None else valid.sum(1)
         sizes = context.pop("sizes", None)
         free = counts - protect.sum(1)
-        if bool((free < 0).any()):
-            raise ConfigError(f"visionzip: keep {counts.tolist()} is below the protected tokens")
         n_ctx = (free.float() * self.contextual).round().long().clamp(min=(free > 0).long(), max=free)
         n_ctx = torch.where(counts >= n_valid, 0, n_ctx)  # a full budget keeps every token as it is
         scores = importance(x, valid, self.protected, self.heads, **context).float()

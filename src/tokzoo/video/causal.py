@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from tokzoo.core.api import load
 from tokzoo.core.autoencode import AutoencodeOut
@@ -25,6 +24,7 @@ from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.core.presets import register_preset
 from tokzoo.core.tokens import Tokens
 from tokzoo.nn.causal3d import CausalDecoder3d, CausalEncoder3d, inflate_state_dict
+from tokzoo.nn.losses import autoencoder_loss
 from tokzoo.quant import Bottleneck, QuantizerConfig
 from tokzoo.video.checks import as_clip_batch, check_clip_batch
 from tokzoo.video.codec import VideoTokenizer
@@ -149,17 +149,7 @@ class CausalVideoTokenizer(VideoTokenizer):
     def loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """``MSE + l1_weight·L1 + bottleneck loss``; logs ``rec_mse``, ``rec_l1``, ``psnr``, ``vq_loss`` and the
         bottleneck's codebook stats."""
-        out = self.autoencode(batch)
-        target = as_clip_batch(batch)
-        mse, l1 = F.mse_loss(out.rec, target), F.l1_loss(out.rec, target)
-        logs = {
-            "rec_mse": mse.detach(),
-            "rec_l1": l1.detach(),
-            "psnr": -10 * torch.log10(mse.detach().clamp_min(1e-10)),
-            "vq_loss": out.aux_loss.detach(),
-            **out.logs,
-        }
-        return mse + self.cfg.l1_weight * l1 + out.aux_loss, logs
+        return autoencoder_loss(self.autoencode(batch), as_clip_batch(batch), self.cfg.l1_weight)
 
 
 register_preset(

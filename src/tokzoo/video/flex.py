@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from tokzoo.core.autoencode import AutoencodeOut
 from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.core.presets import register_preset
 from tokzoo.core.tokens import Tokens
+from tokzoo.nn.losses import autoencoder_loss
 from tokzoo.nn.transformer import Transformer, block_causal_mask, prefix_valid
 from tokzoo.quant import Bottleneck, QuantizerConfig
 from tokzoo.video.checks import as_clip_batch
@@ -211,17 +211,7 @@ class VideoFlexTokenizer(VideoTokenizer):
 
     def loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """``MSE + l1_weight·L1 + bottleneck loss`` with nested dropout of the registers (training mode)."""
-        out = self.autoencode(batch)
-        target = as_clip_batch(batch)
-        mse, l1 = F.mse_loss(out.rec, target), F.l1_loss(out.rec, target)
-        logs = {
-            "rec_mse": mse.detach(),
-            "rec_l1": l1.detach(),
-            "psnr": -10 * torch.log10(mse.detach().clamp_min(1e-10)),
-            "vq_loss": out.aux_loss.detach(),
-            **out.logs,
-        }
-        return mse + self.cfg.l1_weight * l1 + out.aux_loss, logs
+        return autoencoder_loss(self.autoencode(batch), as_clip_batch(batch), self.cfg.l1_weight)
 
 
 register_preset(

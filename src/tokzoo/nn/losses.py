@@ -1,4 +1,4 @@
-"""The pixel reconstruction objective shared by every image tokenizer."""
+"""The pixel reconstruction objective shared by every pixel tokenizer (images and video clips)."""
 
 from __future__ import annotations
 
