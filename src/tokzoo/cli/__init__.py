@@ -14,55 +14,14 @@ from pathlib import Path
 
 import torch
 
+from tokzoo.cli.common import join_names, load_model, output_paths, refuse_size
+from tokzoo.cli.prior import cmd_bench_rates, cmd_sample, cmd_tokenize, cmd_train_prior
 from tokzoo.core.errors import ConfigError, DataError, TokzooError
 from tokzoo.core.fingerprint import check_fingerprint, stamp
 from tokzoo.core.limits import set_limit
-from tokzoo.core.modality import Modality, get_modality, list_modalities
+from tokzoo.core.modality import get_modality, list_modalities
 from tokzoo.core.outputs import check_output
 from tokzoo.core.tokenizer import Tokenizer
-
-
-def _join(names: list[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _load_model(path: str) -> Tokenizer:
-    """A checkpoint folder, shipped weights (``pretrained:NAME`` or their name), or the name of a registered
-    tokenizer that is usable untrained (not Trainable)."""
-    from tokzoo.core.api import load
-    from tokzoo.core.pretrained import PREFIX, list_pretrained
-    from tokzoo.core.protocols import Trainable
-    from tokzoo.core.registry import create, get_spec
-
-    if path.startswith(PREFIX) or (not Path(path).exists() and path in list_pretrained()):
-        return load(PREFIX + path.removeprefix(PREFIX))
-    if Path(path).exists():
-        return load(path)
-    try:
-        get_spec(path)
-    except TokzooError:
-        raise DataError(f"{path}: checkpoint folder not found") from None
-    model = create(path)
-    if isinstance(model, Trainable):
-        raise DataError(
-            f"{path}: checkpoint folder not found ({path} is trained with tokzoo train and has no shipped "
-            "weights: pass the folder of a trained checkpoint, or a name from `tokzoo list --pretrained`)"
-        )
-    return model
-
-
-def _refuse_size(size: int | None, modality: Modality) -> None:
-    if size is not None and modality.resize is None:
-        having = [m for m in list_modalities() if get_modality(m).resize is not None]
-        raise DataError(f"--size applies to {_join(having)} tokenizers only, not to {modality.name}")
-
-
-def _outputs(out: Path, count: int) -> list[Path]:
-    """``out`` for one item; ``out`` with ``_000``, ``_001``, ... before the suffix for several."""
-    if count == 1:
-        return [out]
-    return [out.with_name(f"{out.stem}_{i:03d}{out.suffix}") for i in range(count)]
 
 
 def cmd_list(a: argparse.Namespace) -> None:
@@ -100,7 +59,7 @@ def cmd_fit(a: argparse.Namespace) -> None:
     if not isinstance(model, Fittable):
         raise ConfigError(unsupported(model, "fit"))
     modality = get_modality(model.modality)
-    _refuse_size(a.size, modality)
+    refuse_size(a.size, modality)
     data = modality.dataset(a.data, **({"size": a.size} if a.size is not None else {}))
     counts = model.fit(data)
     out = model.save_pretrained(a.out)
@@ -127,7 +86,7 @@ def _load_fittable(path: str, vocab: int | None = None) -> Tokenizer:
 
 
 def cmd_encode(a: argparse.Namespace) -> None:
-    model = _load_model(a.model)
+    model = load_model(a.model)
     modality = get_modality(model.modality)
     src = Path(a.image)
     if not src.is_file():
@@ -137,7 +96,7 @@ def cmd_encode(a: argparse.Namespace) -> None:
             f"{src}: {model.registry_name} reads {'/'.join(modality.suffixes)} files, "
             f"not {src.suffix or 'a file without suffix'}"
         )
-    _refuse_size(a.size, modality)
+    refuse_size(a.size, modality)
     out = check_output(a.output or src.with_suffix(".tok"), [src], parents=a.parents)
     x = model.load_file(src)
     if a.size is not None:
@@ -159,7 +118,7 @@ def cmd_encode(a: argparse.Namespace) -> None:
 def cmd_decode(a: argparse.Namespace) -> None:
     from tokzoo.core.tokens import Tokens
 
-    model = _load_model(a.model)
+    model = load_model(a.model)
     modality = get_modality(model.modality)
     tok_path = Path(a.tokens)
     if not tok_path.is_file():
@@ -172,7 +131,7 @@ def cmd_decode(a: argparse.Namespace) -> None:
         items = list(model.decode(tokens))
     if not items:
         raise DataError(f"{tok_path}: nothing to decode (0 samples)")
-    for item, path in zip(items, _outputs(out, len(items)), strict=True):
+    for item, path in zip(items, output_paths(out, len(items)), strict=True):
         model.save_file(item, path)
         print(path)
 
@@ -188,13 +147,13 @@ def cmd_eval(a: argparse.Namespace) -> None:
     for out in (a.out, a.report, a.grid):  # results folders are created when the results are written
         if out:
             check_output(out, inputs, parents=True)
-    model = _load_model(a.model)
+    model = load_model(a.model)
     evaluator = get_modality(model.modality).evaluator()
     given = {k: getattr(a, k) for k in _EVAL_OPTIONS if getattr(a, k) not in (None, False)}
     for key in given.keys() - evaluator.options:
         having = [m for m in list_modalities() if key in get_modality(m).evaluator().options]
         flag = "--" + key.replace("_", "-")
-        raise DataError(f"{flag} applies to {_join(having)} tokenizers only, not to {model.modality}")
+        raise DataError(f"{flag} applies to {join_names(having)} tokenizers only, not to {model.modality}")
     request = EvalRequest(
         model=a.model,
         data=a.data,
@@ -210,7 +169,7 @@ def cmd_bench_rd(a: argparse.Namespace) -> None:
     from tokzoo.bench.protocol import prepare_images
     from tokzoo.bench.rd import rate_distortion, summarize_rd, text_rate_distortion, write_rd
 
-    model = _load_model(a.model)  # rate_distortion refuses a tokenizer of another modality
+    model = load_model(a.model)  # rate_distortion refuses a tokenizer of another modality
     if a.text:
         check_ocr_engine(a.text_engine)  # before any work: a missing engine names its install command
     images, bad = load_eval_images(a.data)
@@ -239,88 +198,6 @@ def cmd_bench_rd(a: argparse.Namespace) -> None:
         print(f"  ({len(bad)} unreadable files skipped)")
     if small:
         print(f"  ({len(small)} images smaller than {a.size} px skipped, not upscaled)")
-
-
-def cmd_bench_rates(a: argparse.Namespace) -> None:
-    from tokzoo.bench.rates import token_rates
-    from tokzoo.data.tok_shards import TokenShards
-    from tokzoo.prior.checkpoint import load_prior
-    from tokzoo.prior.prior_coding import PriorCodingModel
-
-    tokens = TokenShards(a.tokens).tokens()
-    rows = [token_rates(tokens)]
-    if a.prior:
-        rows.append(token_rates(tokens, PriorCodingModel(load_prior(a.prior), name=Path(a.prior).name)))
-    for r in rows:
-        per = r.per_token()
-        print(
-            json.dumps(
-                {
-                    "model": r.model,
-                    "tokens": r.tokens,
-                    "fixed_bits_per_token": round(per["fixed"], 4),
-                    "unigram_entropy_bits_per_token": round(per["unigram"], 4),
-                    "coded_bits_per_token": round(per["coded"], 4),
-                    "saving": round(r.saving(), 4),
-                }
-            )
-        )
-
-
-def cmd_tokenize(a: argparse.Namespace) -> None:
-    from tokzoo.data.files import collect_files
-    from tokzoo.data.tokenize import dist_env, tokenize_files
-
-    model = _load_model(a.model)
-    modality = get_modality(model.modality)
-    _refuse_size(a.size, modality)
-    files = collect_files(a.data, modality.suffixes)
-    root = Path(os.path.commonpath([str(f.resolve().parent) for f in files]))
-    names = [str(f.resolve().relative_to(root)) for f in files]
-    rank, world = dist_env()
-    res = tokenize_files(model, files, names, a.out, shard_size=a.shard_size, batch_size=a.batch_size,
-                         size=a.size, rank=rank, world_size=world, progress=rank == 0)  # fmt: skip
-    print(json.dumps({"rank": rank, "world_size": world, "shards_written": len(res.written),
-                      "shards_resumed": len(res.resumed), "samples": res.samples, "skipped_inputs": len(res.bad),
-                      "samples_per_s": round(res.samples_per_s, 2), "manifest": res.manifest}))  # fmt: skip
-
-
-def cmd_train_prior(a: argparse.Namespace) -> None:
-    from tokzoo.data.tok_shards import TokenShards
-    from tokzoo.prior.checkpoint import build_prior
-    from tokzoo.prior.config import PriorConfig
-    from tokzoo.prior.layout import to_sequence
-    from tokzoo.prior.train import PriorTrainConfig, train_prior
-
-    shards = TokenShards(a.tokens)
-    tokens = shards.tokens()
-    cfg = PriorConfig.for_tokens(tokens, kind=a.kind, dim=a.dim, depth=a.depth, heads=a.heads,
-                                 tokenizer=shards.manifest.get("tokenizer", ""))  # fmt: skip
-    prior = build_prior(cfg)
-    ids, lengths = to_sequence(tokens, cfg.sequence)
-    train_cfg = PriorTrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, seed=a.seed)
-    log: list[dict[str, float]] = []
-    out = train_prior(prior, ids, lengths, a.out, train_cfg, resume=a.resume, log=log)
-    last = log[-1] if log else {}
-    print(
-        json.dumps({"prior": str(out), "samples": len(tokens), **{k: round(v, 4) for k, v in last.items()}})
-    )
-
-
-def cmd_sample(a: argparse.Namespace) -> None:
-    from tokzoo.prior.checkpoint import load_prior
-    from tokzoo.prior.sample_files import sample_to_files
-
-    prior = load_prior(a.prior)
-    model = _load_model(a.tokenizer)
-    paths, dropped = sample_to_files(prior, model, a.n, a.out, temperature=a.temperature, top_k=a.top_k,
-                                     steps=a.steps, class_id=a.class_id, seed=a.seed)  # fmt: skip
-    for path in paths:
-        print(path)
-    if dropped:
-        print(
-            f"  ({dropped} samples did not end within the prior's length and were dropped)", file=sys.stderr
-        )
 
 
 def cmd_demo(a: argparse.Namespace) -> None:

@@ -1,0 +1,94 @@
+"""``tokzoo tokenize``, ``train-prior``, ``sample`` and ``bench rates``: token datasets and the priors over them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from tokzoo.cli.common import load_model, refuse_size
+from tokzoo.core.modality import get_modality
+
+
+def cmd_bench_rates(a: argparse.Namespace) -> None:
+    from tokzoo.bench.rates import token_rates
+    from tokzoo.data.tok_shards import TokenShards
+    from tokzoo.prior.checkpoint import load_prior
+    from tokzoo.prior.prior_coding import PriorCodingModel
+
+    tokens = TokenShards(a.tokens).tokens()
+    rows = [token_rates(tokens)]
+    if a.prior:
+        rows.append(token_rates(tokens, PriorCodingModel(load_prior(a.prior), name=Path(a.prior).name)))
+    for r in rows:
+        per = r.per_token()
+        print(
+            json.dumps(
+                {
+                    "model": r.model,
+                    "tokens": r.tokens,
+                    "fixed_bits_per_token": round(per["fixed"], 4),
+                    "unigram_entropy_bits_per_token": round(per["unigram"], 4),
+                    "coded_bits_per_token": round(per["coded"], 4),
+                    "saving": round(r.saving(), 4),
+                }
+            )
+        )
+
+
+def cmd_tokenize(a: argparse.Namespace) -> None:
+    from tokzoo.data.files import collect_files
+    from tokzoo.data.tokenize import dist_env, tokenize_files
+
+    model = load_model(a.model)
+    modality = get_modality(model.modality)
+    refuse_size(a.size, modality)
+    files = collect_files(a.data, modality.suffixes)
+    root = Path(os.path.commonpath([str(f.resolve().parent) for f in files]))
+    names = [str(f.resolve().relative_to(root)) for f in files]
+    rank, world = dist_env()
+    res = tokenize_files(model, files, names, a.out, shard_size=a.shard_size, batch_size=a.batch_size,
+                         size=a.size, rank=rank, world_size=world, progress=rank == 0)  # fmt: skip
+    print(json.dumps({"rank": rank, "world_size": world, "shards_written": len(res.written),
+                      "shards_resumed": len(res.resumed), "samples": res.samples, "skipped_inputs": len(res.bad),
+                      "samples_per_s": round(res.samples_per_s, 2), "manifest": res.manifest}))  # fmt: skip
+
+
+def cmd_train_prior(a: argparse.Namespace) -> None:
+    from tokzoo.data.tok_shards import TokenShards
+    from tokzoo.prior.checkpoint import build_prior
+    from tokzoo.prior.config import PriorConfig
+    from tokzoo.prior.layout import to_sequence
+    from tokzoo.prior.train import PriorTrainConfig, train_prior
+
+    shards = TokenShards(a.tokens)
+    tokens = shards.tokens()
+    cfg = PriorConfig.for_tokens(tokens, kind=a.kind, dim=a.dim, depth=a.depth, heads=a.heads,
+                                 tokenizer=shards.manifest.get("tokenizer", ""))  # fmt: skip
+    prior = build_prior(cfg)
+    ids, lengths = to_sequence(tokens, cfg.sequence)
+    train_cfg = PriorTrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, seed=a.seed)
+    log: list[dict[str, float]] = []
+    out = train_prior(prior, ids, lengths, a.out, train_cfg, resume=a.resume, log=log)
+    last = log[-1] if log else {}
+    print(
+        json.dumps({"prior": str(out), "samples": len(tokens), **{k: round(v, 4) for k, v in last.items()}})
+    )
+
+
+def cmd_sample(a: argparse.Namespace) -> None:
+    from tokzoo.prior.checkpoint import load_prior
+    from tokzoo.prior.sample_files import sample_to_files
+
+    prior = load_prior(a.prior)
+    model = load_model(a.tokenizer)
+    paths, dropped = sample_to_files(prior, model, a.n, a.out, temperature=a.temperature, top_k=a.top_k,
+                                     steps=a.steps, class_id=a.class_id, seed=a.seed)  # fmt: skip
+    for path in paths:
+        print(path)
+    if dropped:
+        print(
+            f"  ({dropped} samples did not end within the prior's length and were dropped)", file=sys.stderr
+        )
