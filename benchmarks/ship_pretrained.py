@@ -43,6 +43,16 @@ def bundled_heldout_psnr(model: tokzoo.Tokenizer, size: int = 128) -> dict[str, 
     }
 
 
+def _lineage(init: str, name: str, steps: int, command: str | None) -> dict:
+    """Card fields of a run started from shipped weights (``init: pretrained:NAME``): the steps of every stage
+    added up and each stage's command, so the card describes the weights, not only the last run."""
+    if init != f"pretrained:{name}":
+        return {}
+    before = json.loads((WEIGHTS / "manifest.json").read_text())["models"][name]
+    stages = before.get("stages") or [{"steps": before["steps"], "command": before.get("command")}]
+    return {"steps": before["steps"] + steps, "stages": [*stages, {"steps": steps, "command": command}]}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("run", help="training run folder (holds model/, train_config.yaml, logs.jsonl)")
@@ -61,10 +71,11 @@ def main() -> None:
     logs = [json.loads(line) for line in (run / "logs.jsonl").read_text().splitlines() if line.strip()]
     name = cfg["model"]
     model = tokzoo.load(run / a.weights)
+    steps = logs[-1]["step"] if logs else cfg["max_steps"]
     card = {
         "summary": tokzoo.core.registry.get_spec(name).description,
         "data": cfg["data"],
-        "steps": logs[-1]["step"] if logs else cfg["max_steps"],
+        "steps": steps,
         "batch_size": cfg["batch_size"],
         "crop_sizes": [[0, cfg["image_size"]], *cfg.get("size_schedule", [])],
         "ema_decay": cfg.get("ema_decay", 0.0),
@@ -74,6 +85,7 @@ def main() -> None:
         "parameters": model.num_parameters(),
         "command": f"tokzoo train --config {a.config}" if a.config else None,
     }
+    card.update(_lineage(cfg.get("init", ""), name, steps, card["command"]))
     spec = export_pretrained(run / a.weights, WEIGHTS, name, card)
     shipped = tokzoo.create(name, pretrained=True)  # the fp16 weights as users get them
     card["bundled_heldout_128px"] = bundled_heldout_psnr(shipped)
