@@ -74,7 +74,9 @@ class SceneConfig:
     (else every frame intra); conv widths ``ch`` × ``ch_mult`` with ``num_res_blocks``; ``latent_dim`` channels
     on the S×S grid (S = size / 2^len(ch_mult) = ``scales[-1]``: 2×2 patches, then one
     halving per level after the first); ``msrq`` ``scales``, ``codebook_size``
-    and ``quantizer_dropout`` (both quantizers)."""
+    and ``quantizer_dropout`` (both quantizers); ``occupied_weight``: cross-entropy weight of the voxels of
+    classes other than free (objects are a few % of the voxels); ``train_frames``: frames of each training clip
+    the loss sees (the first ones; 0: all)."""
 
     size: int = 32
     num_classes: int = 4
@@ -86,6 +88,8 @@ class SceneConfig:
     scales: tuple[int, ...] = (1, 2, 3, 4, 6, 8)
     codebook_size: int = 512
     quantizer_dropout: float = 0.5
+    occupied_weight: float = 4.0
+    train_frames: int = 4
 
     def __post_init__(self) -> None:
         self.ch_mult, self.scales = tuple(self.ch_mult), tuple(self.scales)
@@ -187,17 +191,24 @@ class SceneTokenizer(Tokenizer):
         """Cross-entropy of every frame's class logits + the quantizers' losses. In ``inter`` mode frame t is
         decoded from the previous frame's reconstruction (argmax, no gradient), as at test time."""
         x, c = _height_first(self.scenes(batch).to(self._device())), self.cfg.num_classes
+        x = x[:, : self.cfg.train_frames or None]
+        weight = torch.full((c,), self.cfg.occupied_weight, device=x.device)
+        weight[0] = 1.0
         frames = x[:, 0] if self.cfg.inter else x.flatten(0, 1)
         q = self.intra_quantizer(self._intra_latents(frames))
         logits = self._intra_logits(q.latents)
-        ce, qloss, conf = [F.cross_entropy(logits, frames)], [q.loss], confusion(_classes(logits), frames, c)
+        ce, qloss, conf = (
+            [F.cross_entropy(logits, frames, weight)],
+            [q.loss],
+            confusion(_classes(logits), frames, c),
+        )
         if self.cfg.inter:
             prev = _classes(logits)
             for t in range(1, x.shape[1]):
                 q = self.inter_quantizer(self._inter_latents(prev, x[:, t]))
                 logits = self._inter_logits(q.latents, prev)
                 prev = _classes(logits)
-                ce.append(F.cross_entropy(logits, x[:, t]))
+                ce.append(F.cross_entropy(logits, x[:, t], weight))
                 qloss.append(q.loss)
                 conf += confusion(prev, x[:, t], c)
         rec = torch.stack(ce).mean()
