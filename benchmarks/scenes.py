@@ -1,6 +1,6 @@
 """Occupancy scenes: mIoU vs tokens per frame, intra/inter tokens (I²-World-style) vs per-frame tokens.
 
-python benchmarks/scenes.py [--steps 600] [--quick] [--models II FRAME]
+python benchmarks/scenes.py [--steps 400] [--quick] [--scenes N] [--key-scales K ...] [--models II FRAME]
     ->  results/scenes.csv (every setting), results/scenes_summary.csv (tokens per frame at equal mIoU)
 
 Trains ``scene-ii-msrq`` and ``scene-frame-msrq`` with ``tokzoo train`` (CPU, 1 thread, batch 4, the settings of
@@ -38,7 +38,7 @@ SCALES = 6
 def train(model: str, steps: int, out: Path) -> Path:
     """``tokzoo train`` of one model with the CPU config's settings; the folder of its final model."""
     cmd = [sys.executable, "-m", "tokzoo", "train", f"model={model}", "data=homedecor:train", "batch_size=4",
-           f"max_steps={steps}", "lr=1e-3", f"warmup_steps={min(50, steps // 4)}", "weight_decay=0",
+           f"max_steps={steps}", "lr=2e-3", f"warmup_steps={min(50, steps // 4)}", "weight_decay=0",
            f"out_dir={out}", f"ckpt_every={steps}", "log_every=25", "progress=false"]  # fmt: skip
     subprocess.run(cmd, check=True)
     return out / "model"
@@ -97,14 +97,19 @@ def plot(rows: list[dict], path: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--steps", type=int, default=600)
+    ap.add_argument("--steps", type=int, default=400)
     ap.add_argument("--quick", action="store_true", help="30 training steps, 4 test scenes, fewer settings")
+    ap.add_argument("--scenes", type=int, default=32, help="held-out scenes to measure (of 32)")
+    ap.add_argument(
+        "--key-scales", type=int, nargs="+", help="key-frame scales of the ii sweep (default: all)"
+    )
     ap.add_argument("--models", nargs=2, type=Path, metavar=("II", "FRAME"), help="trained model folders")
     a = ap.parse_args()
     steps = 30 if a.quick else a.steps
     scenes = [torch.from_numpy(read_scene(p).astype("int64"))[None] for p in scene_files("homedecor:test")]
-    scenes = scenes[:4] if a.quick else scenes
-    ks = [1, 3, 6] if a.quick else range(1, SCALES + 1)
+    scenes = scenes[: 4 if a.quick else a.scenes]
+    ks = [1, 3, 6] if a.quick else list(range(1, SCALES + 1))
+    keys = a.key_scales or ks
     t0 = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         ii_path, frame_path = a.models or (
@@ -114,7 +119,7 @@ def main() -> None:
         ii, frame = tokzoo.load(ii_path).eval(), tokzoo.load(frame_path).eval()
         rows = [row("frame", (k, k), measure_levels(frame, scenes, (k, k))) for k in ks]
         rows += [row("copy", (k, 1), measure_levels(ii, scenes, (k, 1), copy_after_key=True)) for k in ks]
-        rows += [row("ii", (k, j), measure_levels(ii, scenes, (k, j))) for k in ks for j in ks]
+        rows += [row("ii", (k, j), measure_levels(ii, scenes, (k, j))) for k in keys for j in ks]
     write_results("scenes", rows)
     write_results("scenes_summary", summary(rows))
     plot(rows, RESULTS / "scenes.png")

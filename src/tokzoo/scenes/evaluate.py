@@ -32,8 +32,8 @@ def measure_levels(
     only the key frame and repeats its reconstruction (the later frames' tokens are not counted)."""
     total, tokens, bits, frames = None, 0, 0.0, 0
     for scene in scenes:
-        coded = model.encode(scene, levels=levels)
-        decoded = model.decode(coded)[0].long()
+        coded, decoded = model.encode_reconstruct(scene, levels=levels)
+        decoded = decoded[0].long()
         t = scene.shape[1]
         if copy_after_key:
             decoded = decoded[:1].expand_as(decoded)

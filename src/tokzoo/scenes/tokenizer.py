@@ -267,11 +267,20 @@ class SceneTokenizer(Tokenizer):
     ) -> Tokens:
         """Tokens of each scene: all scales by default, ``levels=(k_key, k_rest)`` scales of the key frame and
         of the others, or (``num_tokens``, a budget per scene) the most scales that fit, the same on every frame."""
+        return self.encode_reconstruct(x, num_tokens=num_tokens, levels=levels)[0]
+
+    @torch.no_grad()
+    def encode_reconstruct(
+        self, x: Any, *, num_tokens: int | None = None, levels: tuple[int, int] | None = None
+    ) -> tuple[Tokens, torch.Tensor]:
+        """``encode``'s tokens and what ``decode`` will make of them, (B, T, X, Y, Z) uint8, in one pass (the
+        closed loop computes the reconstruction anyway)."""
         x = _height_first(self.scenes(x).to(self._device()))
         k = self._levels(x.shape[1], num_tokens, levels)
-        ids, _ = self._code(x, None, k, x.shape[1])
+        ids, recon = self._code(x, None, k, x.shape[1])
         meta = {"tokenizer": self.registry_name}
-        return Tokens.from_ids(torch.cat(ids, 1).cpu(), self.vocab_size, LAYOUT, (x.shape[1], *k), meta)
+        tokens = Tokens.from_ids(torch.cat(ids, 1).cpu(), self.vocab_size, LAYOUT, (x.shape[1], *k), meta)
+        return tokens, recon.permute(0, 1, 3, 4, 2).to(torch.uint8).cpu()
 
     @torch.no_grad()
     def decode(self, tokens: Tokens) -> list[torch.Tensor]:
