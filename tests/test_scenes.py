@@ -159,3 +159,22 @@ def test_a_few_training_steps_lower_the_loss(name):
         opt.step()
         first = first if first is not None else loss.item()
     assert loss.item() < 0.7 * first and {"ce", "iou", "miou"} <= set(logs)
+
+
+def test_tokzoo_eval_measures_scene_files_and_lists_bad_ones(tmp_path):
+    from tokzoo.bench.eval_files import FileEvalOptions
+    from tokzoo.scenes.evaluate import evaluate, measure_levels
+
+    tok = _small("scene-ii-msrq", size=16, scales=(1, 2, 4)).eval()
+    x = tok.example_input()
+    for i in range(2):
+        write_scene(x[i].numpy(), tmp_path / f"s{i}.npz")
+    np.savez(tmp_path / "bad.npz", grid=np.zeros(3))
+    result = evaluate(tok, sorted(tmp_path.glob("*.npz")), FileEvalOptions(out=tmp_path / "m.json"))
+    assert [r["file"] for r in result.records] == ["s0.npz", "s1.npz"] and result.failures[0][
+        "file"
+    ] == "bad.npz"
+    assert result.records[0]["tokens_per_frame"] == 21 and result.records[0]["bits_per_frame"] == 21 * 6
+    assert 0 <= result.summary["miou_all"] <= 1
+    floor = measure_levels(tok, [x[:1]], (3, 1), copy_after_key=True)
+    assert floor["tokens_per_frame"] == 21 / 3  # only the key frame is sent

@@ -238,10 +238,11 @@ class SceneTokenizer(Tokenizer):
 
     @torch.no_grad()
     def _code(
-        self, x: torch.Tensor | None, ids: list[torch.Tensor] | None, levels: tuple[int, int], frames: int
-    ):
-        """Closed-loop coding: with ``x`` quantize each frame (ids appended to the returned list), with ``ids``
-        read them; either way decode at ``levels`` and condition the next frame on that reconstruction."""
+        self, x: torch.Tensor | None, ids: torch.Tensor | None, levels: tuple[int, int], frames: int
+    ) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """Closed-loop coding: with frames ``x`` (B, T, Z, X, Y) quantize each frame (its ids are returned), with
+        ``ids`` (B, L) read them; either way decode at ``levels`` and condition the next frame on that
+        reconstruction. Returns (per-frame ids, reconstruction (B, T, Z, X, Y))."""
         out_ids, recon, prev, start = [], [], None, 0
         for t in range(frames):
             k = levels[0] if t == 0 else levels[1]
@@ -253,7 +254,7 @@ class SceneTokenizer(Tokenizer):
                 frame_ids = quantizer(z).ids[:, :n]
                 out_ids.append(frame_ids)
             else:
-                frame_ids = ids[0][:, start : start + n]
+                frame_ids = ids[:, start : start + n]
                 start += n
             latents = quantizer.ids_to_latents(frame_ids)
             logits = self._inter_logits(latents, prev) if inter else self._intra_logits(latents)
@@ -295,7 +296,7 @@ class SceneTokenizer(Tokenizer):
         need = self.frame_tokens(levels[0]) + (frames - 1) * self.frame_tokens(levels[1])
         if frames < 1 or int(tokens.lengths.min()) != need or int(tokens.lengths.max()) != need:
             raise DataError(f"{frames} frames at scales {levels} need {need} tokens per scene")
-        _, recon = self._code(None, [tokens.ids[:, :need].to(self._device())], levels, frames)
+        _, recon = self._code(None, tokens.ids[:, :need].to(self._device()), levels, frames)
         return list(recon.permute(0, 1, 3, 4, 2).to(torch.uint8).cpu())
 
     def load_file(self, path: Path) -> torch.Tensor:
