@@ -13,12 +13,14 @@ never seen in training), at every number of scales kept:
 - ``copy``: the floor of the split — the ii key frame at k_key, repeated (later frames cost nothing).
 
 IoU (occupied vs free) and mIoU (floor, static, moving) pool all voxels of all scenes. The summary answers the
-claim: for each per-frame setting, the fewest tokens per frame an ii setting needs to reach the same mIoU.
+claim: for each per-frame setting, the fewest tokens per frame an ii (or copy) setting needs to reach the same
+mIoU, and the same for IoU. ``--from-results`` recomputes the summary and plot from results/scenes.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -50,17 +52,22 @@ def row(method: str, levels: tuple[int, int], m: dict[str, float]) -> dict:
     return out | {"iou_floor": m["iou/1"], "iou_static": m["iou/2"], "iou_moving": m["iou/3"]}
 
 
-def summary(rows: list[dict]) -> list[dict]:
-    """For each per-frame setting: the cheapest ii (and copy) setting with at least its mIoU."""
+def summary(rows: list[dict], metric: str) -> list[dict]:
+    """For each per-frame setting: the cheapest ii (and copy) setting with at least its ``metric``."""
     out = []
     for f in (r for r in rows if r["method"] == "frame"):
-        line = {"frame_k": f["k_key"], "frame_tokens": f["tokens_per_frame"], "frame_miou": f["miou"]}
+        line = {
+            "metric": metric,
+            "frame_k": f["k_key"],
+            "frame_tokens": f["tokens_per_frame"],
+            "frame": f[metric],
+        }
         for method in ("ii", "copy"):
-            ok = [r for r in rows if r["method"] == method and r["miou"] >= f["miou"]]
+            ok = [r for r in rows if r["method"] == method and r[metric] >= f[metric]]
             best = min(ok, key=lambda r: r["tokens_per_frame"]) if ok else None
             line[f"{method}_tokens"] = best["tokens_per_frame"] if best else None
             line[f"{method}_levels"] = f"{best['k_key']}/{best['k_rest']}" if best else None
-            line[f"{method}_miou"] = best["miou"] if best else None
+            line[method] = best[metric] if best else None
             line[f"{method}_saving"] = f["tokens_per_frame"] / best["tokens_per_frame"] if best else None
         out.append(line)
     return out
@@ -104,7 +111,13 @@ def main() -> None:
         "--key-scales", type=int, nargs="+", help="key-frame scales of the ii sweep (default: all)"
     )
     ap.add_argument("--models", nargs=2, type=Path, metavar=("II", "FRAME"), help="trained model folders")
+    ap.add_argument("--from-results", action="store_true", help="summarise results/scenes.json again, no run")
     a = ap.parse_args()
+    if a.from_results:
+        rows = json.loads((RESULTS / "scenes.json").read_text())["rows"]
+        write_results("scenes_summary", summary(rows, "miou") + summary(rows, "iou"))
+        plot(rows, RESULTS / "scenes.png")
+        return
     steps = 30 if a.quick else a.steps
     scenes = [torch.from_numpy(read_scene(p).astype("int64"))[None] for p in scene_files("homedecor:test")]
     scenes = scenes[: 4 if a.quick else a.scenes]
@@ -121,7 +134,7 @@ def main() -> None:
         rows += [row("copy", (k, 1), measure_levels(ii, scenes, (k, 1), copy_after_key=True)) for k in ks]
         rows += [row("ii", (k, j), measure_levels(ii, scenes, (k, j))) for k in keys for j in ks]
     write_results("scenes", rows)
-    write_results("scenes_summary", summary(rows))
+    write_results("scenes_summary", summary(rows, "miou") + summary(rows, "iou"))
     plot(rows, RESULTS / "scenes.png")
     print(f"{len(scenes)} scenes, {time.time() - t0:.0f} s")
 
