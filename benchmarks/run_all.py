@@ -18,6 +18,7 @@ QUICK_ARGS = {
     "points.py": ["--quick"],
     "idempotence.py": ["--quick"],
     "video.py": ["--quick"],
+    "scenes.py": ["--quick"],
 }
 # Modules the scripts import, not benchmarks themselves.
 HELPERS = {"common.py", "reduce_data.py", "reduce_scenes.py", "reduce_views.py"}

@@ -14,7 +14,7 @@ LAYERS = [
     {"quant", "nn", "data", "metrics", "pretrained", "reduce"},
     # prior: models over Tokens on nn blocks, trained with train/'s state; bench reports its rates
     {"train", "bench", "prior"},
-    {"image", "svg", "mesh", "text", "video", "cad", "points"},
+    {"image", "svg", "mesh", "text", "video", "cad", "points", "scenes"},
     {"cli", "__main__", "tokzoo"},
 ]
 MODALITIES = LAYERS[3]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -29,3 +30,9 @@ def collect_files(data: Iterable[str | Path], suffixes: tuple[str, ...]) -> list
         else:
             raise DataError(f"{path}: no such file or folder")
     return list(dict.fromkeys(files))
+
+
+def hash_split(name: str) -> str:
+    """``"test"`` for about 10 % of names, ``"train"`` for the others: the first 32 bits of the SHA-256 of
+    ``name``, modulo 10, are 0 for test. Used to split real collections by source model."""
+    return "test" if int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) % 10 == 0 else "train"

@@ -8,7 +8,6 @@ file or folder.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ from torch.utils.data import Dataset
 
 from tokzoo.core.errors import DataError
 from tokzoo.data.apt import debian_package
-from tokzoo.data.files import collect_files
+from tokzoo.data.files import collect_files, hash_split
 from tokzoo.points.sample import sample_surface
 
 __all__ = ["MESH_SUFFIXES", "SUFFIXES", "PointCloudDataset", "point_files", "read_points"]
@@ -30,10 +29,6 @@ _DEBIAN = {
 }
 
 
-def _split(path: Path) -> str:
-    return "test" if int(hashlib.sha256(path.name.encode()).hexdigest()[:8], 16) % 10 == 0 else "train"
-
-
 def point_files(spec: str) -> list[Path]:
     """The files a ``data`` string names (see the module docstring), sorted."""
     name, _, split = spec.partition(":")
@@ -43,7 +38,7 @@ def point_files(spec: str) -> list[Path]:
         if split:
             if split not in ("train", "test"):
                 raise DataError(f"{spec}: the split must be train or test, got {split!r}")
-            files = [f for f in files if _split(f) == split]
+            files = [f for f in files if hash_split(f.name) == split]
         return files
     return collect_files([spec], SUFFIXES)
 
