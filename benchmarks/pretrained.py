@@ -56,6 +56,20 @@ def prefix_curve(model: tokzoo.Tokenizer, images: torch.Tensor) -> list[dict[str
     return out
 
 
+@torch.no_grad()
+def large_text_legibility(model: tokzoo.Tokenizer, size: int) -> dict[str, Any] | None:
+    """OCR word accuracy on ``size`` px text pages for the font sizes a 128 px page cannot hold (the issue's
+    24–48 px); at the same bits per pixel, so only for tokenizers that take any image size (None otherwise)."""
+    from tokzoo.bench.text import text_legibility
+
+    try:
+        model.encode(torch.zeros(1, 3, size, size))
+    except tokzoo.TokzooError:
+        return None
+    result = text_legibility(model, size=size, bins=((16, 23), (24, 31), (32, 48)), words_per_bin=60)
+    return {"size": size, "rows": result.rows}
+
+
 def throughput(steps: int = 8) -> list[dict[str, Any]]:
     """Training img/s of fsq-f8-s at 64 px, batch 16: the tokenizer's own loss vs the full recipe."""
     import tempfile
@@ -86,6 +100,9 @@ def main() -> None:
     p.add_argument("--rd-images", type=int, default=48, help="images in the codec comparison (slow codecs)")
     p.add_argument("--names", nargs="*", default=None, help="default: every pretrained image tokenizer")
     p.add_argument("--no-text", action="store_true", help="skip OCR text legibility")
+    p.add_argument(
+        "--text-size", type=int, default=256, help="page size of the 16–48 px legibility check (0: skip)"
+    )
     p.add_argument(
         "--merge", action="store_true", help="keep the other models' rows from the last run's results"
     )
@@ -145,6 +162,10 @@ def main() -> None:
             "face_identity": measured.get("face_identity"), "rd": summarize_rd(model_rd),
             "rd_points": rd_points,
         }  # fmt: skip
+        large = large_text_legibility(model, a.text_size) if a.text_size and not a.no_text else None
+        if large is not None:
+            details[name]["text_legibility_large"] = large
+            row.update({f"ocr_{r['bin']}_at_{a.text_size}px": r["ocr_acc_rec"] for r in large["rows"]})
         if getattr(model.cfg, "drop_schedule", "none") != "none":
             curve = prefix_curve(model, batch)
             details[name]["prefix_curve"] = curve
