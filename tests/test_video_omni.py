@@ -104,7 +104,9 @@ def test_joint_training_resumes_exactly_after_a_kill(tmp_path):
     (tmp_path / "images").mkdir()
     rng = np.random.default_rng(0)
     for i in range(3):
-        Image.fromarray(rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)).save(tmp_path / "images" / f"{i}.png")
+        Image.fromarray(rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)).save(
+            tmp_path / "images" / f"{i}.png"
+        )
     cfg = dict(
         model="video-omni-t", model_overrides=SMALL, data=str(tmp_path / "clips"), image_size=16, batch_size=2,
         image_data=str(tmp_path / "images"), image_steps=2, image_every=2, image_batch_size=3, max_steps=6,

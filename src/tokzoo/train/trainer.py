@@ -163,7 +163,9 @@ class Trainer:
         )  # fmt: skip
         # An explicit generator: otherwise iter(loader) draws from the global RNG, which a resumed run has
         # just restored, shifting every later random draw (e.g. codebook restarts) by one.
-        return DataLoader(dataset, batch_sampler=sampler, num_workers=cfg.num_workers, generator=torch.Generator())
+        return DataLoader(
+            dataset, batch_sampler=sampler, num_workers=cfg.num_workers, generator=torch.Generator()
+        )
 
     def _batches(self, acc: Accelerator) -> dict[str, Any]:
         """One batch iterator per source the run draws from (``data``, and ``image`` in joint training)."""

@@ -14,6 +14,7 @@ import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -196,7 +197,7 @@ def write_video(
     height, width = arr.shape[1:3]
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format=fmt) as out:
-        stream = out.add_stream(codec, rate=round(fps))
+        stream = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
         stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
         stream.options = options
         for rgb in arr:

@@ -56,7 +56,9 @@ class OmniConfig(QuantizerConfig):
         self.check_quantizer("OmniTokenizer-style tokenizer")
         for name in ("patch_size", "t_patch", "width", "heads", "window", "max_latent_frames", "latent_dim"):
             if getattr(self, name) < 1:
-                raise ConfigError(f"OmniTokenizer-style tokenizer: {name} must be >= 1, got {getattr(self, name)}")
+                raise ConfigError(
+                    f"OmniTokenizer-style tokenizer: {name} must be >= 1, got {getattr(self, name)}"
+                )
         if self.width % 4 or self.width % self.heads:
             raise ConfigError(f"width {self.width} must be divisible by 4 and by heads {self.heads}")
 
@@ -104,10 +106,7 @@ class SpaceTimeStack(nn.Module):
         return seq.reshape(b, n, t, d).permute(0, 2, 1, 3)
 
     def forward(self, x: torch.Tensor, h: int, w: int) -> torch.Tensor:
-        if self.order == "st":
-            x = self._time(self._space(x, h, w))
-        else:
-            x = self._space(self._time(x), h, w)
+        x = self._time(self._space(x, h, w)) if self.order == "st" else self._space(self._time(x), h, w)
         return self.norm(x)
 
 
@@ -183,7 +182,9 @@ class OmniTokenizer(VideoTokenizer):
     def _latents(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int, int]]:
         """Encoder output as (B, t·h·w, latent_dim) in (t, h, w) raster order, and its grid shape."""
         x = as_clip_batch(x)
-        check_clip_batch(x, channels=self.cfg.in_channels, factor=self.cfg.patch_size, time_factor=self.time_factor)
+        check_clip_batch(
+            x, channels=self.cfg.in_channels, factor=self.cfg.patch_size, time_factor=self.time_factor
+        )
         p = self.cfg.patch_size
         h, w = x.shape[-2] // p, x.shape[-1] // p
         tokens = self._patchify(x * 2 - 1)
