@@ -3,7 +3,7 @@
 - ``omni_rows``: OmniTokenizer ("OmniTokenizer: A Joint Image-Video Tokenizer for Visual Generation", 2024):
   joint image-video training beats video-only training at equal steps on held-out clips, and the same weights
   still tokenize images. Each checkpoint is measured on the held-out clips and on held-out photos (one-frame
-  clips); runs labelled ``GROUP/SEED`` are also averaged per group.
+  clips); runs labelled ``GROUP/SEED`` are also averaged per group; the equal-bits thumbnail floor beside them.
 - ``flex_rows``: VideoFlexTok ("VideoFlexTok: Flexible-Length Coarse-to-Fine Video Tokenization", 2025): the
   prefix curve of a flexible model (PSNR at every k = 1..K tokens; is it monotone?) and fixed-length models of
   the same architecture at their own k.
@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 import tokzoo
+from tokzoo.bench.video_thumbnail import thumbnail_clip, thumbnail_shapes
 from tokzoo.data.bundled import bundled_images
 from tokzoo.data.decode import image_to_tensor
 from tokzoo.data.transforms import eval_transform
@@ -48,6 +49,16 @@ def _fidelity(model: tokzoo.Tokenizer, x: torch.Tensor, num_tokens: int | None =
     return {k: float(np.mean(v)) if v else math.nan for k, v in out.items()}
 
 
+def _floor_psnr(x: torch.Tensor, bits: float) -> float:
+    """Mean PSNR of the equal-bits thumbnail floor on clips ``x`` (best t x s x s shape per clip)."""
+    best = []
+    for i in range(len(x)):
+        clip = x[i : i + 1]
+        shapes = thumbnail_shapes(bits, clip.shape[2])
+        best.append(max(float(frame_psnr(thumbnail_clip(clip, t, s), clip).mean()) for t, s in shapes))
+    return float(np.mean(best))
+
+
 def omni_rows(specs: list[str], clips: torch.Tensor, size: int) -> list[dict[str, Any]]:
     """One row per ``LABEL=CHECKPOINT`` (held-out clips and photos at ``size``), then the mean of each group of
     labels ``GROUP/SEED``."""
@@ -65,6 +76,14 @@ def omni_rows(specs: list[str], clips: torch.Tensor, size: int) -> list[dict[str
                 "clip_psnr": clip["psnr"], "clip_ssim": clip["ssim"], "clip_flicker": clip["flicker"],
                 "images": len(photos), "image_bits": image["bits"], "image_psnr": image["psnr"],
                 "image_ssim": image["ssim"],
+            }
+        )  # fmt: skip
+    if rows:
+        rows.append(
+            {
+                "run": "thumbnail floor", "group": "floor", "clips": len(clips), "clip_bits": rows[0]["clip_bits"],
+                "clip_psnr": _floor_psnr(clips, rows[0]["clip_bits"]), "images": len(photos),
+                "image_bits": rows[0]["image_bits"], "image_psnr": _floor_psnr(photos[:, :, None], rows[0]["image_bits"]),
             }
         )  # fmt: skip
     for group in dict.fromkeys(r["group"] for r in rows):
