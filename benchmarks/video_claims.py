@@ -6,7 +6,7 @@
   clips); runs labelled ``GROUP/SEED`` are also averaged per group; the equal-bits thumbnail floor beside them.
 - ``flex_rows``: VideoFlexTok ("VideoFlexTok: Flexible-Length Coarse-to-Fine Video Tokenization", 2025): the
   prefix curve of a flexible model (PSNR at every k = 1..K tokens; is it monotone?) and fixed-length models of
-  the same architecture at their own k.
+  the same architecture at their own k, with the equal-bits thumbnail floor at those k.
 """
 
 from __future__ import annotations
@@ -113,4 +113,7 @@ def flex_rows(flex_path: str, fixed: list[str], clips: torch.Tensor) -> tuple[li
         row = {"model": "fixed", "tokens": int(k), **_fidelity(model, clips, int(k))}
         row["flexible_minus_fixed_db"] = psnrs[int(k) - 1] - row["psnr"]
         rows.append(row)
+    for k in sorted({int(spec.partition("=")[0]) for spec in fixed}):
+        bits = rows[k - 1]["bits"]
+        rows.append({"model": "thumbnail floor", "tokens": k, "bits": bits, "psnr": _floor_psnr(clips, bits)})
     return rows, monotone
