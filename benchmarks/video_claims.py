@@ -50,7 +50,10 @@ def _fidelity(model: tokzoo.Tokenizer, x: torch.Tensor, num_tokens: int | None =
 
 
 def _floor_psnr(x: torch.Tensor, bits: float) -> float:
-    """Mean PSNR of the equal-bits thumbnail floor on clips ``x`` (best t x s x s shape per clip)."""
+    """Mean PSNR of the equal-bits thumbnail floor on clips ``x`` (best t x s x s shape per clip); NaN below one
+    1 x 1 x 1 thumbnail (24 bits)."""
+    if not thumbnail_shapes(bits, x.shape[2]):
+        return math.nan
     best = []
     for i in range(len(x)):
         clip = x[i : i + 1]
