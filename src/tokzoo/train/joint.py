@@ -27,4 +27,6 @@ def source_at(step: int, cfg: TrainConfig) -> str:
 
 def source_steps(step: int, cfg: TrainConfig, source: str) -> int:
     """How many of the global steps before ``step`` took their batch from ``source``."""
+    if not cfg.image_data:
+        return step if source == DATA else 0
     return sum(source_at(s, cfg) == source for s in range(step))
