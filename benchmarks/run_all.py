@@ -21,7 +21,7 @@ QUICK_ARGS = {
     "scenes.py": ["--quick"],
 }
 # Modules the scripts import, not benchmarks themselves.
-HELPERS = {"common.py", "reduce_data.py", "reduce_scenes.py", "reduce_views.py"}
+HELPERS = {"common.py", "video_claims.py", "reduce_data.py", "reduce_scenes.py", "reduce_views.py"}
 
 
 def main() -> int:

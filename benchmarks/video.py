@@ -1,7 +1,9 @@
 """Video tokenizers against codecs and floors at equal bits, on held-out real clips.
 
 python benchmarks/video.py [--data data/video] [--model NAME=CHECKPOINT ...] [--size 64] [--clips N] [--quick]
-    ->  results/video.csv / .json
+    [--omni GROUP/SEED=CHECKPOINT ... [--omni-size 32]] [--flex CHECKPOINT [--fixed K=CHECKPOINT ...]]
+    [--part codecs|omni|flex ...]
+    ->  results/video.csv / .json (codecs), results/video_omni.csv / .json, results/video_flex.csv / .json
 
 The test windows of ``python -m tokzoo.video.data`` (built first if missing; no test clip shares a source with
 training) are scaled to ``size`` (per frame: shorter side, centre crop) and coded by
@@ -12,11 +14,14 @@ training) are scaled to ``size`` (per frame: shorter side, centre crop) and code
 - the key-frame image tokenizer at equal bits: ``fsq-f8-s`` on frames 0, 4, 8, ... with the frames between
   linearly interpolated (exactly the video tokenizer's bits at 4x temporal compression);
 - the equal-bits thumbnail clip (best t x s x s at 24·t·s² bits, upsampled), the floor;
-- with ``--flex``, a flexible-length model (video-flex-*) at prefixes of 1, 2, 4, ..., 32 tokens;
 - H.264, H.265, VP9 and AV1 through PyAV, each at the largest quality whose bitstream fits the video
   tokenizer's bytes (never over; below a codec's floor the row says so and the codec's floor bytes are given).
 
 Fidelity is per-frame PSNR / SSIM after uint8 rounding and temporal flicker (8-bit levels), means over clips.
+
+The paper claims (``video_claims.py``): ``--omni`` measures OmniTokenizer-style checkpoints (video-omni-*) on
+the held-out clips and on held-out photos at ``--omni-size``; ``--flex`` gives a flexible model's prefix curve
+(k = 1..K tokens) and ``--fixed`` the fixed-length models of the same architecture at their k.
 """
 
 from __future__ import annotations
@@ -43,9 +48,9 @@ from tokzoo.data.files import collect_files
 from tokzoo.metrics.video import flicker, frame_psnr, frame_ssim
 from tokzoo.video.io import VIDEO_SUFFIXES, read_video
 from tokzoo.video.transforms import resize_clip
+from video_claims import flex_rows, omni_rows
 
 ROOT = Path(__file__).resolve().parent.parent
-FLEX_PREFIXES = (1, 2, 4, 8, 16, 32)
 
 
 def load_clips(folder: Path, size: int, limit: int | None) -> tuple[list[str], torch.Tensor]:
@@ -132,18 +137,44 @@ def profile_train_step(frames: int = 17, size: int = 128) -> dict[str, float]:
     return times
 
 
+def claims(a: argparse.Namespace, clips: torch.Tensor, parts: list[str]) -> None:
+    """The OmniTokenizer and VideoFlexTok parts: results/video_omni.* and results/video_flex.*."""
+    if "omni" in parts:
+        write_results("video_omni", omni_rows(a.omni, clips, a.omni_size))
+    if "flex" in parts:
+        rows, monotone = flex_rows(a.flex, a.fixed, clips)
+        print(f"prefix curve monotone (non-decreasing in k): {monotone}")
+        write_results("video_flex", rows)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=ROOT / "data" / "video")
     p.add_argument("--model", action="append", default=[], help="NAME=CHECKPOINT of a causal video tokenizer")
+    p.add_argument(
+        "--omni", action="append", default=[], help="GROUP/SEED=CHECKPOINT of a video-omni-* model"
+    )
+    p.add_argument("--omni-size", type=int, default=32, help="frame size of the --omni comparison")
     p.add_argument("--flex", default=None, help="checkpoint of a video-flex-* model: its prefix curve")
+    p.add_argument(
+        "--fixed", action="append", default=[], help="K=CHECKPOINT of a fixed-length video-flex-* model"
+    )
+    p.add_argument("--part", action="append", choices=("codecs", "omni", "flex"), help="default: all given")
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--clips", type=int, default=None, help="at most this many test windows (default: all)")
     p.add_argument("--quick", action="store_true", help="3 clips, the inflated model only")
     a = p.parse_args()
+    parts = a.part or ["codecs"] + (["omni"] if a.omni else []) + (["flex"] if a.flex else [])
+    if ("omni" in parts and not a.omni) or ("flex" in parts and not a.flex):
+        p.error("--part omni needs --omni LABEL=CHECKPOINT; --part flex needs --flex CHECKPOINT")
     torch.manual_seed(0)
     if not (a.data / "manifest.json").is_file():
         subprocess.run([sys.executable, "-m", "tokzoo.video.data", "--out", str(a.data)], check=True)
+    if "omni" in parts or "flex" in parts:
+        _, source = load_clips(a.data / "test", 128, a.clips)  # the windows at their stored 128 px
+        claims(a, source, parts)
+    if "codecs" not in parts:
+        return 0
     names, clips = load_clips(a.data / "test", a.size, 3 if a.quick else a.clips)
     print(f"{len(names)} held-out clips of {clips.shape[2]} frames at {a.size} px")
 
@@ -154,8 +185,6 @@ def main() -> int:
     image_f16 = tokzoo.create("fsq-f16-s", pretrained=True).eval()
     image_f8 = tokzoo.create("fsq-f8-s", pretrained=True).eval()
     codecs = available_video_codecs()
-    flex = tokzoo.load(a.flex).eval() if a.flex and not a.quick else None
-
     per_clip: list[dict[str, object]] = []
     for i, name in enumerate(names):
         clip = clips[i : i + 1]
@@ -185,11 +214,6 @@ def main() -> int:
                 **scores(rec, clip),
             }
         )
-        if flex is not None:
-            for k in FLEX_PREFIXES:
-                rec, bits, secs = video_model(flex, clip, num_tokens=k)
-                row = {"clip": name, "method": f"video-flex k={k}", "bits": bits, "seconds": secs}
-                per_clip.append(row | scores(rec, clip))
         for c in codecs:
             rec, nbytes, note = codec(clip, c, budget_bits // 8)
             row = {"clip": name, "method": c, "bits": nbytes * 8, "note": note}

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import tokzoo
 from tokzoo.cli import main
-from tokzoo.video.io import read_video
+from tokzoo.core.tokens import Tokens
+from tokzoo.video.io import probe_video, read_video
 from video_clips import write_sprite_clip
 
 
@@ -48,3 +51,21 @@ def test_clip_errors_are_one_line(tmp_path, capsys):
     assert main(["encode", str(junk), "--model", ckpt]) == 2
     assert "junk.avi: cannot read video" in capsys.readouterr().err
     assert not (tmp_path / "junk.tok").exists()
+
+
+def test_decode_writes_the_source_frame_rate(tmp_path, capsys):
+    ckpt = str(tokzoo.create("video-omni-t", width=32, heads=2, window=2).save_pretrained(tmp_path / "model"))
+    for fps, suffix in ((8, ".mkv"), (30000 / 1001, ".mp4")):
+        clip = write_sprite_clip(tmp_path / f"clip{suffix}", frames=5, size=16, fps=fps)
+        tok = tmp_path / f"clip{suffix}.tok"
+        assert main(["encode", str(clip), "--model", ckpt, "-o", str(tok)]) == 0
+        assert Tokens.load(tok).meta["fps"] == pytest.approx(fps)
+        rec = tmp_path / f"rec{suffix}"
+        assert main(["decode", str(tok), "--model", ckpt, "-o", str(rec)]) == 0
+        assert probe_video(rec).fps == pytest.approx(fps, rel=1e-4)
+    tokens = Tokens.load(tok)
+    tokens.meta["fps"] = "fast"
+    tokens.save(tmp_path / "bad.tok")
+    capsys.readouterr()
+    assert main(["decode", str(tmp_path / "bad.tok"), "--model", ckpt, "-o", str(tmp_path / "bad.mkv")]) == 2
+    assert "invalid frame rate 'fast'" in capsys.readouterr().err and not (tmp_path / "bad.mkv").exists()

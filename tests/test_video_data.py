@@ -7,9 +7,14 @@ import json
 import shutil
 
 import pytest
+import torch
 
+from tokzoo.core.errors import DataError
+from tokzoo.data.shards import write_shards
 from tokzoo.video import data
-from tokzoo.video.data import SOURCES, TEST_GROUPS, ClipSource, build, window_starts
+from tokzoo.video.data import SOURCES, TEST_GROUPS, ClipSource, build, window_starts, write_clip_shards
+from tokzoo.video.dataset import build_clip_dataset
+from video_clips import write_sprite_clip
 
 
 def test_window_starts_spread_and_do_not_overlap():
@@ -34,3 +39,29 @@ def test_a_missing_package_is_reported_and_skipped(tmp_path, monkeypatch):
     manifest = build(tmp_path / "out")
     assert manifest["windows"] == [] and manifest["skipped"][0]["package"] == "no-such-package-xyz"
     assert json.loads((tmp_path / "out" / "manifest.json").read_text()) == manifest
+
+
+def test_clip_shards_train_the_same_windows_as_the_files(tmp_path, caplog):
+    rows = []
+    for i, split in enumerate(["train", "train", "test"]):
+        name = f"{split}/c{i}.mkv"
+        write_sprite_clip(tmp_path / name, frames=9, size=24, seed=i)
+        rows.append({"file": name, "split": split, "source": f"c{i}"})
+    shards = write_clip_shards(tmp_path, rows, shard_size=1)
+    assert shards == {
+        "train": ["shards/train-000000.tar", "shards/train-000001.tar"],
+        "test": ["shards/test-000000.tar"],
+    }
+    from_files = build_clip_dataset(str(tmp_path / "train"), 16, frames=5)
+    from_shards = build_clip_dataset(f"shards:{tmp_path}/shards/train-{{000000..000001}}.tar", 16, frames=5)
+    assert len(from_shards) == len(from_files) == 2  # one 5-frame window per 9-frame clip
+    assert all(torch.equal(from_shards[(i, 3)], from_files[(i, 3)]) for i in range(2))
+    write_shards(
+        [("odd", {"txt": b"no clip"}), ("bad", {"mkv": b"\x1a\x45\xdf\xa3 broken"})],
+        str(tmp_path / "x-%d.tar"),
+        9,
+    )
+    with pytest.raises(DataError, match="no clip of 5 frames could be read from 1 files"):
+        build_clip_dataset(f"shards:{tmp_path}/x-0.tar", 16, frames=5)
+    assert "x-0.tar/odd: no video member (has txt)" in caplog.text
+    assert "x-0.tar/bad.mkv: cannot read video" in caplog.text

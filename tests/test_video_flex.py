@@ -65,3 +65,14 @@ def test_load_file_takes_the_first_frames(flex, tmp_path):
     x = flex.load_file(path)
     assert x.shape == (1, 3, 5, 32, 32)
     assert flex.decode(flex.encode(x, num_tokens=2)).shape == x.shape
+
+
+def test_without_nested_dropout_training_decodes_from_every_token():
+    torch.manual_seed(0)
+    clip = torch.rand(4, 3, 5, 32, 32)
+    for nested in (False, True):
+        model = tokzoo.create("video-flex-t-32", **SMALL, nested_dropout=nested)
+        with torch.no_grad():
+            trained = model.train().autoencode(clip).rec
+            full = model.eval().autoencode(clip).rec
+        assert torch.allclose(trained, full, atol=1e-6) != nested

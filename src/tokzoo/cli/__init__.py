@@ -107,6 +107,7 @@ def cmd_encode(a: argparse.Namespace) -> None:
         except ValueError as e:  # e.g. a fixed-length model asked for another token count
             raise DataError(f"{src}: {e}") from e
     stamp(model, tokens)
+    tokens.meta.update(modality.file_meta(src))
     tokens.meta["source"] = src.name
     tokens.save(out)
     rate = modality.rate(x, tokens)
@@ -131,8 +132,9 @@ def cmd_decode(a: argparse.Namespace) -> None:
         items = list(model.decode(tokens))
     if not items:
         raise DataError(f"{tok_path}: nothing to decode (0 samples)")
+    options = modality.save_options(tokens.meta)
     for item, path in zip(items, output_paths(out, len(items)), strict=True):
-        model.save_file(item, path)
+        model.save_file(item, path, **options)
         print(path)
 
 

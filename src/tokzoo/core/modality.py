@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tokzoo.core.errors import RegistryError
@@ -20,6 +21,14 @@ def _no_rate(x: Any, tokens: Tokens) -> str:
     return ""
 
 
+def _no_meta(path: Path) -> dict[str, Any]:
+    return {}
+
+
+def _no_save_options(meta: dict[str, Any]) -> dict[str, Any]:
+    return {}
+
+
 @dataclass(frozen=True)
 class Modality:
     """One modality plugin, registered by its package with :func:`register_modality`.
@@ -30,7 +39,10 @@ class Modality:
     - ``evaluator()``: the ``tokzoo eval`` evaluator (a :class:`tokzoo.bench.evaluator.Evaluator`), built on use;
     - ``changes(source, meta)``: one line per thing quantization changed in an input, from its tokens' meta;
     - ``resize(x, size)``: what ``--size`` does to a loaded input, None where the modality has no resolution;
-    - ``rate(x, tokens)``: the rate in the modality's own unit (e.g. ``"0.0156 bpp"``), "" where it has none.
+    - ``rate(x, tokens)``: the rate in the modality's own unit (e.g. ``"0.0156 bpp"``), "" where it has none;
+    - ``file_meta(path)``: what an input file says about itself that its tokens carry (``tokzoo encode`` adds
+      it to the tokens' meta, e.g. a video's frame rate);
+    - ``save_options(meta)``: keyword options of ``save_file`` from the tokens' meta (``tokzoo decode``).
     """
 
     name: str
@@ -41,6 +53,8 @@ class Modality:
     changes: Callable[[str, dict[str, Any]], list[str]] = _no_changes
     resize: Callable[[Any, int], Any] | None = None
     rate: Callable[[Any, Tokens], str] = _no_rate
+    file_meta: Callable[[Path], dict[str, Any]] = _no_meta
+    save_options: Callable[[dict[str, Any]], dict[str, Any]] = _no_save_options
 
 
 _MODALITIES: dict[str, Modality] = {}

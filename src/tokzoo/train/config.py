@@ -59,6 +59,11 @@ class TrainConfig:
     ema_decay: float = 0.0  # weight EMA (saved beside the raw weights, used for evaluation); 0 = off
     grad_checkpointing: bool = False  # recompute block activations in backward (GPU memory)
     size_schedule: list[list[int]] = field(default_factory=list)  # progressive crops: [[step, size], ...]
+    # Joint image-video training (tokzoo.train.joint): images (an image data spec) mixed into a video run.
+    image_data: str = ""
+    image_steps: int = 0  # stage 1: the first image_steps steps train on images only
+    image_every: int = 0  # stage 2: every image_every-th step is an image batch (0: none; else >= 2)
+    image_batch_size: int = 0  # 0: batch_size
 
     def __post_init__(self) -> None:
         checks = [
@@ -91,6 +96,12 @@ class TrainConfig:
                 all(len(e) == 2 and e[0] >= 0 and e[1] >= 1 for e in self.size_schedule)
                 and [e[0] for e in self.size_schedule] == sorted({e[0] for e in self.size_schedule}),
                 "size_schedule must be [[step, size], ...] with increasing steps >= 0 and sizes >= 1",
+            ),
+            (self.image_steps >= 0 and self.image_batch_size >= 0, "image_steps and image_batch_size must be >= 0"),
+            (self.image_every == 0 or self.image_every >= 2, "image_every must be 0 (no image batches after image_steps) or >= 2"),
+            (
+                bool(self.image_data) or (self.image_steps == 0 and self.image_every == 0),
+                "image_data must name an image data set (e.g. bundled:train) when image_steps or image_every is set",
             ),
         ]  # fmt: skip
         for ok, message in checks:

@@ -25,7 +25,7 @@ RESUME_INVARIANT = (
     "model", "model_overrides", "init", "data", "image_size", "crop_scale", "hflip", "rgb_permute", "batch_size",
     "seed", "size_schedule", "lr", "warmup_steps", "min_lr_ratio", "weight_decay", "betas", "grad_clip",
     "mixed_precision", "pixel_loss", "perceptual_weight", "gan_weight", "gan_start", "gan_adaptive", "disc_lr",
-    "disc_ch", "disc_layers", "ema_decay",
+    "disc_ch", "disc_layers", "ema_decay", "image_data", "image_steps", "image_every", "image_batch_size",
 )  # fmt: skip
 #: May change on resume, each with a note: ``max_steps`` extends or shortens the run (the cosine schedule after
 #: the resumed step follows the new value); the rest do not change the losses (``grad_checkpointing`` only

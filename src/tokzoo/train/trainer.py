@@ -32,6 +32,7 @@ from tokzoo.data import StreamBatchSampler
 from tokzoo.nn import set_grad_checkpointing
 from tokzoo.train.config import TrainConfig
 from tokzoo.train.ema import EMA
+from tokzoo.train.joint import DATA, IMAGE, source_at, source_steps
 from tokzoo.train.logger import RunLogger
 from tokzoo.train.objective import ImageObjective
 from tokzoo.train.resume import check_resumable
@@ -89,7 +90,8 @@ class Trainer:
 
     With ``pixel_loss`` other than ``model`` the step runs the full recipe (``ImageObjective``: pixel,
     perceptual and PatchGAN losses, the discriminator with its own AdamW); ``ema_decay`` keeps an EMA of the
-    weights. Discriminator, its optimizer and the EMA are checkpointed and resumed with the rest.
+    weights. Discriminator, its optimizer and the EMA are checkpointed and resumed with the rest. With
+    ``image_data`` a video tokenizer trains progressively on images, then images and clips (``tokzoo.train.joint``).
     """
 
     def __init__(
@@ -142,23 +144,33 @@ class Trainer:
         disc = self.objective.discriminator if self.objective is not None else None
         return TrainExtras(discriminator=disc, disc_optimizer=disc_optimizer, ema=self.ema)
 
-    def _loader(self, acc: Accelerator) -> DataLoader:
-        """Batches from ``self.step`` on, at the crop size of the current stage."""
+    def _loader(self, acc: Accelerator, source: str = DATA) -> DataLoader:
+        """Batches of ``source`` (``data``, or the ``image_data`` of joint training) from ``self.step`` on, at
+        the crop size of the current stage."""
         cfg = self.cfg
-        if not self._fixed_dataset:
-            self.dataset = get_modality(self.model.modality).dataset(
-                cfg.data, size_at(self.step, cfg), scale=cfg.crop_scale, seed=cfg.seed, hflip=cfg.hflip,
-                rgb_permute=cfg.rgb_permute,
-            )  # fmt: skip
+        size = size_at(self.step, cfg)
+        opts = {"scale": cfg.crop_scale, "seed": cfg.seed, "hflip": cfg.hflip, "rgb_permute": cfg.rgb_permute}
+        if source == IMAGE:
+            dataset = get_modality("image").dataset(cfg.image_data, size, **opts)
+            batch_size = cfg.image_batch_size or cfg.batch_size
+        else:
+            if not self._fixed_dataset:
+                self.dataset = get_modality(self.model.modality).dataset(cfg.data, size, **opts)
+            dataset, batch_size = self.dataset, cfg.batch_size
         sampler = StreamBatchSampler(
-            len(self.dataset), cfg.batch_size, seed=cfg.seed, start_step=self.step,
+            len(dataset), batch_size, seed=cfg.seed, start_step=source_steps(self.step, cfg, source),
             rank=acc.process_index, world_size=acc.num_processes,
         )  # fmt: skip
         # An explicit generator: otherwise iter(loader) draws from the global RNG, which a resumed run has
         # just restored, shifting every later random draw (e.g. codebook restarts) by one.
         return DataLoader(
-            self.dataset, batch_sampler=sampler, num_workers=cfg.num_workers, generator=torch.Generator()
+            dataset, batch_sampler=sampler, num_workers=cfg.num_workers, generator=torch.Generator()
         )
+
+    def _batches(self, acc: Accelerator) -> dict[str, Any]:
+        """One batch iterator per source the run draws from (``data``, and ``image`` in joint training)."""
+        sources = [DATA, IMAGE] if self.cfg.image_data else [DATA]
+        return {source: iter(self._loader(acc, source)) for source in sources}
 
     def _resume_point(self) -> Path | None:
         ckpts = list_checkpoints(self.ckpt_root)
@@ -184,7 +196,7 @@ class Trainer:
             )
         if self.step >= cfg.max_steps:
             log.info("nothing to do: step %d >= max_steps %d", self.step, cfg.max_steps)
-        loader = self._loader(acc)
+        batches = self._batches(acc)
         model, optimizer = acc.prepare(self.model, optimizer)
         disc = None
         if disc_optimizer is not None:
@@ -201,15 +213,18 @@ class Trainer:
         )  # fmt: skip
         last: dict[str, float] = {}
         try:
-            batches = iter(loader)
             while self.step < cfg.max_steps:
                 if size_at(self.step, cfg) != size_at(self.step - 1, cfg) and self.step > 0:
-                    batches = iter(self._loader(acc))  # a new crop-size stage starts at this step
+                    batches = self._batches(acc)  # a new crop-size stage starts at this step
                 t0 = time.perf_counter()
-                batch = next(batches).to(acc.device)
+                source = source_at(self.step, cfg)
+                batch = next(batches[source]).to(acc.device)
                 last = self._train_step(model, optimizer, batch, disc, disc_optimizer)
                 self.step += 1
-                last["imgs_per_s"] = cfg.batch_size * acc.num_processes / (time.perf_counter() - t0)
+                size = cfg.image_batch_size or cfg.batch_size if source == IMAGE else cfg.batch_size
+                last["imgs_per_s"] = size * acc.num_processes / (time.perf_counter() - t0)
+                if cfg.image_data:
+                    last["image_batch"] = float(source == IMAGE)
                 bar.update(1)
                 bar.set_postfix(
                     loss=f"{last['loss']:.4f}", psnr=f"{last.get('psnr', float('nan')):.2f}", refresh=False

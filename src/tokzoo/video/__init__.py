@@ -3,5 +3,13 @@
 from tokzoo.video import modality  # noqa: F401  (registers the modality)
 from tokzoo.video.causal import CausalVideoConfig, CausalVideoTokenizer
 from tokzoo.video.flex import VideoFlexConfig, VideoFlexTokenizer
+from tokzoo.video.omni import OmniConfig, OmniTokenizer
 
-__all__ = ["CausalVideoConfig", "CausalVideoTokenizer", "VideoFlexConfig", "VideoFlexTokenizer"]
+__all__ = [
+    "CausalVideoConfig",
+    "CausalVideoTokenizer",
+    "OmniConfig",
+    "OmniTokenizer",
+    "VideoFlexConfig",
+    "VideoFlexTokenizer",
+]

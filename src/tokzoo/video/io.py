@@ -14,6 +14,7 @@ import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -55,11 +56,11 @@ def _fail(path: object, error: Exception) -> DataError:
     return DataError(f"{path}: cannot read video ({reason})")
 
 
-def _open(path: Path) -> av.container.InputContainer:
-    if not path.is_file():
+def _open(path: Path, data: bytes | None = None) -> av.container.InputContainer:
+    if data is None and not path.is_file():
         raise DataError(f"{path}: file not found")
     try:
-        container = av.open(str(path), mode="r")
+        container = av.open(str(path) if data is None else io.BytesIO(data), mode="r")
     except (av.FFmpegError, ValueError, OSError, UnicodeDecodeError) as e:
         raise _fail(path, e) from None
     if not container.streams.video:
@@ -122,10 +123,12 @@ def read_video(
     fps: float | None = None,
     size: int | None = None,
     max_frames: int | None = None,
+    data: bytes | None = None,
 ) -> torch.Tensor:
     """Decode ``path`` into a uint8 tensor (T, H, W, 3).
 
     Args:
+        data: the file's bytes, already in memory (e.g. a WebDataset shard member); ``path`` then only names it.
         fps: resample to this frame rate (None: every frame).
         size: scale the shorter side to ``size`` and centre-crop ``size`` x ``size`` (None: the file's size).
         max_frames: stop after this many frames (None: all, within the limit ``video_frames``).
@@ -139,7 +142,7 @@ def read_video(
         raise DataError(f"{path}: fps must be positive, got {fps}")
     if max_frames is not None and max_frames < 1:
         raise DataError(f"{path}: max_frames must be at least 1, got {max_frames}")
-    container = _open(path)
+    container = _open(path, data)
     try:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
@@ -196,7 +199,7 @@ def write_video(
     height, width = arr.shape[1:3]
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format=fmt) as out:
-        stream = out.add_stream(codec, rate=round(fps))
+        stream = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
         stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
         stream.options = options
         for rgb in arr:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -11,7 +12,7 @@ from tokzoo.core.errors import DataError
 from tokzoo.core.modality import Modality, register_modality
 from tokzoo.core.tokens import Tokens
 from tokzoo.video.dataset import build_clip_dataset
-from tokzoo.video.io import VIDEO_SUFFIXES
+from tokzoo.video.io import VIDEO_SUFFIXES, probe_video
 from tokzoo.video.transforms import resize_clip
 
 
@@ -23,6 +24,23 @@ def _evaluator() -> Any:
         raise DataError("tokzoo eval on a video tokenizer needs --data (clip files or folders)")
 
     return FileEvaluator(VIDEO_SUFFIXES, "", no_default, evaluate, frozenset({"size"}))
+
+
+def _file_meta(path: Path) -> dict[str, Any]:
+    """The source's declared frame rate (``fps``), so that ``tokzoo decode`` writes the clip at that rate."""
+    fps = probe_video(path).fps
+    return {"fps": fps} if fps > 0 else {}
+
+
+def _save_options(meta: dict[str, Any]) -> dict[str, Any]:
+    fps = meta.get("fps")
+    if fps is None:
+        return {}
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0 < fps <= 1000:
+        raise DataError(
+            f"tokens carry an invalid frame rate {fps!r} (meta 'fps': a number of frames/s in (0, 1000])"
+        )
+    return {"fps": float(fps)}
 
 
 def _rate(x: torch.Tensor, tokens: Tokens) -> str:
@@ -39,5 +57,7 @@ VIDEO = register_modality(
         evaluator=_evaluator,
         resize=resize_clip,
         rate=_rate,
+        file_meta=_file_meta,
+        save_options=_save_options,
     )
 )
