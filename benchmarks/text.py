@@ -10,6 +10,7 @@ Every rate names its unit: bytes/token = UTF-8 bytes of the held-out text per to
 from __future__ import annotations
 
 import argparse
+import itertools
 import resource
 import subprocess
 import sys
@@ -26,7 +27,9 @@ from tokzoo.text.corpus import build_text_corpus
 from tokzoo.text.glyphs import glyph_embeddings
 from tokzoo.text.lm import CausalLM, LMConfig, bits_per_byte, next_token_entropies, train_lm
 from tokzoo.text.metrics import (
+    boundary_scores,
     conditional_entropies,
+    morph_score,
     renyi_efficiency,
     shannon_efficiency,
     unigram_entropy,
@@ -34,6 +37,7 @@ from tokzoo.text.metrics import (
 )
 from tokzoo.text.metrics.entropy import token_counts
 from tokzoo.text.patching import entropy_patches, fixed_patches
+from tokzoo.text.turkish import gold_words, morph_pieces, turkish_dictionary
 
 
 def _read(folder: Path, limit: int | None = None, source: str | None = None) -> str:
@@ -114,6 +118,59 @@ def _turkish_row(name: str, model, test: str, data: bytes) -> dict:
         "unigram_entropy_bits": round(unigram_entropy(counts), 3),
         "renyi_eff_2.5": round(renyi_efficiency(counts, model.vocab_size), 3),
     }  # fmt: skip
+
+
+def _cut(word: bytes, cuts) -> list[bytes]:
+    bounds = [0, *sorted(c for c in set(cuts) if 0 < c < len(word)), len(word)]
+    return [word[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def _word_pieces(model, words: list[str]) -> list[list[bytes]]:
+    """Each word's byte pieces as the tokenizer cuts it in running text (encoded after a space)."""
+    out = []
+    for word, ids in zip(words, model.encode_texts([" " + w for w in words]), strict=True):
+        ends = np.cumsum(model.token_lengths(ids))[:-1] - 1  # byte offsets inside the word (space dropped)
+        out.append(_cut(word.encode(), ends.tolist()))
+    return out
+
+
+def _morph_row(name: str, vocab: int | str, gold: dict[str, list[str]], pieces: list[list[bytes]]) -> dict:
+    g = [[m.encode() for m in morphs] for morphs in gold.values()]
+    b, ms = boundary_scores(g, pieces), morph_score(g, pieces)
+    return {
+        "segmentation": name, "vocab": vocab, "gold_words": b.words,
+        "micro_P": round(b.micro_precision, 3), "micro_R": round(b.micro_recall, 3), "micro_F1": round(b.micro_f1, 3),
+        "macro_P": round(b.macro_precision, 3), "macro_R": round(b.macro_recall, 3), "macro_F1": round(b.macro_f1, 3),
+        "morphscore": round(ms.score, 3), "morphscore_words": ms.scored, "kept_whole": ms.kept_whole,
+    }  # fmt: skip
+
+
+def morph_rows(corpus: Path, quick: bool) -> list[dict]:
+    """Turkish morphology: frequency-only BPE vs BPE after the rule-based suffix splitter (``split="morph-tr"``),
+    across vocabulary sizes, on boundary P/R/F1 and MorphScore against the hunspell-tr gold of the held-out
+    words, held-out compression, and (vocab 1024 / 4096) LM bits per byte at the protocol of ``lm_rows``."""
+    train, test = _read(corpus / "turkish/train"), _read(corpus / "turkish/test")
+    gold = gold_words(turkish_dictionary(), test)
+    words = list(gold)
+    splitter = [
+        _cut(w.encode(), np.cumsum([len(p.encode()) for p in morph_pieces(w)]).tolist()) for w in words
+    ]
+    rows = [_morph_row("suffix splitter alone (no BPE)", "-", gold, splitter)]
+    cfg = LMConfig(steps=150 if quick else 600, dim=128, depth=2, heads=4, context=128, batch=16)
+    for vocab in (1024, 4096) if quick else (1024, 2048, 4096, 8192):
+        for name, split in (("BPE (frequency only)", "words"), ("suffix splitter + BPE", "morph-tr")):
+            model = _fit("text-bpe", train, vocab=vocab, split=split)
+            row = _morph_row(name, vocab, gold, _word_pieces(model, words))
+            ids = _encode_stream(model, test)
+            row["bytes_per_token"] = round(len(test.encode()) / len(ids), 3)
+            row["fertility"] = round(word_stats(test.encode(), model.token_lengths(ids)).fertility, 3)
+            if vocab in (1024, 4096):
+                lm, _ = _lm_row(name, model, train, test, cfg)
+                row["lm_bits_per_byte"], row["lm_train_s"] = lm["test_bits_per_byte"], lm["train_seconds"]
+            rows.append(row)
+            print(row, flush=True)
+    keys = list(rows[-1])
+    return [{k: r.get(k, "-") for k in keys} for r in rows]
 
 
 def _cpu_seconds(fn, repeats: int = 3) -> float:
@@ -340,6 +397,8 @@ PARTS = {
     "domain": lambda c, a: [("text_domain", "Domain tokenizers (KL3M claim), bytes/token on held-out text",
                              domain_rows(c, a.vocab, a.quick))],
     "turkish": lambda c, a: [("text_turkish", "Turkish man pages: vocabulary sweep", turkish_rows(c, a.quick))],
+    "morph": lambda c, a: [("text_morph", "Turkish morphology: boundary scores vs hunspell-tr gold, compression, "
+                            "LM bits/byte", morph_rows(c, a.quick))],
     "throughput": lambda c, a: [("text_throughput", "Throughput (MB of UTF-8 text per CPU second, one thread)",
                                  throughput_rows(c, a.quick))],
     "ca": lambda c, a: [("text_ca_bpe", "Compression-aware vs plain BPE (Python docs), equal vocabulary and LM compute",
