@@ -38,6 +38,14 @@ from tokzoo.text.metrics import (
 from tokzoo.text.metrics.entropy import token_counts
 from tokzoo.text.patching import entropy_patches, fixed_patches
 from tokzoo.text.turkish import gold_words, morph_pieces, turkish_dictionary
+from tokzoo.text.word_pooled import (
+    WordLMConfig,
+    WordPooledLM,
+    split_words,
+    train_word_lm,
+    word_bits_per_byte,
+    word_table,
+)
 
 
 def _read(folder: Path, limit: int | None = None, source: str | None = None) -> str:
@@ -313,6 +321,49 @@ def lm_rows(corpus: Path, quick: bool) -> list[dict]:
     return [_lm_row(name, model, train, test, cfg)[0] for name, model in tokenizers.items()]
 
 
+def _train_flops(model, batch) -> float:
+    """FLOPs of one training step (forward + backward) as torch's FlopCounterMode counts them (matmuls and
+    attention)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        out = model(batch)
+        out.float().sum().backward()
+    model.zero_grad(set_to_none=True)
+    return float(counter.get_total_flops())
+
+
+def wordpool_rows(corpus: Path, quick: bool) -> list[dict]:
+    """ "Learn Your Tokens" word-pooled byte LM vs the BPE-4k LM of ``lm_rows``: same text, steps and batch, a
+    window of 65 words (~ the bytes of BPE-4k's 129 tokens); bits per byte, FLOPs per step, train time."""
+    train, test, cfg = _lm_data(corpus, quick)
+    bpe = _fit("text-bpe", train, vocab=4096)
+    row, lm = _lm_row("BPE-4k tokens", bpe, train, test, cfg)
+    row["window_bytes"] = round(row["test_bytes_per_token"] * (cfg.context + 1), 1)
+    row["train_gflops_per_step"] = round(
+        _train_flops(lm, torch.zeros(cfg.batch, cfg.context, dtype=torch.long)) / 1e9, 2
+    )
+    rows = [row]
+    wcfg = WordLMConfig(steps=cfg.steps, batch=cfg.batch, lr=cfg.lr, seed=cfg.seed)
+    tr, te = (word_table(split_words(t.encode(), wcfg.max_word), wcfg.max_word) for t in (train, test))
+    torch.manual_seed(0)
+    model = WordPooledLM(wcfg)
+    t0 = time.perf_counter()
+    losses = train_word_lm(model, tr)
+    seconds = time.perf_counter() - t0
+    per_word = len(test.encode()) / len(te)
+    rows.append({
+        "tokenization": "word-pooled bytes (Learn Your Tokens)", "vocab": 257,
+        "trained_params": sum(p.numel() for p in model.parameters()),
+        "test_bytes_per_token": round(per_word, 3), "approx_train_bytes_seen": int(wcfg.steps * wcfg.batch * (wcfg.context - 1) * per_word),
+        "final_train_loss_nats": round(float(np.mean(losses[-20:])), 3),
+        "test_bits_per_byte": round(word_bits_per_byte(model, te), 4), "train_seconds": round(seconds, 1),
+        "window_bytes": round(per_word * wcfg.context, 1),
+        "train_gflops_per_step": round(_train_flops(model, torch.from_numpy(tr[: wcfg.batch * wcfg.context].astype(np.int64)).reshape(wcfg.batch, wcfg.context, -1)) / 1e9, 2),
+    })  # fmt: skip
+    return rows
+
+
 def patch_rows(corpus: Path, quick: bool) -> list[dict]:
     """Patch sizes on 64 KiB of held-out text: BLT entropy patches from the byte LM of ``lm_rows`` (same seed,
     data and steps), at global and relative thresholds, beside MegaByte's fixed patches."""
@@ -407,6 +458,8 @@ PARTS = {
     "glyph": lambda c, a: [("text_glyph", "Frozen glyph embeddings vs learned, equal LM compute", glyph_rows(c, a.quick))],
     "lm": lambda c, a: [("text_lm", "Small LM at equal compute (same steps x batch x context tokens), held-out "
                          "bits per byte", lm_rows(c, a.quick))],
+    "wordpool": lambda c, a: [("text_wordpool", "Word-pooled byte LM (Learn Your Tokens) vs BPE-4k LM, held-out "
+                               "bits per byte", wordpool_rows(c, a.quick))],
     "patches": lambda c, a: [("text_patches", "Patch sizes on held-out text (entropies from the byte LM)",
                               patch_rows(c, a.quick))],
 }  # fmt: skip
