@@ -30,10 +30,10 @@ def test_read_mo_keeps_singular_translations(tmp_path):
 
 def test_read_mo_refuses_other_files(tmp_path):
     (tmp_path / "x.mo").write_bytes(b"not a catalogue at all")
-    with pytest.raises(DataError, match="x.mo: not a gettext .mo file"):
+    with pytest.raises(DataError, match=r"x\.mo: not a gettext \.mo file"):
         read_mo(tmp_path / "x.mo")
     broken = bytearray(_mo([(b"a", b"b")]))
     broken[32:36] = struct.pack("<I", 10**6)  # the first message's offset points past the end
     (tmp_path / "y.mo").write_bytes(bytes(broken))
-    with pytest.raises(DataError, match="y.mo: string 0 runs past the end"):
+    with pytest.raises(DataError, match=r"y\.mo: string 0 runs past the end"):
         read_mo(tmp_path / "y.mo")
