@@ -10,8 +10,11 @@ Every rate names its unit: bytes/token = UTF-8 bytes of the held-out text per to
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
+import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,12 +33,14 @@ from tokzoo.text.metrics import (
     boundary_scores,
     conditional_entropies,
     morph_score,
+    parity,
     renyi_efficiency,
     shannon_efficiency,
     unigram_entropy,
     word_stats,
 )
 from tokzoo.text.metrics.entropy import token_counts
+from tokzoo.text.parallel import parallel_messages
 from tokzoo.text.patching import entropy_patches, fixed_patches
 from tokzoo.text.turkish import gold_words, morph_pieces, turkish_dictionary
 from tokzoo.text.word_pooled import (
@@ -179,6 +184,98 @@ def morph_rows(corpus: Path, quick: bool) -> list[dict]:
             print(row, flush=True)
     keys = list(rows[-1])
     return [{k: r.get(k, "-") for k in keys} for r in rows]
+
+
+#: sha256 of cl100k_base.tiktoken as tiktoken 0.14.0 publishes it (tiktoken_ext/openai_public.py, expected_hash).
+CL100K_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
+CL100K_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
+
+
+def _cl100k(path: str | None):
+    """tiktoken's own ``cl100k_base`` encoding from a local copy of its ranks (no download): the file's sha256 is
+    checked against the published one, then placed where tiktoken's cache looks for that URL. None (with a note)
+    when tiktoken or the file is missing."""
+    try:
+        import tiktoken
+    except ImportError:
+        print("tiktoken not installed (pip install tokzoo[text-bench]): its rows are left out")
+        return None
+    if not path or not Path(path).is_file():
+        print(f"no local cl100k_base.tiktoken ({path}): tiktoken rows left out (it would download the ranks)")
+        return None
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    if digest != CL100K_SHA256:
+        raise SystemExit(f"{path}: sha256 {digest} is not the published cl100k_base hash {CL100K_SHA256}")
+    cache = Path(tempfile.mkdtemp(prefix="tokzoo-tiktoken-"))
+    shutil.copy(path, cache / hashlib.sha1(CL100K_URL.encode()).hexdigest())
+    os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
+    print(f"cl100k_base ranks: {path}, sha256 {digest} = published")
+    return tiktoken.get_encoding("cl100k_base")
+
+
+PARITY_LANGUAGES = ("de", "fr", "es", "pl", "ru", "el", "tr", "vi", "ja", "ko", "zh_CN")
+
+
+def parity_rows(corpus: Path, quick: bool, cl100k: str | None) -> list[dict]:
+    """Premium (tokens of the translation / tokens of the English message, summed over the aligned messages) per
+    language and tokenizer, on the gettext catalogues of coreutils, apt and dpkg."""
+    messages = parallel_messages(PARITY_LANGUAGES)
+    english = _read(corpus / "general/train", 4 << 20)
+    models = {
+        "characters (reference)": None,
+        "bytes (UTF-8)": tokzoo.create("text-bytes"),
+        "BPE-16k (English)": _fit("text-bpe", english, vocab=16384),
+        "sentencepiece unigram 16k (English)": _fit("text-sp-unigram", english, vocab=16384),
+        "BPE-16k (Turkish man pages)": _fit("text-bpe", _read(corpus / "turkish/train"), vocab=16384),
+    }
+    enc = _cl100k(cl100k)
+    rows = []
+    for name, model in [*models.items(), *([("cl100k_base (tiktoken)", enc)] if enc else [])]:
+
+        def count(texts, model=model, name=name):
+            if model is None:
+                return [len(t) for t in texts]
+            if name.startswith("cl100k"):
+                return [len(ids) for ids in model.encode_ordinary_batch(texts, num_threads=1)]
+            return [len(ids) for ids in model.encode_texts(texts)]
+
+        base = count(messages["en"])
+        row = {"tokenizer": name, "messages": len(base), "en_per_message": round(sum(base) / len(base), 2)}
+        for lang in PARITY_LANGUAGES:
+            row[lang] = round(parity(count(messages[lang]), base).total_premium, 2)
+        rows.append(row)
+    return rows
+
+
+def encoder_rows(corpus: Path, quick: bool, cl100k: str | None) -> list[dict]:
+    """Encode throughput (MB of UTF-8 per CPU second, one thread) of HF tokenizers BPE, sentencepiece and tiktoken's
+    cl100k_base on the same text (8 MB of general English; 2 MB with --quick); tokenizers trained on 4 MB."""
+    text = _read(corpus / "general/test", (2 if quick else 8) << 20)
+    lines, mb = text.splitlines(keepends=True), len(text.encode()) / 1e6
+    train = _read(corpus / "general/train", 4 << 20)
+    rows = []
+    bpe = _fit("text-bpe", train, vocab=16384)
+    cases = {
+        "HF tokenizers BPE-16k encode_batch_fast": lambda: bpe.hf.encode_batch_fast(
+            lines, add_special_tokens=False
+        ),
+        "tokzoo text-bpe 16k (HF + custom-token split + NumPy ids)": lambda: bpe.encode_texts(lines),
+    }
+    for kind in ("unigram", "bpe"):
+        sp = _fit(f"text-sp-{kind}", train, vocab=16384)
+        cases[f"sentencepiece {kind} 16k encode (one thread)"] = lambda sp=sp: sp.sp.encode(
+            lines, num_threads=1
+        )
+    enc = _cl100k(cl100k)
+    if enc is not None:
+        cases["tiktoken cl100k_base encode_ordinary_batch (one thread)"] = lambda: enc.encode_ordinary_batch(
+            lines, num_threads=1
+        )
+    for name, fn in cases.items():
+        rows.append(
+            {"encoder": name, "MB": round(mb, 2), "MB_per_s": round(mb / _cpu_seconds(fn, repeats=2), 2)}
+        )
+    return rows
 
 
 def _cpu_seconds(fn, repeats: int = 3) -> float:
@@ -433,6 +530,11 @@ def main() -> None:
     p.add_argument(
         "--parts", nargs="+", default=list(PARTS), choices=list(PARTS), help="which comparisons to run"
     )
+    p.add_argument(
+        "--cl100k",
+        default=os.environ.get("TOKZOO_CL100K"),
+        help="local cl100k_base.tiktoken (sha256-checked) for the tiktoken rows; default $TOKZOO_CL100K",
+    )
     a = p.parse_args()
     corpus = Path(a.corpus)
     if not (corpus / "manifest.json").is_file():
@@ -448,6 +550,10 @@ PARTS = {
     "domain": lambda c, a: [("text_domain", "Domain tokenizers (KL3M claim), bytes/token on held-out text",
                              domain_rows(c, a.vocab, a.quick))],
     "turkish": lambda c, a: [("text_turkish", "Turkish man pages: vocabulary sweep", turkish_rows(c, a.quick))],
+    "parity": lambda c, a: [("text_parity", "Parity on parallel text (gettext catalogues): token premium vs English",
+                             parity_rows(c, a.quick, a.cl100k))],
+    "encoders": lambda c, a: [("text_encoders", "Encode throughput: HF tokenizers, sentencepiece, tiktoken (MB per "
+                               "CPU second, one thread)", encoder_rows(c, a.quick, a.cl100k))],
     "morph": lambda c, a: [("text_morph", "Turkish morphology: boundary scores vs hunspell-tr gold, compression, "
                             "LM bits/byte", morph_rows(c, a.quick))],
     "throughput": lambda c, a: [("text_throughput", "Throughput (MB of UTF-8 text per CPU second, one thread)",
