@@ -235,6 +235,8 @@ def parity_rows(corpus: Path, quick: bool, cl100k: str | None) -> list[dict]:
         def count(texts, model=model, name=name):
             if model is None:
                 return [len(t) for t in texts]
+            if name.startswith("bytes"):
+                return [len(t.encode()) for t in texts]
             if name.startswith("cl100k"):
                 return [len(ids) for ids in model.encode_ordinary_batch(texts, num_threads=1)]
             return [len(ids) for ids in model.encode_texts(texts)]

@@ -62,7 +62,7 @@ class SentencePieceTokenizer(TextCodec):
 
     def __init__(self, cfg: SentencePieceConfig) -> None:
         super().__init__(cfg)
-        self.register_buffer("model_proto", torch.zeros(0, dtype=torch.uint8))
+        self.register_buffer("model_proto", torch.zeros(0, dtype=torch.uint8, device="cpu"))
         self._use(self.model_proto)
 
     @property
