@@ -158,10 +158,10 @@ def _morph_row(name: str, vocab: int | str, gold: dict[str, list[str]], pieces: 
     }  # fmt: skip
 
 
-def morph_rows(corpus: Path, quick: bool) -> list[dict]:
+def morph_rows(corpus: Path, quick: bool, lm_vocabs: tuple[int, ...] = (1024, 4096)) -> list[dict]:
     """Turkish morphology: frequency-only BPE vs BPE after the rule-based suffix splitter (``split="morph-tr"``),
     across vocabulary sizes, on boundary P/R/F1 and MorphScore against the hunspell-tr gold of the held-out
-    words, held-out compression, and (vocab 1024 / 4096) LM bits per byte at the protocol of ``lm_rows``."""
+    words, held-out compression, and (at ``lm_vocabs``) LM bits per byte at the protocol of ``lm_rows``."""
     train, test = _read(corpus / "turkish/train"), _read(corpus / "turkish/test")
     gold = gold_words(turkish_dictionary(), test)
     words = list(gold)
@@ -177,7 +177,7 @@ def morph_rows(corpus: Path, quick: bool) -> list[dict]:
             ids = _encode_stream(model, test)
             row["bytes_per_token"] = round(len(test.encode()) / len(ids), 3)
             row["fertility"] = round(word_stats(test.encode(), model.token_lengths(ids)).fertility, 3)
-            if vocab in (1024, 4096):
+            if vocab in lm_vocabs:
                 lm, _ = _lm_row(name, model, train, test, cfg)
                 row["lm_bits_per_byte"], row["lm_train_s"] = lm["test_bits_per_byte"], lm["train_seconds"]
             rows.append(row)
@@ -218,9 +218,10 @@ PARITY_LANGUAGES = ("de", "fr", "es", "pl", "ru", "el", "tr", "vi", "ja", "ko", 
 
 def parity_rows(corpus: Path, quick: bool, cl100k: str | None) -> list[dict]:
     """Premium (tokens of the translation / tokens of the English message, summed over the aligned messages) per
-    language and tokenizer, on the gettext catalogues of coreutils, apt and dpkg."""
+    language and tokenizer, on the gettext catalogues of coreutils, apt and dpkg; English tokenizers trained on 4 MB
+    of general text (1 MB with --quick)."""
     messages = parallel_messages(PARITY_LANGUAGES)
-    english = _read(corpus / "general/train", 4 << 20)
+    english = _read(corpus / "general/train", (1 if quick else 4) << 20)
     models = {
         "characters (reference)": None,
         "bytes (UTF-8)": tokzoo.create("text-bytes"),
@@ -251,10 +252,10 @@ def parity_rows(corpus: Path, quick: bool, cl100k: str | None) -> list[dict]:
 
 def encoder_rows(corpus: Path, quick: bool, cl100k: str | None) -> list[dict]:
     """Encode throughput (MB of UTF-8 per CPU second, one thread) of HF tokenizers BPE, sentencepiece and tiktoken's
-    cl100k_base on the same text (8 MB of general English; 2 MB with --quick); tokenizers trained on 4 MB."""
+    cl100k_base on the same text (8 MB of general English; 2 MB with --quick); tokenizers trained on 4 MB (1 MB)."""
     text = _read(corpus / "general/test", (2 if quick else 8) << 20)
     lines, mb = text.splitlines(keepends=True), len(text.encode()) / 1e6
-    train = _read(corpus / "general/train", 4 << 20)
+    train = _read(corpus / "general/train", (1 if quick else 4) << 20)
     rows = []
     bpe = _fit("text-bpe", train, vocab=16384)
     cases = {
@@ -537,6 +538,13 @@ def main() -> None:
         default=os.environ.get("TOKZOO_CL100K"),
         help="local cl100k_base.tiktoken (sha256-checked) for the tiktoken rows; default $TOKZOO_CL100K",
     )
+    p.add_argument(
+        "--morph-lm",
+        nargs="*",
+        type=int,
+        default=[1024, 4096],
+        help="vocabularies of the Turkish morphology comparison that also get the LM (none: boundaries only)",
+    )
     a = p.parse_args()
     corpus = Path(a.corpus)
     if not (corpus / "manifest.json").is_file():
@@ -557,7 +565,7 @@ PARTS = {
     "encoders": lambda c, a: [("text_encoders", "Encode throughput: HF tokenizers, sentencepiece, tiktoken (MB per "
                                "CPU second, one thread)", encoder_rows(c, a.quick, a.cl100k))],
     "morph": lambda c, a: [("text_morph", "Turkish morphology: boundary scores vs hunspell-tr gold, compression, "
-                            "LM bits/byte", morph_rows(c, a.quick))],
+                            "LM bits/byte", morph_rows(c, a.quick, tuple(a.morph_lm)))],
     "throughput": lambda c, a: [("text_throughput", "Throughput (MB of UTF-8 text per CPU second, one thread)",
                                  throughput_rows(c, a.quick))],
     "ca": lambda c, a: [("text_ca_bpe", "Compression-aware vs plain BPE (Python docs), equal vocabulary and LM compute",
