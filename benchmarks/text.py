@@ -10,7 +10,11 @@ Every rate names its unit: bytes/token = UTF-8 bytes of the held-out text per to
 from __future__ import annotations
 
 import argparse
+import hashlib
+import itertools
+import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,14 +30,27 @@ from tokzoo.text.corpus import build_text_corpus
 from tokzoo.text.glyphs import glyph_embeddings
 from tokzoo.text.lm import CausalLM, LMConfig, bits_per_byte, next_token_entropies, train_lm
 from tokzoo.text.metrics import (
+    boundary_scores,
     conditional_entropies,
+    morph_score,
+    parity,
     renyi_efficiency,
     shannon_efficiency,
     unigram_entropy,
     word_stats,
 )
 from tokzoo.text.metrics.entropy import token_counts
+from tokzoo.text.parallel import parallel_messages
 from tokzoo.text.patching import entropy_patches, fixed_patches
+from tokzoo.text.turkish import gold_words, morph_pieces, turkish_dictionary
+from tokzoo.text.word_pooled import (
+    WordLMConfig,
+    WordPooledLM,
+    split_words,
+    train_word_lm,
+    word_bits_per_byte,
+    word_table,
+)
 
 
 def _read(folder: Path, limit: int | None = None, source: str | None = None) -> str:
@@ -114,6 +131,154 @@ def _turkish_row(name: str, model, test: str, data: bytes) -> dict:
         "unigram_entropy_bits": round(unigram_entropy(counts), 3),
         "renyi_eff_2.5": round(renyi_efficiency(counts, model.vocab_size), 3),
     }  # fmt: skip
+
+
+def _cut(word: bytes, cuts) -> list[bytes]:
+    bounds = [0, *sorted(c for c in set(cuts) if 0 < c < len(word)), len(word)]
+    return [word[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def _word_pieces(model, words: list[str]) -> list[list[bytes]]:
+    """Each word's byte pieces as the tokenizer cuts it in running text (encoded after a space)."""
+    out = []
+    for word, ids in zip(words, model.encode_texts([" " + w for w in words]), strict=True):
+        ends = np.cumsum(model.token_lengths(ids))[:-1] - 1  # byte offsets inside the word (space dropped)
+        out.append(_cut(word.encode(), ends.tolist()))
+    return out
+
+
+def _morph_row(name: str, vocab: int | str, gold: dict[str, list[str]], pieces: list[list[bytes]]) -> dict:
+    g = [[m.encode() for m in morphs] for morphs in gold.values()]
+    b, ms = boundary_scores(g, pieces), morph_score(g, pieces)
+    return {
+        "segmentation": name, "vocab": vocab, "gold_words": b.words,
+        "micro_P": round(b.micro_precision, 3), "micro_R": round(b.micro_recall, 3), "micro_F1": round(b.micro_f1, 3),
+        "macro_P": round(b.macro_precision, 3), "macro_R": round(b.macro_recall, 3), "macro_F1": round(b.macro_f1, 3),
+        "morphscore": round(ms.score, 3), "morphscore_words": ms.scored, "kept_whole": ms.kept_whole,
+    }  # fmt: skip
+
+
+def morph_rows(corpus: Path, quick: bool, lm_vocabs: tuple[int, ...] = (1024, 4096)) -> list[dict]:
+    """Turkish morphology: frequency-only BPE vs BPE after the rule-based suffix splitter (``split="morph-tr"``),
+    across vocabulary sizes, on boundary P/R/F1 and MorphScore against the hunspell-tr gold of the held-out
+    words, held-out compression, and (at ``lm_vocabs``) LM bits per byte at the protocol of ``lm_rows``."""
+    train, test = _read(corpus / "turkish/train"), _read(corpus / "turkish/test")
+    gold = gold_words(turkish_dictionary(), test)
+    words = list(gold)
+    splitter = [
+        _cut(w.encode(), np.cumsum([len(p.encode()) for p in morph_pieces(w)]).tolist()) for w in words
+    ]
+    rows = [_morph_row("suffix splitter alone (no BPE)", "-", gold, splitter)]
+    cfg = LMConfig(steps=150 if quick else 600, dim=128, depth=2, heads=4, context=128, batch=16)
+    for vocab in (1024, 4096) if quick else (1024, 2048, 4096, 8192):
+        for name, split in (("BPE (frequency only)", "words"), ("suffix splitter + BPE", "morph-tr")):
+            model = _fit("text-bpe", train, vocab=vocab, split=split)
+            row = _morph_row(name, vocab, gold, _word_pieces(model, words))
+            ids = _encode_stream(model, test)
+            row["bytes_per_token"] = round(len(test.encode()) / len(ids), 3)
+            row["fertility"] = round(word_stats(test.encode(), model.token_lengths(ids)).fertility, 3)
+            if vocab in lm_vocabs:
+                lm, _ = _lm_row(name, model, train, test, cfg)
+                row["lm_bits_per_byte"], row["lm_train_s"] = lm["test_bits_per_byte"], lm["train_seconds"]
+            rows.append(row)
+            print(row, flush=True)
+    keys = list(rows[-1])
+    return [{k: r.get(k, "-") for k in keys} for r in rows]
+
+
+#: sha256 of cl100k_base.tiktoken as tiktoken 0.14.0 publishes it (tiktoken_ext/openai_public.py, expected_hash).
+CL100K_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
+CL100K_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
+
+
+def _cl100k(path: str | None):
+    """tiktoken's own ``cl100k_base`` encoding from a local copy of its ranks (no download): the file's sha256 is
+    checked against the published one, then placed where tiktoken's cache looks for that URL. None (with a note)
+    when tiktoken or the file is missing."""
+    try:
+        import tiktoken
+    except ImportError:
+        print("tiktoken not installed (pip install tokzoo[text-bench]): its rows are left out")
+        return None
+    if not path or not Path(path).is_file():
+        print(f"no local cl100k_base.tiktoken ({path}): tiktoken rows left out (it would download the ranks)")
+        return None
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    if digest != CL100K_SHA256:
+        raise SystemExit(f"{path}: sha256 {digest} is not the published cl100k_base hash {CL100K_SHA256}")
+    cache = Path(tempfile.mkdtemp(prefix="tokzoo-tiktoken-"))
+    shutil.copy(path, cache / hashlib.sha1(CL100K_URL.encode()).hexdigest())
+    os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
+    print(f"cl100k_base ranks: {path}, sha256 {digest} = published")
+    return tiktoken.get_encoding("cl100k_base")
+
+
+PARITY_LANGUAGES = ("de", "fr", "es", "pl", "ru", "el", "tr", "vi", "ja", "ko", "zh_CN")
+
+
+def parity_rows(corpus: Path, quick: bool, cl100k: str | None) -> list[dict]:
+    """Premium (tokens of the translation / tokens of the English message, summed over the aligned messages) per
+    language and tokenizer, on the gettext catalogues of coreutils, apt and dpkg; English tokenizers trained on 4 MB
+    of general text (1 MB with --quick)."""
+    messages = parallel_messages(PARITY_LANGUAGES)
+    english = _read(corpus / "general/train", (1 if quick else 4) << 20)
+    models = {
+        "characters (reference)": None,
+        "bytes (UTF-8)": tokzoo.create("text-bytes"),
+        "BPE-16k (English)": _fit("text-bpe", english, vocab=16384),
+        "sentencepiece unigram 16k (English)": _fit("text-sp-unigram", english, vocab=16384),
+        "BPE-16k (Turkish man pages)": _fit("text-bpe", _read(corpus / "turkish/train"), vocab=16384),
+    }
+    enc = _cl100k(cl100k)
+    rows = []
+    for name, model in [*models.items(), *([("cl100k_base (tiktoken)", enc)] if enc else [])]:
+
+        def count(texts, model=model, name=name):
+            if model is None:
+                return [len(t) for t in texts]
+            if name.startswith("bytes"):
+                return [len(t.encode()) for t in texts]
+            if name.startswith("cl100k"):
+                return [len(ids) for ids in model.encode_ordinary_batch(texts, num_threads=1)]
+            return [len(ids) for ids in model.encode_texts(texts)]
+
+        base = count(messages["en"])
+        row = {"tokenizer": name, "messages": len(base), "en_per_message": round(sum(base) / len(base), 2)}
+        for lang in PARITY_LANGUAGES:
+            row[lang] = round(parity(count(messages[lang]), base).total_premium, 2)
+        rows.append(row)
+    return rows
+
+
+def encoder_rows(corpus: Path, quick: bool, cl100k: str | None) -> list[dict]:
+    """Encode throughput (MB of UTF-8 per CPU second, one thread) of HF tokenizers BPE, sentencepiece and tiktoken's
+    cl100k_base on the same text (8 MB of general English; 2 MB with --quick); tokenizers trained on 4 MB (1 MB)."""
+    text = _read(corpus / "general/test", (2 if quick else 8) << 20)
+    lines, mb = text.splitlines(keepends=True), len(text.encode()) / 1e6
+    train = _read(corpus / "general/train", (1 if quick else 4) << 20)
+    rows = []
+    bpe = _fit("text-bpe", train, vocab=16384)
+    cases = {
+        "HF tokenizers BPE-16k encode_batch_fast": lambda: bpe.hf.encode_batch_fast(
+            lines, add_special_tokens=False
+        ),
+        "tokzoo text-bpe 16k (HF + custom-token split + NumPy ids)": lambda: bpe.encode_texts(lines),
+    }
+    for kind in ("unigram", "bpe"):
+        sp = _fit(f"text-sp-{kind}", train, vocab=16384)
+        cases[f"sentencepiece {kind} 16k encode (one thread)"] = lambda sp=sp: sp.sp.encode(
+            lines, num_threads=1
+        )
+    enc = _cl100k(cl100k)
+    if enc is not None:
+        cases["tiktoken cl100k_base encode_ordinary_batch (one thread)"] = lambda: enc.encode_ordinary_batch(
+            lines, num_threads=1
+        )
+    for name, fn in cases.items():
+        rows.append(
+            {"encoder": name, "MB": round(mb, 2), "MB_per_s": round(mb / _cpu_seconds(fn, repeats=2), 2)}
+        )
+    return rows
 
 
 def _cpu_seconds(fn, repeats: int = 3) -> float:
@@ -256,6 +421,49 @@ def lm_rows(corpus: Path, quick: bool) -> list[dict]:
     return [_lm_row(name, model, train, test, cfg)[0] for name, model in tokenizers.items()]
 
 
+def _train_flops(model, batch) -> float:
+    """FLOPs of one training step (forward + backward) as torch's FlopCounterMode counts them (matmuls and
+    attention)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        out = model(batch)
+        out.float().sum().backward()
+    model.zero_grad(set_to_none=True)
+    return float(counter.get_total_flops())
+
+
+def wordpool_rows(corpus: Path, quick: bool) -> list[dict]:
+    """ "Learn Your Tokens" word-pooled byte LM vs the BPE-4k LM of ``lm_rows``: same text, steps and batch, a
+    window of 65 words (~ the bytes of BPE-4k's 129 tokens); bits per byte, FLOPs per step, train time."""
+    train, test, cfg = _lm_data(corpus, quick)
+    bpe = _fit("text-bpe", train, vocab=4096)
+    row, lm = _lm_row("BPE-4k tokens", bpe, train, test, cfg)
+    row["window_bytes"] = round(row["test_bytes_per_token"] * (cfg.context + 1), 1)
+    row["train_gflops_per_step"] = round(
+        _train_flops(lm, torch.zeros(cfg.batch, cfg.context, dtype=torch.long)) / 1e9, 2
+    )
+    rows = [row]
+    wcfg = WordLMConfig(steps=cfg.steps, batch=cfg.batch, lr=cfg.lr, seed=cfg.seed)
+    tr, te = (word_table(split_words(t.encode(), wcfg.max_word), wcfg.max_word) for t in (train, test))
+    torch.manual_seed(0)
+    model = WordPooledLM(wcfg)
+    t0 = time.perf_counter()
+    losses = train_word_lm(model, tr)
+    seconds = time.perf_counter() - t0
+    per_word = len(test.encode()) / len(te)
+    rows.append({
+        "tokenization": "word-pooled bytes (Learn Your Tokens)", "vocab": 257,
+        "trained_params": sum(p.numel() for p in model.parameters()),
+        "test_bytes_per_token": round(per_word, 3), "approx_train_bytes_seen": int(wcfg.steps * wcfg.batch * (wcfg.context - 1) * per_word),
+        "final_train_loss_nats": round(float(np.mean(losses[-20:])), 3),
+        "test_bits_per_byte": round(word_bits_per_byte(model, te), 4), "train_seconds": round(seconds, 1),
+        "window_bytes": round(per_word * wcfg.context, 1),
+        "train_gflops_per_step": round(_train_flops(model, torch.from_numpy(tr[: wcfg.batch * wcfg.context].astype(np.int64)).reshape(wcfg.batch, wcfg.context, -1)) / 1e9, 2),
+    })  # fmt: skip
+    return rows
+
+
 def patch_rows(corpus: Path, quick: bool) -> list[dict]:
     """Patch sizes on 64 KiB of held-out text: BLT entropy patches from the byte LM of ``lm_rows`` (same seed,
     data and steps), at global and relative thresholds, beside MegaByte's fixed patches."""
@@ -325,6 +533,18 @@ def main() -> None:
     p.add_argument(
         "--parts", nargs="+", default=list(PARTS), choices=list(PARTS), help="which comparisons to run"
     )
+    p.add_argument(
+        "--cl100k",
+        default=os.environ.get("TOKZOO_CL100K"),
+        help="local cl100k_base.tiktoken (sha256-checked) for the tiktoken rows; default $TOKZOO_CL100K",
+    )
+    p.add_argument(
+        "--morph-lm",
+        nargs="*",
+        type=int,
+        default=[1024, 4096],
+        help="vocabularies of the Turkish morphology comparison that also get the LM (none: boundaries only)",
+    )
     a = p.parse_args()
     corpus = Path(a.corpus)
     if not (corpus / "manifest.json").is_file():
@@ -340,6 +560,12 @@ PARTS = {
     "domain": lambda c, a: [("text_domain", "Domain tokenizers (KL3M claim), bytes/token on held-out text",
                              domain_rows(c, a.vocab, a.quick))],
     "turkish": lambda c, a: [("text_turkish", "Turkish man pages: vocabulary sweep", turkish_rows(c, a.quick))],
+    "parity": lambda c, a: [("text_parity", "Parity on parallel text (gettext catalogues): token premium vs English",
+                             parity_rows(c, a.quick, a.cl100k))],
+    "encoders": lambda c, a: [("text_encoders", "Encode throughput: HF tokenizers, sentencepiece, tiktoken (MB per "
+                               "CPU second, one thread)", encoder_rows(c, a.quick, a.cl100k))],
+    "morph": lambda c, a: [("text_morph", "Turkish morphology: boundary scores vs hunspell-tr gold, compression, "
+                            "LM bits/byte", morph_rows(c, a.quick, tuple(a.morph_lm)))],
     "throughput": lambda c, a: [("text_throughput", "Throughput (MB of UTF-8 text per CPU second, one thread)",
                                  throughput_rows(c, a.quick))],
     "ca": lambda c, a: [("text_ca_bpe", "Compression-aware vs plain BPE (Python docs), equal vocabulary and LM compute",
@@ -348,6 +574,8 @@ PARTS = {
     "glyph": lambda c, a: [("text_glyph", "Frozen glyph embeddings vs learned, equal LM compute", glyph_rows(c, a.quick))],
     "lm": lambda c, a: [("text_lm", "Small LM at equal compute (same steps x batch x context tokens), held-out "
                          "bits per byte", lm_rows(c, a.quick))],
+    "wordpool": lambda c, a: [("text_wordpool", "Word-pooled byte LM (Learn Your Tokens) vs BPE-4k LM, held-out "
+                               "bits per byte", wordpool_rows(c, a.quick))],
     "patches": lambda c, a: [("text_patches", "Patch sizes on held-out text (entropies from the byte LM)",
                               patch_rows(c, a.quick))],
 }  # fmt: skip

@@ -5,7 +5,7 @@ character-level variants, and raw bytes; intrinsic metrics (:mod:`tokzoo.text.me
 ``decode(tokens)`` → ``str``. Invalid input raises :class:`TextInputError` (policy: :mod:`tokzoo.text.source`).
 """
 
-from tokzoo.text import modality, presets  # noqa: F401  (registers the text modality and its tokenizers)
+from tokzoo.text import modality, presets, spm  # noqa: F401  (registers the text modality and its tokenizers)
 from tokzoo.text.byte_codec import ByteConfig, ByteTokenizer
 from tokzoo.text.config import SubwordConfig
 from tokzoo.text.source import TextInputError

@@ -11,8 +11,9 @@ __all__ = ["ALGORITHMS", "CRITERIA", "MAX_VOCAB", "NORMALIZERS", "SPLITS", "Subw
 ALGORITHMS = ("bpe", "unigram", "wordpiece")
 NORMALIZERS = ("none", "nfc", "nfkc")
 #: ``words``: GPT-2's regex splits words, numbers and punctuation before the model (tokens never cross them);
-#: ``none``: the whole line is one sequence (tokens may cross spaces; KL3M's character-level variants).
-SPLITS = ("words", "none")
+#: ``none``: the whole line is one sequence (tokens may cross spaces; KL3M's character-level variants);
+#: ``morph-tr``: ``words`` after cutting Turkish suffixes off each word (:func:`tokzoo.text.turkish.morph_pieces`).
+SPLITS = ("words", "none", "morph-tr")
 #: How BPE picks its merges: the most frequent pair, or the pair that most shortens the unigram-coded stream
 #: (:mod:`~tokzoo.text.compression_bpe`).
 CRITERIA = ("frequency", "compression")

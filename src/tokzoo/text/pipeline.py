@@ -38,7 +38,7 @@ def _frame(cfg: SubwordConfig, model: models.Model) -> Tokenizer:
     tok = Tokenizer(model)
     if cfg.normalize != "none":
         tok.normalizer = {"nfc": normalizers.NFC, "nfkc": normalizers.NFKC}[cfg.normalize]()
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=cfg.split == "words")
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=cfg.split != "none")
     return tok
 
 

@@ -25,6 +25,7 @@ from tokzoo.text.custom import CustomTokens
 from tokzoo.text.pipeline import CONTINUE, UNK, build_pipeline, train_pipeline
 from tokzoo.text.sample import sample_corpus
 from tokzoo.text.source import TextSource, as_text, batch_of
+from tokzoo.text.turkish import morph_pieces
 
 __all__ = ["SubwordTokenizer"]
 
@@ -104,7 +105,7 @@ class SubwordTokenizer(TextCodec):
             if not any(line.strip() for line in lines):
                 raise DataError("empty corpus: no text to fit")
             counts = {"lines_sampled": len(lines), "bytes_sampled": sum(len(x.encode()) for x in lines)}
-        pieces = [p for line in lines for p in self.custom.strip(line)]
+        pieces = [q for line in lines for p in self.custom.strip(line) for q in self._presplit(p)]
         trained = train_pipeline(self.cfg, pieces, len(pieces))
         self.pipeline_json = _buffer(trained.to_str())
         self._use(self.pipeline_json)
@@ -113,6 +114,10 @@ class SubwordTokenizer(TextCodec):
             "learned_vocab": self.learned_size + len(self.cfg.custom_tokens),
             "vocab": self.cfg.vocab,
         }
+
+    def _presplit(self, text: str) -> list[str]:
+        """Pieces the subword model sees separately (``split="morph-tr"``: cut before Turkish suffixes)."""
+        return morph_pieces(text) if self.cfg.split == "morph-tr" else [text]
 
     # -- encode / decode -----------------------------------------------------------------------------
     def encode_texts(self, texts: Sequence[str]) -> list[np.ndarray]:
@@ -123,8 +128,9 @@ class SubwordTokenizer(TextCodec):
             row = []
             for piece, k in self.custom.split(text):
                 if k is None:
-                    row.append((len(segments), 0))
-                    segments.append(piece)
+                    for part in self._presplit(piece):
+                        row.append((len(segments), 0))
+                        segments.append(part)
                 else:
                     row.append((-1, self._first_custom + k))
             layout.append(row)

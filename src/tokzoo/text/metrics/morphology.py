@@ -4,15 +4,24 @@ macro, as in the boundary diagnostics of "Optimal Turkish Subword Strategies at 
 A word's boundaries are the character offsets strictly inside it where one piece ends and the next begins
 (``ev|ler|de`` → {2, 5}). Micro scores pool true/false positives and false negatives over all words; macro scores
 average each word's precision, recall and F1. A word where neither side has a boundary scores 1 on all three (it
-was left whole, correctly); a side with no boundaries where the other has some scores 0.
+was left whole, correctly); a side with no boundaries where the other has some scores 0. Pieces may be ``str``
+(character offsets) or ``bytes`` (byte offsets, for byte-level tokens that can cut inside a character).
+
+:func:`morph_score` is MorphScore-style ("Why do language models perform worse for morphologically complex
+languages?", Arnett and Bergen, 2025): one gold boundary per word (here the last one, between a base and its
+outermost suffix); the share of words the tokenizer splits at all whose predicted boundaries include it. Words
+kept whole are left out, and counted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
-__all__ = ["BoundaryScores", "boundaries", "boundary_scores"]
+Piece = TypeVar("Piece", str, bytes)
+
+__all__ = ["BoundaryScores", "MorphScore", "boundaries", "boundary_scores", "morph_score"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +37,7 @@ class BoundaryScores:
     macro_f1: float
 
 
-def boundaries(pieces: Sequence[str]) -> set[int]:
+def boundaries(pieces: Sequence[str] | Sequence[bytes]) -> set[int]:
     """Offsets inside the word where a piece ends: ``["ev", "ler", "de"]`` → {2, 5}."""
     cuts, at = set(), 0
     for piece in pieces[:-1]:
@@ -45,7 +54,11 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def boundary_scores(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> BoundaryScores:
+def _spelling(pieces: Sequence[Piece]) -> Piece:
+    return pieces[0][:0].join(pieces) if pieces else ""  # type: ignore[return-value]
+
+
+def boundary_scores(gold: Sequence[Sequence[Piece]], predicted: Sequence[Sequence[Piece]]) -> BoundaryScores:
     """Scores of ``predicted`` pieces per word against ``gold`` morphs per word (the same words, in order)."""
     if len(gold) != len(predicted) or not gold:
         raise ValueError(
@@ -54,7 +67,7 @@ def boundary_scores(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[
     totals = [0, 0, 0]
     per_word = []
     for g, p in zip(gold, predicted, strict=True):
-        if "".join(g) != "".join(p):
+        if _spelling(g) != _spelling(p):
             raise ValueError(f"gold {list(g)} and predicted {list(p)} do not spell the same word")
         gb, pb = boundaries(g), boundaries(p)
         counts = (len(gb & pb), len(pb - gb), len(gb - pb))
@@ -63,3 +76,32 @@ def boundary_scores(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[
     micro = _prf(*totals)
     macro = [sum(s[i] for s in per_word) / len(per_word) for i in range(3)]
     return BoundaryScores(len(gold), *micro, *macro)
+
+
+@dataclass(frozen=True)
+class MorphScore:
+    """``score``: share of the ``scored`` words whose predicted boundaries include the gold one; ``kept_whole``:
+    words left out because the tokenizer did not split them."""
+
+    scored: int
+    kept_whole: int
+    score: float
+
+
+def morph_score(gold: Sequence[Sequence[Piece]], predicted: Sequence[Sequence[Piece]]) -> MorphScore:
+    """MorphScore-style score of ``predicted`` pieces against the last boundary of each ``gold`` word (every gold
+    word needs at least two morphs)."""
+    if len(gold) != len(predicted) or not gold:
+        raise ValueError(
+            f"need the same non-zero number of gold and predicted words, got {len(gold)} and {len(predicted)}"
+        )
+    hits = scored = whole = 0
+    for g, p in zip(gold, predicted, strict=True):
+        if len(g) < 2 or _spelling(g) != _spelling(p):
+            raise ValueError(f"gold {list(g)} needs two or more morphs spelling the predicted {list(p)}")
+        if len(p) < 2:
+            whole += 1
+            continue
+        scored += 1
+        hits += max(boundaries(g)) in boundaries(p)
+    return MorphScore(scored, whole, hits / scored if scored else 0.0)

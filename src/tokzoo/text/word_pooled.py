@@ -1,0 +1,166 @@
+"""Word-pooled byte LM: "Learn Your Tokens: Word-Pooled Tokenization for Language Modeling" (Thawani et al., 2023).
+
+Bytes are grouped into words (:func:`split_words`: leading whitespace + the non-space run, cut at ``max_word``
+bytes), each word's bytes plus an end-of-word symbol go through a small bidirectional local encoder whose first
+(CLS) position is the word's vector, a causal word-level transformer (:class:`tokzoo.nn.transformer.Transformer`,
+the blocks of :class:`~tokzoo.text.lm.CausalLM`) reads the word vectors, and a small causal local decoder spells the
+*next* word byte by byte from the word-level output, ending with the end-of-word symbol. The words with their end
+symbols are a lossless code of the byte stream, so the held-out NLL of every byte and end symbol divided by the bytes
+is a true bits-per-byte, comparable with :func:`tokzoo.text.lm.bits_per_byte` of a subword LM.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tokzoo.nn.transformer import Transformer, key_padding_mask
+
+__all__ = [
+    "EOW",
+    "PAD",
+    "WordLMConfig",
+    "WordPooledLM",
+    "split_words",
+    "train_word_lm",
+    "word_bits_per_byte",
+    "word_table",
+]
+
+EOW, PAD, CLS = 256, 257, 258  # end of word (predicted), padding, the encoder's pooling position
+_WORD = re.compile(rb"\s*\S+|\s+")
+
+
+@dataclass(frozen=True)
+class WordLMConfig:
+    """Word-level transformer (``dim``, ``depth``, ``heads``, ``context`` words), local encoder/decoder
+    (``local_dim``, ``local_depth``, ``local_heads``), longest word ``max_word`` bytes; training as
+    :class:`~tokzoo.text.lm.LMConfig` (``steps`` of ``batch`` windows of ``context`` words)."""
+
+    dim: int = 128
+    depth: int = 2
+    heads: int = 4
+    context: int = 65
+    local_dim: int = 48
+    local_depth: int = 1
+    local_heads: int = 2
+    max_word: int = 16
+    steps: int = 300
+    batch: int = 16
+    lr: float = 3e-3
+    seed: int = 0
+
+
+def split_words(data: bytes, max_word: int) -> list[bytes]:
+    """Words of ``data``: leading whitespace + non-space bytes (or a whitespace tail), each cut into pieces of at
+    most ``max_word`` bytes; they concatenate to ``data``."""
+    if max_word < 1:
+        raise ValueError(f"max_word must be positive, got {max_word}")
+    out = []
+    for m in _WORD.finditer(data):
+        word = m.group()
+        out.extend(word[i : i + max_word] for i in range(0, len(word), max_word))
+    return out
+
+
+def word_table(words: list[bytes], max_word: int) -> np.ndarray:
+    """(words, max_word + 1) int16: each word's bytes, then EOW, then PAD."""
+    table = np.full((len(words), max_word + 1), PAD, dtype=np.int16)
+    for i, w in enumerate(words):
+        table[i, : len(w)] = np.frombuffer(w, dtype=np.uint8)
+        table[i, len(w)] = EOW
+    return table
+
+
+class WordPooledLM(nn.Module):
+    """Local byte encoder → pooled word vectors → causal word transformer → local byte decoder of the next word."""
+
+    def __init__(self, cfg: WordLMConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        d, w = cfg.local_dim, cfg.max_word + 2
+        self.embed = nn.Embedding(CLS + 1, d)
+        self.enc_pos = nn.Parameter(torch.randn(w, d) * 0.02)
+        self.dec_pos = nn.Parameter(torch.randn(w - 1, d) * 0.02)
+        self.encoder = Transformer(d, cfg.local_depth, cfg.local_heads)
+        self.up = nn.Linear(d, cfg.dim)
+        self.pos = nn.Parameter(torch.randn(cfg.context, cfg.dim) * 0.02)
+        self.words = Transformer(cfg.dim, cfg.depth, cfg.heads)
+        self.down = nn.Linear(cfg.dim, d)
+        self.decoder = Transformer(d, cfg.local_depth, cfg.local_heads)
+        self.head = nn.Linear(d, EOW + 1)
+        self.register_buffer(
+            "causal", torch.ones(cfg.context, cfg.context, dtype=torch.bool).tril(), persistent=False
+        )
+        self.register_buffer(
+            "local_causal", torch.ones(w - 1, w - 1, dtype=torch.bool).tril(), persistent=False
+        )
+
+    def forward(self, words: torch.Tensor) -> torch.Tensor:
+        """Logits (B, K - 1, max_word + 1, 257) of the bytes + EOW of words 1..K-1 of ``words`` (B, K, max_word+1)
+        from the words before each."""
+        b, k, w = words.shape
+        flat = words.reshape(b * k, w)
+        tokens = torch.cat([torch.full_like(flat[:, :1], CLS), flat], 1)
+        x = self.embed(tokens) + self.enc_pos
+        pooled = self.encoder(x, key_padding_mask(tokens != PAD))[:, 0]
+        g = self.words(self.up(pooled).reshape(b, k, -1) + self.pos[:k], self.causal[:k, :k])
+        target = words[:, 1:].reshape(b * (k - 1), w)
+        prev = self.embed(target[:, :-1])  # PAD inputs only sit after EOW, where no target is scored
+        start = self.down(g[:, :-1]).reshape(b * (k - 1), 1, -1)
+        y = self.decoder(torch.cat([start, prev], 1) + self.dec_pos, self.local_causal)
+        return self.head(y).reshape(b, k - 1, w, EOW + 1)
+
+
+def _loss(model: WordPooledLM, batch: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    logits = model(batch)
+    target = batch[:, 1:].long()
+    return F.cross_entropy(
+        logits.reshape(-1, EOW + 1), target.reshape(-1), ignore_index=PAD, reduction=reduction
+    )
+
+
+def train_word_lm(model: WordPooledLM, table: np.ndarray) -> list[float]:
+    """Train on random windows of ``context`` consecutive words of ``table`` (AdamW, cosine, as
+    :func:`~tokzoo.text.lm.train_lm`); returns the losses in nats per byte-or-EOW symbol."""
+    cfg = model.cfg
+    if len(table) <= cfg.context:
+        raise ValueError(f"training text of {len(table)} words is shorter than one window ({cfg.context})")
+    gen = torch.Generator().manual_seed(cfg.seed)
+    words = torch.from_numpy(table.astype(np.int64))
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / cfg.steps)))
+    losses = []
+    model.train()
+    for _ in range(cfg.steps):
+        starts = torch.randint(0, len(words) - cfg.context, (cfg.batch,), generator=gen)
+        loss = _loss(model, torch.stack([words[s : s + cfg.context] for s in starts.tolist()]))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        losses.append(loss.item())
+    return losses
+
+
+@torch.no_grad()
+def word_bits_per_byte(model: WordPooledLM, table: np.ndarray, batch: int = 32) -> float:
+    """Held-out bits per byte over non-overlapping windows of ``context`` words: the NLL of the bytes and EOW of
+    every word but the first of each window, divided by those words' bytes."""
+    model.eval()
+    k = model.cfg.context
+    count = len(table) // k
+    if not count:
+        raise ValueError(f"held-out text shorter than one window ({k} words)")
+    windows = torch.from_numpy(table[: count * k].astype(np.int64)).reshape(count, k, -1)
+    nats = sum(float(_loss(model, windows[i : i + batch], "sum")) for i in range(0, count, batch))
+    scored = windows[:, 1:]
+    data_bytes = int(((scored != PAD) & (scored != EOW)).sum())
+    return nats / math.log(2) / data_bytes
