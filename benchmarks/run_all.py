@@ -20,7 +20,7 @@ QUICK_ARGS = {
     "video.py": ["--quick"],
 }
 # Modules the scripts import, not benchmarks themselves.
-HELPERS = {"common.py", "reduce_data.py", "reduce_scenes.py", "reduce_views.py"}
+HELPERS = {"common.py", "reduce_data.py", "reduce_scenes.py", "reduce_views.py", "reduce_code.py"}
 
 
 def main() -> int:
