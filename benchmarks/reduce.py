@@ -8,10 +8,18 @@ block, FastV-style; ``tome`` merges a little before every block as in the ToMe p
 seeds; estimated FLOPs relative to the unreduced model; at 576 tokens the wall-clock of the patched forward
 against the unreduced SDPA forward, with the selection time (q/k rows, scores, gather/merge) shown separately.
 
-    python benchmarks/reduce.py                 # image part, 3 seeds (~6 min on 2 cores)
+``--part learn``: a setting where the ViT learns in the CPU budget (``LEARN``: lower clutter, smaller digits,
+convolutional stem), the same methods and ratios; and nested budgets (M3 / TokenFLEX): one model trained with a
+random pooled budget per step against one model per budget, each evaluated at every budget.
+``--part code``: identifier-span merging in a causal LM trained on the standard library (``reduce_code.py``).
+``--part views``: multi-view 3-D QA (``reduce_views.py``).
+
+    python benchmarks/reduce.py --part image    # image part, 3 seeds (~6 min on 2 idle cores)
+    python benchmarks/reduce.py --part learn --jobs 3
+    python benchmarks/reduce.py --part code --jobs 3
     python benchmarks/reduce.py --quick         # 1 seed, fewer steps
 
-Writes results/reduce_image.csv/.json and results/reduce_speed.csv/.json.
+Writes results/reduce_{image,speed,image_learn,nested,code,views,coverage,fastvggt}.csv/.json.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ import multiprocessing
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,14 +94,14 @@ LEARN = Setup(
     64,
     32,
     (12, 17),
-    width=64,
+    width=48,
     depth=4,
     heads=4,
-    train=6000,
-    steps=600,
-    batch=64,
-    clutter=0.2,
-    stem=32,
+    train=3000,
+    steps=500,
+    batch=32,
+    clutter=0.15,
+    stem=16,
     lr=3e-3,
 )
 #: patch-token budgets of the nested-budget comparison (8×8 → 4×4 → 2×2 → 1×1 pooled after block 1)
@@ -282,53 +290,65 @@ def main() -> int:
     if args.part in ("views", "all"):
         views_part(seeds, args.quick)
     if args.part in ("code", "all"):
-        steps = 150 if args.quick else 400
-        rows = per_seed(reduce_code.run_seed, seeds, args.jobs, steps)
-        write_results("reduce_code", reduce_code.summarise([r for seed_rows in rows for r in seed_rows]))
+        steps = 100 if args.quick else 300
+        rows: list[dict] = []
+        for seed_rows in per_seed(reduce_code.run_seed, seeds, args.jobs, steps):
+            rows += seed_rows
+            write_results("reduce_code", reduce_code.summarise(rows))
     return 0
 
 
-def per_seed(fn: Callable[..., Any], seeds: int, jobs: int, *args: Any) -> list[Any]:
-    """``[fn(seed, *args) for seed in range(seeds)]``, in ``jobs`` processes when more than one."""
+def per_seed(fn: Callable[..., Any], seeds: int, jobs: int, *args: Any) -> Iterator[Any]:
+    """``fn(seed, *args)`` for every seed, yielded as each finishes, in ``jobs`` processes when more than one."""
     if jobs <= 1:
-        return [fn(seed, *args) for seed in range(seeds)]
+        yield from (fn(seed, *args) for seed in range(seeds))
+        return
     with multiprocessing.get_context("spawn").Pool(jobs) as pool:
-        return pool.starmap(fn, [(seed, *args) for seed in range(seeds)])
+        yield from pool.imap_unordered(_call, [(fn, seed, *args) for seed in range(seeds)])
 
 
-def learn_seed(seed: int, quick: bool) -> tuple[list[dict], list[dict]]:
-    """The ``LEARN`` model of one seed under every method, and the nested-budget comparison: models trained at
-    one pooled budget each (the unreduced one is the 64-token model) against one trained with random budgets."""
+def _call(job: tuple) -> Any:
+    return job[0](*job[1:])
+
+
+def learn_task(seed: int, budgets: tuple[int, ...], quick: bool) -> tuple[list[dict], list[dict]]:
+    """One ``LEARN`` model: unreduced (``budgets`` empty) it is evaluated under every method and is the
+    "separate" model of the full budget; otherwise trained at one pooled budget (a separate model) or at random
+    budgets (nested, M3 / TokenFLEX). Returns the method rows and its accuracy at every nested budget."""
     steps = LEARN.steps // 3 if quick else LEARN.steps
     start = time.perf_counter()
-    model, x, y = train(LEARN, seed, steps)
-    rows = evaluate(model, LEARN, seed, x, y)
-    print(
-        f"learn seed {seed}: accuracy {rows[0]['acc']:.3f} ({time.perf_counter() - start:.0f} s)", flush=True
-    )
-    models = {f"separate ({k} tokens)": (model if k == LEARN.tokens else None, (k,)) for k in NESTED}
-    models["nested (random budget)"] = (None, NESTED)
+    model, x, y = train(LEARN, seed, steps, budgets=budgets)
+    rows = evaluate(model, LEARN, seed, x, y) if not budgets else []
+    label = "nested (random budget)" if len(budgets) > 1 else f"separate ({(budgets or NESTED)[0]} tokens)"
     nested = []
-    for label, (trained, budgets) in models.items():
-        if trained is None:
-            trained = train(LEARN, seed, steps, budgets=budgets)[0]
-        for k in NESTED:
-            handle = None
-            if k < LEARN.tokens:
-                handle = patch(trained.transformer, create_method("pool", protected=1), 1 + k, layers=[1])
-            nested.append(dict(model=label, budget=k, seed=seed, acc=accuracy(trained, x, y)))
-            if handle is not None:
-                handle.remove()
-        print(f"learn seed {seed}: {label} trained", flush=True)
+    for k in NESTED:
+        handle = None
+        if k < LEARN.tokens:
+            handle = patch(model.transformer, create_method("pool", protected=1), 1 + k, layers=[1])
+        nested.append(dict(model=label, budget=k, seed=seed, acc=accuracy(model, x, y)))
+        if handle is not None:
+            handle.remove()
+    accs = ", ".join(f"{r['acc']:.3f}" for r in nested)
+    print(f"learn seed {seed}, {label}: {accs} at {NESTED} ({time.perf_counter() - start:.0f} s)", flush=True)
     return rows, nested
 
 
 def learn_part(seeds: int, quick: bool, jobs: int) -> None:
-    results = per_seed(learn_seed, seeds, jobs, quick)
+    tasks = [()] + [(k,) for k in NESTED[1:]] + [NESTED]  # the unreduced models first
+    results = []
+    with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+        work = [(learn_task, seed, budgets, quick) for budgets in tasks for seed in range(seeds)]
+        for result in pool.imap_unordered(_call, work):  # tables rewritten as each model finishes
+            results.append(result)
+            write_learn(results)
+
+
+def write_learn(results: list[tuple[list[dict], list[dict]]]) -> None:
     write_results("reduce_image_learn", summarise([r for rows, _ in results for r in rows]))
     nested = [r for _, rows in results for r in rows]
     table = []
-    for label in dict.fromkeys(r["model"] for r in nested):
+    labels = [f"separate ({k} tokens)" for k in NESTED] + ["nested (random budget)"]
+    for label in [m for m in labels if any(r["model"] == m for r in nested)]:
         for k in NESTED:
             accs = [r["acc"] for r in nested if (r["model"], r["budget"]) == (label, k)]
             sd = statistics.stdev(accs) if len(accs) > 1 else 0.0

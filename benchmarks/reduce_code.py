@@ -74,7 +74,7 @@ def held_out(path: Path) -> bool:
 
 
 def load_code(
-    vocab: int = 1024, max_train_tokens: int = 3_000_000, max_test_tokens: int = 48_000
+    vocab: int = 1024, max_train_tokens: int = 3_000_000, max_test_tokens: int = 24_000
 ) -> CodeData:
     """Tokenize the standard library (training files until ``max_train_tokens``)."""
     files = stdlib_files()
@@ -215,7 +215,7 @@ def evaluate(model: CausalLM, data: CodeData, seed: int, levels: tuple[int, ...]
 
 def train(data: CodeData, seed: int, steps: int) -> CausalLM:
     torch.manual_seed(seed)
-    cfg = LMConfig(dim=128, depth=4, heads=4, context=128, steps=steps, batch=16, lr=3e-3, seed=seed)
+    cfg = LMConfig(dim=64, depth=4, heads=4, context=64, steps=steps, batch=32, lr=3e-3, seed=seed)
     model = CausalLM(data.vocab, cfg)
     train_lm(model, data.train)
     return model
