@@ -334,7 +334,7 @@ def learn_task(seed: int, budgets: tuple[int, ...], quick: bool) -> tuple[list[d
 
 
 def learn_part(seeds: int, quick: bool, jobs: int) -> None:
-    tasks = [()] + [(k,) for k in NESTED[1:]] + [NESTED]  # the unreduced models first
+    tasks = [(), NESTED] + [(k,) for k in NESTED[1:]]  # the unreduced and the nested models first
     results = []
     with multiprocessing.get_context("spawn").Pool(jobs) as pool:
         work = [(learn_task, seed, budgets, quick) for budgets in tasks for seed in range(seeds)]
