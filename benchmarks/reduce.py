@@ -15,7 +15,7 @@ random pooled budget per step against one model per budget, each evaluated at ev
 ``--part views``: multi-view 3-D QA (``reduce_views.py``).
 
     python benchmarks/reduce.py --part image    # image part, 3 seeds (~6 min on 2 idle cores)
-    python benchmarks/reduce.py --part learn --jobs 3
+    python benchmarks/reduce.py --part learn --jobs 6
     python benchmarks/reduce.py --part code --jobs 3
     python benchmarks/reduce.py --quick         # 1 seed, fewer steps
 
