@@ -8,20 +8,31 @@ block, FastV-style; ``tome`` merges a little before every block as in the ToMe p
 seeds; estimated FLOPs relative to the unreduced model; at 576 tokens the wall-clock of the patched forward
 against the unreduced SDPA forward, with the selection time (q/k rows, scores, gather/merge) shown separately.
 
-    python benchmarks/reduce.py                 # image part, 3 seeds (~6 min on 2 cores)
+``--part learn``: a setting where the ViT learns in the CPU budget (``LEARN``: lower clutter, smaller digits,
+convolutional stem), the same methods and ratios; and nested budgets (M3 / TokenFLEX): one model trained with a
+random pooled budget per step against one model per budget, each evaluated at every budget.
+``--part code``: identifier-span merging in a causal LM trained on the standard library (``reduce_code.py``).
+``--part views``: multi-view 3-D QA (``reduce_views.py``).
+
+    python benchmarks/reduce.py --part image    # image part, 3 seeds (~6 min on 2 idle cores)
+    python benchmarks/reduce.py --part learn --jobs 6
+    python benchmarks/reduce.py --part code --jobs 3
     python benchmarks/reduce.py --quick         # 1 seed, fewer steps
 
-Writes results/reduce_image.csv/.json and results/reduce_speed.csv/.json.
+Writes results/reduce_{image,speed,image_learn,nested,code,views,coverage,fastvggt}.csv/.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import statistics
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -29,6 +40,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import reduce_code
 import reduce_views
 from common import median_seconds, write_results
 from reduce_data import digits_on_photos
@@ -62,6 +74,9 @@ class Setup:
     batch: int
     train_keep: float = 1.0
     """FLIP-style random token keep while training; the last tenth of the steps sees all tokens."""
+    clutter: float = 0.4
+    stem: int = 0
+    lr: float = 2e-3
 
 
 SETUPS = {
@@ -73,13 +88,41 @@ SETUPS = {
 }
 
 
+#: a setting where the ViT learns in the CPU budget: lower clutter, digits on about a quarter of the patches (so
+#: which tokens are kept matters), a convolutional stem, a higher learning rate
+LEARN = Setup(
+    64,
+    32,
+    (12, 17),
+    width=48,
+    depth=4,
+    heads=4,
+    train=3000,
+    steps=500,
+    batch=32,
+    clutter=0.15,
+    stem=16,
+    lr=3e-3,
+)
+#: patch-token budgets of the nested-budget comparison (8×8 → 4×4 → 2×2 → 1×1 pooled after block 1)
+NESTED = (64, 16, 4, 1)
+
+
 class ViT(nn.Module):
     """Patch embedding + CLS + fixed sin-cos positions, tokzoo ``Transformer`` (SDPA), linear head on CLS."""
 
-    def __init__(self, canvas: int, width: int, patch_size: int = 4, depth: int = 4, heads: int = 4) -> None:
+    def __init__(
+        self, canvas: int, width: int, patch_size: int = 4, depth: int = 4, heads: int = 4, stem: int = 0
+    ) -> None:
         super().__init__()
         grid = canvas // patch_size
-        self.embed = nn.Conv2d(1, width, patch_size, patch_size)
+        self.embed: nn.Module = nn.Conv2d(1, width, patch_size, patch_size)
+        if (
+            stem
+        ):  # a 3×3 convolution before the patchify ("Early Convolutions Help Transformers See Better", 2021)
+            self.embed = nn.Sequential(
+                nn.Conv2d(1, stem, 3, padding=1), nn.GELU(), nn.Conv2d(stem, width, patch_size, patch_size)
+            )
         self.cls = nn.Parameter(torch.zeros(1, 1, width))
         self.register_buffer("pos", sincos_2d(grid, grid, width)[None], persistent=False)
         self.transformer = Transformer(width, depth, heads)
@@ -92,18 +135,19 @@ class ViT(nn.Module):
 
 
 def train(
-    setup: Setup, seed: int, steps: int, init: ViT | None = None
+    setup: Setup, seed: int, steps: int, init: ViT | None = None, budgets: tuple[int, ...] = ()
 ) -> tuple[ViT, torch.Tensor, torch.Tensor]:
     """A ViT trained on ``setup``'s training set (from ``init``'s weights if given); returns it with the test
-    set."""
-    x, y = digits_on_photos(setup.train, setup.canvas, setup.digit_px, "train", seed)
-    test_x, test_y = digits_on_photos(500, setup.canvas, setup.digit_px, "test", 10_000 + seed)
+    set. ``budgets``: patch-token counts; each step pools to one drawn at random after block 1 (M3 / TokenFLEX
+    nested training; one budget: a model for that budget only)."""
+    x, y = digits_on_photos(setup.train, setup.canvas, setup.digit_px, "train", seed, setup.clutter)
+    test_x, test_y = digits_on_photos(500, setup.canvas, setup.digit_px, "test", 10_000 + seed, setup.clutter)
     torch.manual_seed(seed)
-    model = ViT(setup.canvas, setup.width, depth=setup.depth, heads=setup.heads)
+    model = ViT(setup.canvas, setup.width, depth=setup.depth, heads=setup.heads, stem=setup.stem)
     if init is not None:
         model.load_state_dict(init.state_dict())
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.05)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps, pct_start=0.1)
+    opt = torch.optim.AdamW(model.parameters(), lr=setup.lr, weight_decay=0.05)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=setup.lr, total_steps=steps, pct_start=0.1)
     generator = torch.Generator().manual_seed(seed)
     model.train()
     masked = None
@@ -116,7 +160,14 @@ def train(
             masked.remove()
             masked = None
         idx = torch.randint(0, len(x), (setup.batch,), generator=generator)
+        pooled = None
+        if budgets:
+            k = budgets[int(torch.randint(len(budgets), (1,), generator=generator))]
+            if k < setup.tokens:
+                pooled = patch(model.transformer, create_method("pool", protected=1), 1 + k, layers=[1])
         loss = F.cross_entropy(model(x[idx]), y[idx])
+        if pooled is not None:
+            pooled.remove()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -226,14 +277,85 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="1 seed and a third of the training steps")
-    parser.add_argument("--part", choices=["image", "views", "all"], default="all")
+    parser.add_argument("--part", choices=["image", "learn", "views", "code", "all"], default="all")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="seeds run in parallel processes (learn and code parts)"
+    )
     args = parser.parse_args()
     seeds = 1 if args.quick else args.seeds
     if args.part in ("image", "all"):
         image_part(seeds, args.quick)
+    if args.part in ("learn", "all"):
+        learn_part(seeds, args.quick, args.jobs)
     if args.part in ("views", "all"):
         views_part(seeds, args.quick)
+    if args.part in ("code", "all"):
+        steps = 100 if args.quick else 300
+        rows: list[dict] = []
+        for seed_rows in per_seed(reduce_code.run_seed, seeds, args.jobs, steps):
+            rows += seed_rows
+            write_results("reduce_code", reduce_code.summarise(rows))
     return 0
+
+
+def per_seed(fn: Callable[..., Any], seeds: int, jobs: int, *args: Any) -> Iterator[Any]:
+    """``fn(seed, *args)`` for every seed, yielded as each finishes, in ``jobs`` processes when more than one."""
+    if jobs <= 1:
+        yield from (fn(seed, *args) for seed in range(seeds))
+        return
+    with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+        yield from pool.imap_unordered(_call, [(fn, seed, *args) for seed in range(seeds)])
+
+
+def _call(job: tuple) -> Any:
+    return job[0](*job[1:])
+
+
+def learn_task(seed: int, budgets: tuple[int, ...], quick: bool) -> tuple[list[dict], list[dict]]:
+    """One ``LEARN`` model: unreduced (``budgets`` empty) it is evaluated under every method and is the
+    "separate" model of the full budget; otherwise trained at one pooled budget (a separate model) or at random
+    budgets (nested, M3 / TokenFLEX). Returns the method rows and its accuracy at every nested budget."""
+    steps = LEARN.steps // 3 if quick else LEARN.steps
+    start = time.perf_counter()
+    model, x, y = train(LEARN, seed, steps, budgets=budgets)
+    rows = evaluate(model, LEARN, seed, x, y) if not budgets else []
+    label = "nested (random budget)" if len(budgets) > 1 else f"separate ({(budgets or NESTED)[0]} tokens)"
+    nested = []
+    for k in NESTED:
+        handle = None
+        if k < LEARN.tokens:
+            handle = patch(model.transformer, create_method("pool", protected=1), 1 + k, layers=[1])
+        nested.append(dict(model=label, budget=k, seed=seed, acc=accuracy(model, x, y)))
+        if handle is not None:
+            handle.remove()
+    accs = ", ".join(f"{r['acc']:.3f}" for r in nested)
+    print(f"learn seed {seed}, {label}: {accs} at {NESTED} ({time.perf_counter() - start:.0f} s)", flush=True)
+    return rows, nested
+
+
+def learn_part(seeds: int, quick: bool, jobs: int) -> None:
+    tasks = [(), NESTED] + [(k,) for k in NESTED[1:]]  # the unreduced and the nested models first
+    results = []
+    with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+        work = [(learn_task, seed, budgets, quick) for budgets in tasks for seed in range(seeds)]
+        for result in pool.imap_unordered(_call, work):  # tables rewritten as each model finishes
+            results.append(result)
+            write_learn(results)
+
+
+def write_learn(results: list[tuple[list[dict], list[dict]]]) -> None:
+    write_results("reduce_image_learn", summarise([r for rows, _ in results for r in rows]))
+    nested = [r for _, rows in results for r in rows]
+    table = []
+    labels = [f"separate ({k} tokens)" for k in NESTED] + ["nested (random budget)"]
+    for label in [m for m in labels if any(r["model"] == m for r in nested)]:
+        for k in NESTED:
+            accs = [r["acc"] for r in nested if (r["model"], r["budget"]) == (label, k)]
+            sd = statistics.stdev(accs) if len(accs) > 1 else 0.0
+            table.append(
+                dict(model=label, budget=k, acc_mean=statistics.mean(accs), acc_std=sd, seeds=len(accs))
+            )
+    write_results("reduce_nested", table)
 
 
 def views_part(seeds: int, quick: bool) -> None:

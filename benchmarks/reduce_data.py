@@ -50,9 +50,10 @@ def _glyph(digit: int, font: Path, height: int, angle: float) -> np.ndarray:
 
 
 def digits_on_photos(
-    count: int, canvas: int, digit_px: tuple[int, int], split: str, seed: int
+    count: int, canvas: int, digit_px: tuple[int, int], split: str, seed: int, clutter: float = 0.4
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(count, 1, canvas, canvas) float images in [0, 1] and (count,) labels, a pure function of the arguments."""
+    """(count, 1, canvas, canvas) float images in [0, 1] and (count,) labels, a pure function of the arguments.
+    ``clutter``: contrast of the photo background (0: flat grey)."""
     rng = np.random.default_rng(seed)
     photos, font_files = _gray_photos(split), fonts(split)
     images = np.empty((count, 1, canvas, canvas), dtype=np.float32)
@@ -64,7 +65,7 @@ def digits_on_photos(
         y, x = rng.integers(0, photo.shape[0] - side + 1), rng.integers(0, photo.shape[1] - side + 1)
         crop = Image.fromarray(photo[y : y + side, x : x + side]).resize((canvas, canvas), Image.BILINEAR)
         background = np.array(crop, dtype=np.float32)
-        background = 0.5 + 0.4 * (background - background.mean())  # clutter at reduced contrast
+        background = 0.5 + clutter * (background - background.mean())  # clutter at reduced contrast
         glyph = _glyph(
             int(labels[i]),
             font_files[rng.integers(len(font_files))],

@@ -21,7 +21,14 @@ QUICK_ARGS = {
     "scenes.py": ["--quick"],
 }
 # Modules the scripts import, not benchmarks themselves.
-HELPERS = {"common.py", "video_claims.py", "reduce_data.py", "reduce_scenes.py", "reduce_views.py"}
+HELPERS = {
+    "common.py",
+    "video_claims.py",
+    "reduce_data.py",
+    "reduce_scenes.py",
+    "reduce_views.py",
+    "reduce_code.py",
+}
 
 
 def main() -> int:
