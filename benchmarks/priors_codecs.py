@@ -35,7 +35,7 @@ from pathlib import Path
 import torch
 
 import tokzoo
-from common import RESULTS, write_results
+from common import write_results
 from tokzoo.bench.codecs import available_codecs
 from tokzoo.bench.equal_quality import codec_at_psnr
 from tokzoo.bench.protocol import finalize
@@ -199,7 +199,9 @@ def main() -> None:
     if args.quick:
         args.train, args.test, args.steps, args.codec_images, args.scales = 64, 8, 20, 4, [1.0, 0.5]
     if not (args.data / "train").is_dir() or not (args.data / "test").is_dir():
-        raise SystemExit(f"{args.data}: needs train/ and test/ (python -m tokzoo.data.photos --out {args.data})")
+        raise SystemExit(
+            f"{args.data}: needs train/ and test/ (python -m tokzoo.data.photos --out {args.data})"
+        )
     run = RUNS / (f"{args.tokenizer}-quick" if args.quick else args.tokenizer)
     model = tokzoo.create(args.tokenizer, pretrained=True).eval()
     train = train_tokens(model, _files(args.data / "train", args.train), run / "tokens_train", args.size)
