@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from tests.test_codecs import smooth_image
 
+from test_codecs import smooth_image
 from tokzoo.bench.codecs import BudgetSearch
 from tokzoo.bench.equal_quality import codec_at_psnr
 from tokzoo.core.errors import ConfigError
