@@ -28,6 +28,7 @@ the tokenizer's PSNR (the best file is counted).
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from pathlib import Path
@@ -39,6 +40,7 @@ from common import write_results
 from tokzoo.bench.codecs import available_codecs
 from tokzoo.bench.equal_quality import codec_at_psnr
 from tokzoo.bench.protocol import finalize
+from tokzoo.core.atomic import atomic_write_bytes
 from tokzoo.core.tokens import Tokens
 from tokzoo.data.decode import image_to_tensor, load_image, tensor_to_image
 from tokzoo.data.tok_shards import TokenShards
@@ -102,53 +104,64 @@ def test_images(files: list[Path], size: int) -> tuple[list[str], list]:
 
 
 @torch.no_grad()
-def token_rows(model, prior: ARPrior, train: Tokens, names: list[str], images: list, name: str) -> list[dict]:
-    """Per image: tokenizer PSNR and its rates; every ``.tokc`` file is decoded back and checked."""
-    coder = PriorCodingModel(prior, name=f"{name}-prior")
-    static = StaticUnigram(token_counts(train))
-    rows = []
-    t0 = time.perf_counter()
+def tokenizer_rows(model, names: list[str], images: list) -> tuple[list[dict], list[Tokens]]:
+    """Per image: the tokenizer's PSNR and fixed-width bits, and its tokens."""
+    rows, tokens = [], []
     for start in range(0, len(images), 32):
         x = torch.stack([image_to_tensor(a) for a in images[start : start + 32]])
-        tokens = model.encode(x)
-        rec = finalize(model.decode(tokens))
-        values = psnr(rec, x)
-        for k in range(len(tokens)):
-            t = tokens[k]
-            data, payload = compress(t, coder)
-            if not decompress(data, coder).equal(t):
-                raise SystemExit(f"{names[start + k]}: the .tokc file did not decode to its tokens")
-            rows.append({
-                "image": names[start + k], "psnr": float(values[k]), "tokens": t.num_tokens,
-                "fixed_bits": t.nbits(), "static_bits": compress(t, static)[1], "prior_bits": payload,
-                "file_bytes": len(data), "round_trip": True, "_ids": t.sample(0),
-            })  # fmt: skip
-        done = len(rows)
-        print(f"coded {done}/{len(images)} ({(time.perf_counter() - t0) / done:.2f} s/image)", flush=True)
-    return rows
+        batch = model.encode(x)
+        values = psnr(finalize(model.decode(batch)), x)
+        for k in range(len(batch)):
+            tokens.append(batch[k])
+            rows.append({"image": names[start + k], "psnr": float(values[k]), "tokens": batch[k].num_tokens,
+                         "fixed_bits": batch[k].nbits()})  # fmt: skip
+    return rows, tokens
 
 
-def codec_rows(rows: list[dict], images: list, count: int, codecs: list[str], scales: list[float]) -> None:
-    """Adds each codec's bytes / PSNR at the tokenizer's PSNR, native and best over ``scales``, to ``count``
-    rows spread evenly over the test images."""
+def code_rows(rows: list[dict], tokens: list[Tokens], prior: ARPrior, train: Tokens, name: str) -> None:
+    """Adds each image's coded bits: every ``.tokc`` file is decoded back and checked equal to its tokens."""
+    coder = PriorCodingModel(prior, name=f"{name}-prior")
+    static = StaticUnigram(token_counts(train))
+    t0 = time.perf_counter()
+    for i, (row, t) in enumerate(zip(rows, tokens, strict=True)):
+        data, payload = compress(t, coder)
+        if not decompress(data, coder).equal(t):
+            raise SystemExit(f"{row['image']}: the .tokc file did not decode to its tokens")
+        row.update(
+            static_bits=compress(t, static)[1], prior_bits=payload, file_bytes=len(data), round_trip=True
+        )
+        if (i + 1) % 25 == 0 or i + 1 == len(rows):
+            print(
+                f"coded {i + 1}/{len(rows)} ({(time.perf_counter() - t0) / (i + 1):.2f} s/image)", flush=True
+            )
+
+
+def codec_rows(rows: list[dict], images: list, count: int, args: argparse.Namespace, cache: Path) -> None:
+    """Adds each codec's bytes / PSNR at the tokenizer's PSNR, native and best over ``args.scales``, to ``count``
+    rows spread evenly over the test images; matches are cached in ``cache`` (JSON), so a run with
+    ``--codecs-only`` can fill it while the prior trains."""
+    found = json.loads(cache.read_text()) if cache.is_file() else {}
     chosen = sorted({int(k * len(rows) / count) for k in range(count)})
     for done, i in enumerate(chosen):
         row = rows[i]
-        row["codecs_matched"] = True
-        for c in codecs:
-            for label, sc in (("native", [1.0]), ("scaled", scales)):
-                m = codec_at_psnr(images[i], c, row["psnr"], sc)
-                row.update({f"{c}_{label}_bytes": m.nbytes, f"{c}_{label}_psnr": m.psnr,
-                            f"{c}_{label}_scale": m.scale, f"{c}_{label}_at_floor": m.at_floor,
-                            f"{c}_{label}_reached": m.reached})  # fmt: skip
-        if (done + 1) % 50 == 0:
-            print(f"codecs {done + 1}/{len(chosen)}", flush=True)
+        key = f"{row['image']}@{row['psnr']:.6f}@{args.scales}"
+        if key not in found:
+            found[key] = {}
+            for c in available_codecs():
+                for label, sc in (("native", [1.0]), ("scaled", args.scales)):
+                    m = codec_at_psnr(images[i], c, row["psnr"], sc)
+                    found[key].update({f"{c}_{label}_bytes": m.nbytes, f"{c}_{label}_psnr": m.psnr,
+                                       f"{c}_{label}_scale": m.scale, f"{c}_{label}_at_floor": m.at_floor,
+                                       f"{c}_{label}_reached": m.reached})  # fmt: skip
+            if (done + 1) % 25 == 0 or done + 1 == len(chosen):
+                atomic_write_bytes(cache, json.dumps(found).encode())
+                print(f"codecs {done + 1}/{len(chosen)}", flush=True)
+        row.update(found[key], codecs_matched=True)
 
 
-def summary(rows: list[dict], codecs: list[str], name: str, pixels: int) -> list[dict]:
+def summary(rows: list[dict], ids: list[torch.Tensor], name: str, pixels: int) -> list[dict]:
     n = len(rows)
     tokens = sum(r["tokens"] for r in rows)
-    ids = [r.pop("_ids") for r in rows]
     h = unigram_entropy(ids) * tokens / n
     mean = lambda key, rs=rows: statistics.mean(r[key] for r in rs)  # noqa: E731
     tok_psnr = mean("psnr")
@@ -167,7 +180,7 @@ def summary(rows: list[dict], codecs: list[str], name: str, pixels: int) -> list
         row("tokens, AR prior (.tokc file)", 8 * mean("file_bytes"), tok_psnr, n),
     ]  # fmt: skip
     sub = [r for r in rows if r.get("codecs_matched")]
-    for c in codecs:
+    for c in available_codecs():
         for label in ("native", "scaled"):
             k = f"{c}_{label}"
             out.append(row(f"{c} ({label})", 8 * mean(f"{k}_bytes", sub), mean(f"{k}_psnr", sub), len(sub),
@@ -194,6 +207,7 @@ def main() -> None:
     p.add_argument("--depth", type=int, default=4)
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--prior-only", action="store_true", help="stop after training the prior")
+    p.add_argument("--codecs-only", action="store_true", help="only match the codecs (fills their cache)")
     p.add_argument("--quick", action="store_true", help="tiny run (smoke test of the script)")
     args = p.parse_args()
     if args.quick:
@@ -203,17 +217,22 @@ def main() -> None:
             f"{args.data}: needs train/ and test/ (python -m tokzoo.data.photos --out {args.data})"
         )
     run = RUNS / (f"{args.tokenizer}-quick" if args.quick else args.tokenizer)
+    run.mkdir(parents=True, exist_ok=True)
     model = tokzoo.create(args.tokenizer, pretrained=True).eval()
+    names, images = test_images(_files(args.data / "test", args.test), args.size)
+    rows, tokens = tokenizer_rows(model, names, images)
+    count = min(args.codec_images or len(rows), len(rows))
+    if args.codecs_only:
+        codec_rows(rows, images, count, args, run / "codec_matches.json")
+        return
     train = train_tokens(model, _files(args.data / "train", args.train), run / "tokens_train", args.size)
     print(f"train tokens: {len(train)} images x {train.ids.shape[1]} ids over {train.vocab_size}", flush=True)
     prior = trained_prior(train, run / "prior", args)
     if args.prior_only:
         return
-    names, images = test_images(_files(args.data / "test", args.test), args.size)
-    rows = token_rows(model, prior, train, names, images, args.tokenizer)
-    codecs = available_codecs()
-    codec_rows(rows, images, min(args.codec_images or len(rows), len(rows)), codecs, args.scales)
-    table = summary(rows, codecs, args.tokenizer, args.size * args.size)
+    code_rows(rows, tokens, prior, train, args.tokenizer)
+    codec_rows(rows, images, count, args, run / "codec_matches.json")
+    table = summary(rows, [t.sample(0) for t in tokens], args.tokenizer, args.size * args.size)
     suffix = "_quick" if args.quick else ""
     write_results(f"priors_codecs_{args.tokenizer}{suffix}_images", rows)
     write_results(f"priors_codecs_{args.tokenizer}{suffix}", table)
