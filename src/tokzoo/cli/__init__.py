@@ -368,7 +368,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_bench_rates)
 
     s = sub.add_parser(
-        "tokenize", help="files -> token shards (tar of .tok) + manifest; torchrun: one shard set per rank"
+        "tokenize",
+        help="files -> token shards (tar of .tok, or Parquet) + manifest; torchrun: shards per rank",
     )
     s.add_argument(
         "--model", required=True, help="checkpoint folder, pretrained name, or SVG/mesh tokenizer name"
@@ -378,6 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--size", type=_positive_int, default=None, help="image size (shorter side + centre crop)")
     s.add_argument("--batch-size", type=_positive_int, default=8)
     s.add_argument("--shard-size", type=_positive_int, default=256, help="inputs per shard")
+    s.add_argument(
+        "--format", choices=["tar", "parquet"], default="tar", help="shard files: tar of .tok or Parquet rows"
+    )
     s.set_defaults(fn=cmd_tokenize)
 
     s = sub.add_parser("train-prior", help="train an AR or MaskGIT prior on token shards")

@@ -50,7 +50,7 @@ def cmd_tokenize(a: argparse.Namespace) -> None:
     names = [str(f.resolve().relative_to(root)) for f in files]
     rank, world = dist_env()
     res = tokenize_files(model, files, names, a.out, shard_size=a.shard_size, batch_size=a.batch_size,
-                         size=a.size, rank=rank, world_size=world, progress=rank == 0)  # fmt: skip
+                         size=a.size, rank=rank, world_size=world, progress=rank == 0, fmt=a.format)  # fmt: skip
     print(json.dumps({"rank": rank, "world_size": world, "shards_written": len(res.written),
                       "shards_resumed": len(res.resumed), "samples": res.samples, "skipped_inputs": len(res.bad),
                       "samples_per_s": round(res.samples_per_s, 2), "manifest": res.manifest}))  # fmt: skip
