@@ -219,16 +219,20 @@ def main() -> None:
     run = RUNS / (f"{args.tokenizer}-quick" if args.quick else args.tokenizer)
     run.mkdir(parents=True, exist_ok=True)
     model = tokzoo.create(args.tokenizer, pretrained=True).eval()
+    if not args.codecs_only:
+        train = train_tokens(model, _files(args.data / "train", args.train), run / "tokens_train", args.size)
+        print(
+            f"train tokens: {len(train)} images x {train.ids.shape[1]} ids over {train.vocab_size}",
+            flush=True,
+        )
+        prior = trained_prior(train, run / "prior", args)
+        if args.prior_only:
+            return
     names, images = test_images(_files(args.data / "test", args.test), args.size)
     rows, tokens = tokenizer_rows(model, names, images)
     count = min(args.codec_images or len(rows), len(rows))
     if args.codecs_only:
         codec_rows(rows, images, count, args, run / "codec_matches.json")
-        return
-    train = train_tokens(model, _files(args.data / "train", args.train), run / "tokens_train", args.size)
-    print(f"train tokens: {len(train)} images x {train.ids.shape[1]} ids over {train.vocab_size}", flush=True)
-    prior = trained_prior(train, run / "prior", args)
-    if args.prior_only:
         return
     code_rows(rows, tokens, prior, train, args.tokenizer)
     codec_rows(rows, images, count, args, run / "codec_matches.json")
