@@ -69,11 +69,13 @@ def _files(folder: Path, count: int) -> list[Path]:
     return files
 
 
-def train_tokens(model, files: list[Path], out: Path, size: int) -> Tokens:
-    """The training split's tokens, through ``tokzoo tokenize``'s code path (resumes finished shards)."""
+def train_tokens(model, files: list[Path], out: Path, args: argparse.Namespace) -> Tokens | None:
+    """The training split's tokens, through ``tokzoo tokenize``'s code path (resumes finished shards; with
+    ``--world-size`` N, N processes started with ``--rank`` 0..N-1 share the shards); None until all are done."""
     names = [str(f.relative_to(f.parents[1])) for f in files]
-    tokenize_files(model, files, names, out, shard_size=512, batch_size=32, size=size, progress=True)
-    return TokenShards(out).tokens()
+    done = tokenize_files(model, files, names, out, shard_size=100, batch_size=20, size=args.size, progress=True,
+                          rank=args.rank, world_size=args.world_size)  # fmt: skip
+    return TokenShards(out).tokens() if done.manifest else None
 
 
 def trained_prior(tokens: Tokens, out: Path, args: argparse.Namespace) -> ARPrior:
@@ -207,6 +209,9 @@ def main() -> None:
     p.add_argument("--depth", type=int, default=4)
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--prior-only", action="store_true", help="stop after training the prior")
+    p.add_argument("--tokens-only", action="store_true", help="stop after tokenizing the training images")
+    p.add_argument("--rank", type=int, default=0, help="this process's share of the tokenizing (0..N-1)")
+    p.add_argument("--world-size", type=int, default=1, help="processes sharing the tokenizing")
     p.add_argument("--codecs-only", action="store_true", help="only match the codecs (fills their cache)")
     p.add_argument("--quick", action="store_true", help="tiny run (smoke test of the script)")
     args = p.parse_args()
@@ -220,7 +225,9 @@ def main() -> None:
     run.mkdir(parents=True, exist_ok=True)
     model = tokzoo.create(args.tokenizer, pretrained=True).eval()
     if not args.codecs_only:
-        train = train_tokens(model, _files(args.data / "train", args.train), run / "tokens_train", args.size)
+        train = train_tokens(model, _files(args.data / "train", args.train), run / "tokens_train", args)
+        if train is None or args.tokens_only:
+            return
         print(
             f"train tokens: {len(train)} images x {train.ids.shape[1]} ids over {train.vocab_size}",
             flush=True,

@@ -382,6 +382,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--format", choices=["tar", "parquet"], default="tar", help="shard files: tar of .tok or Parquet rows"
     )
+    s.add_argument(
+        "--labels",
+        choices=["none", "folder"],
+        default="none",
+        help="class labels in the shards: folder = each input's first folder (DATA/CLASS/FILE) is its class",
+    )
     s.set_defaults(fn=cmd_tokenize)
 
     s = sub.add_parser("train-prior", help="train an AR or MaskGIT prior on token shards")
@@ -396,6 +402,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lr", type=float, default=1e-3)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    s.add_argument("--classes", action="store_true", help="condition on the shards' class labels")
+    s.add_argument(
+        "--class-dropout",
+        type=float,
+        default=0.1,
+        help="with --classes: fraction of samples trained without their class (for classifier-free guidance)",
+    )
     s.set_defaults(fn=cmd_train_prior)
 
     s = sub.add_parser("sample", help="sample a prior and decode with its tokenizer -> files")
@@ -410,6 +423,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--class-id", type=int, default=None, help="class to condition on (class-conditional priors)"
     )
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument(
+        "--guidance",
+        type=float,
+        default=1.0,
+        help="classifier-free guidance scale with --class-id (1 = plain conditional sampling)",
+    )
     s.set_defaults(fn=cmd_sample)
 
     s = sub.add_parser(

@@ -25,7 +25,7 @@ from tokzoo.core.tokens import Tokens
 from tokzoo.data.shards import iter_shards
 from tokzoo.data.tok_parquet import read_parquet_shard
 
-__all__ = ["MANIFEST", "MANIFEST_FORMAT", "TokenShards", "sha256_file", "stack_tokens"]
+__all__ = ["MANIFEST", "MANIFEST_FORMAT", "TokenShards", "sha256_file", "shard_labels", "stack_tokens"]
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "tokzoo-token-shards"
@@ -108,3 +108,14 @@ class TokenShards(Dataset):
     def tokens(self) -> Tokens:
         """All samples as one batch (see :func:`stack_tokens`)."""
         return stack_tokens(self.samples)
+
+
+def shard_labels(shards: TokenShards) -> tuple[torch.Tensor, int]:
+    """(class index per sample, number of classes) of shards written with labels; DataError otherwise."""
+    classes = shards.manifest.get("classes")
+    missing = [k for k, t in zip(shards.keys, shards.samples, strict=True) if "label" not in t.meta]
+    if not classes or missing:
+        raise DataError(
+            f"{shards.folder}: samples carry no class labels (write them with tokzoo tokenize --labels folder)"
+        )
+    return torch.tensor([int(t.meta["label"]) for t in shards.samples], dtype=torch.int64), len(classes)

@@ -37,7 +37,7 @@ from tokzoo.data.report import report_bad
 from tokzoo.data.tok_parquet import write_parquet_shard
 from tokzoo.data.tok_shards import MANIFEST, MANIFEST_FORMAT, sha256_file
 
-__all__ = ["TokenizeResult", "dist_env", "tokenize_files", "write_manifest"]
+__all__ = ["TokenizeResult", "dist_env", "folder_labels", "tokenize_files", "write_manifest"]
 
 SHARD = "shard-{:06d}"
 
@@ -162,6 +162,7 @@ def _write_shard(
     batch_size: int,
     bar: Any,
     fmt: str,
+    labels: list[int] | None,
 ) -> tuple[int, list[tuple[str, str]]]:
     records: list[tuple[str, Tokens]] = []
     bad: list[tuple[str, str]] = []
@@ -171,6 +172,8 @@ def _write_shard(
             if t is not None:
                 stamp(enc.model, t)
                 t.meta["source"] = names[b + k]
+                if labels is not None:
+                    t.meta["label"] = labels[b + k]
                 records.append((f"{first + b + k:09d}", t))
         bar.update(len(tokens))
     suffix, write = FORMATS[fmt]
@@ -187,6 +190,17 @@ def _write_shard(
     return len(records), bad
 
 
+def folder_labels(names: Sequence[str]) -> tuple[list[int], list[str]]:
+    """Class labels from an ImageNet-style layout: the first folder of each (relative) name is its class.
+    Returns (a class index per name, the sorted class names); ValueError when a name has no folder."""
+    top = [Path(n).parts[0] if len(Path(n).parts) > 1 else None for n in names]
+    if None in top:
+        raise ValueError(f"{names[top.index(None)]}: not inside a class folder (expected CLASS/FILE)")
+    classes = sorted(set(top))  # type: ignore[arg-type]
+    index = {c: i for i, c in enumerate(classes)}
+    return [index[c] for c in top], classes  # type: ignore[index]
+
+
 def _check_format(out: Path, fmt: str) -> None:
     """Refuse to resume a folder whose finished shards are of another format (the manifest would mix them)."""
     suffix = FORMATS[fmt][0]
@@ -199,8 +213,9 @@ def _check_format(out: Path, fmt: str) -> None:
             )
 
 
-def write_manifest(out: Path, tokenizer: str, num_shards: int) -> bool:
-    """Write ``manifest.json`` if every shard's record exists; whether it was written."""
+def write_manifest(out: Path, tokenizer: str, num_shards: int, classes: Sequence[str] | None = None) -> bool:
+    """Write ``manifest.json`` if every shard's record exists (with the class names when samples carry
+    labels); whether it was written."""
     records = [out / f"{SHARD.format(j)}.json" for j in range(num_shards)]
     if not all(r.is_file() for r in records):
         return False
@@ -213,6 +228,8 @@ def write_manifest(out: Path, tokenizer: str, num_shards: int) -> bool:
         "shards": [{k: s[k] for k in ("name", "sha256", "samples", "inputs")} for s in shards],
         "bad": [b for s in shards for b in s["bad"]],
     }
+    if classes is not None:
+        manifest["classes"] = list(classes)
     atomic_write_bytes(out / MANIFEST, json.dumps(manifest, indent=1).encode())
     return True
 
@@ -230,15 +247,23 @@ def tokenize_files(
     world_size: int = 1,
     progress: bool = False,
     fmt: str = "tar",
+    labels: Sequence[int] | None = None,
+    classes: Sequence[str] | None = None,
     after_shard: Callable[[int], None] | None = None,
 ) -> TokenizeResult:
     """Encode this rank's shards of ``files`` (sorted; ``names`` are what records and reports call them) into
-    ``out`` as ``fmt`` shards (``tar`` of ``.tok`` records or ``parquet``, :mod:`tokzoo.data.tok_parquet`);
-    ``after_shard(j)`` runs after each shard is written (a hook for progress or tests)."""
+    ``out`` as ``fmt`` shards (``tar`` of ``.tok`` records or ``parquet``, :mod:`tokzoo.data.tok_parquet`).
+    ``labels``: a class index per file, stored as ``meta["label"]`` of its sample, with the class names
+    ``classes`` in the manifest (e.g. from :func:`folder_labels`). ``after_shard(j)`` runs after each shard is
+    written (a hook for progress or tests)."""
     if shard_size < 1 or batch_size < 1:
         raise ValueError(f"shard_size and batch_size must be >= 1, got {shard_size} and {batch_size}")
     if fmt not in FORMATS:
         raise ValueError(f"shard format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if labels is not None and (len(labels) != len(files) or classes is None):
+        raise ValueError("labels need one class index per file and the list of class names")
+    if labels is not None and any(not 0 <= int(c) < len(classes) for c in labels):
+        raise ValueError(f"labels must be class indices in [0, {len(classes)})")
     if len(files) != len(names):
         raise ValueError("one name per file is needed")
     out = Path(out)
@@ -256,13 +281,14 @@ def tokenize_files(
         for j in todo:
             lo, hi = j * shard_size, min(len(files), (j + 1) * shard_size)
             count, bad = _write_shard(
-                out, j, lo, list(files[lo:hi]), list(names[lo:hi]), enc, batch_size, bar, fmt
-            )
+                out, j, lo, list(files[lo:hi]), list(names[lo:hi]), enc, batch_size, bar, fmt,
+                None if labels is None else [int(c) for c in labels[lo:hi]],
+            )  # fmt: skip
             result.written.append(j)
             result.samples += count
             result.bad += bad
             if after_shard is not None:
                 after_shard(j)
     result.seconds = time.perf_counter() - start
-    result.manifest = write_manifest(out, model.registry_name, num_shards)
+    result.manifest = write_manifest(out, model.registry_name, num_shards, classes)
     return result
