@@ -63,7 +63,7 @@ def two_class_prior(tmp_path_factory):
     torch.manual_seed(0)
     prior = ARPrior(cfg)
     train = PriorTrainConfig(
-        steps=120, batch_size=32, lr=3e-3, warmup=10, class_dropout=0.5, checkpoint_every=1000
+        steps=50, batch_size=32, lr=1e-2, warmup=5, class_dropout=0.5, checkpoint_every=1000
     )
     train_prior(prior, ids, torch.full((256,), 16), tmp_path_factory.mktemp("prior"), train, classes=classes)
     return prior.eval()
