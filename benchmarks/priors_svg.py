@@ -25,6 +25,7 @@ import gzip
 import random
 import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import brotli
@@ -81,7 +82,9 @@ def encode_files(tok, files: list[Path]) -> dict[Path, torch.Tensor]:
 
 
 def trained_prior(train: Tokens, out: Path, args: argparse.Namespace) -> ARPrior:
-    cfg = PriorConfig.for_tokens(train, dim=args.dim, depth=args.depth, heads=args.heads)
+    cfg = replace(
+        PriorConfig.for_tokens(train, dim=args.dim, depth=args.depth, heads=args.heads), length=args.window
+    )
     ids, lengths = to_sequence(train, cfg.sequence)
     prior = ARPrior(cfg)
     log: list[dict] = []
