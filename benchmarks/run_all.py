@@ -15,6 +15,7 @@ QUICK_ARGS = {
     "text.py": ["--quick"],
     "priors.py": ["--quick"],
     "priors_codecs.py": ["--quick"],
+    "priors_svg.py": ["--quick"],
     "cad.py": ["--quick"],
     "points.py": ["--quick"],
     "idempotence.py": ["--quick"],
