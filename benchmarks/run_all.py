@@ -14,6 +14,8 @@ QUICK_ARGS = {
     "reduce.py": ["--quick"],
     "text.py": ["--quick"],
     "priors.py": ["--quick"],
+    "priors_codecs.py": ["--quick"],
+    "priors_svg.py": ["--quick"],
     "cad.py": ["--quick"],
     "points.py": ["--quick"],
     "idempotence.py": ["--quick"],

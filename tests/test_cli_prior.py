@@ -80,3 +80,25 @@ def test_svg_samples_are_valid_programs(tmp_path, capsys):
     assert written
     for path in written:
         assert ET.parse(path).getroot().tag.endswith("svg")
+
+
+def test_labelled_parquet_shards_conditional_prior_and_guided_sampling(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    for cls in ("a", "b"):
+        (tmp_path / "in" / cls).mkdir(parents=True)
+        for i in range(2):
+            Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(
+                tmp_path / "in" / cls / f"{i}.png"
+            )
+    shards, run = tmp_path / "sh", tmp_path / "run"
+    args = ["--data", str(tmp_path / "in"), "--out", str(shards), "--size", "32", "--labels", "folder"]
+    assert main(["tokenize", "--model", "fsq-f16-s", *args, "--format", "parquet"]) == 0
+    manifest = json.loads((shards / "manifest.json").read_text())
+    assert manifest["classes"] == ["a", "b"] and manifest["shards"][0]["name"].endswith(".parquet")
+    small = ["--dim", "32", "--depth", "1", "--heads", "2", "--steps", "3"]
+    assert main(["train-prior", "--tokens", str(shards), "--out", str(run), "--classes", *small]) == 0
+    assert json.loads((run / "prior" / "config.json").read_text())["config"]["num_classes"] == 2
+    capsys.readouterr()
+    sample = ["sample", "--prior", str(run / "prior"), "--tokenizer", "fsq-f16-s", "-n", "2", "--out"]
+    assert main([*sample, str(tmp_path / "s"), "--class-id", "1", "--guidance", "2"]) == 0
+    assert len(list((tmp_path / "s").glob("sample_*.png"))) == 2

@@ -370,7 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_bench_rates)
 
     s = sub.add_parser(
-        "tokenize", help="files -> token shards (tar of .tok) + manifest; torchrun: one shard set per rank"
+        "tokenize",
+        help="files -> token shards (tar of .tok, or Parquet) + manifest; torchrun: shards per rank",
     )
     s.add_argument(
         "--model", required=True, help="checkpoint folder, pretrained name, or SVG/mesh tokenizer name"
@@ -380,6 +381,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--size", type=_positive_int, default=None, help="image size (shorter side + centre crop)")
     s.add_argument("--batch-size", type=_positive_int, default=8)
     s.add_argument("--shard-size", type=_positive_int, default=256, help="inputs per shard")
+    s.add_argument(
+        "--format", choices=["tar", "parquet"], default="tar", help="shard files: tar of .tok or Parquet rows"
+    )
+    s.add_argument(
+        "--labels",
+        choices=["none", "folder"],
+        default="none",
+        help="class labels in the shards: folder = each input's first folder (DATA/CLASS/FILE) is its class",
+    )
     s.set_defaults(fn=cmd_tokenize)
 
     s = sub.add_parser("train-prior", help="train an AR or MaskGIT prior on token shards")
@@ -394,6 +404,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lr", type=float, default=1e-3)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    s.add_argument("--classes", action="store_true", help="condition on the shards' class labels")
+    s.add_argument(
+        "--class-dropout",
+        type=float,
+        default=0.1,
+        help="with --classes: fraction of samples trained without their class (for classifier-free guidance)",
+    )
     s.set_defaults(fn=cmd_train_prior)
 
     s = sub.add_parser("sample", help="sample a prior and decode with its tokenizer -> files")
@@ -408,6 +425,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--class-id", type=int, default=None, help="class to condition on (class-conditional priors)"
     )
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument(
+        "--guidance",
+        type=float,
+        default=1.0,
+        help="classifier-free guidance scale with --class-id (1 = plain conditional sampling)",
+    )
     s.set_defaults(fn=cmd_sample)
 
     s = sub.add_parser(

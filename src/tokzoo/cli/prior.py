@@ -40,24 +40,28 @@ def cmd_bench_rates(a: argparse.Namespace) -> None:
 
 def cmd_tokenize(a: argparse.Namespace) -> None:
     from tokzoo.data.files import collect_files
-    from tokzoo.data.tokenize import dist_env, tokenize_files
+    from tokzoo.data.tokenize import dist_env, folder_labels, tokenize_files
 
     model = load_model(a.model)
     modality = get_modality(model.modality)
     refuse_size(a.size, modality)
     files = collect_files(a.data, modality.suffixes)
     root = Path(os.path.commonpath([str(f.resolve().parent) for f in files]))
+    if a.labels == "folder" and len(a.data) == 1 and Path(a.data[0]).is_dir():
+        root = Path(a.data[0]).resolve()  # names keep their class folder even when there is one class
     names = [str(f.resolve().relative_to(root)) for f in files]
     rank, world = dist_env()
+    labels, classes = folder_labels(names) if a.labels == "folder" else (None, None)
     res = tokenize_files(model, files, names, a.out, shard_size=a.shard_size, batch_size=a.batch_size,
-                         size=a.size, rank=rank, world_size=world, progress=rank == 0)  # fmt: skip
+                         size=a.size, rank=rank, world_size=world, progress=rank == 0, fmt=a.format,
+                         labels=labels, classes=classes)  # fmt: skip
     print(json.dumps({"rank": rank, "world_size": world, "shards_written": len(res.written),
                       "shards_resumed": len(res.resumed), "samples": res.samples, "skipped_inputs": len(res.bad),
                       "samples_per_s": round(res.samples_per_s, 2), "manifest": res.manifest}))  # fmt: skip
 
 
 def cmd_train_prior(a: argparse.Namespace) -> None:
-    from tokzoo.data.tok_shards import TokenShards
+    from tokzoo.data.tok_shards import TokenShards, shard_labels
     from tokzoo.prior.checkpoint import build_prior
     from tokzoo.prior.config import PriorConfig
     from tokzoo.prior.layout import to_sequence
@@ -65,13 +69,17 @@ def cmd_train_prior(a: argparse.Namespace) -> None:
 
     shards = TokenShards(a.tokens)
     tokens = shards.tokens()
+    classes, num_classes = None, 0
+    if a.classes:
+        classes, num_classes = shard_labels(shards)
     cfg = PriorConfig.for_tokens(tokens, kind=a.kind, dim=a.dim, depth=a.depth, heads=a.heads,
-                                 tokenizer=shards.manifest.get("tokenizer", ""))  # fmt: skip
+                                 num_classes=num_classes, tokenizer=shards.manifest.get("tokenizer", ""))  # fmt: skip
     prior = build_prior(cfg)
     ids, lengths = to_sequence(tokens, cfg.sequence)
-    train_cfg = PriorTrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, seed=a.seed)
+    train_cfg = PriorTrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, seed=a.seed,
+                                 class_dropout=a.class_dropout if a.classes else 0.0)  # fmt: skip
     log: list[dict[str, float]] = []
-    out = train_prior(prior, ids, lengths, a.out, train_cfg, resume=a.resume, log=log)
+    out = train_prior(prior, ids, lengths, a.out, train_cfg, classes=classes, resume=a.resume, log=log)
     last = log[-1] if log else {}
     print(
         json.dumps({"prior": str(out), "samples": len(tokens), **{k: round(v, 4) for k, v in last.items()}})
@@ -85,7 +93,8 @@ def cmd_sample(a: argparse.Namespace) -> None:
     prior = load_prior(a.prior)
     model = load_model(a.tokenizer)
     paths, dropped = sample_to_files(prior, model, a.n, a.out, temperature=a.temperature, top_k=a.top_k,
-                                     steps=a.steps, class_id=a.class_id, seed=a.seed)  # fmt: skip
+                                     steps=a.steps, class_id=a.class_id, guidance=a.guidance,
+                                     seed=a.seed)  # fmt: skip
     for path in paths:
         print(path)
     if dropped:

@@ -1,7 +1,9 @@
-"""Token shards: WebDataset tar shards of ``.tok`` records plus a manifest, and a dataset reading them back.
+"""Token shards: WebDataset tar shards of ``.tok`` records (or Parquet) plus a manifest, and a dataset reading
+them back.
 
 A token-shard folder (written by :func:`tokzoo.data.tokenize.tokenize_files`) holds ``shard-NNNNNN.tar``
-(members ``KEY.tok``, one ``Tokens`` sample each, its source file in ``meta["source"]``), one
+(members ``KEY.tok``, one ``Tokens`` sample each, its source file in ``meta["source"]``) or
+``shard-NNNNNN.parquet`` (one row per sample, :mod:`tokzoo.data.tok_parquet`), one
 ``shard-NNNNNN.json`` per finished shard (sha256, samples, inputs skipped and why) and ``manifest.json``
 (format ``tokzoo-token-shards``, tokenizer, the shards in order with sha256 and sample counts, skipped
 inputs). Shards and records are written with fixed member modes and mtimes, so equal inputs give
@@ -21,8 +23,9 @@ from torch.utils.data import Dataset
 from tokzoo.core.errors import DataError, TokFormatError
 from tokzoo.core.tokens import Tokens
 from tokzoo.data.shards import iter_shards
+from tokzoo.data.tok_parquet import read_parquet_shard
 
-__all__ = ["MANIFEST", "MANIFEST_FORMAT", "TokenShards", "sha256_file", "stack_tokens"]
+__all__ = ["MANIFEST", "MANIFEST_FORMAT", "TokenShards", "sha256_file", "shard_labels", "stack_tokens"]
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "tokzoo-token-shards"
@@ -56,6 +59,19 @@ def stack_tokens(samples: list[Tokens]) -> Tokens:
     return Tokens(ids, lengths, first.vocab_size, first.layout, first.shape, meta)
 
 
+def _read_shard(path: Path) -> list[tuple[str, Tokens]]:
+    """(key, Tokens) of a tar shard of ``.tok`` records or a Parquet shard, by the file's suffix."""
+    if path.suffix == ".parquet":
+        return read_parquet_shard(path)
+    out = []
+    for key, files in iter_shards(str(path)):
+        try:
+            out.append((key, Tokens.from_bytes(files["tok"])))
+        except (KeyError, TokFormatError) as e:
+            raise DataError(f"{path}:{key}: bad token record ({e})") from None
+    return out
+
+
 class TokenShards(Dataset):
     """The samples of a token-shard folder as single-sample ``Tokens`` (``dataset[i]``), in manifest order.
 
@@ -79,11 +95,8 @@ class TokenShards(Dataset):
                 raise DataError(f"{path}: shard listed in the manifest is missing")
             if verify and sha256_file(path) != entry["sha256"]:
                 raise DataError(f"{path}: sha256 does not match the manifest (damaged or replaced)")
-            for key, files in iter_shards(str(path)):
-                try:
-                    self.samples.append(Tokens.from_bytes(files["tok"]))
-                except (KeyError, TokFormatError) as e:
-                    raise DataError(f"{path}:{key}: bad token record ({e})") from None
+            for key, tokens in _read_shard(path):
+                self.samples.append(tokens)
                 self.keys.append(key)
 
     def __len__(self) -> int:
@@ -95,3 +108,14 @@ class TokenShards(Dataset):
     def tokens(self) -> Tokens:
         """All samples as one batch (see :func:`stack_tokens`)."""
         return stack_tokens(self.samples)
+
+
+def shard_labels(shards: TokenShards) -> tuple[torch.Tensor, int]:
+    """(class index per sample, number of classes) of shards written with labels; DataError otherwise."""
+    classes = shards.manifest.get("classes")
+    missing = [k for k, t in zip(shards.keys, shards.samples, strict=True) if "label" not in t.meta]
+    if not classes or missing:
+        raise DataError(
+            f"{shards.folder}: samples carry no class labels (write them with tokzoo tokenize --labels folder)"
+        )
+    return torch.tensor([int(t.meta["label"]) for t in shards.samples], dtype=torch.int64), len(classes)

@@ -1,5 +1,6 @@
 """Sampling from an :class:`~tokzoo.prior.ar.ARPrior`: step by step, with or without the key/value cache,
-temperature and top-k, an optional constraint on every next token, and class conditioning."""
+temperature and top-k, an optional constraint on every next token, class conditioning and classifier-free
+guidance."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import torch
 
 from tokzoo.prior.ar import ARPrior
 from tokzoo.prior.constraint import Constraint, constrain
+from tokzoo.prior.guidance import guide, with_unconditional
 
 __all__ = ["Samples", "sample_ar"]
 
@@ -45,13 +47,19 @@ def sample_ar(
     top_k: int | None = None,
     allowed_next: Constraint | None = None,
     use_cache: bool = True,
+    guidance: float = 1.0,
     generator: torch.Generator | None = None,
 ) -> Samples:
     """``n`` samples. Without the cache every step reruns the whole prefix (for timing the difference).
-    A constraint applies to one-token steps only (next-scale steps draw a whole map at once)."""
+    A constraint applies to one-token steps only (next-scale steps draw a whole map at once). ``guidance``
+    other than 1 (with ``classes``) samples with classifier-free guidance (:func:`tokzoo.prior.guidance.guide`)."""
     seq = prior.seq
     if allowed_next is not None and max(seq.groups) > 1:
         raise ValueError("a next-token constraint cannot apply to next-scale steps")
+    guided = guidance != 1.0
+    if guided and classes is None:
+        raise ValueError("classifier-free guidance needs classes to condition on")
+    run_classes = with_unconditional(classes, prior.cfg.num_classes) if guided else classes
     device = prior.pos_emb.device
     ids = torch.zeros((n, seq.length), dtype=torch.int64, device=device)
     lengths = torch.full((n,), seq.length, dtype=torch.int64, device=device)
@@ -61,10 +69,13 @@ def sample_ar(
         start, stop = prior.bounds[g], prior.bounds[g + 1]
         if seq.variable and start == seq.length:  # out of room: samples not ended yet are truncated
             break
+        rows = torch.cat([ids, ids]) if guided else ids
         if cache is not None:
-            logits = prior.step(ids, g, cache, classes)
+            logits = prior.step(rows, g, cache, run_classes)
         else:
-            logits = prior.logits(ids[:, :start], classes)[:, start:stop]
+            logits = prior.logits(rows[:, :start], run_classes)[:, start:stop]
+        if guided:
+            logits = guide(logits[:n], logits[n:], guidance)
         if allowed_next is not None:
             for i in range(n):
                 if not bool(ended[i]):

@@ -18,6 +18,7 @@ from torch import nn
 
 from tokzoo.nn.transformer import Transformer, key_padding_mask, prefix_valid
 from tokzoo.prior.config import PriorConfig
+from tokzoo.prior.guidance import guide, with_unconditional
 
 __all__ = ["MaskGITPrior", "masked_count", "sample_maskgit"]
 
@@ -88,16 +89,27 @@ def sample_maskgit(
     steps: int = 8,
     classes: torch.Tensor | None = None,
     temperature: float = 1.0,
+    guidance: float = 1.0,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """(n, length) ids at full length in ``steps`` parallel steps (confidence = the drawn token's probability)."""
+    """(n, length) ids at full length in ``steps`` parallel steps (confidence = the drawn token's probability);
+    ``guidance`` other than 1 (with ``classes``): classifier-free guidance (:func:`tokzoo.prior.guidance.guide`)."""
+    if guidance != 1.0 and classes is None:
+        raise ValueError("classifier-free guidance needs classes to condition on")
     seq = prior.seq
     device = prior.pos_emb.device
     ids = torch.full((n, seq.length), prior.mask_id, dtype=torch.int64, device=device)
     lengths = torch.full((n,), seq.length, dtype=torch.int64, device=device)
     for t in range(steps):
         masked = ids == prior.mask_id
-        probs = (prior.logits(ids, lengths, classes).float() / max(temperature, 1e-6)).softmax(-1)
+        if guidance != 1.0:
+            both = prior.logits(
+                ids.repeat(2, 1), lengths.repeat(2), with_unconditional(classes, prior.cfg.num_classes)
+            )
+            logits = guide(both[:n], both[n:], guidance)
+        else:
+            logits = prior.logits(ids, lengths, classes)
+        probs = (logits.float() / max(temperature, 1e-6)).softmax(-1)
         drawn = torch.multinomial(probs.reshape(-1, probs.shape[-1]), 1, generator=generator).reshape(n, -1)
         conf = probs.gather(-1, drawn[..., None])[..., 0].masked_fill(~masked, float("inf"))
         keep_masked = masked_count(t + 1, steps, seq.length)

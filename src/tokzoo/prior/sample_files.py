@@ -28,11 +28,13 @@ def sample_to_files(
     top_k: int | None = None,
     steps: int = 8,
     class_id: int | None = None,
+    guidance: float = 1.0,
     seed: int = 0,
 ) -> tuple[list[Path], int]:
     """Draw ``n`` samples, decode them with ``model`` and write ``out/sample_NNN<suffix>``; returns the paths
     and how many variable-length samples were dropped for not ending within the prior's length. A tokenizer
-    with ``allowed_next`` (the SVG grammar) constrains AR sampling to valid programs."""
+    with ``allowed_next`` (the SVG grammar) constrains AR sampling to valid programs. ``guidance``: classifier-free
+    guidance scale with ``class_id``."""
     seq = prior.seq
     if seq.vocab_size != model.vocab_size:
         raise DataError(
@@ -49,12 +51,14 @@ def sample_to_files(
             temperature=temperature,
             top_k=top_k,
             allowed_next=constraint,
+            guidance=guidance,
             generator=gen,
         )
         keep = s.ended if constraint is not None or seq.variable else torch.ones(n, dtype=torch.bool)
         ids, lengths = s.ids[keep], s.lengths[keep]
     else:
-        ids = sample_maskgit(prior, n, steps=steps, classes=classes, temperature=temperature, generator=gen)
+        ids = sample_maskgit(prior, n, steps=steps, classes=classes, temperature=temperature,
+                             guidance=guidance, generator=gen)  # fmt: skip
         lengths = torch.full((n,), seq.length, dtype=torch.int64)
     if len(ids) == 0:
         raise DataError(

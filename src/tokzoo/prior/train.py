@@ -39,6 +39,7 @@ class PriorTrainConfig:
     weight_decay: float = 0.01
     seed: int = 0
     checkpoint_every: int = 100
+    class_dropout: float = 0.0  # fraction of class labels replaced by "no class" (classifier-free guidance)
 
     def lr_at(self, step: int) -> float:
         """Linear warm-up, then cosine decay to 10 %."""
@@ -72,6 +73,19 @@ def _load_state(path: Path, prior: Prior, opt: torch.optim.Optimizer) -> int:
     return int(state["step"])
 
 
+def _drop_classes(
+    classes: torch.Tensor | None, index: torch.Tensor, p: float, prior: Prior
+) -> torch.Tensor | None:
+    """The batch's classes, each replaced by "no class" with probability ``p``, so one prior learns the
+    conditional and the unconditional model ("Classifier-Free Diffusion Guidance", Ho & Salimans, 2022)."""
+    if classes is None:
+        return None
+    batch = classes[index]
+    if p <= 0:
+        return batch
+    return torch.where(torch.rand(len(batch)) < p, prior.cfg.num_classes, batch)
+
+
 def train_prior(
     prior: Prior,
     ids: torch.Tensor,
@@ -103,7 +117,7 @@ def train_prior(
         for group in opt.param_groups:
             group["lr"] = cfg.lr_at(step)
         t0 = time.perf_counter()
-        loss = prior(ids[index], lengths[index], None if classes is None else classes[index])
+        loss = prior(ids[index], lengths[index], _drop_classes(classes, index, cfg.class_dropout, prior))
         if not torch.isfinite(loss):
             raise NonFiniteLossError(f"prior loss is {loss.item()} at step {step}")
         opt.zero_grad(set_to_none=True)
