@@ -20,13 +20,13 @@ import torch
 
 from tokzoo.core.api import load
 from tokzoo.core.autoencode import AutoencodeOut
-from tokzoo.core.errors import ConfigError, DataError
+from tokzoo.core.errors import ConfigError
 from tokzoo.core.presets import register_preset
 from tokzoo.core.tokens import Tokens
 from tokzoo.nn.causal3d import CausalDecoder3d, CausalEncoder3d, inflate_state_dict
 from tokzoo.nn.losses import autoencoder_loss
 from tokzoo.quant import Bottleneck, QuantizerConfig
-from tokzoo.video.checks import as_clip_batch, check_clip_batch
+from tokzoo.video.checks import as_clip_batch, check_clip_batch, grid3d_shape
 from tokzoo.video.codec import VideoTokenizer
 
 FSQ_1000 = {"levels": [8, 5, 5, 5]}
@@ -130,13 +130,8 @@ class CausalVideoTokenizer(VideoTokenizer):
         return tokens
 
     def decode(self, tokens: Tokens) -> torch.Tensor:
-        if tokens.layout not in ("grid3d", "grid3d+depth"):
-            raise DataError(f"expected grid3d tokens, got layout {tokens.layout!r} with shape {tokens.shape}")
-        latents = self.bottleneck.decode(tokens)
-        shape = self.bottleneck.positions(tokens)
-        if len(shape) != 3 or min(shape) < 1:
-            raise DataError(f"expected a (t, h, w) grid of tokens, got shape {tokens.shape}")
-        return self._decode_latents(latents, shape).clamp(0, 1)
+        shape = grid3d_shape(tokens, self.bottleneck)
+        return self._decode_latents(self.bottleneck.decode(tokens), shape).clamp(0, 1)
 
     def autoencode(self, batch: torch.Tensor) -> AutoencodeOut:
         z, shape = self._latents(batch)

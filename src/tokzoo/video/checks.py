@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from tokzoo.core.errors import DataError
+
+if TYPE_CHECKING:
+    from tokzoo.core.tokens import Tokens
+    from tokzoo.quant import Bottleneck
 
 
 def as_clip_batch(x: torch.Tensor) -> torch.Tensor:
@@ -37,3 +43,13 @@ def check_clip_batch(x: torch.Tensor, *, channels: int, factor: int, time_factor
 def usable_frames(t: int, time_factor: int) -> int:
     """The most frames of the form 1 + time_factor·k in a clip of ``t`` frames."""
     return 1 + (t - 1) // time_factor * time_factor
+
+
+def grid3d_shape(tokens: Tokens, bottleneck: Bottleneck) -> tuple[int, int, int]:
+    """The (t, h, w) token grid of a video tokenizer's ``tokens``; DataError for any other layout or shape."""
+    if tokens.layout not in ("grid3d", "grid3d+depth"):
+        raise DataError(f"expected grid3d tokens, got layout {tokens.layout!r} with shape {tokens.shape}")
+    shape = bottleneck.positions(tokens)
+    if len(shape) != 3 or min(shape) < 1:
+        raise DataError(f"expected a (t, h, w) grid of tokens, got shape {tokens.shape}")
+    return (int(shape[0]), int(shape[1]), int(shape[2]))

@@ -29,7 +29,7 @@ from tokzoo.core.tokens import Tokens
 from tokzoo.nn.losses import autoencoder_loss
 from tokzoo.nn.transformer import Block, sincos_2d
 from tokzoo.quant import Bottleneck, QuantizerConfig
-from tokzoo.video.checks import as_clip_batch, check_clip_batch
+from tokzoo.video.checks import as_clip_batch, check_clip_batch, grid3d_shape
 from tokzoo.video.codec import VideoTokenizer
 
 
@@ -210,11 +210,7 @@ class OmniTokenizer(VideoTokenizer):
         return tokens
 
     def decode(self, tokens: Tokens) -> torch.Tensor:
-        if tokens.layout not in ("grid3d", "grid3d+depth"):
-            raise DataError(f"expected grid3d tokens, got layout {tokens.layout!r} with shape {tokens.shape}")
-        shape = self.bottleneck.positions(tokens)
-        if len(shape) != 3 or min(shape) < 1:
-            raise DataError(f"expected a (t, h, w) grid of tokens, got shape {tokens.shape}")
+        shape = grid3d_shape(tokens, self.bottleneck)
         return self._decode_latents(self.bottleneck.decode(tokens), shape).clamp(0, 1)
 
     # ------------------------------------------------------------------------------------------------ training
