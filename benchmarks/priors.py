@@ -47,7 +47,7 @@ from tokzoo.prior.unigram import AdaptiveUnigram, StaticUnigram, token_counts
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = ROOT / "runs" / "bench_priors"
-CORPUS = Path("/work/data/photos")
+CORPUS = ROOT / "data" / "photos"  # python -m tokzoo.data.photos --out data/photos
 #: tokenizer -> (its CPU training config at 64 px, training steps here): a 2-D grid, a 1-D sequence and
 #: multi-scale maps; the 1-D and multi-scale models need more steps to clear the thumbnail floor than the grid
 TOKENIZERS = {

@@ -6,7 +6,7 @@ load on the machine does not shift the budget) and then runs a full warm-up + co
 steps that fits. Each is evaluated at 128 px on the held-out split: PSNR, SSIM and the high-frequency energy
 ratio (sharpness), each beside the equal-bits thumbnail.
 
-python benchmarks/recipe_ablation.py --data /work/data/photos/train --test /work/data/photos/test \
+python benchmarks/recipe_ablation.py --data data/photos/train --test data/photos/test \
     --budget 180 --jobs 2          ->  results/recipe_ablation.{csv,json}
 """
 
