@@ -178,3 +178,18 @@ def test_tokzoo_eval_measures_scene_files_and_lists_bad_ones(tmp_path):
     assert 0 <= result.summary["miou_all"] <= 1
     floor = measure_levels(tok, [x[:1]], (3, 1), copy_after_key=True)
     assert floor["tokens_per_frame"] == 21 / 3  # only the key frame is sent
+
+
+def test_key_all_frames_trains_the_key_path_on_every_frame():
+    # A one-frame clip is a key frame either way; on a longer clip the key path also scores the later frames.
+    models = []
+    for key_all_frames in (False, True):
+        torch.manual_seed(0)
+        models.append(_small("scene-ii-msrq", size=16, scales=(1, 2, 4), key_all_frames=key_all_frames).eval())
+    clip = models[0].example_input()
+    assert clip.shape[1] > 1
+    with torch.no_grad():
+        one = [m.loss(clip[:, :1])[0].item() for m in models]
+        many = [m.loss(clip)[0].item() for m in models]
+    assert one[0] == pytest.approx(one[1])
+    assert many[0] != pytest.approx(many[1])

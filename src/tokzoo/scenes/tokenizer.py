@@ -76,7 +76,9 @@ class SceneConfig:
     halving per level after the first); ``msrq`` ``scales``, ``codebook_size``
     and ``quantizer_dropout`` (both quantizers); ``occupied_weight``: cross-entropy weight of the voxels of
     classes other than free (objects are a few % of the voxels); ``train_frames``: frames of each training clip
-    the loss sees (the first ones; 0: all)."""
+    the loss sees (the first ones; 0: all); ``key_all_frames`` (``inter`` only): train the intra (key-frame)
+    path on every training frame, as the per-frame model is, not only on the first; the inter chain still
+    starts from the first frame's reconstruction."""
 
     size: int = 32
     num_classes: int = 4
@@ -90,6 +92,7 @@ class SceneConfig:
     quantizer_dropout: float = 0.5
     occupied_weight: float = 4.0
     train_frames: int = 4
+    key_all_frames: bool = False
 
     def __post_init__(self) -> None:
         self.ch_mult, self.scales = tuple(self.ch_mult), tuple(self.scales)
@@ -194,7 +197,8 @@ class SceneTokenizer(Tokenizer):
         x = x[:, : self.cfg.train_frames or None]
         weight = torch.full((c,), self.cfg.occupied_weight, device=x.device)
         weight[0] = 1.0
-        frames = x[:, 0] if self.cfg.inter else x.flatten(0, 1)
+        keys_only = self.cfg.inter and not self.cfg.key_all_frames
+        frames = x[:, 0] if keys_only else x.flatten(0, 1)
         q = self.intra_quantizer(self._intra_latents(frames))
         logits = self._intra_logits(q.latents)
         ce, qloss, conf = (
@@ -203,7 +207,7 @@ class SceneTokenizer(Tokenizer):
             confusion(_classes(logits), frames, c),
         )
         if self.cfg.inter:
-            prev = _classes(logits)
+            prev = _classes(logits) if keys_only else _classes(logits).unflatten(0, x.shape[:2])[:, 0]
             for t in range(1, x.shape[1]):
                 q = self.inter_quantizer(self._inter_latents(prev, x[:, t]))
                 logits = self._inter_logits(q.latents, prev)
