@@ -185,7 +185,9 @@ def test_key_all_frames_trains_the_key_path_on_every_frame():
     models = []
     for key_all_frames in (False, True):
         torch.manual_seed(0)
-        models.append(_small("scene-ii-msrq", size=16, scales=(1, 2, 4), key_all_frames=key_all_frames).eval())
+        models.append(
+            _small("scene-ii-msrq", size=16, scales=(1, 2, 4), key_all_frames=key_all_frames).eval()
+        )
     clip = models[0].example_input()
     assert clip.shape[1] > 1
     with torch.no_grad():
