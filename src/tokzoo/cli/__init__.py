@@ -14,8 +14,8 @@ from pathlib import Path
 
 import torch
 
-from tokzoo.cli.common import join_names, load_model, output_paths, refuse_size
-from tokzoo.cli.prior import cmd_bench_rates, cmd_sample, cmd_tokenize, cmd_train_prior
+from tokzoo.cli.common import join_names, load_model, output_paths, positive_int, refuse_size
+from tokzoo.cli.prior import add_prior_parsers, cmd_bench_rates
 from tokzoo.core.errors import ConfigError, DataError, TokzooError
 from tokzoo.core.fingerprint import check_fingerprint, stamp
 from tokzoo.core.limits import set_limit
@@ -208,16 +208,6 @@ def cmd_demo(a: argparse.Namespace) -> None:
     run_demo(a.out, steps=a.steps, rd=not a.no_rd)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
 def _parents_flag(s: argparse.ArgumentParser) -> None:
     s.add_argument(
         "--parents", action="store_true", help="create the output's missing folders (otherwise an error)"
@@ -263,10 +253,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", required=True, help="what the modality's dataset reads (e.g. a folder of .svg files)"
     )
     s.add_argument("--out", required=True, help="checkpoint folder to write")
-    s.add_argument("--size", type=_positive_int, default=None, help="image size (image tokenizers only)")
+    s.add_argument("--size", type=positive_int, default=None, help="image size (image tokenizers only)")
     s.add_argument(
         "--vocab",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="vocabulary size to learn (text tokenizers: text-bpe, ...)",
     )
@@ -281,10 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", default=None, help="default: IMAGE with suffix .tok")
     _parents_flag(s)
     s.add_argument(
-        "--size", type=_positive_int, default=None, help="resize shorter side and centre-crop to SIZE first"
+        "--size", type=positive_int, default=None, help="resize shorter side and centre-crop to SIZE first"
     )
     s.add_argument(
-        "--num-tokens", type=_positive_int, default=None,
+        "--num-tokens", type=positive_int, default=None,
         help="keep a K-token prefix (flexible-length image tokenizers: onedpiece-*, flex-*, retok-*, ...)",
     )  # fmt: skip
     s.set_defaults(fn=cmd_encode)
@@ -312,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
         "SVG/mesh: files or folders (default: a few Papirus icons / the bunny and homedecor models)",
     )  # fmt: skip
     s.add_argument(
-        "--size", type=_positive_int, default=None,
+        "--size", type=positive_int, default=None,
         help="evaluation resolution (images: shorter side + centre crop, default 128; SVG: render size, "
         "default 256)",
     )  # fmt: skip
@@ -321,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--report", default=None, help="self-contained HTML report (default: report.html beside --out)"
     )
     s.add_argument("--grid", default=None, help="also write a comparison grid PNG here")
-    s.add_argument("--batch-size", type=_positive_int, default=None, help="images per batch (default 8)")
+    s.add_argument("--batch-size", type=positive_int, default=None, help="images per batch (default 8)")
     s.add_argument(
         "--fid-weights", default=None, help="FID Inception weights (pt_inception-2015-12-05-*.pth)"
     )
@@ -336,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--text-engine", default=None, choices=["rapidocr", "tesseract"], help="default: rapidocr")
     s.add_argument(
         "--text-words",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="words per font-size bin for --text (default 20)",
     )
@@ -349,17 +339,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--model", required=True, help="checkpoint folder")
     s.add_argument("--data", required=True, help="image folder, or bundled:test / bundled:train")
     s.add_argument(
-        "--size", type=_positive_int, default=128, help="evaluation resolution (shorter side + centre crop)"
+        "--size", type=positive_int, default=128, help="evaluation resolution (shorter side + centre crop)"
     )
     s.add_argument("--codecs", nargs="+", default=["jpeg", "webp", "avif", "jxl"], help="codecs to compare")
     s.add_argument("--out", default="results/rd", help="folder for rd.csv, rd_summary.csv and rd.png")
-    s.add_argument("--batch-size", type=_positive_int, default=8)
+    s.add_argument("--batch-size", type=positive_int, default=8)
     s.add_argument(
         "--text", action="store_true",
         help="also rendered text pages with OCR word accuracy -> rd_text.csv / rd_text.png",
     )  # fmt: skip
     s.add_argument("--text-engine", choices=["rapidocr", "tesseract"], default="rapidocr")
-    s.add_argument("--text-words", type=_positive_int, default=12, help="words per font-size bin")
+    s.add_argument("--text-words", type=positive_int, default=12, help="words per font-size bin")
     s.set_defaults(fn=cmd_bench_rd)
     s = bench.add_parser(
         "rates",
@@ -369,75 +359,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--prior", default=None, help="an AR prior folder (tokzoo train-prior) to code with")
     s.set_defaults(fn=cmd_bench_rates)
 
-    s = sub.add_parser(
-        "tokenize",
-        help="files -> token shards (tar of .tok, or Parquet) + manifest; torchrun: shards per rank",
-    )
-    s.add_argument(
-        "--model", required=True, help="checkpoint folder, pretrained name, or SVG/mesh tokenizer name"
-    )
-    s.add_argument("--data", nargs="+", required=True, help="input folders or files")
-    s.add_argument("--out", required=True, help="output folder (rerun to resume)")
-    s.add_argument("--size", type=_positive_int, default=None, help="image size (shorter side + centre crop)")
-    s.add_argument("--batch-size", type=_positive_int, default=8)
-    s.add_argument("--shard-size", type=_positive_int, default=256, help="inputs per shard")
-    s.add_argument(
-        "--format", choices=["tar", "parquet"], default="tar", help="shard files: tar of .tok or Parquet rows"
-    )
-    s.add_argument(
-        "--labels",
-        choices=["none", "folder"],
-        default="none",
-        help="class labels in the shards: folder = each input's first folder (DATA/CLASS/FILE) is its class",
-    )
-    s.set_defaults(fn=cmd_tokenize)
-
-    s = sub.add_parser("train-prior", help="train an AR or MaskGIT prior on token shards")
-    s.add_argument("--tokens", required=True, help="token-shard folder written by tokzoo tokenize")
-    s.add_argument("--out", required=True, help="run folder (checkpoints/, prior/)")
-    s.add_argument("--kind", choices=["ar", "maskgit"], default="ar")
-    s.add_argument("--dim", type=_positive_int, default=128)
-    s.add_argument("--depth", type=_positive_int, default=4)
-    s.add_argument("--heads", type=_positive_int, default=4)
-    s.add_argument("--steps", type=_positive_int, default=500)
-    s.add_argument("--batch-size", type=_positive_int, default=16)
-    s.add_argument("--lr", type=float, default=1e-3)
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
-    s.add_argument("--classes", action="store_true", help="condition on the shards' class labels")
-    s.add_argument(
-        "--class-dropout",
-        type=float,
-        default=0.1,
-        help="with --classes: fraction of samples trained without their class (for classifier-free guidance)",
-    )
-    s.set_defaults(fn=cmd_train_prior)
-
-    s = sub.add_parser("sample", help="sample a prior and decode with its tokenizer -> files")
-    s.add_argument("--prior", required=True, help="prior folder (RUN/prior from tokzoo train-prior)")
-    s.add_argument("--tokenizer", required=True, help="the tokenizer the prior's tokens came from")
-    s.add_argument("-n", type=_positive_int, default=16, help="number of samples")
-    s.add_argument("--out", default="samples", help="output folder")
-    s.add_argument("--temperature", type=float, default=1.0)
-    s.add_argument("--top-k", type=_positive_int, default=None)
-    s.add_argument("--steps", type=_positive_int, default=8, help="MaskGIT decoding steps")
-    s.add_argument(
-        "--class-id", type=int, default=None, help="class to condition on (class-conditional priors)"
-    )
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument(
-        "--guidance",
-        type=float,
-        default=1.0,
-        help="classifier-free guidance scale with --class-id (1 = plain conditional sampling)",
-    )
-    s.set_defaults(fn=cmd_sample)
+    add_prior_parsers(sub)
 
     s = sub.add_parser(
         "demo", help="evaluate the pretrained tokenizers on held-out photos, fine-tune one, report"
     )
     s.add_argument("--out", default="runs/demo")
-    s.add_argument("--steps", type=_positive_int, default=100, help="fine-tuning steps")
+    s.add_argument("--steps", type=positive_int, default=100, help="fine-tuning steps")
     s.add_argument("--no-rd", action="store_true", help="skip the rate-distortion comparison with codecs")
     s.set_defaults(fn=cmd_demo)
     return p

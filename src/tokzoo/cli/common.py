@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from tokzoo.core.errors import DataError, TokzooError
 from tokzoo.core.modality import Modality, get_modality, list_modalities
 from tokzoo.core.tokenizer import Tokenizer
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (a one-line usage error otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
 
 
 def join_names(names: list[str]) -> str:

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from tokzoo.cli.common import load_model, refuse_size
+from tokzoo.cli.common import load_model, positive_int, refuse_size
 from tokzoo.core.modality import get_modality
 
 
@@ -101,3 +101,70 @@ def cmd_sample(a: argparse.Namespace) -> None:
         print(
             f"  ({dropped} samples did not end within the prior's length and were dropped)", file=sys.stderr
         )
+
+
+def add_prior_parsers(sub: argparse._SubParsersAction) -> None:
+    """The ``tokenize``, ``train-prior`` and ``sample`` commands' parsers."""
+    s = sub.add_parser(
+        "tokenize",
+        help="files -> token shards (tar of .tok, or Parquet) + manifest; torchrun: shards per rank",
+    )
+    s.add_argument(
+        "--model", required=True, help="checkpoint folder, pretrained name, or SVG/mesh tokenizer name"
+    )
+    s.add_argument("--data", nargs="+", required=True, help="input folders or files")
+    s.add_argument("--out", required=True, help="output folder (rerun to resume)")
+    s.add_argument("--size", type=positive_int, default=None, help="image size (shorter side + centre crop)")
+    s.add_argument("--batch-size", type=positive_int, default=8)
+    s.add_argument("--shard-size", type=positive_int, default=256, help="inputs per shard")
+    s.add_argument(
+        "--format", choices=["tar", "parquet"], default="tar", help="shard files: tar of .tok or Parquet rows"
+    )
+    s.add_argument(
+        "--labels",
+        choices=["none", "folder"],
+        default="none",
+        help="class labels in the shards: folder = each input's first folder (DATA/CLASS/FILE) is its class",
+    )
+    s.set_defaults(fn=cmd_tokenize)
+
+    s = sub.add_parser("train-prior", help="train an AR or MaskGIT prior on token shards")
+    s.add_argument("--tokens", required=True, help="token-shard folder written by tokzoo tokenize")
+    s.add_argument("--out", required=True, help="run folder (checkpoints/, prior/)")
+    s.add_argument("--kind", choices=["ar", "maskgit"], default="ar")
+    s.add_argument("--dim", type=positive_int, default=128)
+    s.add_argument("--depth", type=positive_int, default=4)
+    s.add_argument("--heads", type=positive_int, default=4)
+    s.add_argument("--steps", type=positive_int, default=500)
+    s.add_argument("--batch-size", type=positive_int, default=16)
+    s.add_argument("--lr", type=float, default=1e-3)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    s.add_argument("--classes", action="store_true", help="condition on the shards' class labels")
+    s.add_argument(
+        "--class-dropout",
+        type=float,
+        default=0.1,
+        help="with --classes: fraction of samples trained without their class (for classifier-free guidance)",
+    )
+    s.set_defaults(fn=cmd_train_prior)
+
+    s = sub.add_parser("sample", help="sample a prior and decode with its tokenizer -> files")
+    s.add_argument("--prior", required=True, help="prior folder (RUN/prior from tokzoo train-prior)")
+    s.add_argument("--tokenizer", required=True, help="the tokenizer the prior's tokens came from")
+    s.add_argument("-n", type=positive_int, default=16, help="number of samples")
+    s.add_argument("--out", default="samples", help="output folder")
+    s.add_argument("--temperature", type=float, default=1.0)
+    s.add_argument("--top-k", type=positive_int, default=None)
+    s.add_argument("--steps", type=positive_int, default=8, help="MaskGIT decoding steps")
+    s.add_argument(
+        "--class-id", type=int, default=None, help="class to condition on (class-conditional priors)"
+    )
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument(
+        "--guidance",
+        type=float,
+        default=1.0,
+        help="classifier-free guidance scale with --class-id (1 = plain conditional sampling)",
+    )
+    s.set_defaults(fn=cmd_sample)
