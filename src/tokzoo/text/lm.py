@@ -11,7 +11,7 @@ byte for the same reason). Also the byte LM whose next-byte entropies drive entr
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +21,7 @@ from torch import nn
 
 from tokzoo.nn.transformer import Transformer
 
-__all__ = ["CausalLM", "LMConfig", "bits_per_byte", "next_token_entropies", "train_lm"]
+__all__ = ["CausalLM", "LMConfig", "bits_per_byte", "fit_windows", "next_token_entropies", "train_lm"]
 
 
 @dataclass(frozen=True)
@@ -75,25 +75,29 @@ def _windows(seq: np.ndarray, length: int) -> np.ndarray:
     return seq[: count * length].reshape(count, length)
 
 
-def train_lm(model: CausalLM, train: np.ndarray, *, log_every: int = 0) -> list[float]:
-    """Train on random windows of ``context + 1`` ids of the concatenated ``train`` stream (AdamW, cosine
-    schedule); returns the training losses in nats."""
+def fit_windows(
+    model: nn.Module,
+    data: torch.Tensor,
+    window: int,
+    loss_fn: Callable[[nn.Module, torch.Tensor], torch.Tensor],
+    *,
+    unit: str,
+    log_every: int = 0,
+) -> list[float]:
+    """The LMs' training loop: ``model.cfg.steps`` AdamW steps (cosine schedule, gradient clipping at 1), each on
+    ``model.cfg.batch`` random windows of ``window`` consecutive rows of ``data`` (ids, or words of a word table);
+    ``loss_fn(model, batch)`` gives the loss. Returns the training losses."""
     cfg = model.cfg
+    if len(data) <= window:
+        raise ValueError(f"training data of {len(data)} {unit} is shorter than one window ({window})")
     gen = torch.Generator().manual_seed(cfg.seed)
-    stream = torch.from_numpy(np.asarray(train, dtype=np.int64))
-    if len(stream) <= cfg.context + 1:
-        raise ValueError(
-            f"training stream of {len(stream)} tokens is shorter than one window ({cfg.context + 1})"
-        )
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / cfg.steps)))
     losses = []
     model.train()
     for step in range(cfg.steps):
-        starts = torch.randint(0, len(stream) - cfg.context - 1, (cfg.batch,), generator=gen)
-        batch = torch.stack([stream[s : s + cfg.context + 1] for s in starts.tolist()])
-        logits = model(batch[:, :-1])
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1))
+        starts = torch.randint(0, len(data) - window, (cfg.batch,), generator=gen)
+        loss = loss_fn(model, torch.stack([data[s : s + window] for s in starts.tolist()]))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -101,8 +105,22 @@ def train_lm(model: CausalLM, train: np.ndarray, *, log_every: int = 0) -> list[
         sched.step()
         losses.append(loss.item())
         if log_every and step % log_every == 0:
-            print(f"  step {step}: {losses[-1]:.3f} nats/token", flush=True)
+            print(f"  step {step}: {losses[-1]:.3f} nats/{unit[:-1]}", flush=True)
     return losses
+
+
+def _next_token_loss(model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
+    logits = model(batch[:, :-1])
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1))
+
+
+def train_lm(model: CausalLM, train: np.ndarray, *, log_every: int = 0) -> list[float]:
+    """Train on random windows of ``context + 1`` ids of the concatenated ``train`` stream (AdamW, cosine
+    schedule); returns the training losses in nats."""
+    stream = torch.from_numpy(np.asarray(train, dtype=np.int64))
+    return fit_windows(
+        model, stream, model.cfg.context + 1, _next_token_loss, unit="tokens", log_every=log_every
+    )
 
 
 @torch.no_grad()

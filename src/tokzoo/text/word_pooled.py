@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tokzoo.nn.transformer import Transformer, key_padding_mask
+from tokzoo.text.lm import fit_windows
 
 __all__ = [
     "EOW",
@@ -127,27 +128,10 @@ def _loss(model: WordPooledLM, batch: torch.Tensor, reduction: str = "mean") -> 
 
 
 def train_word_lm(model: WordPooledLM, table: np.ndarray) -> list[float]:
-    """Train on random windows of ``context`` consecutive words of ``table`` (AdamW, cosine, as
+    """Train on random windows of ``context`` consecutive words of ``table`` (the loop of
     :func:`~tokzoo.text.lm.train_lm`); returns the losses in nats per byte-or-EOW symbol."""
-    cfg = model.cfg
-    if len(table) <= cfg.context:
-        raise ValueError(f"training text of {len(table)} words is shorter than one window ({cfg.context})")
-    gen = torch.Generator().manual_seed(cfg.seed)
     words = torch.from_numpy(table.astype(np.int64))
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / cfg.steps)))
-    losses = []
-    model.train()
-    for _ in range(cfg.steps):
-        starts = torch.randint(0, len(words) - cfg.context, (cfg.batch,), generator=gen)
-        loss = _loss(model, torch.stack([words[s : s + cfg.context] for s in starts.tolist()]))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        losses.append(loss.item())
-    return losses
+    return fit_windows(model, words, model.cfg.context, _loss, unit="words")
 
 
 @torch.no_grad()
