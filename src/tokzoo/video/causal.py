@@ -22,12 +22,11 @@ from tokzoo.core.api import load
 from tokzoo.core.autoencode import AutoencodeOut
 from tokzoo.core.errors import ConfigError
 from tokzoo.core.presets import register_preset
-from tokzoo.core.tokens import Tokens
 from tokzoo.nn.causal3d import CausalDecoder3d, CausalEncoder3d, inflate_state_dict
 from tokzoo.nn.losses import autoencoder_loss
 from tokzoo.quant import Bottleneck, QuantizerConfig
-from tokzoo.video.checks import as_clip_batch, check_clip_batch, grid3d_shape
-from tokzoo.video.codec import VideoTokenizer
+from tokzoo.video.checks import as_clip_batch, check_clip_batch
+from tokzoo.video.codec import GridVideoTokenizer
 
 FSQ_1000 = {"levels": [8, 5, 5, 5]}
 
@@ -62,7 +61,7 @@ class CausalVideoConfig(QuantizerConfig):
             )
 
 
-class CausalVideoTokenizer(VideoTokenizer):
+class CausalVideoTokenizer(GridVideoTokenizer):
     """Clips (B, 3, 1 + f_t·k, H, W) in [0, 1] (or images (B, 3, H, W), one-frame clips) → ``grid3d`` tokens of
     shape (1 + k, H/f, W/f); ``decode`` gives clips (B, 3, 1 + f_t·k, H, W)."""
 
@@ -116,22 +115,6 @@ class CausalVideoTokenizer(VideoTokenizer):
     def _decode_latents(self, zq: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
         t, h, w = shape
         return (self.decoder(zq.reshape(zq.shape[0], t, h, w, -1).permute(0, 4, 1, 2, 3)) + 1) / 2
-
-    def encode(self, x: torch.Tensor, *, num_tokens: int | None = None) -> Tokens:
-        z, shape = self._latents(x)
-        clip = as_clip_batch(x)
-        meta = {"tokenizer": self.registry_name, "clip_size": [int(s) for s in clip.shape[-3:]]}
-        tokens = self.bottleneck.encode(z, shape, meta=meta)
-        if num_tokens is not None and num_tokens != tokens.ids.shape[1]:
-            raise ValueError(
-                f"{self.registry_name or 'this tokenizer'} is fixed-length: a clip of {tuple(clip.shape[-3:])} "
-                f"(T, H, W) always gives {tokens.ids.shape[1]} tokens, not {num_tokens}"
-            )
-        return tokens
-
-    def decode(self, tokens: Tokens) -> torch.Tensor:
-        shape = grid3d_shape(tokens, self.bottleneck)
-        return self._decode_latents(self.bottleneck.decode(tokens), shape).clamp(0, 1)
 
     def autoencode(self, batch: torch.Tensor) -> AutoencodeOut:
         z, shape = self._latents(batch)

@@ -1,4 +1,5 @@
-"""``VideoTokenizer``: what every video tokenizer shares — video files in and out, clips (B, 3, T, H, W) in [0, 1]."""
+"""``VideoTokenizer``: what every video tokenizer shares — video files in and out, clips (B, 3, T, H, W) in [0, 1];
+``GridVideoTokenizer``: the codec of those whose tokens are a fixed (t, h, w) grid."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 import torch
 
 from tokzoo.core.tokenizer import Tokenizer
-from tokzoo.video.checks import usable_frames
+from tokzoo.core.tokens import Tokens
+from tokzoo.quant import Bottleneck
+from tokzoo.video.checks import as_clip_batch, grid3d_shape, usable_frames
 from tokzoo.video.io import read_video, write_video
 
 
@@ -44,3 +47,32 @@ class VideoTokenizer(Tokenizer):
         clip = item if item.dim() == 4 else item.unsqueeze(1)  # (3, H, W): a one-frame clip
         frames = (clip.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 3, 0)
         write_video(frames, path, fps=fps or self.fps)
+
+
+class GridVideoTokenizer(VideoTokenizer):
+    """A video tokenizer whose tokens are one (t, h, w) grid of its ``bottleneck``: subclasses give the latents of
+    a clip (``_latents``: (B, N, D) and the grid shape) and the clip of decoded latents (``_decode_latents``)."""
+
+    bottleneck: Bottleneck
+
+    @abstractmethod
+    def _latents(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int, int]]: ...
+
+    @abstractmethod
+    def _decode_latents(self, latents: torch.Tensor, shape: tuple[int, int, int]) -> torch.Tensor: ...
+
+    def encode(self, x: torch.Tensor, *, num_tokens: int | None = None) -> Tokens:
+        z, shape = self._latents(x)
+        clip = as_clip_batch(x)
+        meta = {"tokenizer": self.registry_name, "clip_size": [int(s) for s in clip.shape[-3:]]}
+        tokens = self.bottleneck.encode(z, shape, meta=meta)
+        if num_tokens is not None and num_tokens != tokens.ids.shape[1]:
+            raise ValueError(
+                f"{self.registry_name or 'this tokenizer'} is fixed-length: a clip of {tuple(clip.shape[-3:])} "
+                f"(T, H, W) always gives {tokens.ids.shape[1]} tokens, not {num_tokens}"
+            )
+        return tokens
+
+    def decode(self, tokens: Tokens) -> torch.Tensor:
+        shape = grid3d_shape(tokens, self.bottleneck)
+        return self._decode_latents(self.bottleneck.decode(tokens), shape).clamp(0, 1)

@@ -25,12 +25,11 @@ from torch import nn
 from tokzoo.core.autoencode import AutoencodeOut
 from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.core.presets import register_preset
-from tokzoo.core.tokens import Tokens
 from tokzoo.nn.losses import autoencoder_loss
 from tokzoo.nn.transformer import Block, sincos_2d
 from tokzoo.quant import Bottleneck, QuantizerConfig
-from tokzoo.video.checks import as_clip_batch, check_clip_batch, grid3d_shape
-from tokzoo.video.codec import VideoTokenizer
+from tokzoo.video.checks import as_clip_batch, check_clip_batch
+from tokzoo.video.codec import GridVideoTokenizer
 
 
 @dataclass
@@ -110,7 +109,7 @@ class SpaceTimeStack(nn.Module):
         return self.norm(x)
 
 
-class OmniTokenizer(VideoTokenizer):
+class OmniTokenizer(GridVideoTokenizer):
     """Clips (B, 3, 1 + t_patch·k, H, W) in [0, 1] (or images (B, 3, H, W)) → ``grid3d`` tokens of shape
     (1 + k, H/p, W/p); ``decode`` gives clips (B, 3, 1 + t_patch·k, H, W)."""
 
@@ -196,22 +195,6 @@ class OmniTokenizer(VideoTokenizer):
         t, h, w = shape
         y = self.from_latent(zq).reshape(zq.shape[0], t, h * w, -1) + self._positions(t, h, w, zq.device)
         return (self._unpatchify(self.decoder(y, h, w), h, w) + 1) / 2
-
-    # -------------------------------------------------------------------------------------------------- codec
-    def encode(self, x: torch.Tensor, *, num_tokens: int | None = None) -> Tokens:
-        z, shape = self._latents(x)
-        meta = {"tokenizer": self.registry_name}
-        tokens = self.bottleneck.encode(z, shape, meta=meta)
-        if num_tokens is not None and num_tokens != tokens.ids.shape[1]:
-            raise ValueError(
-                f"{self.registry_name or 'this tokenizer'} is fixed-length: this input gives {tokens.ids.shape[1]} "
-                f"tokens (a {shape[0]} x {shape[1]} x {shape[2]} grid), not {num_tokens}"
-            )
-        return tokens
-
-    def decode(self, tokens: Tokens) -> torch.Tensor:
-        shape = grid3d_shape(tokens, self.bottleneck)
-        return self._decode_latents(self.bottleneck.decode(tokens), shape).clamp(0, 1)
 
     # ------------------------------------------------------------------------------------------------ training
     def autoencode(self, batch: torch.Tensor) -> AutoencodeOut:
