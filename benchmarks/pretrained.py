@@ -27,7 +27,7 @@ import torch
 import tokzoo
 from common import RESULTS, write_results
 from tokzoo.bench.eval_run import EvalOptions, load_eval_images, run_eval
-from tokzoo.bench.protocol import finalize, prepare_images
+from tokzoo.bench.protocol import finalize, prepare_images, summarize
 from tokzoo.bench.rd import plot_rd, rate_distortion, summarize_rd
 from tokzoo.metrics.fidelity import psnr
 from tokzoo.metrics.sharpness import hf_energy_ratio
@@ -68,6 +68,12 @@ def large_text_legibility(model: tokzoo.Tokenizer, size: int) -> dict[str, Any] 
         return None
     result = text_legibility(model, size=size, bins=((16, 23), (24, 31), (32, 48)), words_per_bin=60)
     return {"size": size, "rows": result.rows}
+
+
+def paired_ci(images: list[dict[str, Any]]) -> str:
+    """95 % bootstrap interval of the mean per-image PSNR gain over the equal-bits thumbnail (paired)."""
+    ci = summarize([{"d": r["psnr"] - r["thumb_psnr"]} for r in images], ["d"])["d"]
+    return f"{ci['ci95_low']:.2f}–{ci['ci95_high']:.2f}"
 
 
 def throughput(steps: int = 8) -> list[dict[str, Any]]:
@@ -157,6 +163,7 @@ def main() -> None:
             "eval_s": round(time.perf_counter() - t0, 1),
         }  # fmt: skip
         measured = json.loads((out / "metrics.json").read_text())
+        row["d_psnr_ci"] = paired_ci(measured["images"])
         details[name] = {
             "row": row, "summary": s, "text_legibility": measured.get("text_legibility"),
             "face_identity": measured.get("face_identity"), "rd": summarize_rd(model_rd),

@@ -3,6 +3,7 @@ sha256 + card fields (steps, wall time, data, command) into src/tokzoo/pretraine
 
 python benchmarks/ship_pretrained.py runs/pretrained/fsq-f8-s          # the run's model/ (EMA weights)
 python benchmarks/ship_pretrained.py runs/pretrained/fsq-f8-s --weights model_raw   # the raw weights
+python benchmarks/ship_pretrained.py runs/pretrained/fsq-f8-s --compare data/photos/val  # choose: prints PSNRs
 
 Pick EMA or raw weights on the validation split (data/photos/val), never on the held-out split the card
 reports.
@@ -18,6 +19,7 @@ import torch
 import yaml
 
 import tokzoo
+from tokzoo.bench.eval_run import load_eval_images
 from tokzoo.bench.protocol import finalize, prepare_images
 from tokzoo.bench.thumbnail import thumbnail_reconstruct, thumbnail_side
 from tokzoo.core.pretrained import export_pretrained
@@ -43,6 +45,14 @@ def bundled_heldout_psnr(model: tokzoo.Tokenizer, size: int = 128) -> dict[str, 
     }
 
 
+@torch.no_grad()
+def folder_psnr(model: tokzoo.Tokenizer, folder: str, size: int = 128) -> float:
+    """Mean PSNR of ``model`` on the images of ``folder`` at ``size`` px (how EMA and raw weights are chosen)."""
+    _, x = prepare_images(load_eval_images(folder)[0], size)
+    model.eval()
+    return torch.cat([psnr(finalize(model.decode(model.encode(b))), b) for b in x.split(32)]).mean().item()
+
+
 def _lineage(init: str, name: str, steps: int, command: str | None) -> dict:
     """Card fields of a run started from shipped weights (``init: pretrained:NAME``): the steps of every stage
     added up and each stage's command, so the card describes the weights, not only the last run."""
@@ -65,8 +75,25 @@ def main() -> None:
         default="model",
         help="model (EMA weights when the run used EMA) or model_raw",
     )
+    p.add_argument(
+        "--compare",
+        metavar="FOLDER",
+        default=None,
+        help="only print the PSNR on FOLDER (the validation split) of the shipped, EMA and raw weights",
+    )
     a = p.parse_args()
     run = Path(a.run)
+    if a.compare:
+        cfg = yaml.safe_load((run / "train_config.yaml").read_text())
+        candidates = (
+            {"shipped": tokzoo.create(cfg["model"], pretrained=True)}
+            if cfg["model"] in tokzoo.list(pretrained=True)
+            else {}
+        )
+        candidates.update({w: tokzoo.load(run / w) for w in ("model", "model_raw") if (run / w).is_dir()})
+        for label, model in candidates.items():
+            print(f"{cfg['model']} {label}: {folder_psnr(model, a.compare):.3f} dB on {a.compare}")
+        return
     cfg = yaml.safe_load((run / "train_config.yaml").read_text())
     logs = [json.loads(line) for line in (run / "logs.jsonl").read_text().splitlines() if line.strip()]
     name = cfg["model"]
