@@ -89,6 +89,37 @@ def test_fine_tune_from_pretrained(weights_root, tmp_path):
         Trainer(TrainConfig(model="vq-f4-s", init="pretrained:vq-f8-s", out_dir=str(tmp_path / "x")))
 
 
+def test_partial_init_copies_matching_tensors(weights_root, tmp_path):
+    """init_partial: another bottleneck on the same trunk takes every tensor that matches by name and shape."""
+    _, source = weights_root
+    other = {**TINY, "codebook_size": 32}  # same encoder/decoder, a smaller codebook
+    cfg = TrainConfig(
+        model="vq-f8-s", model_overrides=other, init="pretrained:vq-f8-s", init_partial=True,
+        out_dir=str(tmp_path / "p"), progress=False,
+    )  # fmt: skip
+    model = Trainer(cfg).model
+    src = source.state_dict()
+    got = model.state_dict()
+    same = [k for k in got if got[k].shape == src[k].shape]
+    assert 0 < len(same) < len(got)
+    for k in same:
+        torch.testing.assert_close(
+            got[k], src[k].to(got[k].dtype), atol=1e-3, rtol=1e-3
+        )  # fp16-shipped weights
+    with pytest.raises(ConfigError, match="init_partial=true"):
+        Trainer(
+            TrainConfig(
+                model="vq-f8-s", model_overrides=other, init="pretrained:vq-f8-s", out_dir=str(tmp_path / "x")
+            )
+        )
+    with pytest.raises(ConfigError, match="no tensor of the init checkpoint"):
+        Trainer(
+            TrainConfig(
+                model="fsq-f16-s", init="pretrained:vq-f8-s", init_partial=True, out_dir=str(tmp_path / "y")
+            )
+        )
+
+
 def test_shipped_manifest_is_valid():
     specs = pt.read_manifest(pt._weight_roots()[0])
     for name, spec in specs.items():

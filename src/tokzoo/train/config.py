@@ -25,6 +25,7 @@ class TrainConfig:
     init: str = (
         ""  # start from these weights: a checkpoint folder or "pretrained:NAME" (model = its tokenizer)
     )
+    init_partial: bool = False  # init from another architecture: copy the tensors whose name and shape match
     data: str = "bundled:train"  # "bundled:<split>", a folder, or "shards:<brace pattern>"
     image_size: int = 64
     crop_scale: tuple[float, float] = (0.25, 1.0)

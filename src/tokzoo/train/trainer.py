@@ -58,17 +58,50 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
 
 
 def _initial_model(cfg: TrainConfig) -> Tokenizer:
-    """A fresh ``cfg.model``, or the weights of ``cfg.init`` (fine-tuning; its tokenizer must be ``cfg.model``)."""
+    """A fresh ``cfg.model``, or the weights of ``cfg.init`` (fine-tuning; its tokenizer must be ``cfg.model``).
+
+    With ``cfg.init_partial`` the init checkpoint may be another architecture: a fresh ``cfg.model`` takes every
+    tensor whose name and shape match (e.g. a 32-code FSQ grid from the 1,000-code one: all but the quantizer's
+    projections), and the rest keep their fresh initialisation; the log line says how much was transferred.
+    """
     if not cfg.init:
         return create(cfg.model, **cfg.model_overrides)
-    model = load(cfg.init)
-    if model.registry_name != cfg.model or cfg.model_overrides:
+    source = load(cfg.init)
+    if cfg.init_partial:
+        model = create(cfg.model, **cfg.model_overrides)
+        copied, fresh = transfer_matching(source, model)
+        log.info(
+            "initialised %.1f %% of %s's parameters from %s; fresh: %s",
+            100 * copied, cfg.model, cfg.init, ", ".join(fresh) or "none",
+        )  # fmt: skip
+        return model.train()
+    if source.registry_name != cfg.model or cfg.model_overrides:
         raise ConfigError(
-            f"init {cfg.init} is a {model.registry_name} checkpoint: set model={model.registry_name} and no "
-            "model_overrides (the weights fix the architecture)"
+            f"init {cfg.init} is a {source.registry_name} checkpoint: set model={source.registry_name} and no "
+            "model_overrides (the weights fix the architecture), or init_partial=true to copy what matches"
         )
     log.info("initialised from %s", cfg.init)
-    return model.train()
+    return source.train()
+
+
+def transfer_matching(source: torch.nn.Module, target: torch.nn.Module) -> tuple[float, list[str]]:
+    """Copy into ``target`` every tensor of ``source`` with the same name and shape.
+
+    Returns the share of ``target``'s parameter and buffer elements copied and the names left fresh; raises
+    ConfigError when nothing matches (the two models have nothing in common, so "init" would be a no-op).
+    """
+    src = source.state_dict()
+    dst = target.state_dict()
+    matched = {k: v for k, v in src.items() if k in dst and dst[k].shape == v.shape}
+    if not matched:
+        raise ConfigError(
+            f"init_partial: no tensor of the init checkpoint ({type(source).__name__}) matches "
+            f"{type(target).__name__} by name and shape"
+        )
+    target.load_state_dict(matched, strict=False)
+    total = sum(v.numel() for v in dst.values())
+    fresh = [k for k in dst if k not in matched]
+    return sum(v.numel() for v in matched.values()) / max(1, total), fresh
 
 
 def size_at(step: int, cfg: TrainConfig) -> int:
