@@ -16,7 +16,7 @@ and checked equal to the tokens (the run stops on the first mismatch). Rates per
 - ``unigram_H``: the plug-in unigram entropy of all test ids (an optimistic bound for any unigram code);
 - ``static_unigram``: a real arithmetic code under the id frequencies of the training tokens;
 - ``prior_payload``: the arithmetic code under the prior (``payload_bits``), ``prior_file``: the whole
-  ``.tokc`` file (magic, JSON header with shape and model name, CRC32 included).
+  ``.tokc`` file (magic, version, binary header with shape and model name, CRC32 included).
 
 Each codec then gets, per image, its smallest file whose PSNR reaches the tokenizer's PSNR on that image
 (:func:`tokzoo.bench.equal_quality.codec_at_psnr`): at native resolution, and the best over coding at

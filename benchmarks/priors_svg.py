@@ -12,7 +12,7 @@ the prior, decoded again and checked equal to the tokens (the run stops on a mis
 
 - ``fixed``: ``Tokens.nbits()`` / 8 (every id at log2 V bits); ``static_unigram``: a real arithmetic code
   under the training tokens' id frequencies; ``prior``: the arithmetic code under the prior (payload), and
-  ``tokc_file`` the whole file (magic, JSON header with the window lengths, CRC32);
+  ``tokc_file`` the whole file (magic, version, binary header with the window lengths, CRC32);
 - ``gzip`` (level 9) and ``brotli`` (quality 11) of the original file, and of the SVG the tokens decode to
   (``*_decoded``): the tokens are lossy (coordinates on the 256 grid, a 256-colour palette), so the decoded
   SVG is the same content the tokens carry, the fair text baseline; the original is what a user stores.

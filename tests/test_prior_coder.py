@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from tokzoo.core.errors import TokFormatError
 from tokzoo.core.tokens import Tokens
 from tokzoo.prior.coder import decode, encode
-from tokzoo.prior.container import coded_size, compress, decompress
+from tokzoo.prior.container import coded_size, compress, decompress, header_size
 from tokzoo.prior.frequencies import ideal_bits, quantize
 from tokzoo.prior.unigram import AdaptiveUnigram, StaticUnigram, token_counts
 
@@ -80,8 +80,7 @@ def test_tokc_file_round_trip_and_exact_size():
     tokens = Tokens(ids, torch.tensor([20, 7, 0]), 1000, "seq1d", (), {"k": 1})
     model = StaticUnigram(token_counts(tokens))
     data, nbits = compress(tokens, model)
-    head = int.from_bytes(data[5:9], "little")
-    assert len(data) == coded_size(head, nbits)
+    assert len(data) == coded_size(header_size(data), nbits)
     assert decompress(data, model).equal(tokens)
     with pytest.raises(TokFormatError, match="checksum"):
         decompress(data[:-5] + bytes([data[-5] ^ 1]) + data[-4:], model)
