@@ -40,9 +40,10 @@ from tokzoo.text.metrics import (
     word_stats,
 )
 from tokzoo.text.metrics.entropy import token_counts
+from tokzoo.text.morfessor import fit_morphs
 from tokzoo.text.parallel import parallel_messages
 from tokzoo.text.patching import entropy_patches, fixed_patches
-from tokzoo.text.turkish import gold_words, morph_pieces, turkish_dictionary
+from tokzoo.text.turkish import LETTERS, TURKISH_LOWER, gold_words, morph_pieces, turkish_dictionary
 from tokzoo.text.word_pooled import (
     WordLMConfig,
     WordPooledLM,
@@ -169,6 +170,9 @@ def morph_rows(corpus: Path, quick: bool, lm_vocabs: tuple[int, ...] = (1024, 40
         _cut(w.encode(), np.cumsum([len(p.encode()) for p in morph_pieces(w)]).tolist()) for w in words
     ]
     rows = [_morph_row("suffix splitter alone (no BPE)", "-", gold, splitter)]
+    lexicon = fit_morphs(m.group().translate(TURKISH_LOWER).lower() for m in LETTERS.finditer(train))
+    morfessor = [[p.encode() for p in lexicon.segment(w)] for w in words]
+    rows.append(_morph_row("Morfessor-style, unsupervised (no BPE)", len(lexicon.counts), gold, morfessor))
     cfg = LMConfig(steps=150 if quick else 600, dim=128, depth=2, heads=4, context=128, batch=16)
     for vocab in (1024, 4096) if quick else (1024, 2048, 4096, 8192):
         for name, split in (("BPE (frequency only)", "words"), ("suffix splitter + BPE", "morph-tr")):

@@ -24,7 +24,16 @@ from pathlib import Path
 from tokzoo.data.apt import debian_package
 from tokzoo.text.hunspell import Hunspell
 
-__all__ = ["SUFFIXES", "gold_morphs", "gold_words", "morph_pieces", "split_word", "turkish_dictionary"]
+__all__ = [
+    "LETTERS",
+    "SUFFIXES",
+    "TURKISH_LOWER",
+    "gold_morphs",
+    "gold_words",
+    "morph_pieces",
+    "split_word",
+    "turkish_dictionary",
+]
 
 _HARMONY = {"A": "ae", "I": "ıiuü", "D": "dt", "C": "cç"}
 _TEMPLATES = (
@@ -44,13 +53,15 @@ SUFFIXES = tuple(
     sorted({s for t in _TEMPLATES for s in _expand(t) if len(s) >= 2}, key=lambda s: (-len(s), s))
 )
 _VOWELS = set("aeıioöuüâîû")
-_LETTERS = re.compile(r"[^\W\d_]+")
-_LOWER = str.maketrans("Iİ", "ıi")
+#: runs of letters (words, without digits and underscores)
+LETTERS = re.compile(r"[^\W\d_]+")
+#: Turkish dotted/dotless capitals before ``str.lower`` (``I`` -> ``ı``, ``İ`` -> ``i``)
+TURKISH_LOWER = str.maketrans("Iİ", "ıi")
 
 
 def split_word(word: str, max_suffixes: int = 3) -> list[str]:
     """``word`` cut before each suffix stripped from its end (matching in Turkish lower case)."""
-    low = word.translate(_LOWER).lower()
+    low = word.translate(TURKISH_LOWER).lower()
     if len(low) != len(word):
         return [word]
     cuts, end = [], len(low)
@@ -70,7 +81,7 @@ def split_word(word: str, max_suffixes: int = 3) -> list[str]:
 def morph_pieces(text: str) -> list[str]:
     """``text`` cut before the suffixes of each run of letters; the pieces concatenate to ``text``."""
     out, start = [], 0
-    for m in _LETTERS.finditer(text):
+    for m in LETTERS.finditer(text):
         parts = split_word(m.group())
         if len(parts) == 1:
             continue
@@ -106,9 +117,9 @@ def gold_words(dictionary: Hunspell, text: str) -> dict[str, list[str]]:
     dictionary derives uniquely."""
     out: dict[str, list[str]] = {}
     seen: set[str] = set()
-    for m in _LETTERS.finditer(text):
+    for m in LETTERS.finditer(text):
         word = m.group()
-        if word in seen or word != word.translate(_LOWER).lower():
+        if word in seen or word != word.translate(TURKISH_LOWER).lower():
             continue
         seen.add(word)
         morphs = gold_morphs(dictionary, word)
