@@ -53,14 +53,20 @@ def folder_psnr(model: tokzoo.Tokenizer, folder: str, size: int = 128) -> float:
     return torch.cat([psnr(finalize(model.decode(model.encode(b))), b) for b in x.split(32)]).mean().item()
 
 
-def _lineage(init: str, name: str, steps: int, command: str | None) -> dict:
+def _lineage(init: str, name: str, steps: int, command: str | None, partial: bool = False) -> dict:
     """Card fields of a run started from shipped weights (``init: pretrained:NAME``): the steps of every stage
-    added up and each stage's command, so the card describes the weights, not only the last run."""
-    if init != f"pretrained:{name}":
+    added up and each stage's command, so the card describes the weights, not only the last run. A transfer
+    from another shipped model (``init_partial``) lists that model's stages under its name first."""
+    source = init.removeprefix("pretrained:")
+    if source == init or (source != name and not partial):
         return {}
-    before = json.loads((WEIGHTS / "manifest.json").read_text())["models"][name]
+    before = json.loads((WEIGHTS / "manifest.json").read_text())["models"][source]
     stages = before.get("stages") or [{"steps": before["steps"], "command": before.get("command")}]
-    return {"steps": before["steps"] + steps, "stages": [*stages, {"steps": steps, "command": command}]}
+    last: dict = {"steps": steps, "command": command}
+    if source != name:
+        stages = [{"model": source, **s} for s in stages]
+        last = {"model": name, "init_partial": True, **last}
+    return {"steps": before["steps"] + steps, "stages": [*stages, last]}
 
 
 def main() -> None:
@@ -112,7 +118,7 @@ def main() -> None:
         "parameters": model.num_parameters(),
         "command": f"tokzoo train --config {a.config}" if a.config else None,
     }
-    card.update(_lineage(cfg.get("init", ""), name, steps, card["command"]))
+    card.update(_lineage(cfg.get("init", ""), name, steps, card["command"], cfg.get("init_partial", False)))
     spec = export_pretrained(run / a.weights, WEIGHTS, name, card)
     shipped = tokzoo.create(name, pretrained=True)  # the fp16 weights as users get them
     card["bundled_heldout_128px"] = bundled_heldout_psnr(shipped)

@@ -33,3 +33,17 @@ def test_continuing_shipped_weights_adds_up_the_stages(tmp_path, monkeypatch):
     _manifest(tmp_path, {"steps": 150, "command": "second", "stages": card["stages"]})
     again = ship_pretrained._lineage("pretrained:m", "m", 25, "third")
     assert again["steps"] == 175 and [s["steps"] for s in again["stages"]] == [100, 50, 25]
+
+
+def test_a_transfer_lists_the_source_models_stages(tmp_path, monkeypatch):
+    monkeypatch.setattr(ship_pretrained, "WEIGHTS", tmp_path)
+    _manifest(tmp_path, {"steps": 100, "command": "first"})
+    assert ship_pretrained._lineage("pretrained:m", "lo", 40, "transfer") == {}  # not init_partial
+    card = ship_pretrained._lineage("pretrained:m", "lo", 40, "transfer", partial=True)
+    assert card == {
+        "steps": 140,
+        "stages": [
+            {"model": "m", "steps": 100, "command": "first"},
+            {"model": "lo", "init_partial": True, "steps": 40, "command": "transfer"},
+        ],
+    }
