@@ -57,7 +57,7 @@ def test_save_load_and_bad_files(tmp_path):
     back = MorphLexicon.load(tmp_path / "m.json")
     assert [back.segment(w) for w in WORDS] == [lex.segment(w) for w in WORDS]
     (tmp_path / "bad.json").write_text(json.dumps({"format": "other"}))
-    with pytest.raises(DataError, match="bad.json: cannot read a morph lexicon"):
+    with pytest.raises(DataError, match=r"bad\.json: cannot read a morph lexicon"):
         MorphLexicon.load(tmp_path / "bad.json")
     (tmp_path / "neg.json").write_text(
         json.dumps({"format": "tokzoo-morphs", "counts": {"a": 0}, "letter_cost": {"\0": 1.0}})
