@@ -35,7 +35,7 @@ from tokzoo.core.atomic import atomic_write_bytes
 from tokzoo.core.fingerprint import stamp
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
-from tokzoo.data.report import report_bad
+from tokzoo.data.report import reason_of, report_bad
 from tokzoo.data.shard_open import ShardUnavailable
 from tokzoo.data.tok_encode import LOAD_ERRORS, Encoder
 from tokzoo.data.tok_inputs import FileShard, Input, UrlShard, file_shards
@@ -141,7 +141,8 @@ def _write_shard(
                         if len(pending) == batch_size:
                             flush()
                 except LOAD_ERRORS as e:
-                    fail(i, str(e).replace(str(path), inp.name) if inp.path is None else str(e))
+                    reason = str(e) if inp.path is not None else str(e).replace(str(path), inp.name)
+                    fail(i, reason_of(ValueError(reason), inp.name))
         finally:
             bar.update(1)
     flush()
