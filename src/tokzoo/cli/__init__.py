@@ -86,31 +86,43 @@ def _load_fittable(path: str, vocab: int | None = None) -> Tokenizer:
 
 
 def cmd_encode(a: argparse.Namespace) -> None:
+    from tokzoo.cli.frames import encode_frames, is_frames_input
+
     model = load_model(a.model)
     modality = get_modality(model.modality)
     src = Path(a.image)
     if not src.is_file():
         raise DataError(f"{src}: file not found")
-    if src.suffix.lower() not in modality.suffixes:
+    frames = is_frames_input(model, src)
+    if src.suffix.lower() not in modality.suffixes and not frames:
         raise DataError(
             f"{src}: {model.registry_name} reads {'/'.join(modality.suffixes)} files, "
             f"not {src.suffix or 'a file without suffix'}"
         )
+    if a.max_frames is not None and not frames:
+        raise DataError(f"--max-frames applies to a video encoded by an image tokenizer, not to {src.name}")
     refuse_size(a.size, modality)
     out = check_output(a.output or src.with_suffix(".tok"), [src], parents=a.parents)
-    x = model.load_file(src)
-    if a.size is not None:
-        x = modality.resize(x, a.size)
-    with torch.no_grad():
+    if frames:  # an image tokenizer on a video: every frame an image
         try:
-            tokens = model.encode(x, num_tokens=a.num_tokens)
-        except ValueError as e:  # e.g. a fixed-length model asked for another token count
+            tokens, meta, rate = encode_frames(model, modality, src, size=a.size, max_frames=a.max_frames,
+                                               num_tokens=a.num_tokens)  # fmt: skip
+        except ValueError as e:
             raise DataError(f"{src}: {e}") from e
+    else:
+        x = model.load_file(src)
+        if a.size is not None:
+            x = modality.resize(x, a.size)
+        with torch.no_grad():
+            try:
+                tokens = model.encode(x, num_tokens=a.num_tokens)
+            except ValueError as e:  # e.g. a fixed-length model asked for another token count
+                raise DataError(f"{src}: {e}") from e
+        meta, rate = modality.file_meta(src), modality.rate(x, tokens)
     stamp(model, tokens)
-    tokens.meta.update(modality.file_meta(src))
+    tokens.meta.update(meta)
     tokens.meta["source"] = src.name
     tokens.save(out)
-    rate = modality.rate(x, tokens)
     print(f"{out}: {tokens.num_tokens} tokens, {tokens.nbits()} bits" + (f" ({rate})" if rate else ""))
     for line in modality.changes(src.name, tokens.meta):
         print(line, file=sys.stderr)
@@ -262,7 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(fn=cmd_fit)
 
-    s = sub.add_parser("encode", help="image (or SVG, mesh, text, ... for those tokenizers) -> .tok")
+    s = sub.add_parser(
+        "encode",
+        help="image (or SVG, mesh, text, ... for those tokenizers; a video's frames for image ones) -> .tok",
+    )
     s.add_argument("image", help="input file (an image, or what the model's load_file reads)")
     s.add_argument(
         "--model", required=True,
@@ -276,6 +291,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--num-tokens", type=positive_int, default=None,
         help="keep a K-token prefix (flexible-length image tokenizers: onedpiece-*, flex-*, retok-*, ...)",
+    )  # fmt: skip
+    s.add_argument(
+        "--max-frames", type=positive_int, default=None,
+        help="a video given to an image tokenizer: encode at most this many frames (each as an image)",
     )  # fmt: skip
     s.set_defaults(fn=cmd_encode)
 

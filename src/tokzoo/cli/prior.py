@@ -7,9 +7,11 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from tokzoo.cli.common import load_model, positive_int, refuse_size
-from tokzoo.core.modality import get_modality
+from tokzoo.core.errors import DataError
+from tokzoo.core.modality import Modality, get_modality
 
 
 def cmd_bench_rates(a: argparse.Namespace) -> None:
@@ -38,26 +40,61 @@ def cmd_bench_rates(a: argparse.Namespace) -> None:
         )
 
 
-def cmd_tokenize(a: argparse.Namespace) -> None:
+def _shards(a: argparse.Namespace, modality: Modality) -> tuple[list[Any], list[str] | None]:
+    """The input shards ``--data`` names (files/folders, or WebDataset shard URLs) and the class names."""
     from tokzoo.data.files import collect_files
-    from tokzoo.data.tokenize import dist_env, folder_labels, tokenize_files
+    from tokzoo.data.shard_open import is_shard_url
+    from tokzoo.data.tok_inputs import file_shards, url_shards
+    from tokzoo.data.tokenize import folder_labels
 
-    model = load_model(a.model)
-    modality = get_modality(model.modality)
-    refuse_size(a.size, modality)
+    urls = [d for d in a.data if is_shard_url(d)]
+    if urls:
+        if len(urls) != len(a.data):
+            other = next(d for d in a.data if not is_shard_url(d))
+            raise DataError(
+                f"--data mixes WebDataset shards ({urls[0]}) with files or folders ({other}): give one kind"
+            )
+        if a.labels == "folder":
+            raise DataError(
+                "--labels folder reads classes from folders (DATA/CLASS/FILE), not from WebDataset shards"
+            )
+        return url_shards(urls, modality.suffixes), None
     files = collect_files(a.data, modality.suffixes)
     root = Path(os.path.commonpath([str(f.resolve().parent) for f in files]))
     if a.labels == "folder" and len(a.data) == 1 and Path(a.data[0]).is_dir():
         root = Path(a.data[0]).resolve()  # names keep their class folder even when there is one class
     names = [str(f.resolve().relative_to(root)) for f in files]
-    rank, world = dist_env()
     labels, classes = folder_labels(names) if a.labels == "folder" else (None, None)
-    res = tokenize_files(model, files, names, a.out, shard_size=a.shard_size, batch_size=a.batch_size,
-                         size=a.size, rank=rank, world_size=world, progress=rank == 0, fmt=a.format,
-                         labels=labels, classes=classes)  # fmt: skip
+    return file_shards(files, names, a.shard_size, labels), classes
+
+
+def cmd_tokenize(a: argparse.Namespace) -> None:
+    from tokzoo.data.tokenize import dist_env, tokenize_shards
+
+    model = load_model(a.model)
+    modality = get_modality(model.modality)
+    refuse_size(a.size, modality)
+    options = {k: v for k, v in (("clip_frames", a.clip_frames), ("fps", a.fps), ("max_frames", a.max_frames))
+               if v is not None}  # fmt: skip
+    if options and not set(options) <= set(modality.item_options):
+        flags = ", ".join("--" + k.replace("_", "-") for k in options)
+        raise DataError(f"{flags} apply to video tokenizers only, not to {modality.name}")
+    if a.fps is not None and not 0 < a.fps <= 1000:
+        raise DataError(f"--fps must be in (0, 1000], got {a.fps}")
+    if a.clip_frames is not None:
+        model.check_clip_frames(a.clip_frames)  # type: ignore[attr-defined]  # video tokenizers (item_options)
+    shards, classes = _shards(a, modality)
+    rank, world = dist_env()
+    res = tokenize_shards(model, shards, a.out, batch_size=a.batch_size, size=a.size, rank=rank, world_size=world,
+                          progress=rank == 0, fmt=a.format, classes=classes, options=options)  # fmt: skip
     print(json.dumps({"rank": rank, "world_size": world, "shards_written": len(res.written),
-                      "shards_resumed": len(res.resumed), "samples": res.samples, "skipped_inputs": len(res.bad),
-                      "samples_per_s": round(res.samples_per_s, 2), "manifest": res.manifest}))  # fmt: skip
+                      "shards_resumed": len(res.resumed), "shards_failed": len(res.failed), "samples": res.samples,
+                      "skipped_inputs": len(res.bad), "samples_per_s": round(res.samples_per_s, 2),
+                      "manifest": res.manifest}))  # fmt: skip
+    if res.failed:
+        j, reason = res.failed[0]
+        more = f" (and {len(res.failed) - 1} more)" if len(res.failed) > 1 else ""
+        raise DataError(f"shard {j} not written, rerun to retry{more}: {reason}")
 
 
 def cmd_train_prior(a: argparse.Namespace) -> None:
@@ -107,16 +144,34 @@ def add_prior_parsers(sub: argparse._SubParsersAction) -> None:
     """The ``tokenize``, ``train-prior`` and ``sample`` commands' parsers."""
     s = sub.add_parser(
         "tokenize",
-        help="files -> token shards (tar of .tok, or Parquet) + manifest; torchrun: shards per rank",
+        help="files, folders or WebDataset shard URLs -> token shards (tar of .tok, or Parquet) + manifest; "
+        "torchrun: shards per rank",
     )
     s.add_argument(
         "--model", required=True, help="checkpoint folder, pretrained name, or SVG/mesh tokenizer name"
     )
-    s.add_argument("--data", nargs="+", required=True, help="input folders or files")
+    s.add_argument(
+        "--data", nargs="+", required=True,
+        help="input folders or files, or WebDataset tar shards: paths, brace patterns (shards-{000..009}.tar), "
+        "file:, http(s)://, pipe:CMD (one output shard per input shard)",
+    )  # fmt: skip
     s.add_argument("--out", required=True, help="output folder (rerun to resume)")
     s.add_argument("--size", type=positive_int, default=None, help="image size (shorter side + centre crop)")
     s.add_argument("--batch-size", type=positive_int, default=8)
-    s.add_argument("--shard-size", type=positive_int, default=256, help="inputs per shard")
+    s.add_argument("--shard-size", type=positive_int, default=256, help="input files per shard")
+    s.add_argument(
+        "--clip-frames", type=positive_int, default=None,
+        help="video tokenizers: frames per clip window (default: the model's clip length)",
+    )  # fmt: skip
+    s.add_argument(
+        "--fps", type=float, default=None, help="video tokenizers: resample clips to this frame rate"
+    )
+    s.add_argument(
+        "--max-frames",
+        type=positive_int,
+        default=None,
+        help="video tokenizers: read at most this many frames a file",
+    )
     s.add_argument(
         "--format", choices=["tar", "parquet"], default="tar", help="shard files: tar of .tok or Parquet rows"
     )

@@ -45,6 +45,12 @@ class Limits:
     video_frames: int = 4096
     #: decoded pixels of one video (frames x height x width), checked before decoding
     video_pixels: int = 50_000_000
+    #: bytes of one WebDataset shard read by ``tokzoo tokenize`` (declared size checked first, then streamed)
+    shard_bytes: int = 16 * 2**30
+    #: bytes of one member of a shard (held in memory while its sample is read)
+    shard_member_bytes: int = 256 * 2**20
+    #: seconds a remote shard read (``http(s)://``, ``pipe:``) may wait for data
+    shard_timeout_s: int = 60
 
 
 def _env_name(name: str) -> str:

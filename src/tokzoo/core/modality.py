@@ -3,7 +3,7 @@ so that the CLI, the trainer and ``tokzoo eval`` dispatch through it instead of 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,10 @@ class Modality:
     - ``rate(x, tokens)``: the rate in the modality's own unit (e.g. ``"0.0156 bpp"``), "" where it has none;
     - ``file_meta(path)``: what an input file says about itself that its tokens carry (``tokzoo encode`` adds
       it to the tokens' meta, e.g. a video's frame rate);
-    - ``save_options(meta)``: keyword options of ``save_file`` from the tokens' meta (``tokzoo decode``).
+    - ``save_options(meta)``: keyword options of ``save_file`` from the tokens' meta (``tokzoo decode``);
+    - ``load_items(model, path, **options)``: where one file gives several inputs to ``encode`` (a video's
+      fixed-length clip windows), an iterator of ``(input, meta for its tokens)`` read lazily; None: the file is
+      one input, ``load_file``. ``item_options`` names the options it takes (``tokzoo tokenize``).
     """
 
     name: str
@@ -55,6 +58,8 @@ class Modality:
     rate: Callable[[Any, Tokens], str] = _no_rate
     file_meta: Callable[[Path], dict[str, Any]] = _no_meta
     save_options: Callable[[dict[str, Any]], dict[str, Any]] = _no_save_options
+    load_items: Callable[..., Iterator[tuple[Any, dict[str, Any]]]] | None = None
+    item_options: tuple[str, ...] = ()
 
 
 _MODALITIES: dict[str, Modality] = {}

@@ -6,8 +6,6 @@ The key is the member path up to the first dot of its basename; the rest is the 
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import io
 import itertools
 import lzma
@@ -17,13 +15,16 @@ import tarfile
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from tokzoo.core.errors import DataError
+from tokzoo.core.limits import get_limits
 from tokzoo.data.braces import expand_braces
 from tokzoo.data.decode import load_image
 from tokzoo.data.report import OnError, reason_of, report_bad
+from tokzoo.data.shard_open import ShardUnavailable, local_path, open_shard
 
 Sample = tuple[str, dict[str, bytes]]
 
@@ -72,9 +73,10 @@ def _check_sample(key: str, files: dict[str, bytes]) -> None:
 
 
 def shard_paths(urls: str | list[str]) -> list[str]:
-    """Brace-expand one pattern or a list of them; DataError naming the first shard that does not exist."""
+    """Brace-expand one pattern or a list of them (local paths, ``file:``, ``http(s)://``, ``pipe:``); DataError
+    naming the first local shard that does not exist (remote ones are only found when read)."""
     paths = [p for u in ([urls] if isinstance(urls, str) else urls) for p in expand_braces(u)]
-    missing = [p for p in paths if not os.path.isfile(p)]
+    missing = [p for p in paths if local_path(p) is not None and not os.path.isfile(local_path(p))]
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise DataError(f"{missing[0]}: shard not found{more}")
@@ -93,41 +95,62 @@ def iter_shards(urls: str | list[str], *, on_error: OnError | None = None) -> It
 
 
 def _iter_shard(path: str, on_error: OnError | None) -> Iterator[Sample]:
-    key, files = "", {}
+    """:func:`read_shard`, a shard that cannot be read reported like a corrupt one."""
     try:
-        with _open_decompressed(path) as f, tarfile.open(fileobj=f, mode="r|") as tar:
-            for member in tar:
-                stem, dot, ext = posixpath.basename(member.name).partition(".")
-                if not member.isfile() or not stem or not dot:
-                    continue
-                member_key = posixpath.join(posixpath.dirname(member.name), stem)
-                if member_key != key and files:
-                    yield key, files
-                    files = {}
-                key = member_key
-                files[ext] = tar.extractfile(member).read()  # type: ignore[union-attr]  # isfile()
-            while f.read(1 << 16):  # a complete tar has an end-of-archive block at tar.offset
-                pass
-            if f.tell() < tar.offset + tarfile.BLOCKSIZE:
-                raise tarfile.ReadError("file ends before the end-of-archive block")
+        yield from read_shard(path, on_error)
+    except ShardUnavailable as e:
+        report_bad(path, reason_of(e, path), on_error)
+
+
+def read_shard(url: str, on_error: OnError | None = None) -> Iterator[Sample]:
+    """Stream the ``(key, {ext: bytes})`` samples of one shard (:func:`tokzoo.data.shard_open.open_shard`).
+
+    Corrupt content is reported (``tokzoo.data`` logger and ``on_error(where, reason)``) and skipped: a member
+    larger than the limit ``shard_member_bytes`` (its sample loses it), or a truncated or corrupt tar (reading
+    stops; the samples read so far are kept, the one being read is dropped). A shard whose bytes cannot be got
+    raises :class:`~tokzoo.data.shard_open.ShardUnavailable`.
+    """
+    key, files = "", {}
+    limit = get_limits().shard_member_bytes
+    try:
+        with open_shard(url) as raw:
+            f = _Counted(raw)
+            with tarfile.open(fileobj=f, mode="r|") as tar:  # type: ignore[call-overload]
+                for member in tar:
+                    stem, dot, ext = posixpath.basename(member.name).partition(".")
+                    if not member.isfile() or not stem or not dot:
+                        continue
+                    member_key = posixpath.join(posixpath.dirname(member.name), stem)
+                    if member_key != key and files:
+                        yield key, files
+                        files = {}
+                    key = member_key
+                    if member.size > limit:
+                        report_bad(f"{url}#{member.name}", f"member of {member.size:,} bytes exceeds the limit "
+                                   f"shard_member_bytes={limit:,}", on_error)  # fmt: skip
+                        continue
+                    files[ext] = tar.extractfile(member).read()  # type: ignore[union-attr]  # isfile()
+                while f.read(1 << 16):  # a complete tar has an end-of-archive block at tar.offset
+                    pass
+                if f.pos < tar.offset + tarfile.BLOCKSIZE:
+                    raise tarfile.ReadError("file ends before the end-of-archive block")
     except _READ_ERRORS as e:
-        report_bad(path, f"truncated or corrupt tar shard, stopped reading it ({e})", on_error)
+        report_bad(url, f"truncated or corrupt tar shard, stopped reading it ({e})", on_error)
         return
     if files:
         yield key, files
 
 
-def _open_decompressed(path: str) -> io.BufferedIOBase:
-    """Open a shard, decompressing gzip, bzip2 or xz by magic number."""
-    with open(path, "rb") as f:
-        magic = f.read(6)
-    if magic.startswith(b"\x1f\x8b"):
-        return gzip.open(path, "rb")
-    if magic.startswith(b"BZh"):
-        return bz2.open(path, "rb")
-    if magic.startswith(b"\xfd7zXZ\x00"):
-        return lzma.open(path, "rb")
-    return open(path, "rb")
+class _Counted:
+    """A ``read``-only view of a stream that counts the bytes read (a non-seekable stream has no ``tell``)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw, self.pos = raw, 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        self.pos += len(data)
+        return data
 
 
 class ShardImages:

@@ -1,12 +1,14 @@
 """Token shards: WebDataset tar shards of ``.tok`` records (or Parquet) plus a manifest, and a dataset reading
 them back.
 
-A token-shard folder (written by :func:`tokzoo.data.tokenize.tokenize_files`) holds ``shard-NNNNNN.tar``
-(members ``KEY.tok``, one ``Tokens`` sample each, its source file in ``meta["source"]``) or
+A token-shard folder (written by :func:`tokzoo.data.tokenize.tokenize_shards`) holds ``shard-NNNNNN.tar``
+(members ``KEY.tok``, one ``Tokens`` sample each, its source in ``meta["source"]``: the file, or ``URL#KEY`` of
+a WebDataset sample; a video's clip windows are keyed ``KEY-WWWWW`` with ``fps``, ``clip_start`` and
+``clip_frames`` in their meta) or
 ``shard-NNNNNN.parquet`` (one row per sample, :mod:`tokzoo.data.tok_parquet`), one
-``shard-NNNNNN.json`` per finished shard (sha256, samples, inputs skipped and why) and ``manifest.json``
-(format ``tokzoo-token-shards``, tokenizer, the shards in order with sha256 and sample counts, skipped
-inputs). Shards and records are written with fixed member modes and mtimes, so equal inputs give
+``shard-NNNNNN.json`` per finished shard (sha256, samples, inputs skipped and why, the input shard's URL) and
+``manifest.json`` (format ``tokzoo-token-shards``, tokenizer, the shards in order with sha256, sample counts and
+input URLs, skipped inputs). Shards and records are written with fixed member modes and mtimes, so equal inputs give
 byte-identical folders.
 """
 

@@ -1,13 +1,17 @@
-"""``tokzoo tokenize``: a dataset of files -> token shards, batched, sharded over processes, resumable.
+"""``tokzoo tokenize``: a dataset -> token shards, batched, sharded over processes, resumable.
 
-The sorted input files are cut into shards of ``shard_size`` consecutive files; shard j is encoded by rank
+The inputs are cut into shards (:mod:`tokzoo.data.tok_inputs`): ``shard_size`` consecutive files of the sorted
+input files, or one output shard per input WebDataset tar shard (local or remote). Shard j is encoded by rank
 ``j % world_size`` (ranks from ``RANK`` / ``WORLD_SIZE`` under ``torchrun`` or ``accelerate launch``; more
-nodes are more ranks), in batches of ``batch_size`` consecutive files of that shard. A shard's content is
-thus a function of the inputs alone, and 1 or N processes write byte-identical folders. Each finished shard
+nodes are more ranks), in batches of ``batch_size`` consecutive items of that shard (an item is an input, or one
+clip window of a video, :mod:`tokzoo.data.tok_encode`). A shard's content is thus a function of the inputs
+alone, and 1 or N processes write byte-identical folders. Each finished shard
 (a WebDataset tar of ``.tok`` records, or Parquet rows with ``fmt="parquet"``) is written atomically
 (temporary file + rename) followed by its record ``shard-NNNNNN.json``; a rerun skips
 shards whose record exists, so a killed run resumes losing at most the shards in flight and writing no
-sample twice. Inputs that fail to load or encode are reported (logger + the shard's record) and skipped.
+sample twice. Inputs that fail to load or encode (and corrupt tar members) are reported (logger + the shard's
+record) and skipped; an input that fails part-way (a video) leaves no record. An input shard that cannot be
+read at all (network, timeout, size limit) gets no record, so a rerun retries it, and the run reports it.
 The last rank to finish writes ``manifest.json`` (see :mod:`tokzoo.data.tok_shards`). No collective is used,
 so no rank can hang on another.
 """
@@ -18,33 +22,42 @@ import io
 import json
 import os
 import tarfile
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
 from tqdm.auto import tqdm
 
 from tokzoo.core.atomic import atomic_write_bytes
-from tokzoo.core.errors import TokzooError
 from tokzoo.core.fingerprint import stamp
-from tokzoo.core.modality import get_modality
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
-from tokzoo.data.report import report_bad
+from tokzoo.data.report import reason_of, report_bad
+from tokzoo.data.shard_open import ShardUnavailable
+from tokzoo.data.tok_encode import LOAD_ERRORS, Encoder
+from tokzoo.data.tok_inputs import FileShard, Input, UrlShard, file_shards
 from tokzoo.data.tok_parquet import write_parquet_shard
 from tokzoo.data.tok_shards import MANIFEST, MANIFEST_FORMAT, sha256_file
 
-__all__ = ["TokenizeResult", "dist_env", "folder_labels", "tokenize_files", "write_manifest"]
+__all__ = [
+    "TokenizeResult",
+    "dist_env",
+    "folder_labels",
+    "tokenize_files",
+    "tokenize_shards",
+    "write_manifest",
+]
 
 SHARD = "shard-{:06d}"
 
 
 @dataclass
 class TokenizeResult:
-    """What one process did: shards written and skipped (already done), samples encoded, inputs skipped."""
+    """What one process did: shards written and skipped (already done), samples encoded, inputs skipped, and
+    shards whose input could not be read (``failed``: not written, a rerun retries them)."""
 
     written: list[int] = field(default_factory=list)
     resumed: list[int] = field(default_factory=list)
@@ -52,6 +65,7 @@ class TokenizeResult:
     bad: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     manifest: bool = False
+    failed: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def samples_per_s(self) -> float:
@@ -84,98 +98,65 @@ FORMATS: dict[str, tuple[str, Callable[[list[tuple[str, Tokens]]], bytes]]] = {
 }
 
 
-def _batch(items: list[Any]) -> Any:
-    """Concatenate loaded inputs: tensors of one shape along dim 0, lists by extension; None if they differ."""
-    if all(isinstance(x, torch.Tensor) for x in items):
-        return torch.cat(items) if len({tuple(x.shape[1:]) for x in items}) == 1 else None
-    if all(isinstance(x, list) for x in items):
-        return [y for x in items for y in x]
-    return None
-
-
-class _Encoder:
-    """Loads, resizes and encodes files with one model; failures become ``bad`` entries."""
-
-    def __init__(self, model: Tokenizer, size: int | None) -> None:
-        self.model = model
-        self.modality = get_modality(model.modality)
-        if size is not None and self.modality.resize is None:
-            raise ValueError(
-                f"size applies to tokenizers of modalities with a resolution, not {model.modality}"
-            )
-        self.size = size
-
-    def load(self, path: Path) -> Any:
-        x = self.model.load_file(path)
-        return self.modality.resize(x, self.size) if self.size is not None and self.modality.resize else x
-
-    @torch.no_grad()
-    def encode(self, items: list[Any]) -> list[Tokens]:
-        tokens = self.model.encode(_batch(items) if len(items) > 1 else items[0])
-        return [tokens[i] for i in range(len(tokens))]
-
-    def run(self, paths: list[Path], names: list[str], bad: list[tuple[str, str]]) -> list[Tokens | None]:
-        """Tokens per path (None for a bad input, recorded in ``bad``)."""
-        loaded: list[Any] = []
-        for path, name in zip(paths, names, strict=True):
-            try:
-                loaded.append(self.load(path))
-            except (TokzooError, OSError, ValueError) as e:
-                loaded.append(None)
-                bad.append((name, str(e)))
-                report_bad(name, str(e))
-        good = [x for x in loaded if x is not None]
-        encoded = None
-        if len(good) > 1 and _batch(good) is not None:
-            try:
-                encoded = self.encode(good)
-            except (TokzooError, ValueError):
-                encoded = None  # find the failing input one at a time
-        if encoded is None:
-            return self._each(loaded, names, bad)
-        it = iter(encoded)
-        return [None if x is None else next(it) for x in loaded]
-
-    def _each(self, loaded: list[Any], names: list[str], bad: list[tuple[str, str]]) -> list[Tokens | None]:
-        """Encode one at a time (inputs of different shapes, or to find the input that fails)."""
-        result: list[Tokens | None] = []
-        for i, x in enumerate(loaded):
-            if x is None:
-                result.append(None)
-                continue
-            try:
-                result.append(self.encode([x])[0])
-            except (TokzooError, ValueError) as e:
-                result.append(None)
-                bad.append((names[i], str(e)))
-                report_bad(names[i], str(e))
-        return result
-
-
 def _write_shard(
     out: Path,
     j: int,
-    first: int,
-    paths: list[Path],
-    names: list[str],
-    enc: _Encoder,
+    shard: FileShard | UrlShard,
+    enc: Encoder,
     batch_size: int,
     bar: Any,
     fmt: str,
-    labels: list[int] | None,
+    tmp: Path,
 ) -> tuple[int, list[tuple[str, str]]]:
-    records: list[tuple[str, Tokens]] = []
+    """Encode and write shard ``j`` (then its record); ShardUnavailable (nothing written) if its input shard
+    cannot be read."""
+    inputs: list[Input] = []
+    done: list[list[tuple[dict[str, Any], Tokens]]] = []
+    failed: set[int] = set()
     bad: list[tuple[str, str]] = []
-    for b in range(0, len(paths), batch_size):
-        tokens = enc.run(paths[b : b + batch_size], names[b : b + batch_size], bad)
-        for k, t in enumerate(tokens):
-            if t is not None:
-                stamp(enc.model, t)
-                t.meta["source"] = names[b + k]
-                if labels is not None:
-                    t.meta["label"] = labels[b + k]
-                records.append((f"{first + b + k:09d}", t))
-        bar.update(len(tokens))
+    pending: list[tuple[int, dict[str, Any], Any]] = []
+
+    def fail(i: int, reason: str) -> None:
+        if i not in failed:
+            failed.add(i)
+            bad.append((inputs[i].name, reason))
+            report_bad(inputs[i].name, reason)
+
+    def flush() -> None:
+        for (i, meta, _), t in zip(pending, enc.encode([x for _, _, x in pending]), strict=True):
+            if isinstance(t, str):
+                fail(i, t)
+            else:
+                done[i].append((meta, t))
+        pending.clear()
+
+    for i, inp in enumerate(shard.inputs(lambda where, reason: bad.append((where, reason)))):
+        inputs.append(inp)
+        done.append([])
+        try:
+            with inp.local_file(tmp) as path:
+                try:
+                    for x, meta in enc.items(path):
+                        pending.append((i, meta, x))
+                        if len(pending) == batch_size:
+                            flush()
+                except LOAD_ERRORS as e:
+                    reason = str(e) if inp.path is not None else str(e).replace(str(path), inp.name)
+                    fail(i, reason_of(ValueError(reason), inp.name))
+        finally:
+            bar.update(1)
+    flush()
+    records: list[tuple[str, Tokens]] = []
+    for i, inp in enumerate(inputs):
+        if i in failed:
+            continue
+        for w, (meta, t) in enumerate(done[i]):
+            stamp(enc.model, t)
+            t.meta.update(meta)
+            t.meta["source"] = inp.name
+            if inp.label is not None:
+                t.meta["label"] = inp.label
+            records.append((f"{inp.key}-{w:05d}" if enc.windowed else inp.key, t))
     suffix, write = FORMATS[fmt]
     name = SHARD.format(j)
     atomic_write_bytes(out / f"{name}{suffix}", write(records))
@@ -183,7 +164,8 @@ def _write_shard(
         "name": f"{name}{suffix}",
         "sha256": sha256_file(out / f"{name}{suffix}"),
         "samples": len(records),
-        "inputs": len(paths),
+        "inputs": len(inputs),
+        **shard.record(),
         "bad": [list(b) for b in bad],
     }
     atomic_write_bytes(out / f"{name}.json", json.dumps(record, indent=1).encode())
@@ -225,13 +207,72 @@ def write_manifest(out: Path, tokenizer: str, num_shards: int, classes: Sequence
         "format_version": 1,
         "tokenizer": tokenizer,
         "samples": sum(s["samples"] for s in shards),
-        "shards": [{k: s[k] for k in ("name", "sha256", "samples", "inputs")} for s in shards],
+        "shards": [
+            {k: s[k] for k in ("name", "sha256", "samples", "inputs", "input") if k in s} for s in shards
+        ],
         "bad": [b for s in shards for b in s["bad"]],
     }
     if classes is not None:
         manifest["classes"] = list(classes)
     atomic_write_bytes(out / MANIFEST, json.dumps(manifest, indent=1).encode())
     return True
+
+
+def tokenize_shards(
+    model: Tokenizer,
+    shards: Sequence[FileShard | UrlShard],
+    out: str | Path,
+    *,
+    batch_size: int = 8,
+    size: int | None = None,
+    rank: int = 0,
+    world_size: int = 1,
+    progress: bool = False,
+    fmt: str = "tar",
+    classes: Sequence[str] | None = None,
+    options: dict[str, Any] | None = None,
+    after_shard: Callable[[int], None] | None = None,
+) -> TokenizeResult:
+    """Encode this rank's ``shards`` (:func:`~tokzoo.data.tok_inputs.file_shards` or
+    :func:`~tokzoo.data.tok_inputs.url_shards`) into ``out`` as ``fmt`` shards (``tar`` of ``.tok`` records or
+    ``parquet``, :mod:`tokzoo.data.tok_parquet`); ``classes``: the class names of the inputs' labels, for the
+    manifest; ``options``: the modality's item options (a video's ``clip_frames``, ``fps``, ``max_frames``).
+    ``after_shard(j)`` runs after each shard is written (a hook for progress or tests). Input shards that cannot
+    be read are reported in ``result.failed`` and left for a rerun."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if fmt not in FORMATS:
+        raise ValueError(f"shard format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    enc = Encoder(model.eval(), size, options)
+    mine = [j for j in range(len(shards)) if j % world_size == rank]
+    result = TokenizeResult()
+    _check_format(out, fmt)
+    todo = [j for j in mine if not (out / f"{SHARD.format(j)}.json").is_file()]
+    result.resumed = [j for j in mine if j not in todo]
+    sizes = [shards[j].size for j in todo]
+    total = None if None in sizes else sum(sizes)  # type: ignore[arg-type]
+    start = time.perf_counter()
+    with (
+        tqdm(total=total, unit="input", disable=not progress, desc=f"rank {rank}") as bar,
+        tempfile.TemporaryDirectory(prefix="tokzoo-tokenize-") as tmp,
+    ):
+        for j in todo:
+            try:
+                count, bad = _write_shard(out, j, shards[j], enc, batch_size, bar, fmt, Path(tmp))
+            except ShardUnavailable as e:
+                report_bad(SHARD.format(j), f"not written, rerun to retry: {e}")
+                result.failed.append((j, str(e)))
+                continue
+            result.written.append(j)
+            result.samples += count
+            result.bad += bad
+            if after_shard is not None:
+                after_shard(j)
+    result.seconds = time.perf_counter() - start
+    result.manifest = write_manifest(out, model.registry_name, len(shards), classes)
+    return result
 
 
 def tokenize_files(
@@ -241,54 +282,19 @@ def tokenize_files(
     out: str | Path,
     *,
     shard_size: int = 256,
-    batch_size: int = 8,
-    size: int | None = None,
-    rank: int = 0,
-    world_size: int = 1,
-    progress: bool = False,
-    fmt: str = "tar",
     labels: Sequence[int] | None = None,
     classes: Sequence[str] | None = None,
-    after_shard: Callable[[int], None] | None = None,
+    **kw: Any,
 ) -> TokenizeResult:
-    """Encode this rank's shards of ``files`` (sorted; ``names`` are what records and reports call them) into
-    ``out`` as ``fmt`` shards (``tar`` of ``.tok`` records or ``parquet``, :mod:`tokzoo.data.tok_parquet`).
-    ``labels``: a class index per file, stored as ``meta["label"]`` of its sample, with the class names
-    ``classes`` in the manifest (e.g. from :func:`folder_labels`). ``after_shard(j)`` runs after each shard is
-    written (a hook for progress or tests)."""
-    if shard_size < 1 or batch_size < 1:
-        raise ValueError(f"shard_size and batch_size must be >= 1, got {shard_size} and {batch_size}")
-    if fmt not in FORMATS:
-        raise ValueError(f"shard format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    """:func:`tokenize_shards` over ``files`` (sorted; ``names`` are what records and reports call them) in shards
+    of ``shard_size`` consecutive files. ``labels``: a class index per file, stored as ``meta["label"]`` of its
+    samples, with the class names ``classes`` in the manifest (e.g. from :func:`folder_labels`)."""
+    if shard_size < 1:
+        raise ValueError(f"shard_size must be >= 1, got {shard_size}")
     if labels is not None and (len(labels) != len(files) or classes is None):
         raise ValueError("labels need one class index per file and the list of class names")
-    if labels is not None and any(not 0 <= int(c) < len(classes) for c in labels):
-        raise ValueError(f"labels must be class indices in [0, {len(classes)})")
+    if labels is not None and any(not 0 <= int(c) < len(classes) for c in labels):  # type: ignore[arg-type]
+        raise ValueError(f"labels must be class indices in [0, {len(classes)})")  # type: ignore[arg-type]
     if len(files) != len(names):
         raise ValueError("one name per file is needed")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    enc = _Encoder(model.eval(), size)
-    num_shards = -(-len(files) // shard_size)
-    mine = [j for j in range(num_shards) if j % world_size == rank]
-    result = TokenizeResult()
-    _check_format(out, fmt)
-    todo = [j for j in mine if not (out / f"{SHARD.format(j)}.json").is_file()]
-    result.resumed = [j for j in mine if j not in todo]
-    total = sum(min(shard_size, len(files) - j * shard_size) for j in todo)
-    start = time.perf_counter()
-    with tqdm(total=total, unit="sample", disable=not progress, desc=f"rank {rank}") as bar:
-        for j in todo:
-            lo, hi = j * shard_size, min(len(files), (j + 1) * shard_size)
-            count, bad = _write_shard(
-                out, j, lo, list(files[lo:hi]), list(names[lo:hi]), enc, batch_size, bar, fmt,
-                None if labels is None else [int(c) for c in labels[lo:hi]],
-            )  # fmt: skip
-            result.written.append(j)
-            result.samples += count
-            result.bad += bad
-            if after_shard is not None:
-                after_shard(j)
-    result.seconds = time.perf_counter() - start
-    result.manifest = write_manifest(out, model.registry_name, num_shards, classes)
-    return result
+    return tokenize_shards(model, file_shards(files, names, shard_size, labels), out, classes=classes, **kw)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from tokzoo.core.errors import DataError
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
 from tokzoo.quant import Bottleneck
@@ -36,6 +37,19 @@ class VideoTokenizer(Tokenizer):
 
     def example_input(self) -> torch.Tensor:
         return torch.rand(2, self.cfg.in_channels, 1 + self.time_factor, self.input_size, self.input_size)
+
+    @property
+    def clip_frames(self) -> int:
+        """The default clip length of windowed encoding (``tokzoo tokenize``): 1 + 4·time_factor frames."""
+        return 1 + 4 * self.time_factor
+
+    def check_clip_frames(self, frames: int) -> None:
+        """DataError unless clips of ``frames`` frames can be encoded (1 + time_factor·k)."""
+        if frames < 1 or usable_frames(frames, self.time_factor) != frames:
+            raise DataError(
+                f"{self.registry_name or 'this tokenizer'} codes clips of 1 + {self.time_factor}·k frames, "
+                f"not {frames}"
+            )
 
     def load_file(self, path: Path) -> torch.Tensor:
         frames = read_video(path)

@@ -111,6 +111,15 @@ class VideoFlexTokenizer(VideoTokenizer):
         c = self.cfg
         return torch.rand(2, c.in_channels, c.frames, c.image_size, c.image_size)
 
+    @property
+    def clip_frames(self) -> int:
+        return self.cfg.frames
+
+    def check_clip_frames(self, frames: int) -> None:
+        if frames != self.cfg.frames:
+            raise DataError(f"{self.registry_name or 'this tokenizer'} codes clips of exactly {self.cfg.frames} "
+                            f"frames, not {frames}")  # fmt: skip
+
     def load_file(self, path: Path) -> torch.Tensor:
         """The first ``frames`` frames of a clip file as a (1, 3, frames, H, W) batch (fewer: refused on encode)."""
         frames = read_video(path, max_frames=self.cfg.frames)

@@ -25,7 +25,7 @@ from tokzoo.core.atomic import atomic_write_bytes
 from tokzoo.core.errors import DataError
 from tokzoo.core.limits import check_limit, get_limits
 
-__all__ = ["VIDEO_SUFFIXES", "VideoInfo", "probe_video", "read_video", "write_video"]
+__all__ = ["VIDEO_SUFFIXES", "VideoInfo", "iter_windows", "probe_video", "read_video", "write_video"]
 
 #: Containers read and written; the first is the lossless default that ``tokzoo decode`` writes.
 VIDEO_SUFFIXES = (".mkv", ".mp4", ".webm", ".avi", ".mov", ".gif")
@@ -117,6 +117,57 @@ def _frames(path: Path, container: av.container.InputContainer, fps: float | Non
         raise _fail(path, e) from None
 
 
+def _decoded(
+    path: Path,
+    fps: float | None,
+    size: int | None,
+    max_frames: int | None,
+    data: bytes | None,
+    held: int | None,
+) -> Iterator[np.ndarray]:
+    """The frames (H, W, 3) uint8 that :func:`read_video` and :func:`iter_windows` take, with the limits checked
+    for ``held`` frames held in memory at once (None: all of them)."""
+    if fps is not None and not fps > 0:
+        raise DataError(f"{path}: fps must be positive, got {fps}")
+    if max_frames is not None and max_frames < 1:
+        raise DataError(f"{path}: max_frames must be at least 1, got {max_frames}")
+    container = _open(path, data)
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        info = _info(path, stream)
+        scaled_w, scaled_h, out_w, out_h = _out_size(info, size)
+        declared = info.frames
+        if fps is not None and info.fps:
+            declared = math.ceil(declared * min(1.0, fps / info.fps))
+        cap = max_frames if max_frames is not None else get_limits().video_frames
+        if max_frames is None:
+            check_limit(path, "video_frames", declared, "declared frame count")
+        expected = min(declared, cap, held or cap) if declared else 1  # undeclared: bounded while streaming
+        check_limit(
+            path,
+            "video_pixels",
+            expected * out_w * out_h,
+            f"decoded size ({expected} frames of {out_w}x{out_h})",
+        )
+        count = 0
+        for frame in _frames(path, container, fps):
+            if count == cap:
+                if max_frames is None:
+                    check_limit(path, "video_frames", cap + 1, "frame count (more than declared)")
+                break
+            in_memory = count % held + 1 if held else count + 1
+            check_limit(path, "video_pixels", in_memory * out_w * out_h, "decoded pixels")
+            rgb = frame.to_ndarray(format="rgb24", width=scaled_w, height=scaled_h)
+            top, left = (scaled_h - out_h) // 2, (scaled_w - out_w) // 2
+            count += 1
+            yield rgb[top : top + out_h, left : left + out_w]
+    finally:
+        container.close()
+    if not count:
+        raise DataError(f"{path}: no decodable video frames")
+
+
 def read_video(
     path: str | os.PathLike[str],
     *,
@@ -137,45 +188,30 @@ def read_video(
     frames x pixels exceed ``video_pixels``, is refused before decoding; one that turns out longer than declared
     is refused when the limit is crossed. Corrupt, truncated, empty or unsupported files: ``DataError``.
     """
+    return torch.from_numpy(np.stack(list(_decoded(Path(path), fps, size, max_frames, data, None))))
+
+
+def iter_windows(
+    path: str | os.PathLike[str],
+    window: int,
+    *,
+    fps: float | None = None,
+    max_frames: int | None = None,
+    data: bytes | None = None,
+) -> Iterator[torch.Tensor]:
+    """Decode ``path`` as consecutive, non-overlapping windows of ``window`` frames, uint8 (window, H, W, 3) each,
+    holding one window in memory at a time (``video_pixels`` bounds one window, not the file). Frames after the
+    last full window are dropped; a file shorter than one window yields nothing. ``fps`` and ``max_frames`` as
+    in :func:`read_video`; a decoding error part-way raises ``DataError`` after the windows already yielded."""
     path = Path(path)
-    if fps is not None and not fps > 0:
-        raise DataError(f"{path}: fps must be positive, got {fps}")
-    if max_frames is not None and max_frames < 1:
-        raise DataError(f"{path}: max_frames must be at least 1, got {max_frames}")
-    container = _open(path, data)
-    try:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        info = _info(path, stream)
-        scaled_w, scaled_h, out_w, out_h = _out_size(info, size)
-        declared = info.frames
-        if fps is not None and info.fps:
-            declared = math.ceil(declared * min(1.0, fps / info.fps))
-        cap = max_frames if max_frames is not None else get_limits().video_frames
-        if max_frames is None:
-            check_limit(path, "video_frames", declared, "declared frame count")
-        expected = min(declared, cap) if declared else 1  # undeclared: bounded frame by frame while streaming
-        check_limit(
-            path,
-            "video_pixels",
-            expected * out_w * out_h,
-            f"decoded size ({expected} frames of {out_w}x{out_h})",
-        )
-        frames: list[np.ndarray] = []
-        for frame in _frames(path, container, fps):
-            if len(frames) == cap:
-                if max_frames is None:
-                    check_limit(path, "video_frames", cap + 1, "frame count (more than declared)")
-                break
-            check_limit(path, "video_pixels", (len(frames) + 1) * out_w * out_h, "decoded pixels")
-            rgb = frame.to_ndarray(format="rgb24", width=scaled_w, height=scaled_h)
-            top, left = (scaled_h - out_h) // 2, (scaled_w - out_w) // 2
-            frames.append(rgb[top : top + out_h, left : left + out_w])
-    finally:
-        container.close()
-    if not frames:
-        raise DataError(f"{path}: no decodable video frames")
-    return torch.from_numpy(np.stack(frames))
+    if window < 1:
+        raise DataError(f"{path}: window must be at least 1 frame, got {window}")
+    buffer: list[np.ndarray] = []
+    for rgb in _decoded(path, fps, None, max_frames, data, window):
+        buffer.append(rgb)
+        if len(buffer) == window:
+            yield torch.from_numpy(np.stack(buffer))
+            buffer = []
 
 
 def write_video(

@@ -14,6 +14,7 @@ from tokzoo.core.tokens import Tokens
 from tokzoo.video.dataset import build_clip_dataset
 from tokzoo.video.io import VIDEO_SUFFIXES, probe_video
 from tokzoo.video.transforms import resize_clip
+from tokzoo.video.windows import WINDOW_OPTIONS, clip_windows
 
 
 def _evaluator() -> Any:
@@ -59,5 +60,7 @@ VIDEO = register_modality(
         rate=_rate,
         file_meta=_file_meta,
         save_options=_save_options,
+        load_items=clip_windows,
+        item_options=WINDOW_OPTIONS,
     )
 )
