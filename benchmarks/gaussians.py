@@ -57,7 +57,9 @@ def main() -> None:
                 bits = tokens.nbits_per_sample()[i]
                 side = floor_size(bits)
                 ours = depth_metrics(decoded[i, 3], batch[i, 3])
-                floor = depth_metrics(depth_floor(batch[i, 3], side, model.cfg.near, model.cfg.far), batch[i, 3])
+                floor = depth_metrics(
+                    depth_floor(batch[i, 3], side, model.cfg.near, model.cfg.far), batch[i, 3]
+                )
                 row = {"frame": name, "K": k, "fit": label, "bytes": math.ceil(bits / 8), "floor_side": side}
                 row |= {m: ours[m] for m in METRICS} | {f"floor_{m}": floor[m] for m in METRICS}
                 rows.append(row)

@@ -25,7 +25,16 @@ from tokzoo.core.errors import DataError
 from tokzoo.points.data import read_mesh
 from tokzoo.points.rgbd import Camera
 
-__all__ = ["FrameDataset", "look_at", "read_frame", "render", "render_view", "scene", "view_pose", "write_frame"]
+__all__ = [
+    "FrameDataset",
+    "look_at",
+    "read_frame",
+    "render",
+    "render_view",
+    "scene",
+    "view_pose",
+    "write_frame",
+]
 
 _OBJECT_ALBEDO = (0.80, 0.68, 0.52)
 _LIGHT = (-0.35, -0.75, -1.0)  # towards the light, camera axes (up-left, behind the camera)
@@ -37,7 +46,9 @@ def scene(vertices: np.ndarray, faces: np.ndarray) -> tuple[torch.Tensor, torch.
     v = torch.as_tensor(np.asarray(vertices, dtype=np.float64), dtype=torch.float32)
     f = torch.as_tensor(np.asarray(faces, dtype=np.int64))
     if v.ndim != 2 or v.shape[-1] != 3 or f.ndim != 2 or f.shape[-1] != 3 or len(f) == 0:
-        raise DataError(f"a mesh needs vertices (V, 3) and faces (F, 3), got {tuple(v.shape)}, {tuple(f.shape)}")
+        raise DataError(
+            f"a mesh needs vertices (V, 3) and faces (F, 3), got {tuple(v.shape)}, {tuple(f.shape)}"
+        )
     if not torch.isfinite(v).all():
         raise DataError("the mesh has NaN or infinite vertices")
     if f.min() < 0 or f.max() >= len(v):
@@ -109,7 +120,9 @@ def render(
         closer = value < best
         best, hit = torch.where(closer, value, best), torch.where(closer, index + start, hit)
     found = hit >= 0
-    normals = torch.nn.functional.normalize(torch.linalg.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), dim=1)
+    normals = torch.nn.functional.normalize(
+        torch.linalg.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), dim=1
+    )
     light = torch.nn.functional.normalize(torch.tensor(_LIGHT), dim=0)
     shade = 0.2 + 0.8 * (normals[hit.clamp_min(0)] @ light).abs()
     world = (best[:, None].clamp_max(1e6) * rays) @ rotation + eye
@@ -140,7 +153,9 @@ def read_frame(path: Path, camera: Camera) -> torch.Tensor:
     rgb = rgb / 255.0 if rgb.dtype == np.uint8 else rgb
     if rgb.ndim != 3 or rgb.shape[-1] != 3 or depth.shape != rgb.shape[:2]:
         raise DataError(f"{path}: expected rgb (H, W, 3) and depth (H, W), got {rgb.shape} and {depth.shape}")
-    return torch.cat([torch.as_tensor(rgb, dtype=torch.float32).permute(2, 0, 1), torch.as_tensor(depth)[None]])
+    return torch.cat(
+        [torch.as_tensor(rgb, dtype=torch.float32).permute(2, 0, 1), torch.as_tensor(depth)[None]]
+    )
 
 
 def write_frame(frame: torch.Tensor, camera: Camera, path: Path) -> None:

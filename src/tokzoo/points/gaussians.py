@@ -40,7 +40,7 @@ from tokzoo.points.data import MESH_SUFFIXES
 from tokzoo.points.depth_data import read_frame, render, render_view, scene, view_pose, write_frame
 from tokzoo.points.groups import farthest_points
 from tokzoo.points.rgbd import Camera, backproject, check_rgbd
-from tokzoo.points.splat import quaternion_to_matrix, splat
+from tokzoo.points.splat import splat
 from tokzoo.quant.fsq import FSQ
 
 __all__ = ["FIELDS", "GaussianConfig", "GaussianTokenizer", "matrix_to_quaternion"]
@@ -173,7 +173,9 @@ class GaussianTokenizer(Tokenizer):
         cov = torch.zeros(k, 3, 3).index_add_(0, assign, off[:, :, None] * off[:, None]) / count[..., None]
         pixel = (means[:, 2] / self.camera.focal) ** 2 / 12  # variance of one pixel's footprint
         eigval, eigvec = torch.linalg.eigh(cov + pixel[:, None, None] * torch.eye(3))
-        eigvec = torch.where(torch.linalg.det(eigvec)[:, None, None] < 0, eigvec * torch.tensor([1.0, 1, -1]), eigvec)
+        eigvec = torch.where(
+            torch.linalg.det(eigvec)[:, None, None] < 0, eigvec * torch.tensor([1.0, 1, -1]), eigvec
+        )
         colours = torch.zeros(k, 3).index_add_(0, assign, colour) / count
         t = self.fields(means[None], self.cfg.init_scale * eigval.clamp_min(0).sqrt()[None], eigvec[None], torch.full((1, k), 0.9),
                         colours[None])  # fmt: skip
@@ -187,7 +189,9 @@ class GaussianTokenizer(Tokenizer):
         rays = rays if pixels is None else rays[pixels]
         return splat(g["means"], g["scales"], g["quats"], g["opacity"], rays, g["colours"])
 
-    def fit_loss(self, t: torch.Tensor, frames: torch.Tensor, pixels: torch.Tensor | None = None) -> torch.Tensor:
+    def fit_loss(
+        self, t: torch.Tensor, frames: torch.Tensor, pixels: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """The fitting loss of fields ``t`` (B, K, 13) against checked frames (B, 4, H, W) at ``pixels``."""
         out = self.render_fields(t, pixels)
         depth, rgb = frames[:, 3].flatten(1), frames[:, :3].flatten(2).transpose(1, 2)
@@ -211,7 +215,9 @@ class GaussianTokenizer(Tokenizer):
         n = self.cfg.size**2
         gen = torch.Generator().manual_seed(0)
         for step in range(self.cfg.steps):
-            pixels = None if self.cfg.fit_pixels >= n else torch.randperm(n, generator=gen)[: self.cfg.fit_pixels]
+            pixels = (
+                None if self.cfg.fit_pixels >= n else torch.randperm(n, generator=gen)[: self.cfg.fit_pixels]
+            )
             quantized = step >= self.cfg.steps - self.cfg.steps // 3
             codes = self.quantizer(h).latents if quantized else torch.tanh(h)
             loss = self.fit_loss(self._unsquash(codes) if quantized else (codes + 1) / 2, frames, pixels)
@@ -225,7 +231,9 @@ class GaussianTokenizer(Tokenizer):
         """``num_gaussians`` tokens per frame of ``x`` ((B, 4, H, W) or a list of (4, H, W): RGB in [0, 1],
         depth in metres, 0 = no measurement)."""
         if num_tokens is not None and num_tokens != self.cfg.num_gaussians:
-            raise ConfigError(f"this tokenizer always gives {self.cfg.num_gaussians} tokens, not {num_tokens}")
+            raise ConfigError(
+                f"this tokenizer always gives {self.cfg.num_gaussians} tokens, not {num_tokens}"
+            )
         frames = check_rgbd(x, self.cfg.size, self.cfg.near, self.cfg.far)
         with torch.enable_grad():
             h = self.fit_fields(frames)
@@ -265,7 +273,9 @@ class GaussianTokenizer(Tokenizer):
 
     def example_input(self) -> torch.Tensor:
         """Two views of a unit cube standing on the checkered floor."""
-        corners = torch.tensor([[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)], dtype=torch.float32)
+        corners = torch.tensor(
+            [[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)], dtype=torch.float32
+        )
         quads = [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)]
         faces = torch.tensor([tri for a, b, c, d in quads for tri in ((a, b, c), (a, c, d))])
         v, f, n = scene(corners.numpy(), faces.numpy())

@@ -63,7 +63,9 @@ def check_rgbd(x: object, size: int, near: float, far: float) -> torch.Tensor:
         raise DataError(f"rgbd: {int(bad.any(1).sum())} pixels have NaN or infinite colour or depth")
     rgb, depth = t[:, :3], t[:, 3]
     if rgb.min() < 0 or rgb.max() > 1:
-        raise DataError(f"rgbd: colour must be in [0, 1], got [{float(rgb.min()):.3g}, {float(rgb.max()):.3g}]")
+        raise DataError(
+            f"rgbd: colour must be in [0, 1], got [{float(rgb.min()):.3g}, {float(rgb.max()):.3g}]"
+        )
     outside = (depth != 0) & ((depth < near) | (depth > far))
     if outside.any():
         raise DataError(
@@ -101,7 +103,9 @@ def floor_size(bits: int, depth_bits: int = 10) -> int:
     return max(1, math.isqrt(bits // depth_bits))
 
 
-def depth_floor(depth: torch.Tensor, side: int, near: float, far: float, depth_bits: int = 10) -> torch.Tensor:
+def depth_floor(
+    depth: torch.Tensor, side: int, near: float, far: float, depth_bits: int = 10
+) -> torch.Tensor:
     """The equal-bytes floor of a depth map (H, W): area-downsampled to side x side over its valid pixels (a
     cell with under half its area valid is sent as "none"), each value log-quantized to ``depth_bits`` bits over
     [near, far] (code 0 = none), then upsampled bilinearly with the validity as weight (a pixel whose
