@@ -21,6 +21,7 @@ QUICK_ARGS = {
     "idempotence.py": ["--quick"],
     "video.py": ["--quick"],
     "scenes.py": ["--quick"],
+    "gaussians.py": ["--quick"],
 }
 # Modules the scripts import, not benchmarks themselves.
 HELPERS = {

@@ -19,7 +19,7 @@ from tokzoo.data.apt import debian_package
 from tokzoo.data.files import collect_files, hash_split
 from tokzoo.points.sample import sample_surface
 
-__all__ = ["MESH_SUFFIXES", "SUFFIXES", "PointCloudDataset", "point_files", "read_points"]
+__all__ = ["MESH_SUFFIXES", "SUFFIXES", "PointCloudDataset", "point_files", "read_mesh", "read_points"]
 
 MESH_SUFFIXES = (".obj", ".ply", ".off", ".stl")
 SUFFIXES = (".xyz", *MESH_SUFFIXES)
@@ -54,17 +54,22 @@ def read_points(path: Path, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarr
         if pts.ndim != 2 or pts.shape[1] < 3 or len(pts) == 0:
             raise DataError(f"{path}: expected rows of x y z")
         return pts[:, :3], None
-    import trimesh
-
-    try:
-        mesh = trimesh.load(path, force="mesh", process=False, skip_materials=True)
-        v, f = np.asarray(mesh.vertices), np.asarray(mesh.faces)
-    except Exception as e:  # trimesh raises many types on malformed files
-        raise DataError(f"{path}: cannot read as a mesh ({type(e).__name__}: {e})") from None
+    v, f = read_mesh(path)
     try:
         return sample_surface(v, f, n, seed)
     except DataError as e:
         raise DataError(f"{path}: {e}") from None
+
+
+def read_mesh(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(vertices (V, 3), triangle faces (F, 3)) of a mesh file, read with trimesh (materials skipped)."""
+    import trimesh
+
+    try:
+        mesh = trimesh.load(path, force="mesh", process=False, skip_materials=True)
+        return np.asarray(mesh.vertices), np.asarray(mesh.faces)
+    except Exception as e:  # trimesh raises many types on malformed files
+        raise DataError(f"{path}: cannot read as a mesh ({type(e).__name__}: {e})") from None
 
 
 class PointCloudDataset(Dataset):
