@@ -45,6 +45,12 @@ class Limits:
     video_frames: int = 4096
     #: decoded pixels of one video (frames x height x width), checked before decoding
     video_pixels: int = 50_000_000
+    #: bytes of one OpenSCAD (``.scad``) file
+    scad_bytes: int = 2**20
+    #: syntax tokens of one OpenSCAD file (a bound on its nodes), counted before parsing
+    scad_nodes: int = 100_000
+    #: nesting depth of one OpenSCAD file (blocks, chained instantiations, brackets), checked while parsing
+    scad_depth: int = 100
 
 
 def _env_name(name: str) -> str:
