@@ -26,10 +26,10 @@ import numpy as np
 import tokzoo
 from common import write_results
 from tokzoo.cad import execute, volume_iou
+from tokzoo.cad.data import DEFAULT_PACKAGES, convert_folder
 from tokzoo.cad.scad_csg import evaluate_scad
 from tokzoo.core.errors import DataError
 from tokzoo.data.apt import debian_package
-from tokzoo.data.scad import DEFAULT_PACKAGES, convert_folder
 
 PACKAGE = "openscad-testing-data"
 BPE_VOCABS = (512, 4096)

@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tokzoo
+from tokzoo.cad import data as scad_data
 from tokzoo.cad import execute, volume_iou
 from tokzoo.cad.openscad import convert_scad, scad_to_program
 from tokzoo.cad.scad_csg import evaluate_scad
 from tokzoo.cad.scad_parse import ScadError, parse_scad
 from tokzoo.core.errors import DataError, LimitError
-from tokzoo.data import scad as scad_data
 
 
 def converted_iou(text: str) -> float:

@@ -21,7 +21,8 @@ outside the subset (``sphere``, ``hull``, ``minkowski``, ``rotate_extrude``, ``i
 ``offset``, cones, twisted or scaled extrusions, ...; modules and loops are refused by the parser), each a one-line
 :class:`~tokzoo.cad.scad_parse.ScadError` ``<file>:<line>: <construct> ...`` with a ``reason`` key.
 
-The model is centred and scaled into ``[-0.9, 0.9]^3`` (the bounding box of every body, cut ones included), each
+The model is centred and scaled into ``[-0.875, 0.875]^3`` (the bounding box of every body, cut ones included, its
+longest side spanning 224 of the 256 origin steps, so its faces on that axis lie on the grid), each
 sketch normalised as DeepCAD's are (its longer side spanning 224 of 256 steps), each extrusion one-sided from the
 profile's plane (symmetric about it when the body is taller than the grid's reach). References: DeepCAD
 ("DeepCAD: A Deep Generative Network for Computer-Aided Design Models", Wu, Xiao, Zheng, 2021) for the format.
@@ -51,7 +52,7 @@ from tokzoo.core.errors import DataError
 __all__ = ["Conversion", "convert_scad", "scad_to_program", "transform_matrix"]
 
 HALF = LEVELS / 2
-REACH = 0.9  # the model is scaled into [-REACH, REACH]^3
+REACH = 112 / 128  # the model is scaled into [-REACH, REACH]^3: its longest side spans 224 grid steps
 SPAN = 224  # grid steps of a sketch's longer side (DeepCAD)
 BOOLEANS = {"union": 1, "difference": 2, "intersection": 3}
 TRANSFORMS = ("translate", "rotate", "mirror", "scale")

@@ -2,7 +2,7 @@
 ``.cadseq`` where they are sketch-and-extrude (:mod:`tokzoo.cad.openscad`), each other file refused with its
 reason.
 
-Run ``python -m tokzoo.data.scad --out data/scad``. The package is fetched once with ``apt-get download`` and
+Run ``python -m tokzoo.cad.data --out data/scad``. The package is fetched once with ``apt-get download`` and
 unpacked with ``dpkg -x`` (no root; :func:`tokzoo.data.apt.debian_package`); a package that cannot be fetched is
 reported and skipped.
 """
@@ -22,6 +22,7 @@ from typing import Any
 
 from tokzoo.cad.openscad import Conversion, convert_scad
 from tokzoo.cad.scad_parse import ScadError, ScadFile, parse_scad
+from tokzoo.cad.tokenizer import CadConfig, CadTokenizer
 from tokzoo.core.errors import DataError, LimitError
 from tokzoo.data.apt import debian_package
 from tokzoo.data.report import LOGGER, OnError, reason_of, report_bad
@@ -80,9 +81,7 @@ def build_scad_set(
     with the reason and message; a converted program the tokenizer refuses keeps its ``tokenize_error``), the
     counts per status and per refusal reason, and the packages that failed to download (logged and skipped).
     """
-    import tokzoo
-
-    tok = tokzoo.create("cad-deepcad-q8")
+    tok = CadTokenizer(CadConfig())
     out = Path(out_dir)
     manifest: dict[str, Any] = {"packages": {}, "failed": {}, "files": [], "reasons": {}}
     reasons: Counter[str] = Counter()
@@ -124,8 +123,8 @@ def build_scad_set(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m tokzoo.data.scad --out DIR [--cache DIR]``."""
-    parser = argparse.ArgumentParser(prog="python -m tokzoo.data.scad", description=__doc__.splitlines()[0])
+    """Command line: ``python -m tokzoo.cad.data --out DIR [--cache DIR]``."""
+    parser = argparse.ArgumentParser(prog="python -m tokzoo.cad.data", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--out", required=True, help="output folder (gets <package>/....cadseq and manifest.json)"
     )
