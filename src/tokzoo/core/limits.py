@@ -51,6 +51,12 @@ class Limits:
     shard_member_bytes: int = 256 * 2**20
     #: seconds a remote shard read (``http(s)://``, ``pipe:``) may wait for data
     shard_timeout_s: int = 60
+    #: bytes of one OpenSCAD (``.scad``) file
+    scad_bytes: int = 2**20
+    #: syntax tokens of one OpenSCAD file (a bound on its nodes), counted before parsing
+    scad_nodes: int = 100_000
+    #: nesting depth of one OpenSCAD file (blocks, chained instantiations, brackets), checked while parsing
+    scad_depth: int = 100
 
 
 def _env_name(name: str) -> str:
