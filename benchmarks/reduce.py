@@ -77,6 +77,8 @@ class Setup:
     clutter: float = 0.4
     stem: int = 0
     lr: float = 2e-3
+    standardize: bool = False
+    """Each image to zero mean and unit variance before the patch embedding."""
 
 
 SETUPS = {
@@ -89,20 +91,21 @@ SETUPS = {
 
 
 #: a setting where the ViT learns in the CPU budget: lower clutter, digits on about a quarter of the patches (so
-#: which tokens are kept matters), a convolutional stem, a higher learning rate
+#: which tokens are kept matters), each image standardised (the low-contrast composites, pixel std ~0.08, left
+#: the plain ViT at chance for hundreds of steps; standardised, it reaches 49 % after 400 steps)
 LEARN = Setup(
     64,
     32,
     (12, 17),
-    width=48,
+    width=64,
     depth=4,
     heads=4,
-    train=3000,
-    steps=500,
-    batch=32,
+    train=6000,
+    steps=1000,
+    batch=64,
     clutter=0.15,
-    stem=16,
-    lr=3e-3,
+    lr=1e-3,
+    standardize=True,
 )
 #: patch-token budgets of the nested-budget comparison (8×8 → 4×4 → 2×2 → 1×1 pooled after block 1)
 NESTED = (64, 16, 4, 1)
@@ -112,9 +115,17 @@ class ViT(nn.Module):
     """Patch embedding + CLS + fixed sin-cos positions, tokzoo ``Transformer`` (SDPA), linear head on CLS."""
 
     def __init__(
-        self, canvas: int, width: int, patch_size: int = 4, depth: int = 4, heads: int = 4, stem: int = 0
+        self,
+        canvas: int,
+        width: int,
+        patch_size: int = 4,
+        depth: int = 4,
+        heads: int = 4,
+        stem: int = 0,
+        standardize: bool = False,
     ) -> None:
         super().__init__()
+        self.standardize = standardize
         grid = canvas // patch_size
         self.embed: nn.Module = nn.Conv2d(1, width, patch_size, patch_size)
         if (
@@ -129,7 +140,11 @@ class ViT(nn.Module):
         self.head = nn.Linear(width, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        tokens = self.embed(x * 2 - 1).flatten(2).transpose(1, 2) + self.pos
+        if self.standardize:
+            x = (x - x.mean((1, 2, 3), keepdim=True)) / (x.std((1, 2, 3), keepdim=True) + 1e-3)
+        else:
+            x = x * 2 - 1
+        tokens = self.embed(x).flatten(2).transpose(1, 2) + self.pos
         tokens = torch.cat([self.cls.expand(len(x), -1, -1), tokens], 1)
         return self.head(self.transformer(tokens)[:, 0])
 
@@ -143,7 +158,10 @@ def train(
     x, y = digits_on_photos(setup.train, setup.canvas, setup.digit_px, "train", seed, setup.clutter)
     test_x, test_y = digits_on_photos(500, setup.canvas, setup.digit_px, "test", 10_000 + seed, setup.clutter)
     torch.manual_seed(seed)
-    model = ViT(setup.canvas, setup.width, depth=setup.depth, heads=setup.heads, stem=setup.stem)
+    model = ViT(
+        setup.canvas, setup.width, depth=setup.depth, heads=setup.heads, stem=setup.stem,
+        standardize=setup.standardize,
+    )  # fmt: skip
     if init is not None:
         model.load_state_dict(init.state_dict())
     opt = torch.optim.AdamW(model.parameters(), lr=setup.lr, weight_decay=0.05)

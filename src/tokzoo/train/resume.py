@@ -22,7 +22,7 @@ __all__ = ["RESUME_INVARIANT", "RESUME_MAY_CHANGE", "check_resumable", "resume_c
 log = logging.getLogger("tokzoo.train")
 
 RESUME_INVARIANT = (
-    "model", "model_overrides", "init", "data", "image_size", "crop_scale", "hflip", "rgb_permute", "batch_size",
+    "model", "model_overrides", "init", "init_partial", "data", "image_size", "crop_scale", "hflip", "rgb_permute", "batch_size",
     "seed", "size_schedule", "lr", "warmup_steps", "min_lr_ratio", "weight_decay", "betas", "grad_clip",
     "mixed_precision", "pixel_loss", "perceptual_weight", "gan_weight", "gan_start", "gan_adaptive", "disc_lr",
     "disc_ch", "disc_layers", "ema_decay", "image_data", "image_steps", "image_every", "image_batch_size",
