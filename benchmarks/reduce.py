@@ -9,7 +9,7 @@ seeds; estimated FLOPs relative to the unreduced model; at 576 tokens the wall-c
 against the unreduced SDPA forward, with the selection time (q/k rows, scores, gather/merge) shown separately.
 
 ``--part learn``: a setting where the ViT learns in the CPU budget (``LEARN``: lower clutter, smaller digits,
-convolutional stem), the same methods and ratios; and nested budgets (M3 / TokenFLEX): one model trained with a
+each image standardised), the same methods and ratios; and nested budgets (M3 / TokenFLEX): one model trained with a
 random pooled budget per step against one model per budget, each evaluated at every budget.
 ``--part code``: identifier-span merging in a causal LM trained on the standard library (``reduce_code.py``).
 ``--part views``: multi-view 3-D QA (``reduce_views.py``).
