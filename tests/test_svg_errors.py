@@ -117,3 +117,17 @@ def test_random_ids_decode_or_name_a_position(tok, ids):
         assert 0 <= e.position < len(ids)
         return
     assert out.startswith("<svg")
+
+
+def test_an_arc_flattened_by_its_transform_is_a_line():
+    """Regression (found by the mutation fuzzer): a transform that maps an arc's ellipse to zero height made
+    the arc quantizer divide by its zero radius; SVG draws such an arc as a straight line (F.6.2)."""
+    import tokzoo
+
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100">'
+        '<path transform="matrix(1 0 0 0 0 50)" d="M10 10 A 20 20 0 0 1 40 30" stroke="black"/></svg>'
+    )
+    tok = tokzoo.create("svg-hivg-256")
+    tokens = tok.encode([svg])
+    assert len(tokens) == 1

@@ -425,6 +425,8 @@ def _segment(seg: se.PathSegment, m: se.Matrix, name: str) -> Segment | None:
         rx, ry, rot = _mapped_ellipse(float(seg.rx), float(seg.ry), float(seg.get_rotation()), m)
         if not all(math.isfinite(v) for v in (rx, ry, rot)):
             raise SvgInputError(f"{name}: non-finite arc parameters in a path")
+        if min(rx, ry) <= 0:  # a zero radius (or a transform that flattens the ellipse): a line (SVG F.6.2)
+            return ("L", pt(seg.end))
         flip = float(m.a) * float(m.d) - float(m.b) * float(m.c) < 0  # a mirror reverses the sweep
         large, sweep = int(abs(seg.sweep) > math.pi), int((seg.sweep >= 0) != flip)
         probes = tuple(pt(seg.point(t)) for t in ARC_PROBES)
