@@ -257,7 +257,7 @@ class _ShellStream(_Stream):
 
     def _advance(self, s: int) -> None:
         ser = self.ser
-        end, key, dc, dr = self._slot()
+        _, key, dc, dr = self._slot()
         if self.pending is not None:
             if s >= ser.block0:
                 raise self._bad(f"block token at {self.pos - 1} is not followed by an offset")

@@ -62,19 +62,16 @@ class MeshStats:
 class VertexDist:
     """Joint distribution of the next vertex: weighted copies of decoded vertices plus a product of axes."""
 
-    def __init__(self, key, xyz, ids, w, novel, p_novel, comps, pred) -> None:
+    def __init__(self, key, xyz, w, cls, copy_key, novel, p_novel, comps, pred) -> None:
         self.key = key
-        self.xyz, self.ids, self.w = (
-            xyz,
-            ids,
-            w,
-        )  # candidates (n, 3), their vertex ids, weights (sum: P(copy))
+        self.xyz, self.w = xyz, w  # decoded vertices (n, 3) (index: vertex id), copy weights (sum: P(copy))
+        self.cls, self.copy_key = cls, copy_key  # copy class of each; table key of the copy decision
         self.novel, self.p_novel = novel, p_novel  # (3, G) per-axis probabilities of a new vertex, its weight
         self.comps, self.pred = comps, pred  # (3, K, G) mixture components per axis; predicted coordinates
 
     def axis_probs(self, axis: int, prefix: Sequence[int]) -> np.ndarray:
         """Unnormalised (G,) P(coordinate ``axis`` = a, earlier axes = ``prefix``)."""
-        mask = np.ones(len(self.ids), dtype=bool)
+        mask = np.ones(len(self.w), dtype=bool)
         scale = self.p_novel
         for k, c in enumerate(prefix[:axis]):
             mask &= self.xyz[:, k] == c
@@ -202,15 +199,13 @@ class MeshContext:
             comps[k, 1] = h / h.sum() if h.sum() > 0 else 1.0 / g
             comps[k, 2] = st.value_probs(k)
             spikes = np.zeros(g)
-            spikes[int(round(pred[k]))] += 1.0
+            spikes[int(np.rint(pred[k]))] += 1.0
             for cv in corner_vals:
                 spikes[cv[k]] += 1.0
             comps[k, 3] = spikes / spikes.sum()
             comps[k, 4] = 1.0 / g
             novel[k] = st.mixer((key, k)).mix(comps[k])
-        dist = VertexDist(key, self.xyz[:n], np.arange(n), w, novel, 1.0 - p_copy, comps, pred)
-        dist.cls, dist.copy_key = cls, copy_key
-        return dist
+        return VertexDist(key, self.xyz[:n], w, cls, copy_key, novel, 1.0 - p_copy, comps, pred)
 
     def observe(self, dist: VertexDist, xyz: Sequence[int]) -> int:
         """Learn from the coded vertex ``xyz`` (predicted by ``dist``) and return its vertex id."""
