@@ -113,6 +113,7 @@ class MeshContext:
         self.size = stats.size
         self.xyz = np.zeros((16, 3), dtype=np.int64)
         self.last = np.zeros(16, dtype=np.float64)  # time of each vertex's latest occurrence
+        self.openness = np.zeros(16, dtype=np.int64)  # open half-edges at each vertex
         self.n = 0
         self.index: dict[tuple[int, int, int], int] = {}
         self.nbrs: list[set[int]] = []
@@ -133,9 +134,11 @@ class MeshContext:
             if u in self.open_from[v]:  # the twin v -> u was open: the edge is now interior
                 self.open_from[v].discard(u)
                 self.open_to[u].discard(v)
+                self.openness[[u, v]] -= 1
             elif v not in self.open_from[u]:
                 self.open_from[u].add(v)
                 self.open_to[v].add(u)
+                self.openness[[u, v]] += 1
 
     def _classes(self, n: int, face: tuple, ctx: list[int], hints: list[int]) -> np.ndarray:
         """Copy class of every decoded vertex: 2 * base + (it has an open half-edge), base being 0 other,
@@ -154,8 +157,7 @@ class MeshContext:
             match[list(self.open_from[a])] += 1
         base = np.where(match > 0, 2 + match, base)
         base[hints] = 5
-        boundary = np.fromiter((bool(self.open_from[v] or self.open_to[v]) for v in range(n)), bool, n)
-        return 2 * base + boundary
+        return 2 * base + (self.openness[:n] > 0)
 
     def predict(
         self,
@@ -234,6 +236,7 @@ class MeshContext:
         if self.n == len(self.xyz):
             self.xyz = np.concatenate([self.xyz, np.zeros_like(self.xyz)])
             self.last = np.concatenate([self.last, np.zeros_like(self.last)])
+            self.openness = np.concatenate([self.openness, np.zeros_like(self.openness)])
         v = self.n
         self.xyz[v] = xyz
         self.n += 1
