@@ -157,7 +157,8 @@ def main() -> None:
     try:
         import DracoPy  # noqa: F401
     except ImportError:
-        raise SystemExit("priors_mesh.py needs DracoPy (pip install -e '.[mesh-bench]')") from None
+        print("priors_mesh.py skipped: DracoPy missing (pip install -e '.[mesh-bench]')")
+        return
     write_results("priors_mesh", run(args))
 
 
