@@ -40,7 +40,9 @@ class MeshContextModel:
 
     def __init__(self, serialization: Serialization, name: str | None = None) -> None:
         if not isinstance(serialization, Serialization):
-            raise ValueError(f"no context model for a {type(serialization).__name__}: expected a serialization")
+            raise ValueError(
+                f"no context model for a {type(serialization).__name__}: expected a serialization"
+            )
         self.serialization = serialization
         make_stream(serialization, MeshStats(serialization.bits))  # refuses serializations it cannot model
         self.stats = MeshStats(serialization.bits)
