@@ -1,10 +1,11 @@
 """Priors over tokens: entropy-coded bits vs fixed-width bits, prior throughput, tokenize scaling, meshes vs Draco.
 
-python benchmarks/priors.py [--quick] [--parts images tokenize mesh]
+python benchmarks/priors.py [--quick] [--parts images tokenize [mesh]]
   -> results/priors_images.csv      per tokenizer: held-out PSNR, fixed-width / unigram-entropy / coded bits
      results/priors_throughput.csv  prior training and sampling tokens/s, with and without the KV cache
      results/priors_tokenize.csv    tokzoo tokenize samples/s under torchrun with 1 and 2 processes
      results/priors_mesh.csv        mesh tokens entropy-coded vs Draco, bits per face at 8-bit quantisation
+                                    (the rows of benchmarks/priors_mesh.py, which compares every serialization)
 
 Image tokenizers are trained here for a few hundred steps at 64 px on the photo corpus (``--data``; the
 bundled photos when it is absent), so nothing depends on shipped weights. Every rate is measured on held-out
@@ -203,53 +204,25 @@ def run_tokenize(args: argparse.Namespace, data: Path) -> list[dict]:
 
 
 def run_mesh(args: argparse.Namespace) -> list[dict]:
-    import DracoPy
+    """Mesh tokens vs Draco: the rows of ``benchmarks/priors_mesh.py`` (see there) for a few serializations."""
+    import priors_mesh
 
-    import tokzoo
-    from tokzoo.mesh import read_mesh
-    from tokzoo.mesh.data import mesh_files
-
-    files = mesh_files("homedecor")
-    test_files, train_files = files[::5], [f for i, f in enumerate(files) if i % 5]
-    if args.quick:
-        test_files, train_files = test_files[:4], train_files[:16]
-    rows = []
-    for serialization in args.mesh_serializations:
-        tok = tokzoo.create(f"mesh-{serialization}-q7", bits=8)
-
-        def chunks(paths, tok=tok):
-            seqs, faces, draco = [], 0, 0
-            for p in paths:
-                raw = read_mesh(p)
-                seqs += list(tok.encode(raw).sample(0).split(args.mesh_window))
-                faces += tok.quantize(raw)[0].num_faces
-                draco += len(
-                    DracoPy.encode(raw.vertices, raw.faces, quantization_bits=8, compression_level=10)
-                )
-            ids = torch.zeros((len(seqs), args.mesh_window), dtype=torch.int64)
-            for i, s in enumerate(seqs):
-                ids[i, : len(s)] = s
-            lengths = torch.tensor([len(s) for s in seqs])
-            return Tokens(ids, lengths, tok.vocab_size, "seq1d", (args.mesh_window,)), faces, draco
-
-        train, _, _ = chunks(train_files)
-        test, faces, draco_bytes = chunks(test_files)
-        prior, _ = _prior(train, RUNS / f"mesh_{serialization}" / "prior", args.mesh_prior_steps, batch=16)
-        coded = compress(test, PriorCodingModel(prior, "bench"))[1]
-        adaptive = compress(test, AdaptiveUnigram(test.vocab_size))[1]
-        rows.append({
-            "serialization": serialization, "test_meshes": len(test_files), "faces": faces,
-            "tokens": test.num_tokens, "fixed_bits_per_face": test.nbits() / faces,
-            "adaptive_bits_per_face": adaptive / faces, "prior_bits_per_face": coded / faces,
-            "draco_bits_per_face": 8 * draco_bytes / faces,
-        })  # fmt: skip
-    return rows
+    sub = argparse.Namespace(
+        quick=args.quick, serializations=args.mesh_serializations, prior_steps=args.mesh_prior_steps,
+        prior_serializations=args.mesh_serializations, runs=RUNS,
+    )  # fmt: skip
+    return priors_mesh.run(sub)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=CORPUS, help="photo folder with train/ and test/ (corpus)")
-    p.add_argument("--parts", nargs="+", default=["images", "tokenize", "mesh"])
+    p.add_argument(
+        "--parts",
+        nargs="+",
+        default=["images", "tokenize"],
+        help="images, tokenize, mesh (mesh: a subset of benchmarks/priors_mesh.py, run on its own by run_all)",
+    )
     p.add_argument("--quick", action="store_true", help="tiny run (smoke test of the script)")
     args = p.parse_args()
     full = not args.quick
@@ -259,7 +232,6 @@ def main() -> None:
     args.train_images = 2000 if full else 64
     args.test_images = 200 if full else 16
     args.tokenize_images = 512 if full else 64
-    args.mesh_window = 512
     data = args.data
     if not (data / "train").is_dir():
         raise SystemExit(

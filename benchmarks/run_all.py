@@ -16,6 +16,7 @@ QUICK_ARGS = {
     "priors.py": ["--quick"],
     "priors_codecs.py": ["--quick"],
     "priors_svg.py": ["--quick"],
+    "priors_mesh.py": ["--quick", "--serializations", "nautilus", "amt"],
     "cad.py": ["--quick"],
     "points.py": ["--quick"],
     "idempotence.py": ["--quick"],
