@@ -14,7 +14,7 @@ from tokzoo.core.errors import DataError, TokFormatError
 from tokzoo.core.tokens import Tokens
 from tokzoo.mesh import MeshConfig, QuantizedMesh, build_serialization
 from tokzoo.mesh.context_model import MeshContextModel
-from tokzoo.prior.container import coded_size, compress, decompress
+from tokzoo.prior.container import coded_size, compress, decompress, header_size
 from tokzoo.prior.frequencies import ideal_bits
 
 NAMES = ("naive", "amt", "bpt", "nautilus")
@@ -72,7 +72,7 @@ def test_sphere_round_trip_size_and_gain(name):
     tokens = _tokens([ser.encode(mesh)], ser.vocab_size)
     data, bits = compress(tokens, model)
     assert decompress(data, model).equal(tokens)
-    header = int.from_bytes(data[5:9], "little")
+    header = header_size(data)
     assert len(data) == coded_size(header, bits)  # exact file size accounting
     # a closed manifold sphere: far below fixed-width tokens, and well below 20 bits per face whatever the order
     assert bits < 0.5 * tokens.nbits(), (bits, tokens.nbits())
