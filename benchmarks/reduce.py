@@ -91,8 +91,8 @@ SETUPS = {
 
 
 #: a setting where the ViT learns in the CPU budget: lower clutter, digits on about a quarter of the patches (so
-#: which tokens are kept matters), each image standardised (the low-contrast composites, pixel std ~0.08, left
-#: the plain ViT at chance for hundreds of steps; standardised, it reaches 49 % after 400 steps)
+#: which tokens are kept matters), each image standardised (on the low-contrast composites, pixel std ~0.08, the
+#: plain ViT stayed at chance for hundreds of steps)
 LEARN = Setup(
     64,
     32,
