@@ -148,3 +148,37 @@ def test_real_meshes_round_trip():
         data, bits = compress(tokens, model)
         assert decompress(data, model).equal(tokens), name
         assert bits < 0.6 * tokens.nbits(), name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_saved_model_decodes_without_the_training_meshes(tmp_path, name):
+    ser = SERS[name]
+    model = MeshContextModel(ser).fit(
+        [ser.encode(_sphere(1, shift=0.05)), ser.encode(_sphere(2, shift=-0.1))]
+    )
+    model.save(tmp_path / "ctx")
+    loaded = MeshContextModel.load(tmp_path / "ctx")
+    assert (loaded.name, loaded.serialization.vocab_size) == (model.name, ser.vocab_size)
+    tokens = _tokens([ser.encode(_sphere(1)), ser.encode(_sphere(2, shift=0.02))], ser.vocab_size)
+    data, _ = compress(tokens, model)
+    assert compress(tokens, loaded)[0] == data  # the same probabilities to the last bit
+    assert decompress(data, loaded).equal(tokens)
+
+
+def test_saved_model_errors(tmp_path):
+    ser = SERS["nautilus"]
+    MeshContextModel(ser).fit([ser.encode(_sphere(1))]).save(tmp_path / "ctx")
+    with pytest.raises(DataError, match=r"stats\.safetensors missing"):
+        (tmp_path / "ctx" / "stats.safetensors").rename(tmp_path / "moved")
+        MeshContextModel.load(tmp_path / "ctx")
+    (tmp_path / "moved").rename(tmp_path / "ctx" / "stats.safetensors")
+    doc = (tmp_path / "ctx" / "context.json").read_text()
+    (tmp_path / "ctx" / "context.json").write_text(doc.replace('"cache_size": 8', '"cache_size": 9'))
+    with pytest.raises(DataError, match=r"bad serialization.*vocabulary"):
+        MeshContextModel.load(tmp_path / "ctx")
+    (tmp_path / "ctx" / "context.json").write_text(doc[:50])
+    with pytest.raises(DataError, match="damaged mesh context model"):
+        MeshContextModel.load(tmp_path / "ctx")
+    (tmp_path / "ctx" / "stats.safetensors").write_bytes(b"\x00" * 9)
+    with pytest.raises(DataError, match="damaged"):
+        MeshContextModel.load(tmp_path / "ctx")

@@ -187,3 +187,42 @@ def test_cli_urls_ranks_from_env_and_bad_data_errors(tmp_path, shards, model, mo
     assert "--fps apply to video tokenizers only" in error("--data", pattern, "--fps", "8")
     assert main([*base, str(tmp_path / "f"), "--data", "pipe:false"]) == 2
     assert "not written, rerun to retry" in capsys.readouterr().err
+
+
+def test_cls_labels_from_webdataset_members_and_bad_ones_skipped(tmp_path, shards, model, capsys, caplog):
+    from tokzoo.data.tok_shards import shard_labels
+
+    _tar(tmp_path / "lab-000.tar", [("k0", {"png": _png(1), "cls": b"2\n"}), ("k1", {"png": _png(2)}),
+                                    ("k2", {"png": _png(3), "cls": b"7"}), ("k3", {"png": _png(4), "cls": b"x"}),
+                                    ("k4", {"png": _png(5), "cls": b"0"})])  # fmt: skip
+    res = tokenize_shards(model, url_shards([str(tmp_path / "lab-000.tar")], SUFFIXES, num_classes=3),
+                          tmp_path / "out", classes=["0", "1", "2"])  # fmt: skip
+    assert res.samples == 2
+    data = TokenShards(tmp_path / "out")
+    labels, num_classes = shard_labels(data)
+    assert labels.tolist() == [2, 0] and num_classes == 3
+    assert [t.meta["source"].rsplit("#", 1)[1] for t in data] == ["k0", "k4"]
+    err = caplog.text
+    assert "no .cls member" in err and "not below the 3 classes" in err and "not a class index" in err
+
+    ckpt = tmp_path / "vq"
+    model.save_pretrained(ckpt)
+    base = ["tokenize", "--model", str(ckpt), "--data", str(shards / "in-000.tar")]
+    assert main([*base, "--out", str(tmp_path / "cli"), "--labels", "cls", "--num-classes", "2"]) == 0
+    assert shard_labels(TokenShards(tmp_path / "cli"))[0].tolist() == [1, 1, 1]
+    capsys.readouterr()
+    assert main([*base, "--out", str(tmp_path / "e"), "--labels", "cls"]) == 2
+    assert "--labels cls needs --num-classes" in capsys.readouterr().err
+    files = [
+        "tokenize",
+        "--model",
+        str(ckpt),
+        "--data",
+        str(tmp_path),
+        "--labels",
+        "cls",
+        "--num-classes",
+        "2",
+    ]
+    assert main([*files, "--out", str(tmp_path / "f")]) == 2
+    assert "not files or folders" in capsys.readouterr().err

@@ -51,6 +51,27 @@ def test_iter_windows_streams_fixed_length_windows(clips):
         list(iter_windows(root / "d.mp4", 5))
 
 
+@pytest.mark.parametrize("stride, starts", [(2, [0, 2, 4, 6]), (5, [0, 5]), (7, [0, 7])])
+def test_iter_windows_stride_overlaps_or_skips(clips, stride, starts):
+    path = clips[0] / "a.mkv"  # 12 frames
+    frames = read_video(path)
+    windows = list(iter_windows(path, 5, stride=stride))
+    assert len(windows) == len(starts)
+    for start, w in zip(starts, windows, strict=True):
+        assert torch.equal(w, frames[start : start + 5])
+    with pytest.raises(DataError, match="stride must be at least 1"):
+        list(iter_windows(path, 5, stride=0))
+
+
+def test_clip_stride_in_tokenize_meta(tmp_path, clips, model):
+    _, files, names = clips
+    res = tokenize_files(
+        model, files[:1], names[:1], tmp_path / "s", options={"clip_frames": 5, "clip_stride": 3}
+    )
+    assert res.samples == 3
+    assert [t.meta["clip_start"] for t in TokenShards(tmp_path / "s")] == [0, 3, 6]
+
+
 def test_video_windows_fps_meta_round_trip_and_two_processes(tmp_path, clips, model):
     _, files, names = clips
     kw = {"shard_size": 2, "batch_size": 2, "options": {"clip_frames": 5}}

@@ -58,7 +58,15 @@ def _shards(a: argparse.Namespace, modality: Modality) -> tuple[list[Any], list[
             raise DataError(
                 "--labels folder reads classes from folders (DATA/CLASS/FILE), not from WebDataset shards"
             )
+        if a.labels == "cls":
+            if a.num_classes is None:
+                raise DataError("--labels cls needs --num-classes N (the labels are indices in [0, N))")
+            return url_shards(urls, modality.suffixes, a.num_classes), [str(c) for c in range(a.num_classes)]
         return url_shards(urls, modality.suffixes), None
+    if a.labels == "cls":
+        raise DataError(
+            "--labels cls reads each sample's .cls member of WebDataset shards, not files or folders"
+        )
     files = collect_files(a.data, modality.suffixes)
     root = Path(os.path.commonpath([str(f.resolve().parent) for f in files]))
     if a.labels == "folder" and len(a.data) == 1 and Path(a.data[0]).is_dir():
@@ -74,8 +82,9 @@ def cmd_tokenize(a: argparse.Namespace) -> None:
     model = load_model(a.model)
     modality = get_modality(model.modality)
     refuse_size(a.size, modality)
-    options = {k: v for k, v in (("clip_frames", a.clip_frames), ("fps", a.fps), ("max_frames", a.max_frames))
-               if v is not None}  # fmt: skip
+    given = (("clip_frames", a.clip_frames), ("clip_stride", a.clip_stride), ("fps", a.fps),
+             ("max_frames", a.max_frames))  # fmt: skip
+    options = {k: v for k, v in given if v is not None}
     if options and not set(options) <= set(modality.item_options):
         flags = ", ".join("--" + k.replace("_", "-") for k in options)
         raise DataError(f"{flags} apply to video tokenizers only, not to {modality.name}")
@@ -164,6 +173,10 @@ def add_prior_parsers(sub: argparse._SubParsersAction) -> None:
         help="video tokenizers: frames per clip window (default: the model's clip length)",
     )  # fmt: skip
     s.add_argument(
+        "--clip-stride", type=positive_int, default=None,
+        help="video tokenizers: frames between window starts (default: --clip-frames; less overlaps windows)",
+    )  # fmt: skip
+    s.add_argument(
         "--fps", type=float, default=None, help="video tokenizers: resample clips to this frame rate"
     )
     s.add_argument(
@@ -177,9 +190,13 @@ def add_prior_parsers(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument(
         "--labels",
-        choices=["none", "folder"],
+        choices=["none", "folder", "cls"],
         default="none",
-        help="class labels in the shards: folder = each input's first folder (DATA/CLASS/FILE) is its class",
+        help="class labels in the shards: folder = each input's first folder (DATA/CLASS/FILE) is its class; "
+        "cls = each WebDataset sample's .cls member (a class index; needs --num-classes)",
+    )
+    s.add_argument(
+        "--num-classes", type=positive_int, default=None, help="--labels cls: labels are indices below this"
     )
     s.set_defaults(fn=cmd_tokenize)
 

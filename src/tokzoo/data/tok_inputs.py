@@ -17,7 +17,7 @@ from typing import Any
 from tokzoo.data.report import OnError, report_bad
 from tokzoo.data.shards import read_shard, shard_paths
 
-__all__ = ["FileShard", "Input", "UrlShard", "file_shards", "url_shards"]
+__all__ = ["FileShard", "Input", "UrlShard", "file_shards", "parse_cls", "url_shards"]
 
 
 @dataclass(frozen=True)
@@ -83,11 +83,14 @@ def file_shards(
 @dataclass(frozen=True)
 class UrlShard:
     """Input tar shard number ``index`` at ``url``: each sample's first member with one of ``suffixes`` (in
-    their order) is an input named ``URL#KEY``; its records are keyed ``INDEX-NNNNNNN`` (its place in the shard)."""
+    their order) is an input named ``URL#KEY``; its records are keyed ``INDEX-NNNNNNN`` (its place in the shard).
+    With ``num_classes`` set, each sample's ``.cls`` member (WebDataset's class-index convention: a decimal
+    integer in ``[0, num_classes)``) is its label; a sample without a valid one is reported and skipped."""
 
     url: str
     index: int
     suffixes: tuple[str, ...]
+    num_classes: int | None = None
 
     @property
     def size(self) -> int | None:
@@ -107,10 +110,33 @@ class UrlShard:
                 want = "/".join(self.suffixes)
                 report_bad(name, f"no {want} member (has {', '.join(files)})", on_error)
                 continue
-            yield Input(f"{self.index:06d}-{n:07d}", name, data=files[by_suffix[suffix]], suffix=suffix)
+            label = None
+            if self.num_classes is not None:
+                cls = files[by_suffix[".cls"]] if ".cls" in by_suffix else None
+                label, why = parse_cls(cls, self.num_classes)
+                if label is None:
+                    report_bad(name, why, on_error)
+                    continue
+            key = f"{self.index:06d}-{n:07d}"
+            yield Input(key, name, data=files[by_suffix[suffix]], suffix=suffix, label=label)
 
 
-def url_shards(urls: Sequence[str], suffixes: Sequence[str]) -> list[UrlShard]:
-    """The input shards that brace patterns / URLs name, in order (DataError naming a missing local shard)."""
+def parse_cls(data: bytes | None, num_classes: int) -> tuple[int | None, str]:
+    """(label, "") from a ``.cls`` member's bytes, or (None, why it is not a class index below ``num_classes``)."""
+    if data is None:
+        return None, "no .cls member (--labels cls)"
+    text = data[:32].decode("ascii", "replace").strip()
+    if len(data) > 32 or not text.isdigit():
+        return None, f".cls member is not a class index: {data[:32]!r}"
+    if int(text) >= num_classes:
+        return None, f".cls label {int(text)} is not below the {num_classes} classes (--num-classes)"
+    return int(text), ""
+
+
+def url_shards(
+    urls: Sequence[str], suffixes: Sequence[str], num_classes: int | None = None
+) -> list[UrlShard]:
+    """The input shards that brace patterns / URLs name, in order (DataError naming a missing local shard);
+    ``num_classes``: read each sample's label from its ``.cls`` member."""
     paths = shard_paths(list(urls))
-    return [UrlShard(p, j, tuple(suffixes)) for j, p in enumerate(paths)]
+    return [UrlShard(p, j, tuple(suffixes), num_classes) for j, p in enumerate(paths)]

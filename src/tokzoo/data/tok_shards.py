@@ -118,6 +118,6 @@ def shard_labels(shards: TokenShards) -> tuple[torch.Tensor, int]:
     missing = [k for k, t in zip(shards.keys, shards.samples, strict=True) if "label" not in t.meta]
     if not classes or missing:
         raise DataError(
-            f"{shards.folder}: samples carry no class labels (write them with tokzoo tokenize --labels folder)"
+            f"{shards.folder}: samples carry no class labels (write them with tokzoo tokenize --labels folder or --labels cls)"
         )
     return torch.tensor([int(t.meta["label"]) for t in shards.samples], dtype=torch.int64), len(classes)

@@ -8,23 +8,28 @@ connectivity coding exploits: Rossignac, 1999) or as new coordinates predicted b
 ("Triangle Mesh Compression", Touma & Gotsman, 1998) with adaptively mixed residual models
 (:mod:`tokzoo.mesh.vertex_model`). Its statistics are fitted by running it over training meshes
 (:meth:`MeshContextModel.fit`); each coded mesh then starts from a copy of them and adapts on its own, so every
-mesh decodes independently of the others, like a Draco file.
+mesh decodes independently of the others, like a Draco file. The fitted model is saved and loaded exactly
+(:mod:`tokzoo.mesh.context_state`), so a decoder needs that folder, not the training meshes.
 
     model = MeshContextModel(tokenizer.serialization).fit(train_sequences)
     data, bits = compress(tokens, model)          # tokens: seq1d, one mesh per sample
-    assert decompress(data, model).equal(tokens)
+    model.save("mesh-context/")
+    assert decompress(data, MeshContextModel.load("mesh-context/")).equal(tokens)
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 
-from tokzoo.core.errors import DataError
+from tokzoo.core.errors import ConfigError, DataError
+from tokzoo.mesh.context_state import load_stats, save_stats
 from tokzoo.mesh.context_streams import make_stream
 from tokzoo.mesh.serialization import Serialization
+from tokzoo.mesh.tokenizer import MeshConfig, build_serialization
 from tokzoo.mesh.vertex_model import MeshStats
 from tokzoo.prior.coder import SymbolModel
 
@@ -35,7 +40,7 @@ class MeshContextModel:
     """A :class:`~tokzoo.prior.container.CodingModel` for ``seq1d`` mesh tokens of ``serialization``.
 
     ``name`` (default ``mesh-context-<serialization>-q<bits>``) is written into ``.tokc`` headers; decoding
-    needs a model fitted on the same meshes in the same order.
+    needs the same fitted model: the one :meth:`save` wrote, or one fitted on the same meshes in the same order.
     """
 
     def __init__(self, serialization: Serialization, name: str | None = None) -> None:
@@ -58,6 +63,30 @@ class MeshContextModel:
             except DataError as e:
                 raise DataError(f"training sequence {i}: {e}") from None
         return self
+
+    def save(self, folder: str | Path) -> None:
+        """Write the fitted model into ``folder`` (atomically): see :mod:`tokzoo.mesh.context_state`."""
+        ser = self.serialization
+        coder = getattr(ser, "coder", None)  # bpt / nautilus block coordinates
+        header = {"serialization": ser.name, "name": self.name, "vocab_size": ser.vocab_size,
+                  "block_bits": coder.block_bits if coder is not None else None,
+                  "cache_size": getattr(ser, "cache_size", MeshConfig.cache_size)}  # fmt: skip
+        save_stats(self.stats, folder, header)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> MeshContextModel:
+        """The model :meth:`save` wrote, with its serialization; DataError on a missing or damaged folder."""
+        stats, doc = load_stats(folder)
+        try:
+            cfg = MeshConfig(doc["serialization"], doc["bits"], doc["block_bits"], doc["cache_size"])
+            serialization = build_serialization(cfg)
+            if serialization.vocab_size != doc["vocab_size"]:
+                raise ValueError(f"vocabulary {serialization.vocab_size}, saved {doc['vocab_size']}")
+        except (ConfigError, KeyError, TypeError, ValueError) as e:  # a foreign or edited file
+            raise DataError(f"{folder}: bad serialization in the mesh context model ({e})") from None
+        model = cls(serialization, name=str(doc["name"]))
+        model.stats = stats
+        return model
 
     def for_sample(self, layout: str, shape: tuple[int, ...], length: int) -> SymbolModel:
         """A fresh stream over a copy of the fitted statistics (samples code independently)."""

@@ -44,7 +44,6 @@ class MeshStats:
         self.tables: dict = {}
         self.mixers: dict = {}
         self.scales: dict = {}
-        self.values = [None, None, None]  # per-axis value counts, created on first use
 
     def table(self, key: object, size: int):
         return counts_table(self.tables, key, size)

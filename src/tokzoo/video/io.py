@@ -195,23 +195,31 @@ def iter_windows(
     path: str | os.PathLike[str],
     window: int,
     *,
+    stride: int | None = None,
     fps: float | None = None,
     max_frames: int | None = None,
     data: bytes | None = None,
 ) -> Iterator[torch.Tensor]:
-    """Decode ``path`` as consecutive, non-overlapping windows of ``window`` frames, uint8 (window, H, W, 3) each,
+    """Decode ``path`` as windows of ``window`` frames starting every ``stride`` frames (None: ``window``, i.e.
+    consecutive and non-overlapping; smaller overlaps, larger skips frames), uint8 (window, H, W, 3) each,
     holding one window in memory at a time (``video_pixels`` bounds one window, not the file). Frames after the
     last full window are dropped; a file shorter than one window yields nothing. ``fps`` and ``max_frames`` as
     in :func:`read_video`; a decoding error part-way raises ``DataError`` after the windows already yielded."""
     path = Path(path)
     if window < 1:
         raise DataError(f"{path}: window must be at least 1 frame, got {window}")
+    stride = window if stride is None else stride
+    if stride < 1:
+        raise DataError(f"{path}: window stride must be at least 1 frame, got {stride}")
     buffer: list[np.ndarray] = []
-    for rgb in _decoded(path, fps, None, max_frames, data, window):
-        buffer.append(rgb)
+    start = 0  # index of the next window's first frame
+    for index, rgb in enumerate(_decoded(path, fps, None, max_frames, data, window)):
+        if index >= start:
+            buffer.append(rgb)
         if len(buffer) == window:
             yield torch.from_numpy(np.stack(buffer))
-            buffer = []
+            start += stride
+            buffer = buffer[min(stride, window) :]
 
 
 def write_video(
