@@ -21,6 +21,7 @@ gives the whole curve.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -56,15 +57,15 @@ def _lfq(entropy_weight: float) -> dict[str, object]:
 #: name -> (registered model, family, config overrides); every one codes 64 ids of 10 bits = 640 bits
 TOKENIZERS: dict[str, tuple[str, str, dict[str, object]]] = {
     "2d-vq": ("vq-f8-s", "2-D grid", {}),
-    "2d-lfq": ("vq-f8-s", "2-D grid", _lfq(0.0)),
-    "2d-lfq-entropy": ("vq-f8-s", "2-D grid", _lfq(0.1)),
-    "1d-titok": ("titok-t-64", "1-D", {}),
     "flex": ("retok-t-64", "1-D flexible", {}),
     "flex-semantic": (
         "retok-t-64",
         "1-D flexible",
         {"model_overrides.semantic_weight": 0.5, "model_overrides.teacher": "{runs}/2d-vq/model"},
     ),
+    "1d-titok": ("titok-t-64", "1-D", {}),
+    "2d-lfq": ("vq-f8-s", "2-D grid", _lfq(0.0)),
+    "2d-lfq-entropy": ("vq-f8-s", "2-D grid", _lfq(0.1)),
 }
 PREFIXES = (8, 16, 32, 64)
 
@@ -83,7 +84,7 @@ def _train_tokenizer(name: str, steps: int, data: Path, runs: Path) -> Path:
                f"out_dir={out}", f"image_size={SIZE}", "crop_scale=[0.25,1.0]", "batch_size=16",
                f"max_steps={steps}", "lr=1e-3", "warmup_steps=100", "min_lr_ratio=0.05", "seed=0",
                f"ckpt_every={max(50, steps // 8)}", "log_every=100", "progress=false",
-               *(f"{k}={v}".format(runs=runs) for k, v in overrides.items())]  # fmt: skip
+               *(f"{k}={v}".replace("{runs}", str(runs)) for k, v in overrides.items())]  # fmt: skip
         resume = ["--resume"] if (out / "checkpoints").is_dir() else []
         subprocess.run(cmd + resume, check=True, stdout=subprocess.DEVNULL)
     return out / "model"
@@ -123,11 +124,11 @@ def _bits(prior: ARPrior, tokens: Tokens, k: int) -> float:
         return float(prior.nll_bits(ids, lengths.clamp(max=k)).mean())
 
 
-def _samples(prior: ARPrior, model, train: Tokens, path: Path) -> None:
+def _samples(prior: ARPrior, model, path: Path) -> None:
     from PIL import Image
 
     s = sample_ar(prior, 16, generator=torch.Generator().manual_seed(0))
-    tokens = from_sequence(s.ids, s.lengths, prior.seq, train)
+    tokens = from_sequence(s.ids, s.lengths, prior.seq, {"tokenizer": model.registry_name})
     with torch.no_grad():
         img = model.decode(tokens).clamp(0, 1)
     grid = img.reshape(2, 8, 3, SIZE, SIZE).permute(0, 3, 1, 4, 2).reshape(2 * SIZE, 8 * SIZE, 3)
@@ -145,7 +146,7 @@ def run_one(name: str, args: argparse.Namespace, data: Path) -> list[dict]:
     x = torch.cat([modality.resize(model.load_file(f), SIZE) for f in test_files])[: len(test)]
     prior = _prior(train, runs / name / "prior", args.prior_steps)
     (RESULTS / "priors_tradeoff").mkdir(parents=True, exist_ok=True)
-    _samples(prior, model, train, RESULTS / "priors_tradeoff" / f"{name}.png")
+    _samples(prior, model, RESULTS / "priors_tradeoff" / f"{name}.png")
     family = TOKENIZERS[name][1]
     n = test.ids.shape[1]
     prefixes = [k for k in PREFIXES if k <= n] if family == "1-D flexible" else [n]
@@ -187,10 +188,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=CORPUS, help="photo folder with train/ and test/ (corpus)")
     p.add_argument("--quick", action="store_true", help="tiny run (smoke test of the script)")
-    p.add_argument("--steps", type=int, default=1500, help="tokenizer training steps (each)")
+    p.add_argument("--steps", type=int, default=800, help="tokenizer training steps (each)")
     p.add_argument("--only", nargs="+", choices=list(TOKENIZERS), help="a subset (flex-semantic needs 2d-vq)")
     args = p.parse_args()
-    args.runs = RUNS / "quick" if args.quick else RUNS
+    args.runs = RUNS / ("quick" if args.quick else f"steps{args.steps}")
     if args.quick:
         args.steps = 20
     args.prior_steps = 20 if args.quick else 1000
@@ -204,11 +205,21 @@ def main() -> None:
     names = args.only or list(TOKENIZERS)
     if "flex-semantic" in names and "2d-vq" not in names:
         _train_tokenizer("2d-vq", args.steps, data, args.runs)  # the teacher
-    rows = [r for name in names for r in run_one(name, args, data)]
-    if args.quick:
-        return
-    write_results("priors_tradeoff", rows)
-    plot(rows, ROOT / "docs" / "img" / "priors_tradeoff.png")
+    rows = [] if args.quick else _earlier_rows(set(names), args.steps)
+    for name in names:
+        rows += run_one(name, args, data)
+        if not args.quick:  # after each tokenizer: a cut-short run keeps what it measured
+            write_results("priors_tradeoff", rows)
+            plot(rows, ROOT / "docs" / "img" / "priors_tradeoff.png")
+
+
+def _earlier_rows(names: set[str], steps: int) -> list[dict]:
+    """Rows of other tokenizers at the same steps from an earlier run (``--only`` runs add up)."""
+    path = RESULTS / "priors_tradeoff.json"
+    if not path.is_file():
+        return []
+    rows = json.loads(path.read_text()).get("rows", [])
+    return [r for r in rows if r["tokenizer"] not in names and r.get("train_steps") == steps]
 
 
 if __name__ == "__main__":

@@ -63,6 +63,28 @@ def test_images_tokenize_train_rates_sample(tmp_path, photos, capsys):
     written = sorted((tmp_path / "s").glob("*.png"))
     assert len(written) == 3 and Image.open(written[0]).size == (32, 32)
 
+    # compress / decompress .tok files under the prior: exact round trip, the model checked by its weights
+    tok = tmp_path / "p0.tok"
+    assert main(["encode", str(photos / "p0.png"), "--model", ckpt, "--size", "32", "-o", str(tok)]) == 0
+    capsys.readouterr()
+    assert main(["compress", str(tok), "--model", str(run / "prior"), "--out", str(tmp_path / "c")]) == 0
+    row = _json_lines(capsys.readouterr().out)[0]
+    coded = tmp_path / "c" / "p0.tokc"
+    assert row["file_bytes"] == coded.stat().st_size and row["fixed_bits"] == 16 * 6
+    assert main(["decompress", str(coded), "--model", str(run / "prior"), "--out", str(tmp_path / "d")]) == 0
+    assert tokzoo.Tokens.load(tmp_path / "d" / "p0.tok").equal(tokzoo.Tokens.load(tok))
+    capsys.readouterr()
+    other = tmp_path / "run2"
+    assert (
+        main(["train-prior", *args[:2], "--out", str(other), *args[4:], "--steps", "2", "--seed", "1"]) == 0
+    )
+    assert (
+        main(["decompress", str(coded), "--model", str(other / "prior"), "--out", str(tmp_path / "e")]) == 2
+    )
+    assert "p0.tokc: coded with model 'prior-" in capsys.readouterr().err
+    assert main(["compress", str(tok), "--model", str(tmp_path)]) == 2
+    assert "not a coding model" in capsys.readouterr().err
+
 
 def test_svg_samples_are_valid_programs(tmp_path, capsys):
     model = tokzoo.create("svg-hivg-128")

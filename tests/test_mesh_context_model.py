@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -182,3 +183,30 @@ def test_saved_model_errors(tmp_path):
     (tmp_path / "ctx" / "stats.safetensors").write_bytes(b"\x00" * 9)
     with pytest.raises(DataError, match="damaged"):
         MeshContextModel.load(tmp_path / "ctx")
+
+
+def test_cli_compress_decompress_with_a_saved_context_model(tmp_path, capsys):
+    import tokzoo
+    from tokzoo.cli import main
+
+    tok = tokzoo.create("mesh-nautilus-q7")
+    ser = tok.serialization
+    MeshContextModel(ser).fit([ser.encode(_sphere(2, shift=-0.1))]).save(tmp_path / "ctx")
+    m = _sphere(2)
+    tokens = tok.encode([(m.vertices.astype(np.float64), m.faces)])
+    tokens.save(tmp_path / "s.tok")
+    capsys.readouterr()
+    assert main(["compress", str(tmp_path / "s.tok"), "--model", str(tmp_path / "ctx")]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert (
+        row["payload_bits"] < 0.5 * tokens.nbits()
+        and row["file_bytes"] == (tmp_path / "s.tokc").stat().st_size
+    )
+    assert main(["decompress", str(tmp_path / "s.tokc"), "--model", str(tmp_path / "ctx"), "--out",
+                 str(tmp_path / "back")]) == 0  # fmt: skip
+    back = Tokens.load(tmp_path / "back" / "s.tok")
+    assert back.equal(tokens) and back.meta["scales"] == tokens.meta["scales"]
+    capsys.readouterr()
+    (tmp_path / "bad.tokc").write_bytes(b"TOKC\x02junk")
+    assert main(["decompress", str(tmp_path / "bad.tokc"), "--model", str(tmp_path / "ctx")]) == 2
+    assert "bad.tokc:" in capsys.readouterr().err

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from tokzoo.cli.coding import add_coding_parsers
 from tokzoo.cli.common import join_names, load_model, output_paths, positive_int, refuse_size
 from tokzoo.cli.prior import add_prior_parsers, cmd_bench_rates
 from tokzoo.core.errors import ConfigError, DataError, TokzooError
@@ -379,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_bench_rates)
 
     add_prior_parsers(sub)
+    add_coding_parsers(sub)
 
     s = sub.add_parser(
         "demo", help="evaluate the pretrained tokenizers on held-out photos, fine-tune one, report"
