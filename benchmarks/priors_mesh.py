@@ -18,8 +18,11 @@ models. Every rate is over the held-out meshes, divided by their quantized face 
 - ``draco``: DracoPy (Google Draco) at ``quantization_bits=8, compression_level=10``, one file per mesh.
 
 Coded rates are payload bits (the arithmetic code), as in the other prior benchmarks.
-``context_file_per_mesh`` is the size of real ``.tokc`` files, one per mesh, each with its JSON header
-(about 150 bytes: the container's overhead, not the model's).
+``context_file_per_mesh`` is the size of real ``.tokc`` files, one per mesh, each with its version-2 binary
+header (about 40 bytes: the container's overhead, not the model's); ``context_file_with_placement`` adds what
+Draco also stores, each mesh's origin and scale (in the header's JSON meta), so the file alone puts the mesh
+back in its units. Held-out files are decoded with the fitted model saved to disk and loaded back
+(``context_model_bytes``: its size, shared by every file like a codec's tables).
 """
 
 from __future__ import annotations
@@ -68,32 +71,43 @@ def _prior(train: Tokens, steps: int, out) -> ARPrior:
     return prior.eval()
 
 
-def _meshes(tok, paths) -> tuple[list[np.ndarray], int, int]:
-    """Token sequences, quantized faces and Draco bytes of the meshes at ``paths``."""
+def _meshes(tok, paths) -> tuple[list[np.ndarray], int, int, list[dict]]:
+    """Token sequences, quantized faces, Draco bytes and placements (the ``meta`` that maps each mesh's grid
+    back to its units: origin and scale at float32's 7 significant digits, as Draco stores them) at ``paths``."""
     import DracoPy
 
     from tokzoo.mesh import read_mesh
 
-    seqs, faces, draco = [], 0, 0
+    seqs, faces, draco, placements = [], 0, 0, []
     for p in paths:
         raw = read_mesh(p)
         mesh, _ = tok.quantize(raw)
         seqs.append(tok.serialization.encode(mesh))
         faces += mesh.num_faces
         draco += len(DracoPy.encode(raw.vertices, raw.faces, quantization_bits=BITS, compression_level=10))
-    return seqs, faces, draco
+        origin = [float(f"{c:.7g}") for c in mesh.origin]
+        placements.append({"origins": [origin], "scales": [float(f"{mesh.scale:.7g}")]})
+    return seqs, faces, draco, placements
 
 
-def _context_rates(model, seqs: list[np.ndarray], vocab: int) -> dict:
-    """Payload bits and bytes of one ``.tokc`` file per mesh, and how many decode back exactly."""
-    payload, per_mesh, ok = 0, 0, 0
-    for s in seqs:
+def _context_rates(model, seqs: list[np.ndarray], vocab: int, placements: list[dict], folder) -> dict:
+    """Payload bits and bytes of one ``.tokc`` file per mesh (ids only, and with the placement in the header's
+    meta), decoded by the model saved to and loaded from ``folder``: how many decode back exactly."""
+    model.save(folder)
+    loaded = type(model).load(folder)
+    payload, per_mesh, placed, ok = 0, 0, 0, 0
+    for s, meta in zip(seqs, placements, strict=True):
         one = _batch([s], vocab)
         data, bits = compress(one, model)
         payload += bits
         per_mesh += len(data)
-        ok += decompress(data, model).equal(one)
-    return {"payload_bits": payload, "per_mesh_bytes": per_mesh, "round_trips": ok}
+        with_meta = Tokens(one.ids, one.lengths, vocab, "seq1d", one.shape, meta)
+        placed_data = compress(with_meta, model)[0]
+        placed += len(placed_data)
+        ok += decompress(data, loaded).equal(one) and decompress(placed_data, loaded).meta == meta
+    saved = sum(f.stat().st_size for f in folder.iterdir())
+    return {"payload_bits": payload, "per_mesh_bytes": per_mesh, "placed_bytes": placed, "round_trips": ok,
+            "model_bytes": saved}  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> list[dict]:
@@ -110,8 +124,8 @@ def run(args: argparse.Namespace) -> list[dict]:
         t0 = time.perf_counter()
         tok = tokzoo.create(f"mesh-{name}-q7", bits=BITS)
         v = tok.vocab_size
-        train, _, _ = _meshes(tok, train_files)
-        test, faces, draco = _meshes(tok, test_files)
+        train, _, _, _ = _meshes(tok, train_files)
+        test, faces, draco, placements = _meshes(tok, test_files)
         test_batch = _batch(test, v)
         row = {
             "serialization": name, "test_meshes": len(test), "faces": faces, "tokens": test_batch.num_tokens,
@@ -120,9 +134,11 @@ def run(args: argparse.Namespace) -> list[dict]:
             "adaptive": compress(test_batch, AdaptiveUnigram(v))[1] / faces,
         }  # fmt: skip
         context = MeshContextModel(tok.serialization).fit(train)
-        rates = _context_rates(context, test, v)
+        rates = _context_rates(context, test, v, placements, args.runs / f"mesh_{name}_context")
         row["context"] = rates["payload_bits"] / faces
         row["context_file_per_mesh"] = 8 * rates["per_mesh_bytes"] / faces
+        row["context_file_with_placement"] = 8 * rates["placed_bytes"] / faces
+        row["context_model_bytes"] = rates["model_bytes"]
         row["round_trips"] = f"{rates['round_trips']}/{len(test)}"
         if args.prior_steps and name in args.prior_serializations:
             prior = _prior(_windows(train, v), args.prior_steps, args.runs / f"mesh_{name}_prior")
