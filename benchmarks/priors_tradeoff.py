@@ -32,6 +32,7 @@ import torch
 
 from common import RESULTS, write_results
 from tokzoo.bench.protocol import fidelity_batch
+from tokzoo.bench.thumbnail import thumbnail_reconstruct
 from tokzoo.core.api import load
 from tokzoo.core.modality import get_modality
 from tokzoo.core.tokens import Tokens
@@ -54,7 +55,8 @@ def _lfq(entropy_weight: float) -> dict[str, object]:
             "model_overrides.quantizer_options": f"{{bits: 10, entropy_weight: {entropy_weight}}}"}  # fmt: skip
 
 
-#: name -> (registered model, family, config overrides); every one codes 64 ids of 10 bits = 640 bits
+#: name -> (registered model, family, config overrides); every one codes 64 ids of 10 bits = 640 bits but
+#: 2d-vq-c16, the same grid with 16 codes (256 bits): a second point on the 2-D curve
 TOKENIZERS: dict[str, tuple[str, str, dict[str, object]]] = {
     "2d-vq": ("vq-f8-s", "2-D grid", {}),
     "flex": ("retok-t-64", "1-D flexible", {}),
@@ -64,6 +66,7 @@ TOKENIZERS: dict[str, tuple[str, str, dict[str, object]]] = {
         {"model_overrides.semantic_weight": 0.5, "model_overrides.teacher": "{runs}/2d-vq/model"},
     ),
     "1d-titok": ("titok-t-64", "1-D", {}),
+    "2d-vq-c16": ("vq-f8-s", "2-D grid", {"model_overrides.codebook_size": 16}),
     "2d-lfq": ("vq-f8-s", "2-D grid", _lfq(0.0)),
     "2d-lfq-entropy": ("vq-f8-s", "2-D grid", _lfq(0.1)),
 }
@@ -154,14 +157,31 @@ def run_one(name: str, args: argparse.Namespace, data: Path) -> list[dict]:
     for k in prefixes:
         sub = _prefix(test, k) if k < n else test
         bits = _bits(prior, test, k)
+        fixed = sub.nbits() / len(sub)
         rows.append({
             "tokenizer": name, "model": TOKENIZERS[name][0], "family": family, "tokens": k,
-            "fixed_bits": k * 10, "psnr": round(_psnr(model, x, sub), 3),
+            "fixed_bits": fixed, "psnr": round(_psnr(model, x, sub), 3),
             "prior_bits_per_image": round(bits, 1), "prior_bits_per_token": round(bits / k, 3),
             "prior_train_bits_per_token": round(_bits(prior, train[:256], k) / k, 3),
-            "saving_vs_fixed": round(1 - bits / (k * 10), 3), "train_steps": args.steps,
+            "saving_vs_fixed": round(1 - bits / fixed, 3), "train_steps": args.steps,
         })  # fmt: skip
     print(f"{name}: {time.perf_counter() - t0:.0f} s", flush=True)
+    return rows
+
+
+def thumbnail_rows(data: Path, count: int) -> list[dict]:
+    """The equal-bits floor on the same held-out images: an s x s uint8 RGB thumbnail (24 s^2 bits, no prior)
+    upsampled bicubically, for s = 1..6."""
+    x = torch.cat([get_modality("image").resize(get_modality("image").load_file(f), SIZE)
+                   for f in _images(data, "test", count)])  # fmt: skip
+    rows = []
+    for side in range(1, 7):
+        psnr = statistics.mean(
+            r["psnr"] for r in fidelity_batch(thumbnail_reconstruct(x, side), x, keys=["psnr"])
+        )
+        rows.append({"tokenizer": "thumbnail", "model": f"{side}x{side} px", "family": "thumbnail floor",
+                     "tokens": side * side * 3, "fixed_bits": 24 * side * side, "psnr": round(psnr, 3),
+                     "prior_bits_per_image": 24 * side * side})  # fmt: skip
     return rows
 
 
@@ -174,7 +194,8 @@ def plot(rows: list[dict], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for name in dict.fromkeys(r["tokenizer"] for r in rows):
         pts = sorted((r["prior_bits_per_image"], r["psnr"]) for r in rows if r["tokenizer"] == name)
-        ax.plot(*zip(*pts, strict=True), marker="o", label=name)
+        style = {"color": "0.5", "linestyle": "--"} if name == "thumbnail" else {}
+        ax.plot(*zip(*pts, strict=True), marker="o", label=name, **style)
     ax.set_xlabel("prior bits per image (held-out NLL)")
     ax.set_ylabel("reconstruction PSNR dB (held-out, 64 px)")
     ax.set_title("640-bit tokenizers: reconstruction vs what a prior pays")
@@ -190,6 +211,7 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="tiny run (smoke test of the script)")
     p.add_argument("--steps", type=int, default=800, help="tokenizer training steps (each)")
     p.add_argument("--only", nargs="+", choices=list(TOKENIZERS), help="a subset (flex-semantic needs 2d-vq)")
+    p.add_argument("--floor", action="store_true", help="add the thumbnail floor to the results and replot")
     args = p.parse_args()
     args.runs = RUNS / ("quick" if args.quick else f"steps{args.steps}")
     if args.quick:
@@ -202,13 +224,19 @@ def main() -> None:
         raise SystemExit(
             f"{data}: no train/ folder (build the corpus: python -m tokzoo.data.photos --out {data})"
         )
+    if args.floor:
+        rows = _earlier_rows({"thumbnail"}, args.steps) + thumbnail_rows(data, args.test_images)
+        write_results("priors_tradeoff", rows)
+        plot(rows, ROOT / "docs" / "img" / "priors_tradeoff.png")
+        return
     names = args.only or list(TOKENIZERS)
     if "flex-semantic" in names and "2d-vq" not in names:
         _train_tokenizer("2d-vq", args.steps, data, args.runs)  # the teacher
-    rows = [] if args.quick else _earlier_rows(set(names), args.steps)
+    own: list[dict] = []
     for name in names:
-        rows += run_one(name, args, data)
+        own += run_one(name, args, data)
         if not args.quick:  # after each tokenizer: a cut-short run keeps what it measured
+            rows = _earlier_rows(set(names), args.steps) + own
             write_results("priors_tradeoff", rows)
             plot(rows, ROOT / "docs" / "img" / "priors_tradeoff.png")
 
@@ -219,7 +247,7 @@ def _earlier_rows(names: set[str], steps: int) -> list[dict]:
     if not path.is_file():
         return []
     rows = json.loads(path.read_text()).get("rows", [])
-    return [r for r in rows if r["tokenizer"] not in names and r.get("train_steps") == steps]
+    return [r for r in rows if r["tokenizer"] not in names and r.get("train_steps", steps) == steps]
 
 
 if __name__ == "__main__":
