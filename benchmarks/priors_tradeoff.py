@@ -1,10 +1,13 @@
 """The reconstruction–generation trade-off at small scale: image tokenizers of equal bits, their held-out
 reconstruction PSNR against the bits per image an AR prior needs for their tokens, and samples.
 
-python benchmarks/priors_tradeoff.py [--quick] [--steps 1500] [--only NAME ...]
+python benchmarks/priors_tradeoff.py [--quick] [--steps 800] [--only NAME ...] [--floor] [--pretrained]
   -> results/priors_tradeoff.csv       per tokenizer (and per prefix of the flexible ones): PSNR, prior bits
      results/priors_tradeoff/NAME.png  16 samples of the prior decoded by the tokenizer
      docs/img/priors_tradeoff.png      PSNR vs prior bits per image
+  --floor       adds the equal-bits thumbnail floor (s x s uint8 thumbnails) to the results and the figure
+  --pretrained  the shipped 128 px tokenizers instead (three 2-D grids, one flexible; no training):
+                results/priors_tradeoff_pretrained.csv, docs/img/priors_tradeoff_pretrained.png
 
 Every tokenizer is trained here from scratch at 64 px on the photo corpus with the same steps, batch and
 learning rate, and all code 640 bits per image (64 ids of 10 bits): a 2-D grid (VQ; LFQ with and without its
@@ -33,7 +36,7 @@ import torch
 from common import RESULTS, write_results
 from tokzoo.bench.protocol import fidelity_batch
 from tokzoo.bench.thumbnail import thumbnail_reconstruct
-from tokzoo.core.api import load
+from tokzoo.core.api import create, load
 from tokzoo.core.modality import get_modality
 from tokzoo.core.tokens import Tokens
 from tokzoo.data.tok_shards import TokenShards
@@ -71,6 +74,9 @@ TOKENIZERS: dict[str, tuple[str, str, dict[str, object]]] = {
     "2d-lfq-entropy": ("vq-f8-s", "2-D grid", _lfq(0.1)),
 }
 PREFIXES = (8, 16, 32, 64)
+#: --pretrained: the shipped 128 px tokenizers (docs/pretrained.md) instead of the 64 px ones trained here
+PRETRAINED = {"fsq-f16-s": "2-D grid", "flex-fsq-s-64": "1-D flexible", "fsq-f8-s-lo": "2-D grid",
+              "fsq-f8-s": "2-D grid"}  # fmt: skip
 
 
 def _images(data: Path, split: str, count: int) -> list[Path]:
@@ -93,10 +99,10 @@ def _train_tokenizer(name: str, steps: int, data: Path, runs: Path) -> Path:
     return out / "model"
 
 
-def _tokens(model, files: list[Path], out: Path) -> Tokens:
+def _tokens(model, files: list[Path], out: Path, size: int) -> Tokens:
     if not (out / "manifest.json").is_file():
         names = [f"{f.parent.name}/{f.name}" for f in files]
-        tokenize_files(model, files, names, out, shard_size=512, batch_size=32, size=SIZE)
+        tokenize_files(model, files, names, out, shard_size=512, batch_size=32, size=size)
     return TokenShards(out).tokens()
 
 
@@ -127,30 +133,33 @@ def _bits(prior: ARPrior, tokens: Tokens, k: int) -> float:
         return float(prior.nll_bits(ids, lengths.clamp(max=k)).mean())
 
 
-def _samples(prior: ARPrior, model, path: Path) -> None:
+def _samples(prior: ARPrior, model, path: Path, size: int) -> None:
     from PIL import Image
 
     s = sample_ar(prior, 16, generator=torch.Generator().manual_seed(0))
     tokens = from_sequence(s.ids, s.lengths, prior.seq, {"tokenizer": model.registry_name})
     with torch.no_grad():
         img = model.decode(tokens).clamp(0, 1)
-    grid = img.reshape(2, 8, 3, SIZE, SIZE).permute(0, 3, 1, 4, 2).reshape(2 * SIZE, 8 * SIZE, 3)
+    grid = img.reshape(2, 8, 3, size, size).permute(0, 3, 1, 4, 2).reshape(2 * size, 8 * size, 3)
     Image.fromarray((grid * 255).round().byte().numpy()).save(path)
 
 
 def run_one(name: str, args: argparse.Namespace, data: Path) -> list[dict]:
     t0 = time.perf_counter()
-    runs = args.runs
-    model = load(_train_tokenizer(name, args.steps, data, runs)).eval()
-    train = _tokens(model, _images(data, "train", args.train_images), runs / name / "tokens_train")
+    runs, size = args.runs, args.size
+    if args.pretrained:
+        model, registered, family = create(name, pretrained=True).eval(), name, PRETRAINED[name]
+    else:
+        model = load(_train_tokenizer(name, args.steps, data, runs)).eval()
+        registered, family = TOKENIZERS[name][:2]
+    train = _tokens(model, _images(data, "train", args.train_images), runs / name / "tokens_train", size)
     test_files = _images(data, "test", args.test_images)
-    test = _tokens(model, test_files, runs / name / "tokens_test")
+    test = _tokens(model, test_files, runs / name / "tokens_test", size)
     modality = get_modality(model.modality)
-    x = torch.cat([modality.resize(model.load_file(f), SIZE) for f in test_files])[: len(test)]
+    x = torch.cat([modality.resize(model.load_file(f), size) for f in test_files])[: len(test)]
     prior = _prior(train, runs / name / "prior", args.prior_steps)
     (RESULTS / "priors_tradeoff").mkdir(parents=True, exist_ok=True)
-    _samples(prior, model, RESULTS / "priors_tradeoff" / f"{name}.png")
-    family = TOKENIZERS[name][1]
+    _samples(prior, model, RESULTS / "priors_tradeoff" / f"{name}.png", size)
     n = test.ids.shape[1]
     prefixes = [k for k in PREFIXES if k <= n] if family == "1-D flexible" else [n]
     rows = []
@@ -159,7 +168,7 @@ def run_one(name: str, args: argparse.Namespace, data: Path) -> list[dict]:
         bits = _bits(prior, test, k)
         fixed = sub.nbits() / len(sub)
         rows.append({
-            "tokenizer": name, "model": TOKENIZERS[name][0], "family": family, "tokens": k,
+            "tokenizer": name, "model": registered, "family": family, "tokens": k,
             "fixed_bits": fixed, "psnr": round(_psnr(model, x, sub), 3),
             "prior_bits_per_image": round(bits, 1), "prior_bits_per_token": round(bits / k, 3),
             "prior_train_bits_per_token": round(_bits(prior, train[:256], k) / k, 3),
@@ -169,13 +178,15 @@ def run_one(name: str, args: argparse.Namespace, data: Path) -> list[dict]:
     return rows
 
 
-def thumbnail_rows(data: Path, count: int) -> list[dict]:
+def thumbnail_rows(data: Path, count: int, size: int, sides: int) -> list[dict]:
     """The equal-bits floor on the same held-out images: an s x s uint8 RGB thumbnail (24 s^2 bits, no prior)
-    upsampled bicubically, for s = 1..6."""
-    x = torch.cat([get_modality("image").resize(get_modality("image").load_file(f), SIZE)
-                   for f in _images(data, "test", count)])  # fmt: skip
+    upsampled bicubically, for s = 1..sides."""
+    reader = create("vq-f8-s")  # any image tokenizer reads and resizes as the tokenizers' rows did
+    x = torch.cat(
+        [get_modality("image").resize(reader.load_file(f), size) for f in _images(data, "test", count)]
+    )
     rows = []
-    for side in range(1, 7):
+    for side in range(1, sides + 1):
         psnr = statistics.mean(
             r["psnr"] for r in fidelity_batch(thumbnail_reconstruct(x, side), x, keys=["psnr"])
         )
@@ -185,7 +196,7 @@ def thumbnail_rows(data: Path, count: int) -> list[dict]:
     return rows
 
 
-def plot(rows: list[dict], path: Path) -> None:
+def plot(rows: list[dict], path: Path, size: int) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -197,8 +208,8 @@ def plot(rows: list[dict], path: Path) -> None:
         style = {"color": "0.5", "linestyle": "--"} if name == "thumbnail" else {}
         ax.plot(*zip(*pts, strict=True), marker="o", label=name, **style)
     ax.set_xlabel("prior bits per image (held-out NLL)")
-    ax.set_ylabel("reconstruction PSNR dB (held-out, 64 px)")
-    ax.set_title("640-bit tokenizers: reconstruction vs what a prior pays")
+    ax.set_ylabel(f"reconstruction PSNR dB (held-out, {size} px)")
+    ax.set_title("tokenizers: reconstruction vs what a prior pays for their tokens")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -212,8 +223,13 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=800, help="tokenizer training steps (each)")
     p.add_argument("--only", nargs="+", choices=list(TOKENIZERS), help="a subset (flex-semantic needs 2d-vq)")
     p.add_argument("--floor", action="store_true", help="add the thumbnail floor to the results and replot")
+    p.add_argument("--pretrained", action="store_true", help="the shipped 128 px tokenizers (no training)")
     args = p.parse_args()
-    args.runs = RUNS / ("quick" if args.quick else f"steps{args.steps}")
+    args.runs = RUNS / ("quick" if args.quick else "pretrained" if args.pretrained else f"steps{args.steps}")
+    args.size = 128 if args.pretrained else SIZE
+    args.result = "priors_tradeoff_pretrained" if args.pretrained else "priors_tradeoff"
+    if args.pretrained:
+        args.steps = "shipped"
     if args.quick:
         args.steps = 20
     args.prior_steps = 20 if args.quick else 1000
@@ -224,26 +240,29 @@ def main() -> None:
         raise SystemExit(
             f"{data}: no train/ folder (build the corpus: python -m tokzoo.data.photos --out {data})"
         )
+    figure = ROOT / "docs" / "img" / f"{args.result}.png"
     if args.floor:
-        rows = _earlier_rows({"thumbnail"}, args.steps) + thumbnail_rows(data, args.test_images)
-        write_results("priors_tradeoff", rows)
-        plot(rows, ROOT / "docs" / "img" / "priors_tradeoff.png")
+        sides = 10 if args.pretrained else 6
+        rows = _earlier_rows(args.result, {"thumbnail"}, args.steps)
+        rows += thumbnail_rows(data, args.test_images, args.size, sides)
+        write_results(args.result, rows)
+        plot(rows, figure, args.size)
         return
-    names = args.only or list(TOKENIZERS)
+    names = list(PRETRAINED) if args.pretrained else args.only or list(TOKENIZERS)
     if "flex-semantic" in names and "2d-vq" not in names:
         _train_tokenizer("2d-vq", args.steps, data, args.runs)  # the teacher
     own: list[dict] = []
     for name in names:
         own += run_one(name, args, data)
         if not args.quick:  # after each tokenizer: a cut-short run keeps what it measured
-            rows = _earlier_rows(set(names), args.steps) + own
-            write_results("priors_tradeoff", rows)
-            plot(rows, ROOT / "docs" / "img" / "priors_tradeoff.png")
+            rows = _earlier_rows(args.result, set(names), args.steps) + own
+            write_results(args.result, rows)
+            plot(rows, figure, args.size)
 
 
-def _earlier_rows(names: set[str], steps: int) -> list[dict]:
+def _earlier_rows(result: str, names: set[str], steps: int | str) -> list[dict]:
     """Rows of other tokenizers at the same steps from an earlier run (``--only`` runs add up)."""
-    path = RESULTS / "priors_tradeoff.json"
+    path = RESULTS / f"{result}.json"
     if not path.is_file():
         return []
     rows = json.loads(path.read_text()).get("rows", [])
