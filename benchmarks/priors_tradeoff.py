@@ -34,6 +34,7 @@ from pathlib import Path
 import torch
 
 from common import RESULTS, write_results
+from priors import _images, _prior
 from tokzoo.bench.protocol import fidelity_batch
 from tokzoo.bench.thumbnail import thumbnail_reconstruct
 from tokzoo.core.api import create, load
@@ -43,9 +44,7 @@ from tokzoo.data.tok_shards import TokenShards
 from tokzoo.data.tokenize import tokenize_files
 from tokzoo.prior.ar import ARPrior
 from tokzoo.prior.ar_sample import sample_ar
-from tokzoo.prior.config import PriorConfig
 from tokzoo.prior.layout import from_sequence, to_sequence
-from tokzoo.prior.train import PriorTrainConfig, train_prior
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = ROOT / "runs" / "bench_tradeoff"
@@ -77,12 +76,6 @@ PREFIXES = (8, 16, 32, 64)
 #: --pretrained: the shipped 128 px tokenizers (docs/pretrained.md) instead of the 64 px ones trained here
 PRETRAINED = {"fsq-f16-s": "2-D grid", "flex-fsq-s-64": "1-D flexible", "fsq-f8-s-lo": "2-D grid",
               "fsq-f8-s": "2-D grid"}  # fmt: skip
-
-
-def _images(data: Path, split: str, count: int) -> list[Path]:
-    files = sorted(p for p in (data / split).rglob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
-    step = max(1, len(files) // count)
-    return files[::step][:count]
 
 
 def _train_tokenizer(name: str, steps: int, data: Path, runs: Path) -> Path:
@@ -117,15 +110,6 @@ def _psnr(model, x: torch.Tensor, tokens: Tokens) -> float:
     return statistics.mean(r["psnr"] for r in fidelity_batch(rec, x, keys=["psnr"]))
 
 
-def _prior(tokens: Tokens, out: Path, steps: int) -> ARPrior:
-    cfg = PriorConfig.for_tokens(tokens, dim=128, depth=4, heads=4)
-    ids, lengths = to_sequence(tokens, cfg.sequence)
-    torch.manual_seed(0)
-    prior = ARPrior(cfg)
-    train_prior(prior, ids, lengths, out, PriorTrainConfig(steps=steps, batch_size=32, lr=1e-3, warmup=50))
-    return prior.eval()
-
-
 def _bits(prior: ARPrior, tokens: Tokens, k: int) -> float:
     """Mean bits per sample of the first ``k`` ids under the prior."""
     ids, lengths = to_sequence(tokens, prior.seq)
@@ -157,7 +141,7 @@ def run_one(name: str, args: argparse.Namespace, data: Path) -> list[dict]:
     test = _tokens(model, test_files, runs / name / "tokens_test", size)
     modality = get_modality(model.modality)
     x = torch.cat([modality.resize(model.load_file(f), size) for f in test_files])[: len(test)]
-    prior = _prior(train, runs / name / "prior", args.prior_steps)
+    prior, _ = _prior(train, runs / name / "prior", args.prior_steps)  # the recipe of benchmarks/priors.py
     (RESULTS / "priors_tradeoff").mkdir(parents=True, exist_ok=True)
     _samples(prior, model, RESULTS / "priors_tradeoff" / f"{name}.png", size)
     n = test.ids.shape[1]
