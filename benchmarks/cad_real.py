@@ -39,11 +39,10 @@ FAMILIES = {
     "external file (import, include, use, surface)": {
         "import", "import_stl", "import_dxf", "surface", "include", "use",
     },
-    "modules and functions": {
-        "module definition", "function definition", "function call", "let", "let expression", "assert",
-        "assert expression",
+    "language features not evaluated (function literals, assert/echo expressions, rands/search/chr, child)": {
+        "function call", "function expression", "assert expression", "echo expression", "child", "each statement",
+        "member access",
     },
-    "loops and conditionals": {"for loop", "intersection_for loop", "if statement", "list comprehension", "range"},
     "3-D shape that is not an extrusion": {
         "sphere", "polyhedron", "rotate_extrude", "cone", "minkowski", "hull", "resize", "projection", "text",
         "multmatrix", "offset",

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tokzoo.cad.openscad import Conversion, convert_scad
-from tokzoo.cad.scad_parse import ScadError, ScadFile, parse_scad
+from tokzoo.cad.scad_eval import ScadError, ScadFile, parse_scad
 from tokzoo.cad.tokenizer import CadConfig, CadTokenizer
 from tokzoo.core.errors import DataError, LimitError
 from tokzoo.data.apt import debian_package

@@ -45,7 +45,7 @@ from tokzoo.cad.scad_args import (
     square_args,
     transform_args,
 )
-from tokzoo.cad.scad_parse import Node, ScadError, ScadFile, parse_scad
+from tokzoo.cad.scad_eval import Node, ScadError, ScadFile, parse_scad
 from tokzoo.cad.sketch import check_loop
 from tokzoo.core.errors import DataError
 

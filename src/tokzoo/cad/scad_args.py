@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tokzoo.cad.scad_parse import Node, ScadError
+from tokzoo.cad.scad_eval import Node, ScadError
 
 __all__ = [
     "circle_args",

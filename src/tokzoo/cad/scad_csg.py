@@ -23,7 +23,7 @@ from tokzoo.cad.scad_args import (
     square_args,
     transform_args,
 )
-from tokzoo.cad.scad_parse import Node, ScadError, ScadFile
+from tokzoo.cad.scad_eval import Node, ScadError, ScadFile
 from tokzoo.cad.sketch import SEGMENTS_PER_TURN
 
 __all__ = ["evaluate_scad"]

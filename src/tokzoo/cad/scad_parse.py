@@ -1,30 +1,36 @@
-"""A parser for a bounded subset of OpenSCAD: module instantiations with arguments and children, top-level
-variable assignments, and expressions over numbers, booleans and vectors.
+"""The syntax of OpenSCAD: a bounded parser from program text to statements whose expressions are unevaluated.
 
-``parse_scad(text, name)`` gives a :class:`ScadFile`: its statements as :class:`Node` trees whose arguments are
-already evaluated to values (``float``, ``bool``, ``str``, ``None`` for ``undef``, ``list`` for vectors).
-Top-level assignments are evaluated first, in file order (OpenSCAD hoists them); special variables (``$fn``,
-``$fa``, ``$fs`` ...) as assignments or arguments are ignored. Expressions: ``+ - * / % ^``, comparisons,
-``&& || !``, ``?:``, vectors and indexing, ``PI``, and ``sin cos tan sqrt abs min max pow``. What a program may
-do beyond that (``module``/``function`` definitions, ``include``/``use``, ``if``/``for``/``let``, ranges,
-other function calls, assignments inside blocks) is a one-line :class:`ScadError` naming the file, the line and
-the construct. The input is bounded before the work: ``scad_bytes`` before lexing, ``scad_nodes`` (tokens)
-before parsing, ``scad_depth`` (nesting) while parsing (:mod:`tokzoo.core.limits`).
+``parse_statements(text, name)`` gives the top-level statements: module instantiations (with arguments,
+modifiers ``#%*!`` and children), assignments, ``module``/``function`` definitions, ``for``/``intersection_for``
+loops, ``if``/``else``, ``let`` and ``assert`` blocks. Expressions are tuples (``("bin", "+", a, b, line)`` ...):
+numbers, strings, booleans, ``undef``, vectors with list-comprehension generators (``for``, ``if``/``else``,
+``let``, ``each``), ranges ``[a:b]``/``[a:s:b]``, ``?:``, ``let`` expressions, indexing and ``.x .y .z``, calls.
+What it refuses is a one-line :class:`ScadError` naming the file, the line and the construct: ``include``/``use``
+of other files, function literals, ``assert``/``echo`` inside expressions. The input
+is bounded before the work: ``scad_bytes`` before lexing, ``scad_nodes`` (tokens) before parsing, ``scad_depth``
+(nesting) while parsing (:mod:`tokzoo.core.limits`). :mod:`tokzoo.cad.scad_eval` runs the statements.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tokzoo.core.errors import DataError
 from tokzoo.core.limits import check_limit
 
-__all__ = ["Node", "ScadError", "ScadFile", "parse_scad"]
-
-Value = float | bool | str | list | None
+__all__ = [
+    "Assignment",
+    "Definition",
+    "ForLoop",
+    "IfElse",
+    "Instantiation",
+    "LetBlock",
+    "ScadError",
+    "Statement",
+    "parse_statements",
+]
 
 _TOKEN = re.compile(
     r"(?P<ws>[ \t\r\n]+)|(?P<comment>//[^\n]*|/\*.*?\*/)"
@@ -34,62 +40,93 @@ _TOKEN = re.compile(
     r"|(?P<op><=|>=|==|!=|&&|\|\||[-+*/%^<>!?:=,;()\[\]{}#.])",
     re.S,
 )
-_KEYWORD_STATEMENTS = {
-    "module": "module definition",
-    "function": "function definition",
-    "include": "include",
-    "use": "use",
-    "if": "if statement",
-    "else": "if statement",
-    "for": "for loop",
-    "intersection_for": "intersection_for loop",
-    "let": "let",
-    "each": "each",
-    "assert": "assert",
-}
+_REFUSED_STATEMENTS = {"include": "include", "use": "use", "each": "each statement"}
 _BINARY = {  # operator: (precedence, right-associative)
     "||": (1, False), "&&": (2, False), "==": (3, False), "!=": (3, False),
     "<": (4, False), "<=": (4, False), ">": (4, False), ">=": (4, False),
     "+": (5, False), "-": (5, False), "*": (6, False), "/": (6, False), "%": (6, False), "^": (8, True),
 }  # fmt: skip
 _UNARY_PRECEDENCE = 7
-_FUNCTIONS = {"sin", "cos", "tan", "sqrt", "abs", "min", "max", "pow"}
+_MEMBERS = {"x": 0.0, "y": 1.0, "z": 2.0}
 
 
 class ScadError(DataError):
     """An OpenSCAD program outside the supported subset, or wrong: ``<file>:<line>: <what>``.
 
-    ``reason`` is a short key for counting refusals (``"sphere"``, ``"for loop"``, ``"syntax"`` ...)."""
+    ``reason`` is a short key for counting refusals (``"sphere"``, ``"include"``, ``"syntax"`` ...)."""
 
     def __init__(self, name: str, line: int, message: str, reason: str) -> None:
         super().__init__(f"{name}:{line}: {message}")
         self.line, self.reason = line, reason
 
 
+Bindings = tuple[tuple[str | None, Any], ...]
+
+
 @dataclass(frozen=True)
-class Node:
-    """A module instantiation: ``name(args) children``, with its modifiers (of ``#%*!``; '' when none)."""
+class Instantiation:
+    """``name(args) children`` with its modifiers (of ``#%*!``; '' when none); args are ``(key, expr)``."""
 
     name: str
-    args: tuple[tuple[str | None, Any], ...]
-    children: tuple[Node, ...]
+    args: Bindings
+    children: tuple[Statement, ...]
     line: int
     modifier: str = ""
 
-    def arg_dict(self) -> dict[str | None, Any]:
-        """Named arguments by name; positional ones under ``None`` as a list."""
-        out: dict[str | None, Any] = {None: [v for k, v in self.args if k is None]}
-        out.update((k, v) for k, v in self.args if k is not None)
-        return out
+
+@dataclass(frozen=True)
+class Assignment:
+    """``name = expr;``"""
+
+    name: str
+    expr: Any
+    line: int
 
 
 @dataclass(frozen=True)
-class ScadFile:
-    """A parsed program: its name, the top-level variables and the top-level statements."""
+class Definition:
+    """``module name(params) body`` (body: statements) or ``function name(params) = body;`` (an expression)."""
 
+    kind: str
     name: str
-    variables: dict[str, Value] = field(default_factory=dict)
-    nodes: tuple[Node, ...] = ()
+    params: Bindings  # (name, default expression or None)
+    body: Any
+    line: int
+
+
+@dataclass(frozen=True)
+class ForLoop:
+    """``for (v = e, ...) body``; ``intersect`` for ``intersection_for``."""
+
+    bindings: Bindings
+    body: tuple[Statement, ...]
+    line: int
+    modifier: str = ""
+    intersect: bool = False
+
+
+@dataclass(frozen=True)
+class IfElse:
+    """``if (cond) then else orelse``."""
+
+    cond: Any
+    then: tuple[Statement, ...]
+    orelse: tuple[Statement, ...]
+    line: int
+    modifier: str = ""
+
+
+@dataclass(frozen=True)
+class LetBlock:
+    """``let (v = e, ...) body``: sequential bindings in a new scope."""
+
+    bindings: Bindings
+    body: tuple[Statement, ...]
+    line: int
+    modifier: str = ""
+
+
+Statement = Instantiation | Assignment | Definition | ForLoop | IfElse | LetBlock
 
 
 @dataclass(frozen=True)
@@ -129,14 +166,26 @@ class _Parser:
         self.i += 1
         return t
 
+    def at(self, text: str, k: int = 0) -> bool:
+        t = self.peek(k)
+        return t.kind == "op" and t.text == text
+
+    def at_word(self, text: str) -> bool:
+        return self.peek().kind == "id" and self.peek().text == text
+
     def error(self, msg: str, reason: str = "syntax", line: int | None = None) -> ScadError:
         return ScadError(self.name, self.peek().line if line is None else line, msg, reason)
 
     def expect(self, text: str) -> _Tok:
-        t = self.peek()
-        if t.text != text or t.kind not in ("op",):
+        if not self.at(text):
+            t = self.peek()
             got = "end of file" if t.kind == "end" else repr(t.text)
             raise self.error(f"expected {text!r}, got {got}")
+        return self.take()
+
+    def identifier(self, what: str) -> _Tok:
+        if self.peek().kind != "id":
+            raise self.error(f"expected {what}, got {self.peek().text or 'end of file'!r}")
         return self.take()
 
     def enter(self) -> None:
@@ -144,69 +193,121 @@ class _Parser:
         check_limit(self.name, "scad_depth", self.depth, "nesting depth")
 
     # -- statements -------------------------------------------------------------------------------------
-    def program(self) -> tuple[list[tuple[str, Any, int]], list]:
-        assignments, nodes = [], []
+    def program(self) -> tuple[Statement, ...]:
+        out: list[Statement] = []
         while self.peek().kind != "end":
-            t = self.peek()
-            if t.kind == "id" and self.peek(1).text == "=" and t.text not in _KEYWORD_STATEMENTS:
-                self.take(), self.take()
-                value = self.expr()
-                self.expect(";")
-                assignments.append((t.text, value, t.line))
-            else:
-                nodes.extend(self.statement())
-        return assignments, nodes
+            out.extend(self.statement())
+        return tuple(out)
 
-    def statement(self) -> list:
-        """Raw nodes ``(name, args, children, line, modifier)`` of one statement (a block gives several)."""
+    def statement(self) -> tuple[Statement, ...]:
+        """One statement; a ``{ }`` block gives its statements (the caller scopes them)."""
         self.enter()
-        t = self.peek()
         try:
-            if t.text == ";" and t.kind == "op":
-                self.take()
-                return []
-            if t.text == "{" and t.kind == "op":
-                self.take()
-                out = []
-                while not (self.peek().kind == "op" and self.peek().text == "}"):
-                    if self.peek().kind == "end":
-                        raise self.error("unterminated { block")
-                    if self.peek().kind == "id" and self.peek(1).text == "=":
-                        raise self.error("assignment inside a block", "assignment inside a block")
-                    out.extend(self.statement())
-                self.take()
-                return out
-            modifier = ""
-            while t.kind == "op" and t.text in "#%*!":
-                modifier += self.take().text
-                t = self.peek()
-            if t.kind != "id":
-                raise self.error(f"expected a module instantiation, got {t.text or 'end of file'!r}")
-            if t.text in _KEYWORD_STATEMENTS:
-                what = _KEYWORD_STATEMENTS[t.text]
-                raise self.error(f"{what} is not supported", what)
-            self.take()
-            self.expect("(")
-            args = self.arguments(")")
-            children = self.statement()
-            return [(t.text, args, children, t.line, modifier)]
+            return self._statement()
         finally:
             self.depth -= 1
 
-    def arguments(self, close: str) -> list[tuple[str | None, Any]]:
+    def _statement(self) -> tuple[Statement, ...]:
+        t = self.peek()
+        if self.at(";"):
+            self.take()
+            return ()
+        if self.at("{"):
+            self.take()
+            out: list[Statement] = []
+            while not self.at("}"):
+                if self.peek().kind == "end":
+                    raise self.error("unterminated { block")
+                out.extend(self.statement())
+            self.take()
+            return tuple(out)
+        if t.kind == "id" and self.at("=", 1):
+            self.take(), self.take()
+            value = self.expr()
+            self.expect(";")
+            return (Assignment(t.text, value, t.line),)
+        if t.kind == "id" and t.text in ("module", "function"):
+            return (self.definition(),)
+        modifier = ""
+        while t.kind == "op" and t.text in "#%*!":
+            modifier += self.take().text
+            t = self.peek()
+        if t.kind != "id":
+            raise self.error(f"expected a module instantiation, got {t.text or 'end of file'!r}")
+        if t.text in _REFUSED_STATEMENTS:
+            what = _REFUSED_STATEMENTS[t.text]
+            raise self.error(f"{what} is not supported (other files are not read)", what)
+        self.take()
+        if t.text == "else":
+            raise self.error("else without if")
+        if t.text in ("for", "intersection_for", "let"):
+            self.expect("(")
+            bindings = self.bindings()
+            body = self.statement()
+            if t.text == "let":
+                return (LetBlock(bindings, body, t.line, modifier),)
+            return (ForLoop(bindings, body, t.line, modifier, t.text == "intersection_for"),)
+        if t.text == "if":
+            self.expect("(")
+            cond = self.expr()
+            self.expect(")")
+            then = self.statement()
+            orelse: tuple[Statement, ...] = ()
+            if self.at_word("else"):
+                self.take()
+                orelse = self.statement()
+            return (IfElse(cond, then, orelse, t.line, modifier),)
+        self.expect("(")
+        args = self.arguments(")")
+        children = self.statement()
+        return (Instantiation(t.text, args, children, t.line, modifier),)
+
+    def definition(self) -> Definition:
+        kind = self.take()
+        name = self.identifier(f"a {kind.text} name")
+        self.expect("(")
+        params = []
+        while not self.at(")"):
+            p = self.identifier("a parameter name")
+            default = None
+            if self.at("="):
+                self.take()
+                default = self.expr()
+            params.append((p.text, default))
+            if self.at(","):
+                self.take()
+            elif not self.at(")"):
+                raise self.error("expected ',' or ')' in a parameter list")
+        self.take()
+        if kind.text == "module":
+            return Definition("module", name.text, tuple(params), self.statement(), kind.line)
+        self.expect("=")
+        body = self.expr()
+        self.expect(";")
+        return Definition("function", name.text, tuple(params), body, kind.line)
+
+    def bindings(self) -> Bindings:
+        """``v = e, ...)`` of a ``for``/``let``: every one named."""
+        line = self.peek().line
+        out = self.arguments(")")
+        if any(k is None for k, _ in out):
+            raise self.error("expected name = value in a for/let binding", line=line)
+        return out
+
+    def arguments(self, close: str) -> Bindings:
         args = []
-        while not (self.peek().kind == "op" and self.peek().text == close):
+        while not self.at(close):
             key = None
-            if self.peek().kind == "id" and self.peek(1).text == "=" and self.peek(1).kind == "op":
+            if self.peek().kind == "id" and self.at("=", 1):
                 key = self.take().text
                 self.take()
             args.append((key, self.expr()))
-            if self.peek().text == "," and self.peek().kind == "op":
+            if self.at(","):
                 self.take()
-            elif not (self.peek().kind == "op" and self.peek().text == close):
+            elif not self.at(close):
                 raise self.error(f"expected ',' or {close!r} in an argument list")
         self.take()
-        return args
+        return tuple(args)
 
     # -- expressions (precedence climbing) -----------------------------------------------------------------
     def expr(self, min_prec: int = 0) -> Any:
@@ -215,7 +316,7 @@ class _Parser:
             left = self.unary()
             while True:
                 t = self.peek()
-                if t.kind == "op" and t.text == "?" and min_prec == 0:
+                if self.at("?") and min_prec == 0:
                     self.take()
                     a = self.expr()
                     self.expect(":")
@@ -225,7 +326,7 @@ class _Parser:
                 if t.kind != "op" or t.text not in _BINARY:
                     return left
                 prec, right = _BINARY[t.text]
-                if prec < min_prec or prec == 0:
+                if prec < min_prec:
                     return left
                 self.take()
                 left = ("bin", t.text, left, self.expr(prec if right else prec + 1), t.line)
@@ -237,13 +338,23 @@ class _Parser:
         if t.kind == "op" and t.text in ("-", "+", "!"):
             self.take()
             return ("un", t.text, self.expr(_UNARY_PRECEDENCE), t.line)
+        if self.at_word("let") and self.at("(", 1):
+            self.take(), self.take()
+            bindings = self.bindings()
+            return ("let", bindings, self.expr(), t.line)
         return self.postfix(self.primary())
 
     def postfix(self, e: Any) -> Any:
-        while self.peek().kind == "op" and self.peek().text in ("[", "."):
+        while self.at("[") or self.at("."):
             t = self.take()
             if t.text == ".":
-                raise self.error("member access (.x) is not supported", "member access", t.line)
+                member = self.identifier("a member name after '.'")
+                if member.text not in _MEMBERS:
+                    raise self.error(
+                        f"member .{member.text} is not supported (only .x .y .z)", "member access"
+                    )
+                e = ("idx", e, ("lit", _MEMBERS[member.text]), t.line)
+                continue
             index = self.expr()
             self.expect("]")
             e = ("idx", e, index, t.line)
@@ -254,15 +365,15 @@ class _Parser:
         if t.kind == "num":
             return ("lit", float(t.text))
         if t.kind == "str":
-            return ("lit", t.text[1:-1])
+            return ("lit", _unescape(t.text[1:-1]))
         if t.kind == "id":
             if t.text in ("true", "false"):
                 return ("lit", t.text == "true")
             if t.text == "undef":
                 return ("lit", None)
-            if t.text in ("let", "each", "function", "assert"):
+            if t.text in ("each", "function", "assert", "echo"):
                 raise self.error(f"{t.text} expression is not supported", f"{t.text} expression", t.line)
-            if self.peek().kind == "op" and self.peek().text == "(":
+            if self.at("("):
                 self.take()
                 return ("call", t.text, self.arguments(")"), t.line)
             return ("var", t.text, t.line)
@@ -271,149 +382,79 @@ class _Parser:
             self.expect(")")
             return e
         if t.kind == "op" and t.text == "[":
-            items = []
-            while not (self.peek().kind == "op" and self.peek().text == "]"):
-                if self.peek().kind == "id" and self.peek().text in ("for", "each", "if", "let"):
-                    raise self.error("list comprehension is not supported", "list comprehension")
-                items.append(self.expr())
-                if self.peek().kind == "op" and self.peek().text == ":":
-                    raise self.error("range expression is not supported", "range")
-                if self.peek().kind == "op" and self.peek().text == ",":
-                    self.take()
-                elif not (self.peek().kind == "op" and self.peek().text == "]"):
-                    raise self.error("expected ',' or ']' in a vector")
-            self.take()
-            return ("vec", items)
+            return self.vector(t.line)
         got = "end of file" if t.kind == "end" else repr(t.text)
         raise ScadError(self.name, t.line, f"expected an expression, got {got}", "syntax")
 
+    def vector(self, line: int) -> Any:
+        """After ``[``: a range ``[a:b]``/``[a:s:b]``, or a vector whose items may be generators."""
+        items = []
+        while not self.at("]"):
+            first = not items
+            items.append(self.element())
+            if first and self.at(":") and items[0][0] not in _GENERATORS:
+                self.take()
+                parts = [items[0], self.expr()]
+                if self.at(":"):
+                    self.take()
+                    parts.append(self.expr())
+                self.expect("]")
+                start, end = parts[0], parts[-1]
+                step = parts[1] if len(parts) == 3 else None
+                return ("range", start, step, end, line)
+            if self.at(","):
+                self.take()
+            elif not self.at("]"):
+                raise self.error("expected ',' or ']' in a vector")
+        self.take()
+        return ("vec", tuple(items))
 
-class _Evaluator:
-    def __init__(self, name: str, variables: dict[str, Value]) -> None:
-        self.name, self.vars = name, variables
-
-    def fail(self, line: int, msg: str, reason: str = "expression") -> ScadError:
-        return ScadError(self.name, line, msg, reason)
-
-    def __call__(self, e: Any) -> Value:
-        kind = e[0]
-        if kind == "lit":
-            return e[1]
-        if kind == "vec":
-            return [self(x) for x in e[1]]
-        if kind == "var":
-            if e[1] == "PI":
-                return math.pi
-            if e[1].startswith("$"):
-                raise self.fail(e[2], f"special variable {e[1]} in an expression", "special variable")
-            if e[1] not in self.vars:
-                raise self.fail(e[2], f"undefined variable {e[1]}", "undefined variable")
-            return self.vars[e[1]]
-        if kind == "?":
-            return self(e[2]) if self._truth(self(e[1])) else self(e[3])
-        if kind == "un":
-            v = self(e[2])
-            if e[1] == "!":
-                return not self._truth(v)
-            return self._arith("*", -1.0 if e[1] == "-" else 1.0, v, e[3])
-        if kind == "bin":
-            a, b = self(e[2]), self(e[3])
-            op = e[1]
-            if op in ("&&", "||"):
-                return (
-                    (self._truth(a) and self._truth(b)) if op == "&&" else (self._truth(a) or self._truth(b))
-                )
-            if op in ("==", "!="):
-                return (a == b) == (op == "==")
-            if op in ("<", "<=", ">", ">="):
-                if not (_is_num(a) and _is_num(b)):
-                    raise self.fail(e[4], f"comparison {op} of non-numbers")
-                return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
-            return self._arith(op, a, b, e[4])
-        if kind == "idx":
-            v, i = self(e[1]), self(e[2])
-            if not isinstance(v, list) or not _is_num(i) or not 0 <= i < len(v):
-                raise self.fail(e[3], "index out of range or not a vector")
-            return v[int(i)]
-        return self._call(e)
-
-    @staticmethod
-    def _truth(v: Value) -> bool:
-        return bool(v) if not isinstance(v, float) else v != 0.0
-
-    def _arith(self, op: str, a: Value, b: Value, line: int) -> Value:
-        if _is_num(a) and _is_num(b):
-            try:
-                if op == "+":
-                    return a + b
-                if op == "-":
-                    return a - b
-                if op == "*":
-                    return a * b
-                if op == "/":
-                    return a / b
-                if op == "%":
-                    return math.fmod(a, b)
-                return math.pow(a, b)
-            except (ZeroDivisionError, ValueError, OverflowError) as err:
-                raise self.fail(line, f"arithmetic error in {op} ({err})") from None
-        if isinstance(a, list) and isinstance(b, list) and op in "+-" and len(a) == len(b):
-            return [self._arith(op, x, y, line) for x, y in zip(a, b, strict=True)]
-        if op == "*" and _is_num(a) and isinstance(b, list):
-            return [self._arith("*", a, y, line) for y in b]
-        if op in "*/" and isinstance(a, list) and _is_num(b):
-            return [self._arith(op, x, b, line) for x in a]
-        raise self.fail(line, f"operator {op} is not supported on {_kind(a)} and {_kind(b)}")
-
-    def _call(self, e: Any) -> Value:
-        _, fname, args, line = e
-        if fname not in _FUNCTIONS:
-            raise self.fail(line, f"function call {fname}() is not supported", "function call")
-        values = [self(x) for k, x in args]
-        if any(k is not None for k, _ in args) or not values or not all(_is_num(v) for v in values):
-            raise self.fail(line, f"{fname}() takes numbers as positional arguments")
+    def element(self) -> Any:
+        """One vector item: an expression or a list-comprehension generator."""
+        self.enter()
         try:
-            if fname in ("min", "max"):
-                return (min if fname == "min" else max)(values)
-            if fname == "pow" and len(values) == 2:
-                return math.pow(*values)
-            if len(values) != 1:
-                raise self.fail(line, f"{fname}() takes one argument")
-            x = values[0]
-            if fname in ("sin", "cos", "tan"):
-                return getattr(math, fname)(math.radians(x))
-            return math.sqrt(x) if fname == "sqrt" else abs(x)
-        except (ValueError, OverflowError) as err:
-            raise self.fail(line, f"{fname}() failed ({err})") from None
+            t = self.peek()
+            if (
+                t.kind == "id"
+                and t.text in ("for", "let", "if", "each")
+                and (t.text == "each" or self.at("(", 1))
+            ):
+                self.take()
+                if t.text == "each":
+                    return ("each", self.expr(), t.line)
+                self.take()
+                if t.text == "if":
+                    cond = self.expr()
+                    self.expect(")")
+                    then = self.element()
+                    orelse = None
+                    if self.at_word("else"):
+                        self.take()
+                        orelse = self.element()
+                    return ("gen_if", cond, then, orelse, t.line)
+                bindings = self.bindings()
+                return ("gen_" + t.text, bindings, self.element(), t.line)
+            if self.at("(") and self.peek(1).kind == "id" and self.peek(1).text in ("for", "each"):
+                self.take()  # a parenthesised generator: [(for (i = v) i)]
+                inner = self.element()
+                self.expect(")")
+                return inner
+            return self.expr()
+        finally:
+            self.depth -= 1
 
 
-def _is_num(v: Value) -> bool:
-    return isinstance(v, float)
+_GENERATORS = ("gen_for", "gen_let", "gen_if", "each")
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 
 
-def _kind(v: Value) -> str:
-    return {float: "number", bool: "boolean", str: "string", list: "vector"}.get(type(v), "undef")
+def _unescape(body: str) -> str:
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(0)), body)
 
 
-def parse_scad(text: str, name: str = "<scad>") -> ScadFile:
-    """The statements of OpenSCAD ``text`` with evaluated arguments; ScadError/LimitError (one line)."""
+def parse_statements(text: str, name: str = "<scad>") -> tuple[Statement, ...]:
+    """The top-level statements of OpenSCAD ``text``; ScadError/LimitError (one line) on what it refuses."""
     check_limit(name, "scad_bytes", len(text.encode("utf-8", "surrogatepass")), "file size in bytes")
     toks = _lex(text, name)
     check_limit(name, "scad_nodes", len(toks) - 1, "syntax tokens")
-    parser = _Parser(toks, name)
-    assignments, raw = parser.program()
-    variables: dict[str, Value] = {}
-    evaluate = _Evaluator(name, variables)
-    for var, expr, line in assignments:
-        if var.startswith("$"):
-            continue
-        if var in variables:
-            raise ScadError(name, line, f"variable {var} is assigned twice", "reassignment")
-        variables[var] = evaluate(expr)
-
-    def resolve(r: tuple) -> Node:
-        node_name, args, children, line, modifier = r
-        values = tuple((k, evaluate(x)) for k, x in args if not (k or "").startswith("$"))
-        return Node(node_name, values, tuple(resolve(c) for c in children), line, modifier)
-
-    return ScadFile(name, variables, tuple(resolve(r) for r in raw))
+    return _Parser(toks, name).program()

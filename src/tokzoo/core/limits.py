@@ -57,6 +57,10 @@ class Limits:
     scad_nodes: int = 100_000
     #: nesting depth of one OpenSCAD file (blocks, chained instantiations, brackets), checked while parsing
     scad_depth: int = 100
+    #: evaluation steps of one OpenSCAD file (expressions, objects, vector elements), counted while evaluating
+    scad_steps: int = 1_000_000
+    #: nesting of module and function calls of one OpenSCAD file (recursion), checked before each call
+    scad_calls: int = 500
 
 
 def _env_name(name: str) -> str:
