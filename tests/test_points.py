@@ -153,3 +153,60 @@ def test_vat_tokens_are_one_dimensional_and_any_bottleneck_works():
     r = residual.encode(residual.example_input())
     assert r.layout == "seq1d+depth" and r.ids.shape[1] == 16
     assert residual.decode(r)[0].shape == (64 * 32, 3)
+
+
+# -- the triplane distance field (VAT's decoder, NDF's training) ---------------------------------------------
+def test_udf_targets_and_queries_known_values():
+    from tokzoo.points.udf import sample_queries, udf_targets
+
+    cloud = _sphere(4000)[None]
+    q = torch.tensor([[[0.0, 0.0, 0.5], [0.0, 0.0, 1.3], [0.0, 0.0, 3.0]]])
+    d = udf_targets(q, cloud, clip=1.0)
+    assert d[0, :2].tolist() == pytest.approx([0.5, 0.3], abs=0.03) and d[0, 2] == 1.0
+    queries = sample_queries(cloud, 1000, (0.01,), torch.Generator().manual_seed(0))
+    assert queries.shape == (1, 1000, 3) and queries[0, 500:].abs().max() <= 1.0
+    assert (queries[0, :500].norm(dim=-1) - 1).abs().max() < 0.06  # near the surface
+
+
+def test_surface_points_lie_on_the_zero_set_of_an_analytic_field():
+    from tokzoo.points.udf import surface_points
+
+    pts = surface_points(lambda x: (x.norm(dim=-1) - 0.5).abs(), res=32)
+    assert len(pts) > 1000 and (pts.norm(dim=-1) - 0.5).abs().max() < 1e-3
+    assert chamfer(pts, _sphere(4000, 0.5)) < 0.03  # they cover the sphere
+    assert len(surface_points(lambda x: (x.norm(dim=-1) - 0.5).abs(), res=32, max_points=100)) == 100
+    assert len(surface_points(lambda x: x.norm(dim=-1) + 1.0, res=16)) == 0  # no zero set: no points
+
+
+def test_triplane_vat_learns_a_distance_field_and_decodes_surface_points():
+    torch.manual_seed(0)
+    small = {"dim": 64, "depth": 1, "groups": 16, "group_size": 16, "num_points": 256, "num_tokens": 16}
+    tok = tokzoo.create("points-vat-tri-64", plane_res=16, udf_queries=512, surface_res=24, **small)
+    assert tok.dataset_options() == {"points": 4096}
+    batch = torch.stack([_sphere(1024, seed=s) for s in range(4)])
+    opt = torch.optim.Adam(tok.parameters(), lr=3e-3)
+    first = None
+    for _ in range(40):
+        loss, logs = tok.loss(batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        first = first if first is not None else logs["udf_l1"]
+    assert logs["udf_l1"] < 0.6 * first
+    tok.eval()
+    tokens = tok.encode([_sphere(256) * 3 + 5])
+    assert tokens.layout == "seq1d" and tokens.ids.shape == (1, 16)
+    (pts,) = tok.decode(tokens)
+    assert pts.ndim == 2 and pts.shape[1] == 3 and len(pts) > 50
+    assert ((pts - 5).norm(dim=-1) - 3).abs().median() < 0.6  # near the sphere, in the source units
+
+
+def test_points_dataset_gives_what_the_model_asks_for(tmp_path):
+    from tokzoo.core.modality import get_modality
+
+    faces = "\n".join(f"f {a + 1} {b + 1} {c + 1}" for a, b, c in CUBE)
+    verts = "\n".join(f"v {x} {y} {z}" for x, y, z in CORNERS)
+    (tmp_path / "cube.obj").write_text(verts + "\n" + faces + "\n")
+    ds = get_modality("points").dataset(str(tmp_path), 64, seed=0, points=300)
+    assert ds[(0, 1)].shape == (300, 3)
+    assert get_modality("points").dataset(str(tmp_path), 64, seed=0)[(0, 1)].shape == (1024, 3)

@@ -16,7 +16,7 @@ from tokzoo.core.errors import DataError
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
 from tokzoo.points.data import read_points
-from tokzoo.points.normalize import check_points, unnormalize
+from tokzoo.points.normalize import check_points
 
 __all__ = ["PointCodec"]
 
@@ -44,14 +44,16 @@ class PointCodec(Tokenizer):
             out.append(cloud)
         return out
 
-    def placed(self, points: torch.Tensor, tokens: Tokens) -> list[torch.Tensor]:
-        """Normalised decoded points (B, M, 3) in the source units ``tokens.meta`` records."""
-        n, device = tokens.batch_size, points.device
-        centre = torch.tensor(
-            tokens.meta.get("centres") or [[0.0] * 3] * n, dtype=torch.float32, device=device
-        )
-        scale = torch.tensor(tokens.meta.get("scales") or [1.0] * n, dtype=torch.float32, device=device)
-        return list(unnormalize(points, centre, scale).cpu())
+    def placed(self, points: torch.Tensor | list[torch.Tensor], tokens: Tokens) -> list[torch.Tensor]:
+        """Normalised decoded points ((B, M, 3), or B tensors (M_i, 3)) in the source units ``tokens.meta``
+        records."""
+        n = tokens.batch_size
+        centres = tokens.meta.get("centres") or [[0.0] * 3] * n
+        scales = tokens.meta.get("scales") or [1.0] * n
+        return [
+            (p * float(s) + torch.tensor(c, dtype=p.dtype, device=p.device)).cpu()
+            for p, c, s in zip(points, centres, scales, strict=True)
+        ]
 
     def example_input(self) -> list[torch.Tensor]:
         """A sphere and a cube surface, ``num_points`` each."""

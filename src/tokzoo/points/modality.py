@@ -12,9 +12,11 @@ from tokzoo.points.depth_data import FrameDataset
 from tokzoo.points.rgbd import Camera
 
 
-def points_dataset(spec: str, size: int | None = None, *, seed: int = 0, **_: Any) -> PointCloudDataset:
-    """1,024 area-uniform points per model of ``spec`` (``homedecor:train``, a folder, ...)."""
-    return PointCloudDataset(point_files(spec), 1024, seed)
+def points_dataset(
+    spec: str, size: int | None = None, *, seed: int = 0, points: int = 1024, **_: Any
+) -> PointCloudDataset:
+    """``points`` area-uniform points per model of ``spec`` (``homedecor:train``, a folder, ...)."""
+    return PointCloudDataset(point_files(spec), points, seed)
 
 
 def _evaluator() -> Any:

@@ -5,8 +5,11 @@ After "3D Representation in 512-Byte: Variational Tokenizer is the Key for Autor
 ``num_tokens`` learned latent queries go through one transformer; the queries' outputs are the 1-D latent
 sequence, quantized by any ``tokzoo.quant`` bottleneck (FSQ by default; ``rvq`` gives residual depths, ``kl``
 the continuous variational latent). The decoder reads the latent tokens with ``out_groups`` learned output
-queries, each emitting a centre and ``out_size`` points around it. VAT decodes a triplane occupancy field; this
-decoder emits points directly (trained with the Chamfer distance) — the occupancy decoder is not built.
+queries, each emitting a centre and ``out_size`` points around it (``decoder="points"``, trained with the Chamfer
+distance), or, as VAT, into a triplane field (``decoder="triplane"``, :class:`~tokzoo.points.triplane.TriplaneField`):
+VAT's field is an occupancy; this one is an unsigned distance, trained as NDF does (:mod:`tokzoo.points.udf`) on
+denser clouds (``train_points``), because the real furniture meshes are not watertight and have no inside. Decoding
+the field gives as many surface points as its grid (``surface_res``) holds, not a fixed count.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from tokzoo.points.codec import PointCodec
 from tokzoo.points.embed import PatchEmbed, mlp
 from tokzoo.points.groups import group
 from tokzoo.points.normalize import check_points, normalize
+from tokzoo.points.triplane import TriplaneField
+from tokzoo.points.udf import sample_queries, surface_points, udf_targets
 from tokzoo.quant.bottleneck import Bottleneck
 from tokzoo.quant.registry import build_quantizer
 
@@ -35,7 +40,10 @@ __all__ = ["VatConfig", "VatTokenizer"]
 class VatConfig:
     """``num_tokens`` latent tokens from ``groups`` input patches of ``group_size`` points (clouds of
     ``num_points``); ``out_groups`` x ``out_size`` decoded points; transformer ``dim``/``depth``/``heads``;
-    ``quantizer`` + ``quantizer_options`` (``latent_dim`` channels enter it)."""
+    ``quantizer`` + ``quantizer_options`` (``latent_dim`` channels enter it). ``decoder``: ``"points"`` or
+    ``"triplane"`` (``plane_res`` texels a side in ``plane_patch`` tiles of ``plane_channels``; trained on
+    ``train_points`` per cloud with ``udf_queries`` queries and distances clamped at ``udf_clip``; decoded on a
+    ``surface_res`` grid, at most ``max_out_points`` points)."""
 
     num_tokens: int = 64
     num_points: int = 1024
@@ -49,6 +57,15 @@ class VatConfig:
     latent_dim: int = 16
     quantizer: str = "fsq"
     quantizer_options: dict = field(default_factory=lambda: {"levels": [8, 5, 5, 5]})
+    decoder: str = "points"
+    plane_res: int = 32
+    plane_patch: int = 4
+    plane_channels: int = 32
+    train_points: int = 4096
+    udf_queries: int = 2048
+    udf_clip: float = 0.1
+    surface_res: int = 64
+    max_out_points: int = 50_000
 
 
 class VatTokenizer(PointCodec):
@@ -58,6 +75,8 @@ class VatTokenizer(PointCodec):
         super().__init__(cfg)
         if cfg.num_tokens < 1 or cfg.groups > cfg.num_points or cfg.group_size < 2 or cfg.out_size < 1:
             raise ConfigError("points-vat: need num_tokens >= 1, groups <= num_points, group_size >= 2")
+        if cfg.decoder not in ("points", "triplane"):
+            raise ConfigError(f"points-vat: decoder must be 'points' or 'triplane', got {cfg.decoder!r}")
         d = cfg.dim
         self.embed = PatchEmbed(d)
         self.queries = nn.Parameter(torch.randn(cfg.num_tokens, d) * 0.02)
@@ -66,9 +85,14 @@ class VatTokenizer(PointCodec):
         self.quantizer = build_quantizer(cfg.quantizer, cfg.latent_dim, **cfg.quantizer_options)
         self.from_latent = nn.Linear(cfg.latent_dim, d)
         self.latent_pos = nn.Parameter(torch.randn(cfg.num_tokens, d) * 0.02)
-        self.out_queries = nn.Parameter(torch.randn(cfg.out_groups, d) * 0.02)
-        self.decoder = Transformer(d, cfg.depth, cfg.heads)
-        self.head = mlp(d, 2 * d, 3 + 3 * cfg.out_size)
+        if cfg.decoder == "triplane":
+            self.field = TriplaneField(
+                d, cfg.depth, cfg.heads, cfg.plane_res, cfg.plane_patch, cfg.plane_channels
+            )
+        else:
+            self.out_queries = nn.Parameter(torch.randn(cfg.out_groups, d) * 0.02)
+            self.decoder = Transformer(d, cfg.depth, cfg.heads)
+            self.head = mlp(d, 2 * d, 3 + 3 * cfg.out_size)
 
     @property
     def bottleneck(self) -> Bottleneck:
@@ -83,23 +107,57 @@ class VatTokenizer(PointCodec):
         h = torch.cat([self.embed(patches, centres), self.queries.expand(len(points), -1, -1)], 1)
         return self.to_latent(self.encoder(h)[:, -self.cfg.num_tokens :])
 
+    def dataset_options(self) -> dict[str, int]:
+        """What the training data must give: ``train_points`` per cloud for the triplane field."""
+        return {"points": self.cfg.train_points} if self.cfg.decoder == "triplane" else {}
+
+    def _embedded(self, latents: torch.Tensor) -> torch.Tensor:
+        return self.from_latent(latents) + self.latent_pos
+
     def _points(self, latents: torch.Tensor) -> torch.Tensor:
         """(B, out_groups * out_size, 3) in the normalised frame."""
         b, k = len(latents), self.cfg.num_tokens
-        h = torch.cat([self.from_latent(latents) + self.latent_pos, self.out_queries.expand(b, -1, -1)], 1)
+        h = torch.cat([self._embedded(latents), self.out_queries.expand(b, -1, -1)], 1)
         out = self.head(self.decoder(h)[:, k:])
         centres, offsets = out[..., :3], out[..., 3:].reshape(b, self.cfg.out_groups, self.cfg.out_size, 3)
         return (torch.tanh(centres)[:, :, None] + 0.25 * offsets).flatten(1, 2)
 
     def loss(self, batch: Any) -> tuple[torch.Tensor, dict[str, float]]:
-        """Squared Chamfer distance of the decoded cloud to the input (normalised frame) + quantizer loss."""
+        """Squared Chamfer distance of the decoded cloud to the input (normalised frame) + quantizer loss; for
+        the triplane field, L1 of the clamped distances at NDF's queries."""
         points, _, _ = normalize(check_points(batch))
+        if self.cfg.decoder == "triplane":
+            return self._field_loss(points)
         q = self.bottleneck(self._latents(points), (self.cfg.num_tokens,))
         pred = self._points(q.latents)
         d = torch.cdist(pred, points) ** 2
         rec = (d.min(-1).values.mean() + d.min(-2).values.mean()) / 2
         logs = {
             "chamfer2": float(rec.detach()),
+            "perplexity": float(q.stats.get("perplexity", torch.tensor(0.0))),
+        }
+        return rec + q.loss, logs
+
+    def _field_loss(self, cloud: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        n = self.cfg.num_points
+        enc = (
+            cloud[:, torch.randperm(cloud.shape[1], device=cloud.device)[:n]] if cloud.shape[1] > n else cloud
+        )
+        q = self.bottleneck(self._latents(enc), (self.cfg.num_tokens,))
+        planes = self.field.planes(self._embedded(q.latents))
+        clip = self.cfg.udf_clip
+        queries = sample_queries(cloud, self.cfg.udf_queries, (0.01, 0.04))
+        with torch.no_grad():
+            target = udf_targets(queries, cloud, clip)
+        pred = self.field.distance(planes, queries)
+        # L1 to the clamped distance; beyond the clamp only a prediction below it is wrong (NDF clamps both
+        # sides instead, which leaves no gradient for a prediction above the clamp where the target is not)
+        err = torch.where(target < clip, (pred - target).abs(), (clip - pred).clamp_min(0))
+        rec = err.mean()
+        near = target < 0.02
+        logs = {
+            "udf_l1": float(rec.detach()),
+            "udf_l1_near": float(err[near].mean().detach()) if near.any() else 0.0,
             "perplexity": float(q.stats.get("perplexity", torch.tensor(0.0))),
         }
         return rec + q.loss, logs
@@ -124,17 +182,29 @@ class VatTokenizer(PointCodec):
 
     @torch.no_grad()
     def decode(self, tokens: Tokens) -> list[torch.Tensor]:
-        """(out_groups * out_size, 3) points per cloud, in the source units."""
+        """Points per cloud in the source units: ``out_groups * out_size`` of them, or for the triplane field
+        the points of its zero set on a ``surface_res`` grid (a count that depends on the shape)."""
         try:
             latents = self.bottleneck.decode(tokens)
         except DataError as e:
             raise DataError(f"points-vat: {e}") from None
-        pts = self._points(latents)
-        return self.placed(pts, tokens)
+        if self.cfg.decoder == "points":
+            return self.placed(self._points(latents), tokens)
+        planes = self.field.planes(self._embedded(latents))
+        size, cap = self.cfg.surface_res, self.cfg.max_out_points
+        points = [
+            surface_points(lambda x, i=i: self.field.distance(planes[i : i + 1], x), size, max_points=cap)
+            for i in range(len(latents))
+        ]
+        return self.placed(points, tokens)
 
 
 for _k in (64, 128, 256):
     register_preset(
         f"points-vat-{_k}", VatTokenizer, VatConfig(num_tokens=_k),
         f"VAT-style 1-D point-cloud tokens: {_k} FSQ tokens (1000 codes) per shape, point decoder",
+    )  # fmt: skip
+    register_preset(
+        f"points-vat-tri-{_k}", VatTokenizer, VatConfig(num_tokens=_k, decoder="triplane"),
+        f"VAT-style 1-D point-cloud tokens: {_k} FSQ tokens (1000 codes) per shape, triplane distance field",
     )  # fmt: skip

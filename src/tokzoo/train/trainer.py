@@ -188,6 +188,8 @@ class Trainer:
             batch_size = cfg.image_batch_size or cfg.batch_size
         else:
             if not self._fixed_dataset:
+                # a model may say what its samples must hold (e.g. the points a distance field trains on)
+                opts |= getattr(self.model, "dataset_options", dict)()
                 self.dataset = get_modality(self.model.modality).dataset(cfg.data, size, **opts)
             dataset, batch_size = self.dataset, cfg.batch_size
         sampler = StreamBatchSampler(
