@@ -204,7 +204,9 @@ for _k in (64, 128, 256):
         f"points-vat-{_k}", VatTokenizer, VatConfig(num_tokens=_k),
         f"VAT-style 1-D point-cloud tokens: {_k} FSQ tokens (1000 codes) per shape, point decoder",
     )  # fmt: skip
+    # LFQ with its entropy term: with FSQ the triplane model collapsed (docs/points.md)
     register_preset(
-        f"points-vat-tri-{_k}", VatTokenizer, VatConfig(num_tokens=_k, decoder="triplane"),
-        f"VAT-style 1-D point-cloud tokens: {_k} FSQ tokens (1000 codes) per shape, triplane distance field",
+        f"points-vat-tri-{_k}", VatTokenizer,
+        VatConfig(num_tokens=_k, decoder="triplane", quantizer="lfq", quantizer_options={"bits": 10}),
+        f"VAT-style 1-D point-cloud tokens: {_k} LFQ tokens (10 bits) per shape, triplane distance field",
     )  # fmt: skip
