@@ -8,12 +8,14 @@ import math
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tokzoo.cad import execute, volume_iou
 from tokzoo.cad.openscad import convert_scad, scad_to_program
 from tokzoo.cad.scad_csg import evaluate_scad
 from tokzoo.cad.scad_eval import ScadError, ScadRange, parse_scad
-from tokzoo.core.errors import LimitError
+from tokzoo.core.errors import DataError, LimitError
 
 
 def variables(text: str) -> dict:
@@ -55,13 +57,14 @@ def test_functions_recursion_and_builtins():
         " norm([3, 4]), atan2(1, 1), max([3, 9, 2]), min(4, 2), lookup(1.5, [[1, 10], [2, 20]]), exp(0), ln(1)];"
         'c = concat([1, 2], [3], 4); x = cross([1, 0, 0], [0, 1, 0]); t = str("n=", 3, " ", [1, 2.5], true);'
         "m = [[1, 2], [3, 4]] * [1, 1]; dot = [1, 2, 3] * [4, 5, 6]; u = is_undef(undef) && is_num(1) && !is_list(1);"
-        "oob = [1, 2][5];"
+        'oob = [1, 2][5]; eq = [1 == true, [1, [2]] == [1, [2]], "a" != "a", undef == undef, 0 == false];'
     )
     assert (v["s"], v["f"], v["d"], v["n"]) == (10.0, 120.0, 11.0, 3.0)
     assert v["b"][:7] == [3.0, 4.0, 2.0, 3.0, 3.0, -3.0, -1.0]
     assert v["b"][7:] == pytest.approx([5.0, 45.0, 9.0, 2.0, 15.0, 1.0, 0.0])
     assert v["c"] == [1.0, 2.0, 3.0, 4.0] and v["x"] == [0.0, 0.0, 1.0] and v["t"] == "n=3 [1, 2.5]true"
     assert v["m"] == [3.0, 7.0] and v["dot"] == 32.0 and v["u"] is True and v["oob"] is None
+    assert v["eq"] == [False, True, False, True, False]
 
 
 def test_a_variable_assigned_twice_takes_the_last_value_at_the_first_place():
@@ -179,3 +182,48 @@ def test_errors_name_the_file_and_line():
         parse_scad("x = len(1, 2);", "t.scad")
     with pytest.raises(ScadError, match=r"^t\.scad:3: else without if$"):
         parse_scad("cube(1);\n\nelse cube(2);", "t.scad")
+
+
+# -- fuzz: well-formed programs of the evaluated language raise only one-line data errors ----------------------
+_EXPR = st.recursive(
+    st.sampled_from(["0", "1", "-2.5", "n", "i", "true", "undef", '"s"', "[1, 2, 3]", "[0 : 2]", "PI", "v"]),
+    lambda e: st.one_of(
+        st.tuples(e, st.sampled_from(["+", "-", "*", "/", "%", "^", "<", "==", "&&"]), e).map(" ".join),
+        st.tuples(e, e, e).map(lambda t: f"{t[0]} ? {t[1]} : {t[2]}"),
+        e.map(lambda x: f"[for (i = {x}) i]"),
+        e.map(lambda x: f"[{x}, each {x}]"),
+        e.map(lambda x: f"f({x})"),
+        e.map(lambda x: f"len({x})"),
+        e.map(lambda x: f"({x})[1]"),
+        e.map(lambda x: f"let (n = {x}) n"),
+    ),
+    max_leaves=6,
+)
+_STMT = st.recursive(
+    st.one_of(
+        _EXPR.map(lambda x: f"cube({x});"),
+        _EXPR.map(lambda x: f"m({x});"),
+        st.just("children();"),
+        _EXPR.map(lambda x: f"translate([{x}, 0, 0]) cube(1);"),
+    ),
+    lambda s: st.one_of(
+        st.tuples(_EXPR, s).map(lambda t: f"for (i = {t[0]}) {t[1]}"),
+        st.tuples(_EXPR, s, s).map(lambda t: f"if ({t[0]}) {t[1]} else {t[2]}"),
+        st.tuples(s, s).map(lambda t: f"difference() {{ {t[0]} {t[1]} }}"),
+        st.tuples(_EXPR, s).map(lambda t: f"let (n = {t[0]}) {t[1]}"),
+        st.tuples(_EXPR, s).map(lambda t: f"m({t[0]}) {t[1]}"),
+    ),
+    max_leaves=5,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_EXPR, _EXPR, _STMT, _STMT)
+def test_fuzzed_programs_of_the_language_raise_only_data_errors(fbody, v, mbody, top):
+    text = f"function f(n) = {fbody};\nv = {v};\nmodule m(n = 1) {{ {mbody} }}\n{top}\n"
+    try:
+        conv = scad_to_program(text, "f.scad")
+    except DataError as e:
+        assert "\n" not in str(e)
+        return
+    assert conv.program.sketches

@@ -359,7 +359,7 @@ class _Interpreter:
             return _truth(self.value(e[3], scope))
         a, b = self.value(e[2], scope), self.value(e[3], scope)
         if op in ("==", "!="):
-            return (a == b) == (op == "==")
+            return _equal(a, b) == (op == "==")
         if op in ("<", "<=", ">", ">="):
             if not ((_is_num(a) and _is_num(b)) or (isinstance(a, str) and isinstance(b, str))):
                 raise self.fail(e[4], f"comparison {op} of non-numbers")
@@ -568,6 +568,13 @@ def _group(nodes: list[Node], line: int, modifier: str, name: str = "group") -> 
     if len(nodes) == 1 and name == "group":
         return [replace(nodes[0], modifier=modifier + nodes[0].modifier)] if modifier else nodes
     return [Node(name, (), tuple(nodes), line, modifier)]
+
+
+def _equal(a: Value, b: Value) -> bool:
+    """OpenSCAD's ``==``: values of different types are unequal (``1 == true`` is false), vectors by element."""
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
 
 
 def _is_object(s: Statement) -> bool:
