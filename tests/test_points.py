@@ -210,3 +210,18 @@ def test_points_dataset_gives_what_the_model_asks_for(tmp_path):
     ds = get_modality("points").dataset(str(tmp_path), 64, seed=0, points=300)
     assert ds[(0, 1)].shape == (300, 3)
     assert get_modality("points").dataset(str(tmp_path), 64, seed=0)[(0, 1)].shape == (1024, 3)
+
+
+def test_patch_anchored_tokens_depend_on_the_cloud_from_the_start():
+    # learned queries pool all patches alike at initialisation (their tokens barely differ between shapes, and
+    # training collapsed them to a few codes); tokens anchored on farthest-point patches differ at once
+    torch.manual_seed(0)
+    sphere, cube = tokzoo.create("points-vat-tri-64").example_input()
+    anchored = tokzoo.create("points-vat-tri-64").eval().encode([sphere, cube]).ids
+    queries = tokzoo.create("points-vat-tri-64", encoder="queries").eval().encode([sphere, cube]).ids
+    assert (anchored[0] != anchored[1]).float().mean() > 0.5
+    assert (queries[0] != queries[1]).float().mean() < (anchored[0] != anchored[1]).float().mean()
+    with pytest.raises(tokzoo.TokzooError, match="num_tokens <= num_points"):
+        tokzoo.create("points-vat-tri-64", num_points=48, groups=16)
+    with pytest.raises(DataError, match="needs at least 64"):
+        tokzoo.create("points-vat-tri-64").encode([_sphere(40)])

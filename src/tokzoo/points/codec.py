@@ -33,7 +33,7 @@ class PointCodec(Tokenizer):
         )
         if not items:
             raise DataError("empty batch: nothing to encode")
-        need = max(self.cfg.groups, self.cfg.group_size)
+        need = self.min_points()
         out = []
         for i, c in enumerate(items):
             cloud = check_points(
@@ -43,6 +43,10 @@ class PointCodec(Tokenizer):
                 raise DataError(f"sample {i}: {len(cloud)} points; needs at least {need}")
             out.append(cloud)
         return out
+
+    def min_points(self) -> int:
+        """The fewest points a cloud may have (the encoder groups them)."""
+        return max(self.cfg.groups, self.cfg.group_size)
 
     def placed(self, points: torch.Tensor | list[torch.Tensor], tokens: Tokens) -> list[torch.Tensor]:
         """Normalised decoded points ((B, M, 3), or B tensors (M_i, 3)) in the source units ``tokens.meta``

@@ -40,7 +40,9 @@ __all__ = ["VatConfig", "VatTokenizer"]
 class VatConfig:
     """``num_tokens`` latent tokens from ``groups`` input patches of ``group_size`` points (clouds of
     ``num_points``); ``out_groups`` x ``out_size`` decoded points; transformer ``dim``/``depth``/``heads``;
-    ``quantizer`` + ``quantizer_options`` (``latent_dim`` channels enter it). ``decoder``: ``"points"`` or
+    ``quantizer`` + ``quantizer_options`` (``latent_dim`` channels enter it). ``encoder``: ``"queries"`` (learned
+    queries beside the patches) or ``"patches"`` (token i starts from the i-th of ``num_tokens`` farthest-point
+    patches, plus a learned embedding of i). ``decoder``: ``"points"`` or
     ``"triplane"`` (``plane_res`` texels a side in ``plane_patch`` tiles of ``plane_channels``; trained on
     ``train_points`` per cloud with ``udf_queries`` queries and distances clamped at ``udf_clip``; decoded on a
     ``surface_res`` grid, at most ``max_out_points`` points)."""
@@ -57,6 +59,7 @@ class VatConfig:
     latent_dim: int = 16
     quantizer: str = "fsq"
     quantizer_options: dict = field(default_factory=lambda: {"levels": [8, 5, 5, 5]})
+    encoder: str = "queries"
     decoder: str = "points"
     plane_res: int = 32
     plane_patch: int = 4
@@ -75,6 +78,10 @@ class VatTokenizer(PointCodec):
         super().__init__(cfg)
         if cfg.num_tokens < 1 or cfg.groups > cfg.num_points or cfg.group_size < 2 or cfg.out_size < 1:
             raise ConfigError("points-vat: need num_tokens >= 1, groups <= num_points, group_size >= 2")
+        if cfg.encoder not in ("queries", "patches"):
+            raise ConfigError(f"points-vat: encoder must be 'queries' or 'patches', got {cfg.encoder!r}")
+        if cfg.encoder == "patches" and cfg.num_tokens > cfg.num_points:
+            raise ConfigError("points-vat: the patches encoder needs num_tokens <= num_points")
         if cfg.decoder not in ("points", "triplane"):
             raise ConfigError(f"points-vat: decoder must be 'points' or 'triplane', got {cfg.decoder!r}")
         d = cfg.dim
@@ -103,9 +110,16 @@ class VatTokenizer(PointCodec):
         return self.bottleneck.vocab_size
 
     def _latents(self, points: torch.Tensor) -> torch.Tensor:
+        if self.cfg.encoder == "patches":
+            centres, patches = group(points, self.cfg.num_tokens, self.cfg.group_size)
+            return self.to_latent(self.encoder(self.embed(patches, centres) + self.queries))
         centres, patches = group(points, self.cfg.groups, self.cfg.group_size)
         h = torch.cat([self.embed(patches, centres), self.queries.expand(len(points), -1, -1)], 1)
         return self.to_latent(self.encoder(h)[:, -self.cfg.num_tokens :])
+
+    def min_points(self) -> int:
+        groups = self.cfg.num_tokens if self.cfg.encoder == "patches" else self.cfg.groups
+        return max(groups, self.cfg.group_size)
 
     def dataset_options(self) -> dict[str, int]:
         """What the training data must give: ``train_points`` per cloud for the triplane field."""
@@ -207,6 +221,6 @@ for _k in (64, 128, 256):
     # LFQ with its entropy term: with FSQ the triplane model collapsed (docs/points.md)
     register_preset(
         f"points-vat-tri-{_k}", VatTokenizer,
-        VatConfig(num_tokens=_k, decoder="triplane", quantizer="lfq", quantizer_options={"bits": 10}),
+        VatConfig(num_tokens=_k, encoder="patches", decoder="triplane", quantizer="lfq", quantizer_options={"bits": 10}),
         f"VAT-style 1-D point-cloud tokens: {_k} LFQ tokens (10 bits) per shape, triplane distance field",
     )  # fmt: skip
