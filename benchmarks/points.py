@@ -122,7 +122,8 @@ def main() -> None:
     for label, _, _ in settings:
         sel = [r for r in rows if r["setting"] == label]
         mean = lambda k, sel=sel: sum(r[k] for r in sel) / len(sel)  # noqa: E731
-        summary.append({"setting": label, "tokens": sel[0]["tokens"], "bytes": sel[0]["bytes"], "models": len(sel), "steps": steps,
+        summary.append({"setting": label, "tokens": sel[0]["tokens"], "bytes": sel[0]["bytes"], "models": len(sel),
+                        "steps": f"given ({trained[label]})" if label in trained else steps,
                         "fscore_1pct": mean("fscore_1pct"), "chamfer": mean("chamfer"),
                         "floor_points": sel[0]["floor_points"], "floor_fscore_1pct": mean("floor_fscore_1pct"),
                         "floor_chamfer": mean("floor_chamfer"), "ceiling_fscore_1pct": mean("ceiling_fscore_1pct"),
