@@ -194,6 +194,7 @@ def test_trees_that_do_not_linearise_are_refused(text):
         ("!cube(1);", 1, "root modifier"),
         ("cube(0);\n", 1, "no solid"),
         ("a = 1;", 1, "no solid"),
+        ("cube(1e-320);", 1, "no solid"),  # a denormal size: the scale to the grid overflowed into NaN values
     ],
 )
 def test_refusals_name_file_line_and_construct(text, line, reason):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import time
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -159,6 +160,10 @@ def test_a_module_of_several_objects_is_one_operand():
 def test_work_is_bounded_before_it_grows(monkeypatch):
     with pytest.raises(LimitError, match="scad_steps"):
         parse_scad("for (i = [0 : 1e12]) cube(1);", "t.scad")
+    with pytest.raises(LimitError, match="scad_steps"):  # a step too small to count (was an OverflowError)
+        parse_scad("for (i = [0 : 1e-320 : 1]) cube(1);", "t.scad")
+    with pytest.raises(ScadError, match="a range bound must be a finite number, got inf"):
+        parse_scad("x = [0 : 1 : 1e308 * 10];", "t.scad")
     monkeypatch.setenv("TOKZOO_LIMIT_SCAD_STEPS", "100000")
     start = time.perf_counter()
     with pytest.raises(LimitError, match=r"evaluation steps .* exceeds the limit scad_steps=100,000"):
@@ -186,7 +191,24 @@ def test_errors_name_the_file_and_line():
 
 # -- fuzz: well-formed programs of the evaluated language raise only one-line data errors ----------------------
 _EXPR = st.recursive(
-    st.sampled_from(["0", "1", "-2.5", "n", "i", "true", "undef", '"s"', "[1, 2, 3]", "[0 : 2]", "PI", "v"]),
+    st.sampled_from(
+        [
+            "0",
+            "1",
+            "-2.5",
+            "n",
+            "i",
+            "true",
+            "undef",
+            '"s"',
+            "[1, 2, 3]",
+            "[0 : 2]",
+            "PI",
+            "v",
+            "1e308",
+            "1e-320",
+        ]
+    ),
     lambda e: st.one_of(
         st.tuples(e, st.sampled_from(["+", "-", "*", "/", "%", "^", "<", "==", "&&"]), e).map(" ".join),
         st.tuples(e, e, e).map(lambda t: f"{t[0]} ? {t[1]} : {t[2]}"),
@@ -196,6 +218,7 @@ _EXPR = st.recursive(
         e.map(lambda x: f"len({x})"),
         e.map(lambda x: f"({x})[1]"),
         e.map(lambda x: f"let (n = {x}) n"),
+        st.tuples(e, e, e).map(lambda t: f"[{t[0]} : {t[1]} : {t[2]}]"),
     ),
     max_leaves=6,
 )
@@ -226,4 +249,4 @@ def test_fuzzed_programs_of_the_language_raise_only_data_errors(fbody, v, mbody,
     except DataError as e:
         assert "\n" not in str(e)
         return
-    assert conv.program.sketches
+    assert conv.program.sketches and np.isfinite(conv.program.to_matrix()).all() and math.isfinite(conv.scale)

@@ -381,9 +381,9 @@ def convert_scad(scad: ScadFile, max_commands: int = MAX_COMMANDS) -> Conversion
     cmin, cmax = allc.min(0), allc.max(0)
     centre = (cmin + cmax) / 2
     half = float((cmax - cmin).max()) / 2
-    if not np.isfinite(allc).all() or half <= 0:
+    k = REACH / half if half > 0 else math.inf
+    if not np.isfinite(allc).all() or not math.isfinite(k):  # e.g. cube(1e-320): a size that does not scale
         raise ScadError(name, 1, "the model's size is zero or not finite", "no solid")
-    k = REACH / half
     sketches = tuple(
         _sketch(loc, b if i else 0, centre, k)
         for i, ((b, _), loc) in enumerate(zip(seq, locals_, strict=True))

@@ -55,7 +55,8 @@ class ScadRange:
     def __len__(self) -> int:
         if self.step == 0 or (self.end - self.start) * self.step < 0:
             return 0
-        return math.floor((self.end - self.start) / self.step + 1e-9) + 1
+        n = (self.end - self.start) / self.step + 1e-9
+        return math.floor(n) + 1 if n < 2**62 else 2**62  # a step too small to count: more than any limit
 
     def values(self) -> list[float]:
         return [self.start + i * self.step for i in range(len(self))]
@@ -319,7 +320,8 @@ class _Interpreter:
     def number(self, e: Any, scope: _Scope, line: int) -> float:
         v = self.value(e, scope)
         if not isinstance(v, float) or not math.isfinite(v):
-            raise self.fail(line, f"a range bound must be a finite number, got {_kind(v)}")
+            got = repr(v) if isinstance(v, float) else _kind(v)
+            raise self.fail(line, f"a range bound must be a finite number, got {got}")
         return v
 
     def variable(self, name: str, scope: _Scope, line: int) -> Value:
