@@ -23,6 +23,20 @@ from tokzoo.points import (
     unnormalize,
 )
 
+
+def _train(tok, batch: torch.Tensor, steps: int) -> tuple[dict, dict]:
+    """Adam steps on one batch; the logs (with ``loss``) of the first and the last step."""
+    opt = torch.optim.Adam(tok.parameters(), lr=3e-3)
+    history = []
+    for _ in range(steps):
+        loss, logs = tok.loss(batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        history.append({**logs, "loss": loss.item()})
+    return history[0], history[-1]
+
+
 CORNERS = np.array([[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)], float)
 QUADS = [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)]
 CUBE = np.array([t for a, b, c, d in QUADS for t in ((a, b, c), (a, c, d))])
@@ -97,16 +111,8 @@ def test_patch_tokenizer_rate_and_shapes():
 def test_a_few_training_steps_lower_the_loss(name, options):
     torch.manual_seed(0)
     tok = tokzoo.create(name, dim=64, depth=1, groups=16, group_size=16, num_points=256, **options)
-    batch = torch.stack([_sphere(256, seed=s) for s in range(4)])
-    opt = torch.optim.Adam(tok.parameters(), lr=3e-3)
-    first = None
-    for _ in range(30):
-        loss, logs = tok.loss(batch)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        first = first if first is not None else loss.item()
-    assert loss.item() < 0.75 * first and "chamfer2" in logs
+    first, last = _train(tok, torch.stack([_sphere(256, seed=s) for s in range(4)]), 30)
+    assert last["loss"] < 0.75 * first["loss"] and "chamfer2" in last
 
 
 def test_bad_input_one_line_errors():
@@ -183,16 +189,8 @@ def test_triplane_vat_learns_a_distance_field_and_decodes_surface_points():
     small = {"dim": 64, "depth": 1, "groups": 16, "group_size": 16, "num_points": 256, "num_tokens": 16}
     tok = tokzoo.create("points-vat-tri-64", plane_res=16, udf_queries=512, surface_res=24, **small)
     assert tok.dataset_options() == {"points": 4096}
-    batch = torch.stack([_sphere(1024, seed=s) for s in range(4)])
-    opt = torch.optim.Adam(tok.parameters(), lr=3e-3)
-    first = None
-    for _ in range(40):
-        loss, logs = tok.loss(batch)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        first = first if first is not None else logs["udf_l1"]
-    assert logs["udf_l1"] < 0.6 * first
+    first, last = _train(tok, torch.stack([_sphere(1024, seed=s) for s in range(4)]), 40)
+    assert last["udf_l1"] < 0.6 * first["udf_l1"]
     tok.eval()
     tokens = tok.encode([_sphere(256) * 3 + 5])
     assert tokens.layout == "seq1d" and tokens.ids.shape == (1, 16)

@@ -12,7 +12,7 @@ for ``undef``, ``list`` for vectors, :class:`ScadRange`). What it runs, with Ope
   ``function`` definitions (recursion bounded); ``for`` over vectors, ranges and nested bindings (a group of
   the iterations, as OpenSCAD's implicit union), ``intersection_for``, ``if``/``else``, ``let``, ``assert``;
 - expressions: arithmetic on numbers and vectors, comparisons, ``?:``, list comprehensions, ranges, and the
-  builtin functions in :data:`FUNCTIONS`.
+  builtin functions of :mod:`tokzoo.cad.scad_functions`.
 
 A statement that yields several objects becomes one ``group`` node (``intersection`` for ``intersection_for``),
 so ``difference() { m(); cube(1); }`` subtracts from all of ``m``'s objects, as OpenSCAD does. The work is
@@ -22,73 +22,30 @@ bounded before it grows: every evaluated expression, object and vector element c
 
 from __future__ import annotations
 
-import itertools
 import math
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
-from tokzoo.cad.scad_parse import (
+from tokzoo.cad.scad_ast import (
     Assignment,
     Definition,
     ForLoop,
     IfElse,
     Instantiation,
     LetBlock,
+    Node,
     ScadError,
+    ScadFile,
+    ScadRange,
     Statement,
-    parse_statements,
+    Value,
 )
+from tokzoo.cad.scad_functions import FUNCTIONS, FunctionArgumentError
+from tokzoo.cad.scad_parse import parse_statements
 from tokzoo.core.limits import check_limit, get_limits
 
-__all__ = ["FUNCTIONS", "Node", "ScadError", "ScadFile", "ScadRange", "parse_scad"]
-
-
-@dataclass(frozen=True)
-class ScadRange:
-    """``[start : step : end]``; iterating it gives ``start, start + step, ...`` up to ``end``."""
-
-    start: float
-    step: float
-    end: float
-
-    def __len__(self) -> int:
-        if self.step == 0 or (self.end - self.start) * self.step < 0:
-            return 0
-        n = (self.end - self.start) / self.step + 1e-9
-        return math.floor(n) + 1 if n < 2**62 else 2**62  # a step too small to count: more than any limit
-
-    def values(self) -> list[float]:
-        return [self.start + i * self.step for i in range(len(self))]
-
-
-Value = float | bool | str | list | ScadRange | None
-
-
-@dataclass(frozen=True)
-class Node:
-    """A builtin module instantiation: ``name(args) children``, with its modifiers (of ``#%*!``; '' when none)."""
-
-    name: str
-    args: tuple[tuple[str | None, Any], ...]
-    children: tuple[Node, ...]
-    line: int
-    modifier: str = ""
-
-    def arg_dict(self) -> dict[str | None, Any]:
-        """Named arguments by name; positional ones under ``None`` as a list."""
-        out: dict[str | None, Any] = {None: [v for k, v in self.args if k is None]}
-        out.update((k, v) for k, v in self.args if k is not None)
-        return out
-
-
-@dataclass(frozen=True)
-class ScadFile:
-    """An evaluated program: its name, the top-level variables and the top-level objects."""
-
-    name: str
-    variables: dict[str, Value] = field(default_factory=dict)
-    nodes: tuple[Node, ...] = ()
+__all__ = ["Node", "ScadError", "ScadFile", "ScadRange", "parse_scad"]
 
 
 _SPECIAL_DEFAULTS: dict[str, Value] = {"$fn": 0.0, "$fa": 12.0, "$fs": 2.0, "$t": 0.0, "$preview": False}
@@ -162,7 +119,7 @@ class _Interpreter:
         self.charge()
         if isinstance(s, ForLoop):
             nodes: list[Node] = []
-            for iteration in self.iterations(s.bindings, scope, s.line):
+            for iteration in self.iterations(s.bindings, scope):
                 nodes.extend(self.scoped_block(s.body, iteration))
             return _group(nodes, s.line, s.modifier, "intersection" if s.intersect else "group")
         if isinstance(s, IfElse):
@@ -174,18 +131,18 @@ class _Interpreter:
         assert isinstance(s, Instantiation)
         return self.instantiate(s, scope)
 
-    def iterations(self, bindings, scope: _Scope, line: int):
+    def iterations(self, bindings, scope: _Scope):
         """A scope per iteration of nested ``for`` bindings (the first binding outermost)."""
         if not bindings:
             yield scope
             return
         (var, expr), rest = bindings[0], bindings[1:]
-        for v in self.iterable(self.value(expr, scope), line):
+        for v in self.iterable(self.value(expr, scope)):
             inner = _Scope(scope)
             inner.vars[var] = v
-            yield from self.iterations(rest, inner, line)
+            yield from self.iterations(rest, inner)
 
-    def iterable(self, v: Value, line: int) -> list[Value]:
+    def iterable(self, v: Value) -> list[Value]:
         if isinstance(v, ScadRange):
             self.charge(len(v))
             return v.values()
@@ -238,7 +195,7 @@ class _Interpreter:
         picked = objects
         args = [self.value(x, scope) for k, x in s.args if not (k or "").startswith("$")]
         if args:
-            wanted = self.iterable(args[0], s.line)
+            wanted = self.iterable(args[0])
             if not all(isinstance(i, float) for i in wanted):
                 raise self.fail(s.line, "children() takes a number, a vector or a range of numbers")
             picked = [objects[int(i)] for i in wanted if 0 <= int(i) < len(objects)]
@@ -339,7 +296,7 @@ class _Interpreter:
     def generate(self, item: Any, scope: _Scope, out: list[Value]) -> None:
         kind = item[0]
         if kind == "gen_for":
-            for iteration in self.iterations(item[1], scope, item[3]):
+            for iteration in self.iterations(item[1], scope):
                 self.generate(item[2], iteration, out)
         elif kind == "gen_let":
             self.generate(item[2], self.bind_sequential(item[1], scope), out)
@@ -348,7 +305,7 @@ class _Interpreter:
             if branch is not None:
                 self.generate(branch, scope, out)
         elif kind == "each":
-            out.extend(self.iterable(self.value(item[1], scope), item[2]))
+            out.extend(self.iterable(self.value(item[1], scope)))
         else:
             out.append(self.value(item, scope))
 
@@ -428,139 +385,11 @@ class _Interpreter:
             raise self.fail(line, f"{fname}() takes positional arguments")
         values = [self.value(x, scope) for _, x in args]
         try:
-            return FUNCTIONS[fname](self, values)
-        except _BadCall as err:
+            return FUNCTIONS[fname](self.charge, values)
+        except FunctionArgumentError as err:
             raise self.fail(line, f"{fname}(): {err}") from None
         except (ValueError, OverflowError, ZeroDivisionError) as err:
             raise self.fail(line, f"{fname}() failed ({err})") from None
-
-
-class _BadCall(Exception):
-    """A builtin function called with the wrong arguments."""
-
-
-def _nums(values: list[Value], n: int | None = None) -> list[float]:
-    if (n is not None and len(values) != n) or not all(_is_num(v) for v in values):
-        raise _BadCall(f"expected {n if n is not None else 'some'} number(s)")
-    return values  # type: ignore[return-value]
-
-
-def _one(math_fn):
-    return lambda it, v: math_fn(*_nums(v, 1))
-
-
-def _minmax(fn):
-    def call(it, v: list[Value]) -> float:
-        if len(v) == 1 and isinstance(v[0], list):
-            v = v[0]
-        if not v:
-            raise _BadCall("expected numbers or a vector of numbers")
-        return fn(_nums(v))
-
-    return call
-
-
-def _concat(it: _Interpreter, v: list[Value]) -> list:
-    out: list = []
-    for x in v:
-        out.extend(x if isinstance(x, list) else [x])
-    it.charge(len(out))
-    return out
-
-
-def _norm(it: _Interpreter, v: list[Value]) -> float:
-    if len(v) != 1 or not isinstance(v[0], list):
-        raise _BadCall("expected a vector")
-    return math.sqrt(math.fsum(x * x for x in _nums(v[0])))
-
-
-def _cross(it: _Interpreter, v: list[Value]) -> list[float]:
-    if len(v) != 2 or not all(isinstance(x, list) and len(x) == 3 for x in v):
-        raise _BadCall("expected two 3-vectors")
-    (a1, a2, a3), (b1, b2, b3) = _nums(v[0]), _nums(v[1])
-    return [a2 * b3 - a3 * b2, a3 * b1 - a1 * b3, a1 * b2 - a2 * b1]
-
-
-def _lookup(it: _Interpreter, v: list[Value]) -> float | None:
-    """Linear interpolation in a table of ``[key, value]`` rows (clamped at both ends)."""
-    if len(v) != 2 or not _is_num(v[0]) or not isinstance(v[1], list):
-        raise _BadCall("expected a key and a table of [key, value]")
-    rows = sorted((r[0], r[1]) for r in v[1] if isinstance(r, list) and len(r) >= 2 and _is_num(r[0]))
-    if not rows:
-        return None
-    x = v[0]
-    if x <= rows[0][0]:
-        return rows[0][1]
-    for (x0, y0), (x1, y1) in itertools.pairwise(rows):
-        if x <= x1:
-            return y0 + (y1 - y0) * (x - x0) / (x1 - x0) if x1 != x0 else y1
-    return rows[-1][1]
-
-
-def _str(it: _Interpreter, v: list[Value]) -> str:
-    def text(x: Value) -> str:
-        if isinstance(x, str):
-            return x
-        if isinstance(x, bool):
-            return "true" if x else "false"
-        if isinstance(x, float):
-            return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
-        if isinstance(x, list):
-            return "[" + ", ".join(text(y) if not isinstance(y, str) else f'"{y}"' for y in x) + "]"
-        return "undef"
-
-    out = "".join(text(x) for x in v)
-    it.charge(len(out))
-    return out
-
-
-def _round(x: float) -> float:
-    return float(math.floor(x + 0.5) if x >= 0 else -math.floor(-x + 0.5))
-
-
-def _len(it: _Interpreter, v: list[Value]) -> float | None:
-    if len(v) != 1:
-        raise _BadCall("expected one argument")
-    return float(len(v[0])) if isinstance(v[0], (list, str)) else None
-
-
-def _deg(fn):
-    return lambda it, v: math.degrees(fn(*_nums(v, 1)))
-
-
-#: Builtin functions: name → ``(interpreter, positional values) -> value`` (angles in degrees, as OpenSCAD).
-FUNCTIONS = {
-    "sin": _one(lambda x: math.sin(math.radians(x))),
-    "cos": _one(lambda x: math.cos(math.radians(x))),
-    "tan": _one(lambda x: math.tan(math.radians(x))),
-    "asin": _deg(math.asin),
-    "acos": _deg(math.acos),
-    "atan": _deg(math.atan),
-    "atan2": lambda it, v: math.degrees(math.atan2(*_nums(v, 2))),
-    "sqrt": _one(math.sqrt),
-    "abs": _one(abs),
-    "floor": _one(lambda x: float(math.floor(x))),
-    "ceil": _one(lambda x: float(math.ceil(x))),
-    "round": _one(_round),
-    "sign": _one(lambda x: float((x > 0) - (x < 0))),
-    "exp": _one(math.exp),
-    "ln": _one(math.log),
-    "log": lambda it, v: math.log10(_nums(v, 1)[0]) if len(v) == 1 else math.log(_nums(v, 2)[1], v[0]),
-    "pow": lambda it, v: math.pow(*_nums(v, 2)),
-    "min": _minmax(min),
-    "max": _minmax(max),
-    "norm": _norm,
-    "cross": _cross,
-    "len": _len,
-    "concat": _concat,
-    "lookup": _lookup,
-    "str": _str,
-    "is_undef": lambda it, v: len(v) == 1 and v[0] is None,
-    "is_num": lambda it, v: len(v) == 1 and _is_num(v[0]) and math.isfinite(v[0]),
-    "is_bool": lambda it, v: len(v) == 1 and isinstance(v[0], bool),
-    "is_string": lambda it, v: len(v) == 1 and isinstance(v[0], str),
-    "is_list": lambda it, v: len(v) == 1 and isinstance(v[0], list),
-}
 
 
 def _group(nodes: list[Node], line: int, modifier: str, name: str = "group") -> list[Node]:

@@ -5,7 +5,7 @@ modifiers ``#%*!`` and children), assignments, ``module``/``function`` definitio
 loops, ``if``/``else``, ``let`` and ``assert`` blocks. Expressions are tuples (``("bin", "+", a, b, line)`` ...):
 numbers, strings, booleans, ``undef``, vectors with list-comprehension generators (``for``, ``if``/``else``,
 ``let``, ``each``), ranges ``[a:b]``/``[a:s:b]``, ``?:``, ``let`` expressions, indexing and ``.x .y .z``, calls.
-What it refuses is a one-line :class:`ScadError` naming the file, the line and the construct: ``include``/``use``
+What it refuses is a one-line :class:`ScadError` naming the file, the line and the construct (:mod:`tokzoo.cad.scad_ast` holds the statement types): ``include``/``use``
 of other files, function literals, ``assert``/``echo`` inside expressions. The input
 is bounded before the work: ``scad_bytes`` before lexing, ``scad_nodes`` (tokens) before parsing, ``scad_depth``
 (nesting) while parsing (:mod:`tokzoo.core.limits`). :mod:`tokzoo.cad.scad_eval` runs the statements.
@@ -17,20 +17,20 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from tokzoo.core.errors import DataError
+from tokzoo.cad.scad_ast import (
+    Assignment,
+    Bindings,
+    Definition,
+    ForLoop,
+    IfElse,
+    Instantiation,
+    LetBlock,
+    ScadError,
+    Statement,
+)
 from tokzoo.core.limits import check_limit
 
-__all__ = [
-    "Assignment",
-    "Definition",
-    "ForLoop",
-    "IfElse",
-    "Instantiation",
-    "LetBlock",
-    "ScadError",
-    "Statement",
-    "parse_statements",
-]
+__all__ = ["parse_statements"]
 
 _TOKEN = re.compile(
     r"(?P<ws>[ \t\r\n]+)|(?P<comment>//[^\n]*|/\*.*?\*/)"
@@ -48,85 +48,6 @@ _BINARY = {  # operator: (precedence, right-associative)
 }  # fmt: skip
 _UNARY_PRECEDENCE = 7
 _MEMBERS = {"x": 0.0, "y": 1.0, "z": 2.0}
-
-
-class ScadError(DataError):
-    """An OpenSCAD program outside the supported subset, or wrong: ``<file>:<line>: <what>``.
-
-    ``reason`` is a short key for counting refusals (``"sphere"``, ``"include"``, ``"syntax"`` ...)."""
-
-    def __init__(self, name: str, line: int, message: str, reason: str) -> None:
-        super().__init__(f"{name}:{line}: {message}")
-        self.line, self.reason = line, reason
-
-
-Bindings = tuple[tuple[str | None, Any], ...]
-
-
-@dataclass(frozen=True)
-class Instantiation:
-    """``name(args) children`` with its modifiers (of ``#%*!``; '' when none); args are ``(key, expr)``."""
-
-    name: str
-    args: Bindings
-    children: tuple[Statement, ...]
-    line: int
-    modifier: str = ""
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """``name = expr;``"""
-
-    name: str
-    expr: Any
-    line: int
-
-
-@dataclass(frozen=True)
-class Definition:
-    """``module name(params) body`` (body: statements) or ``function name(params) = body;`` (an expression)."""
-
-    kind: str
-    name: str
-    params: Bindings  # (name, default expression or None)
-    body: Any
-    line: int
-
-
-@dataclass(frozen=True)
-class ForLoop:
-    """``for (v = e, ...) body``; ``intersect`` for ``intersection_for``."""
-
-    bindings: Bindings
-    body: tuple[Statement, ...]
-    line: int
-    modifier: str = ""
-    intersect: bool = False
-
-
-@dataclass(frozen=True)
-class IfElse:
-    """``if (cond) then else orelse``."""
-
-    cond: Any
-    then: tuple[Statement, ...]
-    orelse: tuple[Statement, ...]
-    line: int
-    modifier: str = ""
-
-
-@dataclass(frozen=True)
-class LetBlock:
-    """``let (v = e, ...) body``: sequential bindings in a new scope."""
-
-    bindings: Bindings
-    body: tuple[Statement, ...]
-    line: int
-    modifier: str = ""
-
-
-Statement = Instantiation | Assignment | Definition | ForLoop | IfElse | LetBlock
 
 
 @dataclass(frozen=True)
