@@ -35,6 +35,10 @@ PACKAGE = "openscad-testing-data"
 BPE_VOCABS = (512, 4096)
 TRAIN_CAP = 32 * 1024  # characters of one refused file used to learn the BPEs
 _COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
+#: what only the evaluator runs: definitions, loops, conditionals, let, ranges (in the text without comments)
+_LANGUAGE = re.compile(
+    r"^\s*(module|function)\b|\b(for|intersection_for|if|let)\s*\(|\[[^\[\]\n]*:[^\[\]\n]*\]", re.M
+)
 FAMILIES = {
     "external file (import, include, use, surface)": {
         "import", "import_stl", "import_dxf", "surface", "include", "use",
@@ -89,6 +93,7 @@ def main() -> int:
             continue
         conv = r.conversion
         row = {"file": r.path, "commands": conv.program.num_commands(), "scad_bytes": len(r.text.encode())}
+        row["uses_language"] = bool(_LANGUAGE.search(strip_comments(r.text)))
         for vocab, bpe in bpes.items():
             row[f"bpe{vocab}_tokens"] = bpe.encode([r.text]).num_tokens
             row[f"bpe{vocab}_tokens_nocomments"] = bpe.encode([strip_comments(r.text)]).num_tokens
@@ -132,6 +137,10 @@ def main() -> int:
     summary = [
         {"metric": "scad_files", "value": len(records)},
         {"metric": "converted", "value": len(rows)},
+        {
+            "metric": "converted_using_modules_loops_conditionals",
+            "value": sum(r["uses_language"] for r in rows),
+        },
         {"metric": "tokenized", "value": len(tokd)},
         {"metric": "built_and_compared", "value": len(ok)},
         {"metric": "iou_converter_mean", "value": float(iou_c.mean())},
