@@ -120,6 +120,21 @@ def test_partial_init_copies_matching_tensors(weights_root, tmp_path):
         )
 
 
+def test_partial_init_lets_a_kl_bottleneck_adopt_fsq():
+    """A KL grid initialised from an FSQ grid of the same trunk: every tensor is set (the bottleneck adopts
+    FSQ's projections) and in eval it reproduces the FSQ model's decoder input before bounding and rounding."""
+    from tokzoo.train.trainer import transfer_matching
+
+    small = {"ch": 8, "z_channels": 16, "ch_mult": (1, 2)}
+    fsq = tokzoo.create("fsq-f16-s", **small).eval()
+    kl = tokzoo.create("kl-f16-s", **small).eval()
+    share, fresh = transfer_matching(fsq, kl)
+    assert share == 1.0 and fresh == []
+    z = torch.randn(3, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(kl.quantizer(z).latents, fsq.quantizer.proj_out(fsq.quantizer.proj_in(z)))
+
+
 def test_shipped_manifest_is_valid():
     specs = pt.read_manifest(pt._weight_roots()[0])
     for name, spec in specs.items():

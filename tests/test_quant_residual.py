@@ -317,6 +317,25 @@ def test_kl_is_zero_for_standard_normal_and_grows_with_mu():
     assert gaussian_kl(torch.zeros(3), lv)[1] < gaussian_kl(torch.zeros(3), lv)[[0, 2]].min()
 
 
+def test_kl_adopts_fsq_projections_and_refuses_misfits():
+    """A KL bottleneck warm-started from FSQ (same latent dims) passes the FSQ pre-bound latents to its output
+    map in eval, with a small fixed sigma; a source whose projections do not fit changes nothing."""
+    torch.manual_seed(0)
+    fsq = build_quantizer("fsq", 16, levels=[8, 5, 5, 5])
+    kl = KLBottleneck(16, latent_dim=4)
+    assert kl.adopt(fsq) == ["to_moments.weight", "to_moments.bias", "from_latent.weight", "from_latent.bias"]
+    z = torch.randn(7, 16)
+    with torch.no_grad():
+        mu, logvar = kl.moments(z)
+        torch.testing.assert_close(mu, fsq.proj_in(z))
+        assert torch.all(logvar == -5.0)
+        torch.testing.assert_close(kl.eval()(z).latents, fsq.proj_out(fsq.proj_in(z)))
+    before = {k: v.clone() for k, v in kl.state_dict().items()}
+    assert KLBottleneck(16, latent_dim=3).adopt(fsq) == []
+    assert kl.adopt(build_quantizer("fsq", 16, levels=[8, 5, 5])) == []
+    assert all(torch.equal(v, kl.state_dict()[k]) for k, v in before.items())
+
+
 # --- Post-training dimension-wise quantization -------------------------------------------------------
 
 

@@ -71,6 +71,35 @@ class KLBottleneck(Quantizer):
             self.to_moments.weight[self.latent_dim :].zero_()
             self.to_moments.bias[self.latent_dim :].fill_(logvar_init)
 
+    @torch.no_grad()
+    def adopt(self, source: nn.Module, *, logvar: float = -5.0) -> list[str]:
+        """Warm-start from another quantizer's linear projections ``proj_in`` (``dim -> latent_dim``) and
+        ``proj_out`` (``latent_dim -> dim``), e.g. an FSQ bottleneck of ``latent_dim`` channels: the mean head
+        takes ``proj_in``, ``from_latent`` takes ``proj_out`` and the log-variance head starts at the constant
+        ``logvar`` (-5: variance 0.007, the order of 5-level FSQ's rounding noise, step**2 / 12 = 0.02),
+        so the decoder first sees the source's latents before its tanh bound and rounding.
+
+        Returns the names of this module's tensors that were set (empty when the shapes do not fit, and then
+        nothing changes).
+        """
+        p_in, p_out = getattr(source, "proj_in", None), getattr(source, "proj_out", None)
+        fits = (
+            isinstance(p_in, nn.Linear)
+            and isinstance(p_out, nn.Linear)
+            and p_in.weight.shape == (self.latent_dim, self.dim)
+            and p_out.weight.shape == (self.dim, self.latent_dim)
+        )
+        if not fits:
+            return []
+        d = self.latent_dim
+        self.to_moments.weight[:d].copy_(p_in.weight)
+        self.to_moments.bias[:d].copy_(p_in.bias)
+        self.to_moments.weight[d:].zero_()
+        self.to_moments.bias[d:].fill_(logvar)
+        self.from_latent.weight.copy_(p_out.weight)
+        self.from_latent.bias.copy_(p_out.bias)
+        return ["to_moments.weight", "to_moments.bias", "from_latent.weight", "from_latent.bias"]
+
     def moments(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior mean and (clamped) log-variance, each ``[..., latent_dim]``."""
         mu, logvar = self.to_moments(z).chunk(2, dim=-1)

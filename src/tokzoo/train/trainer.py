@@ -85,7 +85,8 @@ def _initial_model(cfg: TrainConfig) -> Tokenizer:
 
 
 def transfer_matching(source: torch.nn.Module, target: torch.nn.Module) -> tuple[float, list[str]]:
-    """Copy into ``target`` every tensor of ``source`` with the same name and shape.
+    """Copy into ``target`` every tensor of ``source`` with the same name and shape, then let modules that can
+    warm-start from a differently shaped source module do so (``adopt``; e.g. ``KLBottleneck`` from FSQ).
 
     Returns the share of ``target``'s parameter and buffer elements copied and the names left fresh; raises
     ConfigError when nothing matches (the two models have nothing in common, so "init" would be a no-op).
@@ -99,9 +100,23 @@ def transfer_matching(source: torch.nn.Module, target: torch.nn.Module) -> tuple
             f"{type(target).__name__} by name and shape"
         )
     target.load_state_dict(matched, strict=False)
+    adopted = _adopt_modules(source, target)
     total = sum(v.numel() for v in dst.values())
-    fresh = [k for k in dst if k not in matched]
-    return sum(v.numel() for v in matched.values()) / max(1, total), fresh
+    done = set(matched) | set(adopted)
+    fresh = [k for k in dst if k not in done]
+    return sum(dst[k].numel() for k in done) / max(1, total), fresh
+
+
+def _adopt_modules(source: torch.nn.Module, target: torch.nn.Module) -> list[str]:
+    """Let each target module with an ``adopt(source_module)`` method (e.g. a KL bottleneck replacing an FSQ
+    one) warm-start from the source module of the same name; returns the full names of the tensors it set."""
+    src_modules = dict(source.named_modules())
+    names: list[str] = []
+    for name, module in target.named_modules():
+        adopt = getattr(module, "adopt", None)
+        if callable(adopt) and name in src_modules:
+            names += [f"{name}.{t}" if name else t for t in adopt(src_modules[name])]
+    return names
 
 
 def size_at(step: int, cfg: TrainConfig) -> int:
