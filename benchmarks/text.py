@@ -160,8 +160,8 @@ def _morph_row(name: str, vocab: int | str, gold: dict[str, list[str]], pieces: 
 
 
 def morph_rows(corpus: Path, quick: bool, lm_vocabs: tuple[int, ...] = (1024, 4096)) -> list[dict]:
-    """Turkish morphology: frequency-only BPE vs BPE after the rule-based suffix splitter (``split="morph-tr"``),
-    across vocabulary sizes, on boundary P/R/F1 and MorphScore against the hunspell-tr gold of the held-out
+    """Turkish morphology: frequency-only BPE vs BPE after the rule-based suffix splitter (``split="morph-tr"``)
+    vs BPE after the unsupervised Morfessor-style segmenter learned in the same fit (``split="morfessor"``), across vocabulary sizes, on boundary P/R/F1 and MorphScore against the hunspell-tr gold of the held-out
     words, held-out compression, and (at ``lm_vocabs``) LM bits per byte at the protocol of ``lm_rows``."""
     train, test = _read(corpus / "turkish/train"), _read(corpus / "turkish/test")
     gold = gold_words(turkish_dictionary(), test)
@@ -175,7 +175,11 @@ def morph_rows(corpus: Path, quick: bool, lm_vocabs: tuple[int, ...] = (1024, 40
     rows.append(_morph_row("Morfessor-style, unsupervised (no BPE)", len(lexicon.counts), gold, morfessor))
     cfg = LMConfig(steps=150 if quick else 600, dim=128, depth=2, heads=4, context=128, batch=16)
     for vocab in (1024, 4096) if quick else (1024, 2048, 4096, 8192):
-        for name, split in (("BPE (frequency only)", "words"), ("suffix splitter + BPE", "morph-tr")):
+        for name, split in (
+            ("BPE (frequency only)", "words"),
+            ("suffix splitter + BPE", "morph-tr"),
+            ("Morfessor-style + BPE", "morfessor"),
+        ):
             model = _fit("text-bpe", train, vocab=vocab, split=split)
             row = _morph_row(name, vocab, gold, _word_pieces(model, words))
             ids = _encode_stream(model, test)

@@ -68,3 +68,33 @@ def test_save_load_and_bad_files(tmp_path):
         fit_morphs(["", "x" * 100])
     with pytest.raises(ValueError, match="corpus_weight"):
         fit_morphs(WORDS, corpus_weight=0)
+
+
+def test_segment_cased_cuts_the_written_word_where_its_lower_case_is_cut():
+    lex = fit_morphs(WORDS)
+    assert "".join(lex.segment_cased("GEMİLER")) == "GEMİLER"
+    assert lex.segment_cased("Gemiler") == ["Gemi", "ler"]
+
+
+def test_morfessor_split_bpe_learns_morphs_never_crosses_them_and_saves_them(tmp_path):
+    """split="morfessor": fit learns the lexicon first, BPE never merges across a morph cut, and the lexicon
+    travels in the checkpoint (the loaded tokenizer gives the same ids without refitting)."""
+    import tokzoo
+    from tokzoo.text.turkish import morph_pieces
+
+    lines = [" ".join(WORDS) + "\n"] * 20
+    model = tokzoo.create("text-bpe", vocab=400, split="morfessor")
+    with pytest.raises(DataError, match="needs fit"):
+        model.encode(["gemiler"])
+    report = model.fit(lines)
+    assert 0 < report["morphs"] < len(WORDS)
+    text = " Gemilerden okullarda evde"
+    ids = model.encode_texts([text])[0]
+    pieces = [model.pieces[i] for i in ids]
+    assert b"".join(pieces).decode() == text
+    ends = set(itertools.accumulate(len(p) for p in pieces))
+    cuts = set(itertools.accumulate(len(p.encode()) for p in morph_pieces(text, model._morphs.segment_cased)))
+    assert cuts <= ends and len(cuts) > 3  # morph cuts exist and every one is a token boundary
+    model.save_pretrained(tmp_path / "m")
+    again = tokzoo.load(tmp_path / "m")
+    assert again.encode_texts([text])[0].tolist() == ids.tolist()

@@ -13,7 +13,9 @@ NORMALIZERS = ("none", "nfc", "nfkc")
 #: ``words``: GPT-2's regex splits words, numbers and punctuation before the model (tokens never cross them);
 #: ``none``: the whole line is one sequence (tokens may cross spaces; KL3M's character-level variants);
 #: ``morph-tr``: ``words`` after cutting Turkish suffixes off each word (:func:`tokzoo.text.turkish.morph_pieces`).
-SPLITS = ("words", "none", "morph-tr")
+#: ``morfessor``: ``words`` after cutting each word by a morph lexicon that ``fit`` learns first, unsupervised
+#: (:mod:`tokzoo.text.morfessor`, Morfessor Baseline's MAP search; the lexicon is saved in the checkpoint).
+SPLITS = ("words", "none", "morph-tr", "morfessor")
 #: How BPE picks its merges: the most frequent pair, or the pair that most shortens the unigram-coded stream
 #: (:mod:`~tokzoo.text.compression_bpe`).
 CRITERIA = ("frequency", "compression")

@@ -114,6 +114,18 @@ class MorphLexicon:
         self._longest = max(len(m) for m in self.counts)
         self._unknown = math.log(total) + max(self.letter_cost.values()) + 10.0
 
+    def segment_cased(self, word: str) -> list[str]:
+        """:meth:`segment` of the lower-cased word, cut at the same places in ``word`` (as written when lower
+        casing changes its length)."""
+        low = word.lower()
+        if len(low) != len(word):
+            return self.segment(word)
+        out, i = [], 0
+        for piece in self.segment(low):
+            out.append(word[i : i + len(piece)])
+            i += len(piece)
+        return out
+
     def segment(self, word: str) -> list[str]:
         """``word`` as its cheapest sequence of lexicon morphs (a letter outside the lexicon is its own morph)."""
         n = len(word)
@@ -137,30 +149,43 @@ class MorphLexicon:
             end = back[end]
         return pieces[::-1]
 
-    def save(self, path: str | Path) -> None:
-        """Write the lexicon as JSON (atomically)."""
+    def to_json(self) -> bytes:
+        """The lexicon as UTF-8 JSON (what :meth:`save` writes and a text tokenizer's checkpoint keeps)."""
         data = {
             "format": "tokzoo-morphs",
             "version": 1,
             "counts": self.counts,
             "letter_cost": self.letter_cost,
         }
-        atomic_write_bytes(Path(path), json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        return json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, raw: bytes, where: str = "morph lexicon") -> MorphLexicon:
+        """Read :meth:`to_json` bytes; DataError naming ``where`` when they are not a lexicon."""
+        try:
+            data = json.loads(raw.decode("utf-8"))
+            if data.get("format") != "tokzoo-morphs":
+                raise ValueError("not a tokzoo morph lexicon")
+            counts = {str(m): int(c) for m, c in data["counts"].items()}
+            letters = {str(ch): float(v) for ch, v in data["letter_cost"].items()}
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise DataError(f"{where}: cannot read a morph lexicon ({e})") from None
+        if any(c < 1 for c in counts.values()) or _END not in letters:
+            raise DataError(f"{where}: malformed morph lexicon (counts must be >= 1, letter costs complete)")
+        return cls(counts, letters)
+
+    def save(self, path: str | Path) -> None:
+        """Write the lexicon as JSON (atomically)."""
+        atomic_write_bytes(Path(path), self.to_json())
 
     @classmethod
     def load(cls, path: str | Path) -> MorphLexicon:
         """Read a lexicon written by :meth:`save`; DataError naming the file when it is not one."""
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-            if data.get("format") != "tokzoo-morphs":
-                raise ValueError("not a tokzoo morph lexicon")
-            counts = {str(m): int(c) for m, c in data["counts"].items()}
-            letters = {str(ch): float(v) for ch, v in data["letter_cost"].items()}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+            raw = Path(path).read_bytes()
+        except OSError as e:
             raise DataError(f"{path}: cannot read a morph lexicon ({e})") from None
-        if any(c < 1 for c in counts.values()) or _END not in letters:
-            raise DataError(f"{path}: malformed morph lexicon (counts must be >= 1, letter costs complete)")
-        return cls(counts, letters)
+        return cls.from_json(raw, str(path))
 
 
 def fit_morphs(

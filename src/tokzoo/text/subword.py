@@ -1,7 +1,8 @@
 """``SubwordTokenizer``: BPE / Unigram / WordPiece text tokens learned with HF ``tokenizers`` (``fit``).
 
-The learned pipeline is kept as its JSON in the uint8 buffer ``pipeline_json``, so ``save_pretrained`` writes it
-into ``model.safetensors`` and ``tokzoo.load`` restores it (the fingerprint covers it). Ids: the subword model's
+The learned pipeline is kept as its JSON in the uint8 buffer ``pipeline_json`` (and, with ``split="morfessor"``,
+the learned morph lexicon in ``morph_json``), so ``save_pretrained`` writes it into ``model.safetensors`` and
+``tokzoo.load`` restores it (the fingerprint covers it). Ids: the subword model's
 ids first, the ``k``-th custom token at ``vocab - len(custom_tokens) + k``; ``Tokens.vocab_size`` is always the
 configured ``vocab``, so the bit cost of a token does not depend on how much a fit learned.
 """
@@ -22,10 +23,11 @@ from tokzoo.text.bytelevel import piece_bytes
 from tokzoo.text.codec import TextCodec, ids_to_tokens
 from tokzoo.text.config import SubwordConfig
 from tokzoo.text.custom import CustomTokens
+from tokzoo.text.morfessor import MorphLexicon, fit_morphs
 from tokzoo.text.pipeline import CONTINUE, UNK, build_pipeline, train_pipeline
 from tokzoo.text.sample import sample_corpus
 from tokzoo.text.source import TextSource, as_text, batch_of
-from tokzoo.text.turkish import morph_pieces
+from tokzoo.text.turkish import LETTERS, morph_pieces
 
 __all__ = ["SubwordTokenizer"]
 
@@ -43,7 +45,10 @@ class SubwordTokenizer(TextCodec):
         super().__init__(cfg)
         self.custom = CustomTokens(cfg.custom_tokens)
         self.register_buffer("pipeline_json", _buffer(build_pipeline(cfg).to_str()))
+        self.register_buffer("morph_json", torch.zeros(0, dtype=torch.uint8))
         self._use(self.pipeline_json)
+        self._morphs: MorphLexicon | None = None
+        self._cuts: dict[str, list[str]] = {}
 
     @property
     def vocab_size(self) -> int:
@@ -80,9 +85,10 @@ class SubwordTokenizer(TextCodec):
 
     def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
         """Load a saved pipeline (of any length: the buffer takes the saved one's size)."""
-        saved = state_dict.get("pipeline_json")
-        if isinstance(saved, torch.Tensor) and saved.dtype == torch.uint8 and saved.ndim == 1:
-            self.pipeline_json = saved.clone()
+        for name in ("pipeline_json", "morph_json"):
+            saved = state_dict.get(name)
+            if isinstance(saved, torch.Tensor) and saved.dtype == torch.uint8 and saved.ndim == 1:
+                setattr(self, name, saved.clone())
         result = super().load_state_dict(state_dict, strict=strict, assign=assign)
         try:
             self._use(self.pipeline_json)
@@ -90,7 +96,17 @@ class SubwordTokenizer(TextCodec):
             raise CheckpointError(
                 f"pipeline_json is not a byte-level {self.cfg.algorithm} pipeline: {e}"
             ) from None
+        self._use_morphs()
         return result
+
+    def _use_morphs(self) -> None:
+        """Rebuild the morph lexicon from ``morph_json`` (none when empty)."""
+        raw = self.morph_json.cpu().numpy().tobytes()
+        try:
+            self._morphs = MorphLexicon.from_json(raw, "morph_json") if raw else None
+        except DataError as e:
+            raise CheckpointError(str(e)) from None
+        self._cuts = {}
 
     # -- fit -----------------------------------------------------------------------------------------
     def fit(self, data: Sequence[str | Path] | Iterable[str]) -> dict[str, Any]:
@@ -105,6 +121,18 @@ class SubwordTokenizer(TextCodec):
             if not any(line.strip() for line in lines):
                 raise DataError("empty corpus: no text to fit")
             counts = {"lines_sampled": len(lines), "bytes_sampled": sum(len(x.encode()) for x in lines)}
+        if self.cfg.split == "morfessor":
+            words = (
+                m.group().lower()
+                for line in lines
+                for p in self.custom.strip(line)
+                for m in LETTERS.finditer(p)
+            )
+            self.morph_json = torch.frombuffer(
+                bytearray(fit_morphs(words, seed=self.cfg.seed).to_json()), dtype=torch.uint8
+            ).clone()
+            self._use_morphs()
+            counts["morphs"] = len(self._morphs.counts)
         pieces = [q for line in lines for p in self.custom.strip(line) for q in self._presplit(p)]
         trained = train_pipeline(self.cfg, pieces, len(pieces))
         self.pipeline_json = _buffer(trained.to_str())
@@ -116,8 +144,24 @@ class SubwordTokenizer(TextCodec):
         }
 
     def _presplit(self, text: str) -> list[str]:
-        """Pieces the subword model sees separately (``split="morph-tr"``: cut before Turkish suffixes)."""
-        return morph_pieces(text) if self.cfg.split == "morph-tr" else [text]
+        """Pieces the subword model sees separately (``split="morph-tr"``: cut before Turkish suffixes;
+        ``"morfessor"``: cut between the learned morphs of each word)."""
+        if self.cfg.split == "morph-tr":
+            return morph_pieces(text)
+        if self.cfg.split == "morfessor":
+            if self._morphs is None:
+                raise DataError(f"{self.registry_name}: split='morfessor' needs fit() before encoding")
+            return morph_pieces(text, self._segment)
+        return [text]
+
+    def _segment(self, word: str) -> list[str]:
+        """The lexicon's cut of ``word``, memoised (running text repeats its words)."""
+        cut = self._cuts.get(word)
+        if cut is None:
+            cut = self._morphs.segment_cased(word)  # type: ignore[union-attr]
+            if len(self._cuts) < 1 << 20:
+                self._cuts[word] = cut
+        return cut
 
     # -- encode / decode -----------------------------------------------------------------------------
     def encode_texts(self, texts: Sequence[str]) -> list[np.ndarray]:

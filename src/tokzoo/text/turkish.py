@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -78,11 +79,12 @@ def split_word(word: str, max_suffixes: int = 3) -> list[str]:
     return [word[a:b] for a, b in itertools.pairwise(bounds)]
 
 
-def morph_pieces(text: str) -> list[str]:
-    """``text`` cut before the suffixes of each run of letters; the pieces concatenate to ``text``."""
+def morph_pieces(text: str, split: Callable[[str], list[str]] = split_word) -> list[str]:
+    """``text`` cut where ``split`` cuts each run of letters (default: before Turkish suffixes); the pieces
+    concatenate to ``text``."""
     out, start = [], 0
     for m in LETTERS.finditer(text):
-        parts = split_word(m.group())
+        parts = split(m.group())
         if len(parts) == 1:
             continue
         out.append(text[start : m.start()] + parts[0])
