@@ -10,9 +10,11 @@ training) are scaled to ``size`` (per frame: shorter side, centre crop) and code
 
 - each causal video tokenizer given with ``--model`` (a checkpoint folder), plus ``inflated@0``: the
   pretrained image tokenizer fsq-f8-s inflated into video-causal-f4x8-s, untrained on video;
-- the per-frame image tokenizer at no more bits: ``fsq-f16-s`` on every frame (pretrained);
-- the key-frame image tokenizer at equal bits: ``fsq-f8-s`` on frames 0, 4, 8, ... with the frames between
-  linearly interpolated (exactly the video tokenizer's bits at 4x temporal compression);
+- the per-frame image tokenizer at no more bits: ``video-frames-f16-s``, the pretrained ``fsq-f16-s`` on every
+  frame;
+- the key-frame image tokenizer at equal bits: ``video-keyframes-f4x8-s``, the pretrained ``fsq-f8-s`` on frames
+  0, 4, 8, ... with the frames between linearly interpolated (exactly the video tokenizer's bits at 4x temporal
+  compression);
 - the equal-bits thumbnail clip (best t x s x s at 24·t·s² bits, upsampled), the floor;
 - H.264, H.265, VP9 and AV1 through PyAV, each at the largest quality whose bitstream fits the video
   tokenizer's bytes (never over; below a codec's floor the row says so and the codec's floor bytes are given).
@@ -78,24 +80,6 @@ def video_model(
     tokens = model.encode(clip, num_tokens=num_tokens)
     rec = model.decode(tokens)
     return rec, tokens.nbits(), time.perf_counter() - t0
-
-
-@torch.no_grad()
-def per_frame(
-    model: tokzoo.Tokenizer, clip: torch.Tensor, keyframe_step: int = 1
-) -> tuple[torch.Tensor, int]:
-    """Image tokenizer on frames 0, step, 2·step, ...; the frames between linearly interpolated."""
-    frames = clip[0].transpose(0, 1)  # (T, 3, H, W)
-    keys = list(range(0, len(frames), keyframe_step))
-    tokens = model.encode(frames[keys])
-    rec = model.decode(tokens)  # (K, 3, H, W)
-    out = []
-    for t in range(len(frames)):
-        lo = min(t // keyframe_step, len(keys) - 1)
-        hi = min(lo + 1, len(keys) - 1)
-        w = (t - keys[lo]) / keyframe_step
-        out.append((1 - w) * rec[lo] + w * rec[hi])
-    return torch.stack(out, dim=1)[None], tokens.nbits()
 
 
 def thumbnail(clip: torch.Tensor, bits: int) -> tuple[torch.Tensor, str]:
@@ -182,8 +166,12 @@ def main() -> int:
     for spec in [] if a.quick else a.model:
         label, _, path = spec.partition("=")
         models[label] = tokzoo.load(path).eval()
-    image_f16 = tokzoo.create("fsq-f16-s", pretrained=True).eval()
-    image_f8 = tokzoo.create("fsq-f8-s", pretrained=True).eval()
+    images = {  # the image tokenizers as video tokenizers (tokzoo.video.keyframes), from their shipped weights
+        "image per frame (fsq-f16-s)": tokzoo.create("video-frames-f16-s").eval(),
+        "image key frames (fsq-f8-s)": tokzoo.create(
+            "video-keyframes-f4x8-s", key_every=models["inflated@0"].time_factor
+        ).eval(),
+    }
     codecs = available_video_codecs()
     per_clip: list[dict[str, object]] = []
     for i, name in enumerate(names):
@@ -196,14 +184,11 @@ def main() -> int:
                 {"clip": name, "method": f"video:{label}", "bits": bits, "seconds": secs, **scores(rec, clip)}
             )
         assert budget_bits is not None
-        rec, bits = per_frame(image_f16, clip)
-        per_clip.append(
-            {"clip": name, "method": "image per frame (fsq-f16-s)", "bits": bits, **scores(rec, clip)}
-        )
-        rec, bits = per_frame(image_f8, clip, keyframe_step=models["inflated@0"].time_factor)
-        per_clip.append(
-            {"clip": name, "method": "image key frames (fsq-f8-s)", "bits": bits, **scores(rec, clip)}
-        )
+        for method, model in images.items():
+            rec, bits, secs = video_model(model, clip)
+            per_clip.append(
+                {"clip": name, "method": method, "bits": bits, "seconds": secs, **scores(rec, clip)}
+            )
         rec, shape = thumbnail(clip, budget_bits)
         per_clip.append(
             {

@@ -28,7 +28,7 @@ def join_names(names: list[str]) -> str:
 
 def load_model(path: str) -> Tokenizer:
     """A checkpoint folder, shipped weights (``pretrained:NAME`` or their name), or the name of a registered
-    tokenizer that is usable untrained (not Trainable)."""
+    tokenizer that is usable untrained (not Trainable, or built from shipped weights: ``starts_trained``)."""
     from tokzoo.core.api import load
     from tokzoo.core.pretrained import PREFIX, list_pretrained
     from tokzoo.core.protocols import Trainable
@@ -43,7 +43,7 @@ def load_model(path: str) -> Tokenizer:
     except TokzooError:
         raise DataError(f"{path}: checkpoint folder not found") from None
     model = create(path)
-    if isinstance(model, Trainable):
+    if isinstance(model, Trainable) and not model.starts_trained:
         raise DataError(
             f"{path}: checkpoint folder not found ({path} is trained with tokzoo train and has no shipped "
             "weights: pass the folder of a trained checkpoint, or a name from `tokzoo list --pretrained`)"

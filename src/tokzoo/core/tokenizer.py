@@ -28,6 +28,13 @@ class Tokenizer(nn.Module, ABC):
     #: Set when the weights are shipped pretrained ones (``tokzoo.create(name, pretrained=True)``).
     pretrained_name: str | None = None
 
+    @property
+    def starts_trained(self) -> bool:
+        """Whether a fresh build already has working weights although the model is trainable (it takes them
+        from shipped weights at build, e.g. the key-frame video tokenizer's image tokenizer); the CLI then
+        accepts its registered name without a checkpoint."""
+        return False
+
     def __init__(self, cfg: Any) -> None:
         super().__init__()
         if not dataclasses.is_dataclass(cfg):
