@@ -42,7 +42,7 @@ from tokzoo.text.metrics import (
 from tokzoo.text.metrics.entropy import token_counts
 from tokzoo.text.morfessor import fit_morphs
 from tokzoo.text.parallel import parallel_messages
-from tokzoo.text.patching import entropy_patches, fixed_patches
+from tokzoo.text.patching import entropy_patches, fixed_patches, patch_pieces
 from tokzoo.text.turkish import LETTERS, TURKISH_LOWER, gold_words, morph_pieces, turkish_dictionary
 from tokzoo.text.word_pooled import (
     WordLMConfig,
@@ -453,23 +453,52 @@ def wordpool_rows(corpus: Path, quick: bool) -> list[dict]:
     )
     rows = [row]
     wcfg = WordLMConfig(steps=cfg.steps, batch=cfg.batch, lr=cfg.lr, seed=cfg.seed)
-    tr, te = (word_table(split_words(t.encode(), wcfg.max_word), wcfg.max_word) for t in (train, test))
+    pieces = [split_words(t.encode(), wcfg.max_word) for t in (train, test)]
+    rows.append(_pooled_row("word-pooled bytes (Learn Your Tokens)", *pieces, wcfg))
+    return rows
+
+
+def _pooled_row(name: str, train: list[bytes], test: list[bytes], wcfg: WordLMConfig) -> dict:
+    """Train the pooled byte LM on one segmentation of the training bytes; held-out bits per byte and its costs."""
+    tr, te = word_table(train, wcfg.max_word), word_table(test, wcfg.max_word)
     torch.manual_seed(0)
     model = WordPooledLM(wcfg)
     t0 = time.perf_counter()
     losses = train_word_lm(model, tr)
     seconds = time.perf_counter() - t0
-    per_word = len(test.encode()) / len(te)
-    rows.append({
-        "tokenization": "word-pooled bytes (Learn Your Tokens)", "vocab": 257,
+    per_piece = sum(map(len, test)) / len(te)
+    return {
+        "tokenization": name, "vocab": 257,
         "trained_params": sum(p.numel() for p in model.parameters()),
-        "test_bytes_per_token": round(per_word, 3), "approx_train_bytes_seen": int(wcfg.steps * wcfg.batch * (wcfg.context - 1) * per_word),
+        "test_bytes_per_token": round(per_piece, 3), "approx_train_bytes_seen": int(wcfg.steps * wcfg.batch * (wcfg.context - 1) * per_piece),
         "final_train_loss_nats": round(float(np.mean(losses[-20:])), 3),
         "test_bits_per_byte": round(word_bits_per_byte(model, te), 4), "train_seconds": round(seconds, 1),
-        "window_bytes": round(per_word * wcfg.context, 1),
+        "window_bytes": round(per_piece * wcfg.context, 1),
         "train_gflops_per_step": round(_train_flops(model, torch.from_numpy(tr[: wcfg.batch * wcfg.context].astype(np.int64)).reshape(wcfg.batch, wcfg.context, -1)) / 1e9, 2),
-    })  # fmt: skip
-    return rows
+    }  # fmt: skip
+
+
+def patchlm_rows(corpus: Path, quick: bool) -> list[dict]:
+    """One patch-level LM (the word-pooled model's local encoder, latent transformer and local decoder) on three
+    segmentations of the same bytes: words, BLT entropy patches (relative rise > 0.5 bits under the byte LM of
+    ``lm_rows``, same data, steps and seed) and MegaByte fixed 4-byte patches; the wordpool protocol."""
+    train, test, cfg = _lm_data(corpus, quick)
+    _, byte_lm = _lm_row("bytes", tokzoo.create("text-bytes"), train, test, cfg)
+    wcfg = WordLMConfig(steps=cfg.steps, batch=cfg.batch, lr=cfg.lr, seed=cfg.seed)
+    data = [t.encode() for t in (train, test)]
+    words = [split_words(d, wcfg.max_word) for d in data]
+    blt = [
+        patch_pieces(
+            d, entropy_patches(next_token_entropies(byte_lm, list(d)), 0.5, "relative"), wcfg.max_word
+        )
+        for d in data
+    ]
+    fixed = [patch_pieces(d, fixed_patches(len(d), 4), wcfg.max_word) for d in data]
+    return [
+        _pooled_row("words (Learn Your Tokens)", *words, wcfg),
+        _pooled_row("BLT entropy patches, relative θ = 0.5 bits", *blt, wcfg),
+        _pooled_row("MegaByte fixed 4-byte patches", *fixed, wcfg),
+    ]  # fmt: skip
 
 
 def patch_rows(corpus: Path, quick: bool) -> list[dict]:
@@ -586,6 +615,8 @@ PARTS = {
                                "bits per byte", wordpool_rows(c, a.quick))],
     "patches": lambda c, a: [("text_patches", "Patch sizes on held-out text (entropies from the byte LM)",
                               patch_rows(c, a.quick))],
+    "patchlm": lambda c, a: [("text_patchlm", "Patch-level byte LM on words, BLT entropy patches and MegaByte "
+                              "fixed patches, held-out bits per byte", patchlm_rows(c, a.quick))],
 }  # fmt: skip
 
 

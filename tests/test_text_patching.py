@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tokzoo.text.lm import CausalLM, LMConfig, bits_per_byte, next_token_entropies, train_lm
-from tokzoo.text.patching import entropy_patches, fixed_patches
+from tokzoo.text.patching import entropy_patches, fixed_patches, patch_pieces
 
 
 def test_fixed_patches():
@@ -28,6 +30,27 @@ def test_entropy_patches_global_and_relative():
     assert entropy_patches(h, 10.0).tolist() == [7]
     with pytest.raises(ValueError, match="mode"):
         entropy_patches(h, 1.0, "local")
+
+
+@given(st.binary(max_size=200), st.data(), st.integers(1, 9))
+def test_patch_pieces_partition_the_bytes(data, draw, max_len):
+    cuts = (
+        sorted(draw.draw(st.sets(st.integers(1, max(1, len(data) - 1)), max_size=20)))
+        if len(data) > 1
+        else []
+    )
+    lengths = np.diff([0, *cuts, len(data)]) if data else np.zeros(0, dtype=np.int64)
+    pieces = patch_pieces(data, lengths, max_len)
+    assert b"".join(pieces) == data and all(0 < len(p) <= max_len for p in pieces)
+    assert len(pieces) >= len(lengths)  # every patch starts a piece
+
+
+def test_patch_pieces_known_values_and_errors():
+    assert patch_pieces(b"abcdefgh", np.array([3, 5]), 4) == [b"abc", b"defg", b"h"]
+    with pytest.raises(ValueError, match="sum to 7, not the 8 bytes"):
+        patch_pieces(b"abcdefgh", np.array([3, 4]), 4)
+    with pytest.raises(ValueError, match="max_len"):
+        patch_pieces(b"ab", np.array([2]), 0)
 
 
 def test_byte_lm_learns_a_pattern_and_its_entropies_drop():

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["entropy_patches", "fixed_patches", "patch_starts_to_lengths"]
+__all__ = ["entropy_patches", "fixed_patches", "patch_pieces", "patch_starts_to_lengths"]
 
 
 def fixed_patches(num_bytes: int, size: int) -> np.ndarray:
@@ -43,3 +43,20 @@ def entropy_patches(entropies: np.ndarray, threshold: float, mode: str = "global
         raise ValueError(f"patching mode must be 'global' or 'relative', got {mode!r}")
     start[0] = True
     return patch_starts_to_lengths(np.flatnonzero(start), len(h))
+
+
+def patch_pieces(data: bytes, lengths: np.ndarray, max_len: int) -> list[bytes]:
+    """The bytes of each patch of ``data`` (``lengths`` summing to ``len(data)``), a patch longer than ``max_len``
+    cut into pieces of at most ``max_len`` bytes: what a patch-level LM (:mod:`tokzoo.text.word_pooled`) reads.
+    The pieces concatenate to ``data``."""
+    if max_len < 1:
+        raise ValueError(f"max_len must be positive, got {max_len}")
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if (lengths < 0).any() or int(lengths.sum()) != len(data):
+        raise ValueError(f"patch lengths sum to {int(lengths.sum())}, not the {len(data)} bytes of the data")
+    out, at = [], 0
+    for n in lengths.tolist():
+        end = at + n
+        out.extend(data[i : min(i + max_len, end)] for i in range(at, end, max_len))
+        at = end
+    return out

@@ -7,6 +7,12 @@ the blocks of :class:`~tokzoo.text.lm.CausalLM`) reads the word vectors, and a s
 *next* word byte by byte from the word-level output, ending with the end-of-word symbol. The words with their end
 symbols are a lossless code of the byte stream, so the held-out NLL of every byte and end symbol divided by the bytes
 is a true bits-per-byte, comparable with :func:`tokzoo.text.lm.bits_per_byte` of a subword LM.
+
+Nothing in the model depends on the pieces being words: given BLT entropy patches or MegaByte fixed patches
+(:func:`tokzoo.text.patching.patch_pieces`) it is a patch-level latent transformer with a local encoder and decoder
+in the manner of "Byte Latent Transformer: Patches Scale Better Than Tokens" (Pagnoni et al., 2024) and
+"MEGABYTE" (Yu et al., 2023) — with CLS pooling in place of BLT's cross-attention pooling and hash n-gram
+embeddings, and a decoder that reads the patch's global output as its first position.
 """
 
 from __future__ import annotations
