@@ -45,6 +45,7 @@ SETTINGS = [
     ("vat-128", "points-vat-128", {}),
     ("vat-256", "points-vat-256", {}),
     ("vat-tri-256", "points-vat-tri-256", {}),
+    ("vat-tri-409", "points-vat-tri-256", {"num_tokens": 409}),  # 4,090 bits: the 512-byte budget
 ]
 
 
