@@ -13,6 +13,7 @@ tokenizer on video key frames with the loss taken on every frame (the interpolat
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,7 +58,10 @@ class KeyframeVideoTokenizer(GridVideoTokenizer):
 
     def __init__(self, cfg: KeyframeConfig) -> None:
         super().__init__(cfg)
-        image = create(cfg.image_model, pretrained=cfg.image_pretrained, **cfg.image_options)
+        # Shipped weights are read into CPU memory even inside a ``torch.device("meta")`` build (counting
+        # parameters), where copying them into meta tensors would fail.
+        with torch.device("cpu") if cfg.image_pretrained else contextlib.nullcontext():
+            image = create(cfg.image_model, pretrained=cfg.image_pretrained, **cfg.image_options)
         if not isinstance(image, GridVQTokenizer):
             raise ConfigError(
                 f"key-frame video tokenizer: image_model {cfg.image_model!r} is a {type(image).__name__}, not a "
