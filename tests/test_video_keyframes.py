@@ -50,8 +50,11 @@ def test_tokens_are_the_image_tokens_of_the_key_frames(small):
 def test_bad_configs_and_clips_are_clear(small):
     with pytest.raises(ConfigError, match="key_every"):
         tokzoo.create("video-keyframes-f4x8-s", key_every=0)
-    with pytest.raises(ConfigError, match="not a 2-D grid tokenizer"):
-        tokzoo.create("video-keyframes-f4x8-s", image_model="flex-fsq-s-64", image_pretrained=False)
+    with pytest.raises(ConfigError, match="not a trainable image tokenizer"):
+        tokzoo.create("video-keyframes-f4x8-s", image_model="text-bpe", image_pretrained=False)
+    flex = tokzoo.create("video-keyframes-f4x8-s", image_model="flex-fsq-s-64", image_pretrained=False).eval()
+    with pytest.raises(ConfigError, match="needs a 2-D grid with one id per cell"), torch.no_grad():
+        flex.encode(torch.rand(1, 3, 5, 128, 128))
     with pytest.raises(DataError, match="1 \\+ 4·k frames"):
         small.encode(torch.rand(1, 3, 6, 32, 32))
 

@@ -21,14 +21,13 @@ import torch
 
 from tokzoo.core.api import create
 from tokzoo.core.autoencode import AutoencodeOut
-from tokzoo.core.errors import ConfigError
+from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.core.presets import register_preset
+from tokzoo.core.protocols import Trainable
 from tokzoo.core.tokens import Tokens
-from tokzoo.image.grid_vq import GridVQTokenizer
 from tokzoo.nn.losses import autoencoder_loss
-from tokzoo.quant import Bottleneck
-from tokzoo.video.checks import as_clip_batch, check_clip_batch, grid3d_shape
-from tokzoo.video.codec import GridVideoTokenizer
+from tokzoo.video.checks import as_clip_batch, check_clip_batch
+from tokzoo.video.codec import VideoTokenizer
 
 
 @dataclass
@@ -52,9 +51,11 @@ class KeyframeConfig:
             )
 
 
-class KeyframeVideoTokenizer(GridVideoTokenizer):
-    """Clips (B, 3, 1 + key_every·k, H, W) → ``grid3d`` tokens (1 + k, h, w) of the image tokenizer's grid;
-    ``decode`` gives the decoded key frames with the frames between linearly interpolated."""
+class KeyframeVideoTokenizer(VideoTokenizer):
+    """Clips (B, 3, 1 + key_every·k, H, W) → ``grid3d`` tokens (1 + k, h, w): the image tokenizer's ``grid2d``
+    tokens of the key frames, stacked; ``decode`` gives the decoded key frames with the frames between linearly
+    interpolated. Uses the image tokenizer through its public API only (``encode``/``decode`` and
+    ``forward(autoencode=True)``), so any image tokenizer with one id per cell of a 2-D grid works."""
 
     def __init__(self, cfg: KeyframeConfig) -> None:
         super().__init__(cfg)
@@ -62,22 +63,12 @@ class KeyframeVideoTokenizer(GridVideoTokenizer):
         # parameters), where copying them into meta tensors would fail.
         with torch.device("cpu") if cfg.image_pretrained else contextlib.nullcontext():
             image = create(cfg.image_model, pretrained=cfg.image_pretrained, **cfg.image_options)
-        if not isinstance(image, GridVQTokenizer):
+        if image.modality != "image" or not isinstance(image, Trainable):
             raise ConfigError(
-                f"key-frame video tokenizer: image_model {cfg.image_model!r} is a {type(image).__name__}, not a "
-                "2-D grid tokenizer (GridVQTokenizer: fsq-f8-s, fsq-f16-s, vq-f8-s, ...)"
-            )
-        if image.cfg.in_channels != cfg.in_channels:
-            raise ConfigError(
-                f"key-frame video tokenizer: {cfg.image_model} takes {image.cfg.in_channels} channels, "
-                f"in_channels is {cfg.in_channels}"
+                f"key-frame video tokenizer: image_model {cfg.image_model!r} is not a trainable image tokenizer "
+                f"(it is a {image.modality} {type(image).__name__})"
             )
         self.image = image
-
-    @property
-    def bottleneck(self) -> Bottleneck:  # type: ignore[override]
-        """The image tokenizer's bottleneck (not a second copy of its weights in the checkpoint)."""
-        return self.image.bottleneck
 
     @property
     def starts_trained(self) -> bool:
@@ -85,11 +76,7 @@ class KeyframeVideoTokenizer(GridVideoTokenizer):
 
     @property
     def vocab_size(self) -> int | None:
-        return self.bottleneck.vocab_size
-
-    @property
-    def downsample_factor(self) -> int:
-        return self.image.downsample_factor
+        return self.image.vocab_size
 
     @property
     def time_factor(self) -> int:
@@ -99,40 +86,59 @@ class KeyframeVideoTokenizer(GridVideoTokenizer):
     def input_size(self) -> int:
         return self.image.input_size
 
-    def _latents(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int, int]]:
-        """The image encoder's latents of frames 0, k, 2k, ... as one (B, t·h·w, C) sequence, and (t, h, w)."""
+    def _key_frames(self, x: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """Frames 0, k, 2k, ... of a clip batch as one image batch (B·t, C, H, W), and t."""
         x = as_clip_batch(x)
-        check_clip_batch(
-            x, channels=self.cfg.in_channels, factor=self.downsample_factor, time_factor=self.time_factor
-        )
-        keys = x[:, :, :: self.time_factor]  # (B, C, t, H, W)
+        check_clip_batch(x, channels=self.cfg.in_channels, factor=1, time_factor=self.time_factor)
+        keys = x[:, :, :: self.time_factor]
         b, c, t = keys.shape[:3]
-        z, (h, w) = self.image._latents(keys.transpose(1, 2).reshape(b * t, c, *keys.shape[-2:]))
-        return z.reshape(b, t * h * w, -1), (t, h, w)
+        return keys.transpose(1, 2).reshape(b * t, c, *keys.shape[-2:]), t
 
-    def _decode_keys(self, latents: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
-        """The decoded key frames (B, C, t, H, W) of (B, t·h·w, C) latents."""
-        t, h, w = shape
-        b = latents.shape[0]
-        frames = self.image._decode_latents(latents.reshape(b * t, h * w, -1), (h, w))
-        return frames.reshape(b, t, *frames.shape[1:]).transpose(1, 2)
-
-    def _decode_latents(self, latents: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
-        return interpolate_keys(self._decode_keys(latents, shape), self.time_factor)
-
-    def decode(self, tokens: Tokens) -> torch.Tensor:
-        """The key frames as the image tokenizer decodes them (clamped to [0, 1]), interpolated between."""
-        shape = grid3d_shape(tokens, self.bottleneck)
-        keys = self._decode_keys(self.bottleneck.decode(tokens), shape).clamp(0, 1)
+    def _clip(self, frames: torch.Tensor, t: int) -> torch.Tensor:
+        """Decoded key frames (B·t, C, H, W) → the clip (B, C, 1 + k·(t-1), H, W), interpolated."""
+        keys = frames.reshape(-1, t, *frames.shape[1:]).transpose(1, 2)
         return interpolate_keys(keys, self.time_factor)
 
-    def autoencode(self, batch: torch.Tensor) -> AutoencodeOut:
-        z, shape = self._latents(batch)
-        out = self.bottleneck(z, shape)
-        return AutoencodeOut(self._decode_latents(out.latents, shape), out.loss, dict(out.stats))
+    def encode(self, x: torch.Tensor, *, num_tokens: int | None = None) -> Tokens:
+        clip = as_clip_batch(x)
+        frames, t = self._key_frames(clip)
+        image_tokens = self.image.encode(frames)
+        if image_tokens.layout != "grid2d" or image_tokens.values is not None:
+            raise ConfigError(
+                f"key-frame video tokenizer: {self.cfg.image_model} gives {image_tokens.layout} tokens; it needs "
+                "a 2-D grid with one id per cell (grid2d)"
+            )
+        h, w = image_tokens.shape
+        if num_tokens is not None and num_tokens != t * h * w:
+            raise ValueError(
+                f"{self.registry_name or 'this tokenizer'} is fixed-length: a clip of {tuple(clip.shape[-3:])} "
+                f"(T, H, W) always gives {t * h * w} tokens, not {num_tokens}"
+            )
+        ids = image_tokens.ids.reshape(len(clip), t * h * w)
+        meta = {"tokenizer": self.registry_name, "clip_size": [int(s) for s in clip.shape[-3:]]}
+        return Tokens(
+            ids=ids, lengths=torch.full((len(clip),), t * h * w, dtype=torch.long),
+            vocab_size=image_tokens.vocab_size, layout="grid3d", shape=(t, h, w), meta=meta,
+        )  # fmt: skip
 
-    def last_layer(self) -> torch.Tensor:
-        return self.image.last_layer()
+    def decode(self, tokens: Tokens) -> torch.Tensor:
+        """The key frames as the image tokenizer decodes them, interpolated between."""
+        if tokens.layout != "grid3d" or len(tokens.shape) != 3:
+            raise DataError(
+                f"expected grid3d tokens (t, h, w), got layout {tokens.layout!r} shape {tokens.shape}"
+            )
+        t, h, w = tokens.shape
+        b = len(tokens)
+        frames = Tokens(
+            ids=tokens.ids.reshape(b * t, h * w), lengths=torch.full((b * t,), h * w, dtype=torch.long),
+            vocab_size=tokens.vocab_size, layout="grid2d", shape=(h, w),
+        )  # fmt: skip
+        return self._clip(self.image.decode(frames), t)
+
+    def autoencode(self, batch: torch.Tensor) -> AutoencodeOut:
+        frames, t = self._key_frames(batch)
+        out = self.image(frames, autoencode=True)
+        return AutoencodeOut(self._clip(out.rec, t), out.aux_loss, dict(out.logs))
 
     def loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """``MSE + l1_weight·L1 + bottleneck loss`` over every frame, key frames and interpolated ones."""
