@@ -5,9 +5,9 @@ The classical baseline every video tokenizer must beat at equal bits (issue 14's
 equal bits"; "Language Model Beats Diffusion — Tokenizer is Key to Visual Generation", 2023, compares MAGVIT-v2
 with per-frame image tokenizers the same way). With ``key_every = 4`` a clip of 1 + 4k frames gets exactly the
 bits of a 4×-temporal causal video tokenizer over the same image grid; ``key_every = 1`` codes every frame.
-The image tokenizer is any 2-D grid tokenizer (``GridVQTokenizer``: fsq-f8-s, fsq-f16-s, ...), from its shipped
-weights by default; its tokens become one (t, h, w) ``grid3d`` grid, so ``.tok`` files, ``tokzoo encode clip.mp4``,
-``tokzoo decode`` and ``tokzoo eval`` work as for the other video tokenizers. Training fine-tunes the image
+The image tokenizer is any trainable image tokenizer with one id per cell of a 2-D grid (fsq-f8-s, fsq-f16-s,
+vq-f8-s, ...), from its shipped weights by default; its tokens become one (t, h, w) ``grid3d`` grid, so ``.tok``
+files, ``tokzoo encode clip.mp4``, ``tokzoo decode`` and ``tokzoo eval`` work as for the other video tokenizers. Training fine-tunes the image
 tokenizer on video key frames with the loss taken on every frame (the interpolated ones included).
 """
 
@@ -32,7 +32,7 @@ from tokzoo.video.codec import VideoTokenizer
 
 @dataclass
 class KeyframeConfig:
-    """``image_model``: the registered 2-D grid tokenizer that codes the key frames (``image_options``: its
+    """``image_model``: the registered image tokenizer (a grid of ids) that codes the key frames (``image_options``: its
     config overrides; ``image_pretrained``: start from its shipped weights); ``key_every``: frames per key frame after
     the first (1 = every frame); ``l1_weight``: the L1 share of the fine-tuning loss."""
 
