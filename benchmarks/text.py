@@ -161,7 +161,8 @@ def _morph_row(name: str, vocab: int | str, gold: dict[str, list[str]], pieces: 
 
 def morph_rows(corpus: Path, quick: bool, lm_vocabs: tuple[int, ...] = (1024, 4096)) -> list[dict]:
     """Turkish morphology: frequency-only BPE vs BPE after the rule-based suffix splitter (``split="morph-tr"``)
-    vs BPE after the unsupervised Morfessor-style segmenter learned in the same fit (``split="morfessor"``), across vocabulary sizes, on boundary P/R/F1 and MorphScore against the hunspell-tr gold of the held-out
+    vs BPE after the unsupervised Morfessor-style segmenter learned in the same fit (``split="morfessor"``),
+    across vocabulary sizes, on boundary P/R/F1 and MorphScore against the hunspell-tr gold of the held-out
     words, held-out compression, and (at ``lm_vocabs``) LM bits per byte at the protocol of ``lm_rows``."""
     train, test = _read(corpus / "turkish/train"), _read(corpus / "turkish/test")
     gold = gold_words(turkish_dictionary(), test)

@@ -7,8 +7,9 @@ with per-frame image tokenizers the same way). With ``key_every = 4`` a clip of 
 bits of a 4×-temporal causal video tokenizer over the same image grid; ``key_every = 1`` codes every frame.
 The image tokenizer is any trainable image tokenizer with one id per cell of a 2-D grid (fsq-f8-s, fsq-f16-s,
 vq-f8-s, ...), from its shipped weights by default; its tokens become one (t, h, w) ``grid3d`` grid, so ``.tok``
-files, ``tokzoo encode clip.mp4``, ``tokzoo decode`` and ``tokzoo eval`` work as for the other video tokenizers. Training fine-tunes the image
-tokenizer on video key frames with the loss taken on every frame (the interpolated ones included).
+files, ``tokzoo encode clip.mp4``, ``tokzoo decode`` and ``tokzoo eval`` work as for the other video tokenizers.
+Training fine-tunes the image tokenizer on video key frames with the loss taken on every frame (the interpolated
+ones included).
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from tokzoo.video.codec import VideoTokenizer
 
 @dataclass
 class KeyframeConfig:
-    """``image_model``: the registered image tokenizer (a grid of ids) that codes the key frames (``image_options``: its
-    config overrides; ``image_pretrained``: start from its shipped weights); ``key_every``: frames per key frame after
-    the first (1 = every frame); ``l1_weight``: the L1 share of the fine-tuning loss."""
+    """``image_model``: the registered image tokenizer (a grid of ids) that codes the key frames
+    (``image_options``: its config overrides; ``image_pretrained``: start from its shipped weights);
+    ``key_every``: frames per key frame after the first (1 = every frame); ``l1_weight``: the L1 share of the
+    fine-tuning loss."""
 
     image_model: str = "fsq-f8-s"
     image_options: dict[str, Any] = field(default_factory=dict)
@@ -87,8 +89,7 @@ class KeyframeVideoTokenizer(VideoTokenizer):
         return self.image.input_size
 
     def _key_frames(self, x: torch.Tensor) -> tuple[torch.Tensor, int]:
-        """Frames 0, k, 2k, ... of a clip batch as one image batch (B·t, C, H, W), and t."""
-        x = as_clip_batch(x)
+        """Frames 0, k, 2k, ... of a clip batch (B, C, T, H, W) as one image batch (B·t, C, H, W), and t."""
         check_clip_batch(x, channels=self.cfg.in_channels, factor=1, time_factor=self.time_factor)
         keys = x[:, :, :: self.time_factor]
         b, c, t = keys.shape[:3]
@@ -116,10 +117,7 @@ class KeyframeVideoTokenizer(VideoTokenizer):
             )
         ids = image_tokens.ids.reshape(len(clip), t * h * w)
         meta = {"tokenizer": self.registry_name, "clip_size": [int(s) for s in clip.shape[-3:]]}
-        return Tokens(
-            ids=ids, lengths=torch.full((len(clip),), t * h * w, dtype=torch.long),
-            vocab_size=image_tokens.vocab_size, layout="grid3d", shape=(t, h, w), meta=meta,
-        )  # fmt: skip
+        return Tokens.from_ids(ids, image_tokens.vocab_size, "grid3d", (t, h, w), meta)
 
     def decode(self, tokens: Tokens) -> torch.Tensor:
         """The key frames as the image tokenizer decodes them, interpolated between."""
@@ -129,14 +127,11 @@ class KeyframeVideoTokenizer(VideoTokenizer):
             )
         t, h, w = tokens.shape
         b = len(tokens)
-        frames = Tokens(
-            ids=tokens.ids.reshape(b * t, h * w), lengths=torch.full((b * t,), h * w, dtype=torch.long),
-            vocab_size=tokens.vocab_size, layout="grid2d", shape=(h, w),
-        )  # fmt: skip
+        frames = Tokens.from_ids(tokens.ids.reshape(b * t, h * w), tokens.vocab_size, "grid2d", (h, w))
         return self._clip(self.image.decode(frames), t)
 
     def autoencode(self, batch: torch.Tensor) -> AutoencodeOut:
-        frames, t = self._key_frames(batch)
+        frames, t = self._key_frames(as_clip_batch(batch))
         out = self.image(frames, autoencode=True)
         return AutoencodeOut(self._clip(out.rec, t), out.aux_loss, dict(out.logs))
 
