@@ -295,7 +295,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="1 seed and a third of the training steps")
-    parser.add_argument("--part", choices=["image", "learn", "views", "code", "all"], default="all")
+    parser.add_argument(
+        "--part", choices=["image", "learn", "views", "coverage", "code", "all"], default="all"
+    )
     parser.add_argument(
         "--jobs", type=int, default=1, help="seeds run in parallel processes (learn and code parts)"
     )
@@ -307,6 +309,8 @@ def main() -> int:
         learn_part(seeds, args.quick, args.jobs)
     if args.part in ("views", "all"):
         views_part(seeds, args.quick)
+    if args.part in ("coverage", "all"):  # model-free, seconds
+        write_results("reduce_coverage", reduce_views.summarise(reduce_views.coverage(seeds)))
     if args.part in ("code", "all"):
         steps = 100 if args.quick else 300
         rows: list[dict] = []
@@ -379,7 +383,6 @@ def write_learn(results: list[tuple[list[dict], list[dict]]]) -> None:
 def views_part(seeds: int, quick: bool) -> None:
     rows, models = reduce_views.run_pruning(seeds, 100 if quick else 500, 600 if quick else 2000)
     write_results("reduce_views", reduce_views.summarise(rows))
-    write_results("reduce_coverage", reduce_views.summarise(reduce_views.coverage(seeds)))
     write_results("reduce_fastvggt", reduce_views.run_fastvggt(models[0]))
 
 

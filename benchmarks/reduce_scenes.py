@@ -2,7 +2,9 @@
 
 A scene is 2–6 coloured spheres resting on a checkered ground plane, seen by V posed pinhole cameras on a ring
 around it (random start azimuth, equal spacing, looking at the centre). Each view is ray-cast exactly (RGB and
-depth); each 8 × 8 patch becomes one token whose 3-D point is the mean of its pixels' back-projected world points.
+depth); each 8 × 8 patch becomes one token whose 3-D point is the mean of its pixels' back-projected world points,
+and whose depth counts as valid when most of its pixels lie within a depth sensor's range (``RANGE``: the sky
+and the far ground do not).
 Questions, one per scene: how many objects of colour c (0, 1, 2, 3+), is there an object of colour c (yes/no),
 which colour is the object nearest to the (only) object of colour c.
 """
@@ -16,6 +18,7 @@ COLOURS = np.array([[1, 0, 0], [0, 0.8, 0], [0, 0.3, 1], [1, 1, 0], [0, 1, 1], [
 QUESTIONS = ("count", "exists", "nearest")
 ANSWERS = 4 + 2 + len(COLOURS)  # counts 0..3+, no/yes, colours
 FAR = 30.0
+RANGE = 10.0  # a depth sensor's range; the scene lies within ~8.5 of every camera
 
 
 def _scene(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -46,8 +49,8 @@ def _cameras(views: int, rng: np.random.Generator) -> list[tuple[np.ndarray, np.
     return cams
 
 
-def _render(cam, centres, radii, colours, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """(size, size, 3) RGB and (size, size, 3) world points of one view."""
+def _render(cam, centres, radii, colours, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(size, size, 3) RGB, (size, size, 3) world points and (size, size) ray depths of one view."""
     pos, rot = cam
     f = size / 2 / np.tan(np.radians(30))
     px = (np.arange(size) + 0.5 - size / 2) / f
@@ -72,7 +75,7 @@ def _render(cam, centres, radii, colours, size: int) -> tuple[np.ndarray, np.nda
         normal = (pos + dirs * ts[..., None] - c) / r
         shade = 0.5 + 0.5 * np.clip(normal @ np.array([0.3, 0.9, 0.3]), 0, 1)
         rgb = np.where(hit[..., None], COLOURS[k] * shade[..., None], rgb)
-    return rgb.astype(np.float32), (pos + dirs * t[..., None]).astype(np.float32)
+    return rgb.astype(np.float32), (pos + dirs * t[..., None]).astype(np.float32), t.astype(np.float32)
 
 
 def _question(rng, colours, centres) -> tuple[int, int, int]:
@@ -94,28 +97,32 @@ def _question(rng, colours, centres) -> tuple[int, int, int]:
 def multiview_qa(
     count: int, views: int, seed: int, size: int = 32, patch: int = 8
 ) -> dict[str, torch.Tensor]:
-    """``count`` scenes: patches (S, V·T, patch²·3), points (S, V·T, 3), question (S, 2), answer (S,), and the
-    spheres: centres (S, 6, 3), radii (S, 6) (0 for absent ones)."""
+    """``count`` scenes: patches (S, V·T, patch²·3), points (S, V·T, 3), depth_valid (S, V·T) (most of the
+    patch within ``RANGE``), question (S, 2), answer (S,), and the spheres: centres (S, 6, 3), radii (S, 6) (0
+    for absent ones)."""
     rng = np.random.default_rng(seed)
     g = size // patch
-    patches, points, questions, answers = [], [], [], []
+    patches, points, located, questions, answers = [], [], [], [], []
     all_centres, all_radii = np.zeros((count, 6, 3), np.float32), np.zeros((count, 6), np.float32)
     for s in range(count):
         centres, radii, colours = _scene(rng)
         all_centres[s, : len(radii)], all_radii[s, : len(radii)] = centres, radii
-        p_scene, x_scene = [], []
+        p_scene, x_scene, v_scene = [], [], []
         for cam in _cameras(views, rng):
-            rgb, world = _render(cam, centres, radii, colours, size)
+            rgb, world, depth = _render(cam, centres, radii, colours, size)
+            v_scene.append((depth < RANGE).reshape(g, patch, g, patch).mean((1, 3)).reshape(g * g) > 0.5)
             p_scene.append(rgb.reshape(g, patch, g, patch, 3).transpose(0, 2, 1, 3, 4).reshape(g * g, -1))
             x_scene.append(world.reshape(g, patch, g, patch, 3).mean((1, 3)).reshape(g * g, 3))
         kind, colour, answer = _question(rng, colours, centres)
         patches.append(np.concatenate(p_scene))
         points.append(np.concatenate(x_scene))
+        located.append(np.concatenate(v_scene))
         questions.append((kind, colour))
         answers.append(answer)
     return {
         "patches": torch.from_numpy(np.stack(patches)),
         "points": torch.from_numpy(np.stack(points)),
+        "depth_valid": torch.from_numpy(np.stack(located)),
         "question": torch.tensor(questions),
         "answer": torch.tensor(answers),
         "centres": torch.from_numpy(all_centres),

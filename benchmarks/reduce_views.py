@@ -67,6 +67,10 @@ def coverage(seeds: int, scenes: int = 300, ratios: tuple[float, ...] = (0.1, 0.
         "divprune": lambda seed: create_method("divprune"),
         "segpruner per view (FPS only)": lambda seed: create_method("segpruner", saliency=0.0, per_view=True),
         "segpruner cross-view (FPS only)": lambda seed: create_method("segpruner", saliency=0.0),
+        "segpruner per view (FPS only, valid depth)": lambda seed: create_method(
+            "segpruner", saliency=0.0, per_view=True
+        ),
+        "segpruner cross-view (FPS only, valid depth)": lambda seed: create_method("segpruner", saliency=0.0),
     }
     rows = []
     for seed in range(seeds):
@@ -78,6 +82,8 @@ def coverage(seeds: int, scenes: int = 300, ratios: tuple[float, ...] = (0.1, 0.
                 context = {"points": data["points"], "scores": torch.zeros(data["points"].shape[:2])}
                 if "per view" in name:
                     context["views"] = VIEWS
+                if "valid depth" in name:
+                    context["depth_valid"] = data["depth_valid"]
                 if name in ("random", "divprune"):
                     context = {}
                 out = make(seed).reduce(data["patches"], keep, **context)

@@ -243,6 +243,30 @@ def test_segpruner_cross_view_covers_space_once():
     assert len({tuple(p) for p in pts[0, per_view.index[0]].tolist()}) < 4
 
 
+def test_segpruner_skips_tokens_without_depth_until_they_are_needed():
+    """Far back-projections of sky tokens win plain FPS; with ``depth_valid`` they are left out (and out of
+    d_max) while located tokens remain, and still fill the budget when there are too few located ones."""
+    near = torch.tensor([[0.0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0]])
+    sky = torch.tensor([[30.0, 0, 0], [0, 30, 0], [30, 30, 0], [-30, 0, 0]])
+    pts = torch.cat([near, sky]).repeat(2, 1)[None]  # two views of the same 8 points
+    feats = torch.randn(1, 16, 8)
+    ok = torch.tensor([True] * 4 + [False] * 4).repeat(2)[None]
+    method = create_method("segpruner", lam=1.0, saliency=0.0)
+    plain = method.reduce(feats, 4, points=pts, scores=torch.zeros(1, 16))
+    assert not ok[0, plain.index[0]].all()  # without depth validity the far points are picked
+    masked = method.reduce(feats, 4, points=pts, scores=torch.zeros(1, 16), depth_valid=ok)
+    assert ok[0, masked.index[0]].all()
+    assert len({tuple(p) for p in pts[0, masked.index[0]].tolist()}) == 4  # still spread over the 4 surfaces
+    many = method.reduce(feats, 12, points=pts, scores=torch.zeros(1, 16), depth_valid=ok)
+    assert many.index.shape == (1, 12) and ok[0, many.index[0]].sum() == 8  # every located token, then 4 more
+    per_view = create_method("segpruner", lam=1.0, saliency=0.0, per_view=True).reduce(
+        feats, 4, points=pts, scores=torch.zeros(1, 16), views=2, depth_valid=ok
+    )
+    assert ok[0, per_view.index[0]].all()
+    with pytest.raises(DataError, match="depth_valid"):
+        method.reduce(feats, 4, points=pts, depth_valid=ok.float())
+
+
 def test_identifier_spans_and_merge():
     source = "total_count = max_value + 1\n"
     # a subword tokenizer's pieces: "total", "_count", " =", " max", "_value", " +", " 1", "\n"

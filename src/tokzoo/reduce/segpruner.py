@@ -10,6 +10,10 @@ where p are the tokens' 3-D points (back-projected from depth with the camera po
 sampling runs over the tokens of **all views jointly**, so a surface seen by several cameras is covered once; the
 released code runs it per view, which ``per_view=True`` reproduces as a baseline. d_max is the diagonal of the
 points' bounding box (an O(N) upper bound of the largest pairwise distance, instead of the O(N²) maximum).
+
+Tokens whose depth is not valid (sky, beyond the sensor's range: ``depth_valid`` False) have no meaningful 3-D
+point: they are left out of d_max and of the sampling, and taken only when the valid ones run out, so a far
+back-projection can neither stretch the distance scale nor win farthest-point sampling by being far away.
 """
 
 from __future__ import annotations
@@ -29,10 +33,10 @@ from tokzoo.reduce.method import ReductionMethod
 class SeGPruner(ReductionMethod):
     """Saliency top-k (``saliency`` of the budget) plus fused-distance FPS. Context: ``points`` (B, N, 3);
     ``scores`` / ``query`` / ``keys`` for saliency as ``AttentionTopK``; ``views`` (int, equal-sized views in
-    order) when ``per_view``."""
+    order) when ``per_view``; ``depth_valid`` (B, N) bool, False where a token's depth is missing."""
 
     name = "segpruner"
-    context = frozenset({"points", "scores", "query", "keys", "views"})
+    context = frozenset({"points", "scores", "query", "keys", "views", "depth_valid"})
 
     def __init__(
         self,
@@ -56,16 +60,21 @@ class SeGPruner(ReductionMethod):
         **context: Any,
     ) -> Reduced:
         counts = self._pruning_counts(x, keep, valid, protect)
-        sizes, points, views = (
+        sizes, points, views, depth_ok = (
             context.pop("sizes", None),
             context.pop("points", None),
             context.pop("views", None),
+            context.pop("depth_valid", None),
         )
         if points is None or points.shape != (*x.shape[:2], 3):
             raise DataError(f"segpruner needs points of shape {(*x.shape[:2], 3)}")
+        if depth_ok is None:
+            depth_ok = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
+        elif depth_ok.shape != x.shape[:2] or depth_ok.dtype != torch.bool:
+            raise DataError(f"segpruner depth_valid must be a bool tensor of shape {tuple(x.shape[:2])}")
         scores = importance(x, valid, self.protected, self.heads, **context).float()
         if not self.per_view:
-            return select(x, self._choose(x, points, scores, counts, protect, valid), sizes)
+            return select(x, self._choose(x, points, scores, counts, protect, valid, depth_ok), sizes)
         if views is None or x.shape[1] % views or valid is not None:
             raise ConfigError("segpruner per_view needs `views` dividing N (and no padded input)")
         b, n, d = x.shape
@@ -79,6 +88,7 @@ class SeGPruner(ReductionMethod):
             per.reshape(-1).clamp_min(protect.reshape(b * views, -1).sum(1)),
             protect.reshape(b * views, -1),
             None,
+            depth_ok.reshape(b * views, -1),
         )
         return select(x, chosen.reshape(b, n), sizes)
 
@@ -90,6 +100,7 @@ class SeGPruner(ReductionMethod):
         counts: torch.Tensor,
         protect: torch.Tensor,
         valid: torch.Tensor | None,
+        depth_ok: torch.Tensor,
     ) -> torch.Tensor:
         fixed = protect.sum(1)
         salient = fixed + ((counts - fixed).float() * self.saliency).round().long()
@@ -100,9 +111,10 @@ class SeGPruner(ReductionMethod):
         f = F.normalize(x.float(), dim=-1)
         p = points.float()
         inside = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device) if valid is None else valid
-        lo = p.masked_fill(~inside[..., None], float("inf")).amin(1)
-        hi = p.masked_fill(~inside[..., None], float("-inf")).amax(1)
-        d_max = (hi - lo).norm(dim=-1).clamp_min(1e-6)[:, None]
+        located = inside & depth_ok
+        lo = p.masked_fill(~located[..., None], float("inf")).amin(1)
+        hi = p.masked_fill(~located[..., None], float("-inf")).amax(1)
+        d_max = (hi - lo).norm(dim=-1).nan_to_num(0.0, 0.0, 0.0).clamp_min(1e-6)[:, None]
         rows = torch.arange(len(x), device=x.device)
 
         def distance_to(idx: torch.Tensor) -> torch.Tensor:
@@ -110,4 +122,10 @@ class SeGPruner(ReductionMethod):
             semantic = 1.0 - (f @ f[rows, idx][..., None])[..., 0]
             return self.lam * geometric + (1.0 - self.lam) * semantic
 
-        return greedy_maxmin(distance_to, chosen, counts, scores.argmax(1), valid)
+        first = scores.masked_fill(~located, float("-inf")).argmax(1)
+        first = torch.where(located.any(1), first, scores.argmax(1))
+        reachable = torch.minimum(counts, (chosen | located).sum(1))
+        chosen = greedy_maxmin(distance_to, chosen, reachable, first, located)
+        if bool((reachable < counts).any()):  # too few located tokens: the rest from those without depth
+            chosen = greedy_maxmin(distance_to, chosen, counts, first, inside)
+        return chosen
