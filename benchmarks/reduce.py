@@ -381,7 +381,7 @@ def write_learn(results: list[tuple[list[dict], list[dict]]]) -> None:
 
 
 def views_part(seeds: int, quick: bool) -> None:
-    rows, models = reduce_views.run_pruning(seeds, 100 if quick else 500, 600 if quick else 2000)
+    rows, models = reduce_views.run_pruning(seeds, 100 if quick else 750, 600 if quick else 2000)
     write_results("reduce_views", reduce_views.summarise(rows))
     write_results("reduce_fastvggt", reduce_views.run_fastvggt(models[0]))
 

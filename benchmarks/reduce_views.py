@@ -23,6 +23,7 @@ from tokzoo.reduce.attention import query_attention
 from tokzoo.reduce.base import Reduced
 
 VIEWS, TOKENS_PER_VIEW, WIDTH = 8, 16, 64
+PIXEL_MEAN, PIXEL_STD = 0.5, 0.2  # the rendered scenes' pixel statistics, roughly
 
 
 def fourier(points: torch.Tensor, bands: int = 6) -> torch.Tensor:
@@ -45,7 +46,8 @@ class MultiViewQA(nn.Module):
         self.head = nn.Linear(width, ANSWERS)
 
     def tokens(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        visual = self.embed(batch["patches"]) + self.point(fourier(batch["points"]))
+        pixels = (batch["patches"] - PIXEL_MEAN) / PIXEL_STD  # standardised: raw pixels left it at chance
+        visual = self.embed(pixels) + self.point(fourier(batch["points"]))
         question = torch.stack([self.kind(batch["question"][:, 0]), self.colour(batch["question"][:, 1])], 1)
         return torch.cat([visual, question], 1)
 

@@ -74,7 +74,9 @@ class LatentFlexConfig(QuantizerConfig):
         self.ch_mult = tuple(self.ch_mult)
         self.grid_levels = tuple(self.grid_levels)
         if self.latent_loss and not self.freeze_autoencoder:
-            raise ConfigError("latent flex: latent_loss regresses onto a frozen encoder; set freeze_autoencoder")
+            raise ConfigError(
+                "latent flex: latent_loss regresses onto a frozen encoder; set freeze_autoencoder"
+            )
         factor = 2 ** (len(self.ch_mult) - 1)
         if self.image_size % factor:
             raise ConfigError(
@@ -124,7 +126,9 @@ class LatentFlexTokenizer(ImageTokenizer):
         self.registers = token_table(c.num_tokens, c.width)
         self.resampler = Transformer(c.width, c.encoder_depth, c.heads, c.mlp_ratio)
         self.token_quantizer = c.build_quantizer(c.width)
-        self.bottleneck = Bottleneck(self.token_quantizer)  # a helper object, not a module: no weights of its own
+        self.bottleneck = Bottleneck(
+            self.token_quantizer
+        )  # a helper object, not a module: no weights of its own
         self.token_pos = token_table(c.num_tokens, c.width)
         self.token_in = nn.Linear(c.width, c.width)
         self.token_decoder = QueryDecoder(c.grid, c.width, c.decoder_depth, c.heads, c.mlp_ratio)
@@ -159,7 +163,9 @@ class LatentFlexTokenizer(ImageTokenizer):
 
     def _registers(self, cells: torch.Tensor) -> torch.Tensor:
         """(B, K, width) register outputs of the resampler for the latent ``cells``."""
-        seq = torch.cat([self.grid_in(cells) + self.grid_pos, self.registers.expand(len(cells), -1, -1)], dim=1)
+        seq = torch.cat(
+            [self.grid_in(cells) + self.grid_pos, self.registers.expand(len(cells), -1, -1)], dim=1
+        )
         return self.resampler(seq, self.resampler_mask)[:, -self.cfg.num_tokens :]
 
     def _predict_cells(self, zq: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
