@@ -127,12 +127,15 @@ def question_scores(x: torch.Tensor, block: nn.Module, visual: int) -> torch.Ten
     return query_attention(q, k, block.attn.heads)[:, :visual]
 
 
-def pruner(name: str, keep: int, points: torch.Tensor, seed: int) -> Callable:
+def pruner(name: str, keep: int, points: torch.Tensor, depth_valid: torch.Tensor, seed: int) -> Callable:
     """``prune`` for ``MultiViewQA.forward``: cut the visual tokens to ``keep`` (before block 1; AdaToken-3D in
-    two stages, before blocks 1 and 2)."""
+    two stages, before blocks 1 and 2). SeGPruner variants named "valid depth" also get the tokens' depth
+    validity."""
     method = {
         "segpruner (cross-view FPS)": create_method("segpruner", heads=4),
         "segpruner per view": create_method("segpruner", heads=4, per_view=True),
+        "segpruner (cross-view FPS, valid depth)": create_method("segpruner", heads=4),
+        "segpruner per view (valid depth)": create_method("segpruner", heads=4, per_view=True),
         "divprune": create_method("divprune"),
         "saliency (question attention)": create_method("attention"),
         "adatoken3d (staged)": create_method("adatoken3d"),
@@ -140,7 +143,7 @@ def pruner(name: str, keep: int, points: torch.Tensor, seed: int) -> Callable:
     }[name]
     n = VIEWS * TOKENS_PER_VIEW
     stages = {1: round(math.sqrt(keep * n)), 2: keep} if name.startswith("adatoken3d") else {1: keep}
-    carried = {"points": points}
+    carried = {"points": points, "depth_valid": depth_valid}
 
     def prune(i: int, x: torch.Tensor, block: nn.Module) -> torch.Tensor:
         if i not in stages:
@@ -151,8 +154,11 @@ def pruner(name: str, keep: int, points: torch.Tensor, seed: int) -> Callable:
             context["points"] = carried["points"]
             if "per view" in name:
                 context["views"] = VIEWS
+            if "valid depth" in name:
+                context["depth_valid"] = carried["depth_valid"]
         out: Reduced = method.reduce(x[:, :visual], stages[i], **context)
         carried["points"] = carried["points"].gather(1, out.index[..., None].expand(-1, -1, 3))
+        carried["depth_valid"] = carried["depth_valid"].gather(1, out.index)
         return torch.cat([out.tokens, x[:, visual:]], 1)
 
     return prune
@@ -165,6 +171,8 @@ PRUNERS = (
     "divprune",
     "segpruner per view",
     "segpruner (cross-view FPS)",
+    "segpruner per view (valid depth)",
+    "segpruner (cross-view FPS, valid depth)",
 )
 
 
@@ -173,7 +181,7 @@ def accuracy(model: MultiViewQA, data: dict[str, torch.Tensor], make_prune: Call
     with torch.no_grad():
         for s in range(0, len(data["answer"]), 200):
             batch = _subset(data, slice(s, s + 200))
-            prune = None if make_prune is None else make_prune(batch["points"])
+            prune = None if make_prune is None else make_prune(batch["points"], batch["depth_valid"])
             right += int(model(batch, prune).argmax(-1).eq(batch["answer"]).sum())
     return right / len(data["answer"])
 
@@ -195,7 +203,7 @@ def run_pruning(seeds: int, steps: int, train_scenes: int) -> tuple[list[dict], 
                 acc = accuracy(
                     model,
                     test_data,
-                    lambda pts, name=name, keep=keep, seed=seed: pruner(name, keep, pts, seed),
+                    lambda pts, ok, name=name, keep=keep, seed=seed: pruner(name, keep, pts, ok, seed),
                 )
                 rows.append(dict(method=name, kept=ratio, seed=seed, acc=acc))
     return rows, models
