@@ -74,7 +74,7 @@ TOKENIZERS: dict[str, tuple[str, str, dict[str, object]]] = {
 }
 PREFIXES = (8, 16, 32, 64)
 #: --pretrained: the shipped 128 px tokenizers (docs/pretrained.md) instead of the 64 px ones trained here
-PRETRAINED = {"fsq-f16-s": "2-D grid", "flex-fsq-s-64": "1-D flexible", "fsq-f8-s-lo": "2-D grid",
+PRETRAINED = {"fsq-f16-s": "2-D grid", "flex-f16-s-64": "1-D flexible", "fsq-f8-s-lo": "2-D grid",
               "fsq-f8-s": "2-D grid"}  # fmt: skip
 
 

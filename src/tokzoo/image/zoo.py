@@ -10,9 +10,13 @@ name               architecture                   tokens at 128 px            bi
 ``fsq-f16-s``      conv grid, 16× down, FSQ 1000   8×8 = 64                    640
 ``fsq-f8-s-lo``    conv grid, 8× down, FSQ 32      16×16 = 256                 1,280
 ``fsq-f8-s``       conv grid, 8× down, FSQ 1000    16×16 = 256                 2,560
-``flex-fsq-s-64``  ViT, nested dropout (FlexTok)   any prefix of 1–64          10 per token
+``flex-f16-s-64``  FlexTok resampler over         any prefix of 1–64          10 per token
+                   ``fsq-f16-s``'s frozen grid
 ``kl-f16-s``       conv grid, 16× down, KL, 4 ch   8×8 × 4 values (fp16)       4,096
 =================  =============================  ==========================  ==================
+
+``flex-f16-s-64`` is defined in :mod:`tokzoo.image.latent_flex`. ``flex-fsq-s-64`` (a pixel-space ViT with
+nested dropout) was shipped before it and is kept as an architecture; its weights are no longer shipped.
 
 FSQ: "Finite Scalar Quantization: VQ-VAE Made Simple" (Mentzer et al., 2024); the FSQ ids are packed
 mixed-radix, so 1000 codes cost 10 bits in the ``.tok`` container (9.97 in theory).
@@ -51,5 +55,5 @@ register_preset(
         image_size=128, patch_size=16, width=192, encoder_depth=4, decoder_depth=4, heads=4, num_tokens=64,
         drop_schedule="pow2", causal_tokens=True, **FSQ_1000,
     ),
-    "FlexTok-style 1D tokens at 128 px: any prefix of 1..64 FSQ tokens (10 bits each) decodes (pretrained).",
+    "FlexTok-style 1D tokens at 128 px from pixels (ViT): any prefix of 1..64 FSQ tokens (10 bits each) decodes.",
 )  # fmt: skip
