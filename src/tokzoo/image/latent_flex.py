@@ -247,5 +247,5 @@ register_preset(
     "flex-f16-s-64", LatentFlexTokenizer,
     LatentFlexConfig(quantizer="fsq", quantizer_options={"levels": [8, 5, 5, 5]}),
     "FlexTok-style 1D tokens at 128 px over fsq-f16-s's frozen 8x8 latent grid: any prefix of 1..64 FSQ tokens "
-    "(10 bits each) decodes.",
+    "(10 bits each) decodes (pretrained).",
 )  # fmt: skip
