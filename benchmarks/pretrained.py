@@ -47,10 +47,12 @@ def _faces_available() -> bool:
 
 
 @torch.no_grad()
-def prefix_curve(model: tokzoo.Tokenizer, images: torch.Tensor) -> list[dict[str, float]]:
-    """Mean PSNR of the reconstruction from the first k tokens, for every k in 1..K."""
+def prefix_curve(
+    model: tokzoo.Tokenizer, images: torch.Tensor, counts: list[int] | None = None
+) -> list[dict[str, float]]:
+    """Mean PSNR of the reconstruction from the first k tokens, for every k in ``counts`` (default 1..K)."""
     out = []
-    for k in range(1, model.cfg.num_tokens + 1):
+    for k in counts or range(1, model.cfg.num_tokens + 1):
         values = [psnr(finalize(model.decode(model.encode(b, num_tokens=k))), b) for b in images.split(32)]
         out.append({"tokens": k, "psnr": round(torch.cat(values).mean().item(), 3)})
     return out

@@ -36,7 +36,7 @@ from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.core.presets import register_preset
 from tokzoo.core.tokens import Tokens
 from tokzoo.image.codec import ImageTokenizer
-from tokzoo.image.token_drop import SCHEDULES, sample_keep_lengths
+from tokzoo.image.token_drop import causal_register_mask, check_schedule, sample_keep_lengths
 from tokzoo.image.vit_parts import QueryDecoder, check_image_size, token_table
 from tokzoo.nn.conv import ConvDecoder, ConvEncoder
 from tokzoo.nn.losses import autoencoder_loss
@@ -86,14 +86,7 @@ class LatentFlexConfig(QuantizerConfig):
             raise ConfigError(
                 f"latent flex: width {self.width} must be divisible by 4 and by heads {self.heads}"
             )
-        if self.drop_schedule not in SCHEDULES:
-            raise ConfigError(
-                f"latent flex: drop_schedule must be one of {', '.join(SCHEDULES)}, got {self.drop_schedule!r}"
-            )
-        if self.num_tokens < 1 or not 1 <= self.min_tokens <= self.num_tokens:
-            raise ConfigError(
-                f"latent flex: need 1 <= min_tokens <= num_tokens, got {self.min_tokens}, {self.num_tokens}"
-            )
+        check_schedule("latent flex", self.drop_schedule, self.num_tokens, self.min_tokens)
         self.check_quantizer(
             "latent flex", ("single", "continuous"), "a 1-D prefix holds one id or value vector per token"
         )
@@ -133,10 +126,7 @@ class LatentFlexTokenizer(ImageTokenizer):
         self.token_in = nn.Linear(c.width, c.width)
         self.token_decoder = QueryDecoder(c.grid, c.width, c.decoder_depth, c.heads, c.mlp_ratio)
         self.grid_out = nn.Linear(c.width, c.z_channels)
-        mask = torch.ones(n + c.num_tokens, n + c.num_tokens, dtype=torch.bool)
-        mask[:n, n:] = False  # cells see cells; register i sees the cells and registers <= i
-        mask[n:, n:] = torch.ones(c.num_tokens, c.num_tokens).tril().bool()
-        self.register_buffer("resampler_mask", mask, persistent=False)
+        self.register_buffer("resampler_mask", causal_register_mask(n, c.num_tokens), persistent=False)
 
     @property
     def vocab_size(self) -> int | None:

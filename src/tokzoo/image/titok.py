@@ -32,7 +32,7 @@ from tokzoo.image.semantic import (
     tail_decay_weights,
     teacher_width,
 )
-from tokzoo.image.token_drop import SCHEDULES, redundant_fill, sample_keep_lengths
+from tokzoo.image.token_drop import causal_register_mask, check_schedule, redundant_fill, sample_keep_lengths
 from tokzoo.image.vit_parts import (
     PatchEmbed,
     PixelHead,
@@ -61,14 +61,7 @@ class TiTokConfig(ViTTokenizerConfig):
     teacher_dim: int = 0  # teacher feature width (inferred from `teacher` when 0)
 
     def __post_init__(self) -> None:
-        if self.drop_schedule not in SCHEDULES:
-            raise ConfigError(
-                f"titok: drop_schedule must be one of {', '.join(SCHEDULES)}, got {self.drop_schedule!r}"
-            )
-        if self.num_tokens < 1 or not 1 <= self.min_tokens <= self.num_tokens:
-            raise ConfigError(
-                f"titok: need 1 <= min_tokens <= num_tokens, got {self.min_tokens}, {self.num_tokens}"
-            )
+        check_schedule("titok", self.drop_schedule, self.num_tokens, self.min_tokens)
         self.check_vit("titok")
         self.check_quantizer("titok")
         if self.semantic_weight > 0 and not (self.teacher or self.teacher_dim):
@@ -104,10 +97,7 @@ class TiTokTokenizer(ImageTokenizer):
         self.decoder_in = nn.Linear(c.width, c.width)
         self.decoder = QueryDecoder(self.embed.grid, c.width, c.decoder_depth, c.heads, c.mlp_ratio)
         self.head = PixelHead(self.embed.grid, c.patch_size, c.in_channels, c.width)
-        mask = torch.ones(n + c.num_tokens, n + c.num_tokens, dtype=torch.bool)
-        if c.causal_tokens:  # patches see patches; latent i sees the patches and latents <= i
-            mask[:n, n:] = False
-            mask[n:, n:] = torch.ones(c.num_tokens, c.num_tokens).tril().bool()
+        mask = causal_register_mask(n, c.num_tokens)  # used only with causal_tokens
         self.register_buffer("encoder_mask", mask, persistent=False)
         self._teacher: nn.Module | None = None
         if c.semantic_weight > 0:

@@ -22,6 +22,23 @@ from tokzoo.core.errors import ConfigError
 SCHEDULES = ("none", "uniform", "pow2")
 
 
+def check_schedule(model: str, schedule: str, num_tokens: int, min_tokens: int) -> None:
+    """ConfigError unless ``schedule`` is known and ``1 <= min_tokens <= num_tokens`` (a model's config check)."""
+    if schedule not in SCHEDULES:
+        raise ConfigError(f"{model}: drop_schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
+    if num_tokens < 1 or not 1 <= min_tokens <= num_tokens:
+        raise ConfigError(f"{model}: need 1 <= min_tokens <= num_tokens, got {min_tokens}, {num_tokens}")
+
+
+def causal_register_mask(cells: int, registers: int) -> torch.Tensor:
+    """(N + K, N + K) bool attention mask over [cells, registers]: cells see cells only; register i sees the
+    cells and registers <= i (FlexTok's causal registers, so a prefix never depends on later tokens)."""
+    mask = torch.ones(cells + registers, cells + registers, dtype=torch.bool)
+    mask[:cells, cells:] = False
+    mask[cells:, cells:] = torch.ones(registers, registers).tril().bool()
+    return mask
+
+
 def pow2_lengths(num_tokens: int) -> list[int]:
     """``1, 2, 4, …`` up to ``num_tokens`` (which is appended when it is not itself a power of two)."""
     out = [1]
