@@ -28,20 +28,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
-from torch import nn
 
 from tokzoo.core.autoencode import AutoencodeOut
-from tokzoo.core.errors import ConfigError, DataError
+from tokzoo.core.errors import ConfigError
 from tokzoo.core.presets import register_preset
 from tokzoo.core.tokens import Tokens
 from tokzoo.image.codec import ImageTokenizer
-from tokzoo.image.token_drop import causal_register_mask, check_schedule, sample_keep_lengths
-from tokzoo.image.vit_parts import QueryDecoder, check_image_size, token_table
+from tokzoo.image.latent_resampler import LatentResampler
+from tokzoo.image.token_drop import check_schedule
+from tokzoo.image.vit_parts import check_image_size
 from tokzoo.nn.conv import ConvDecoder, ConvEncoder
 from tokzoo.nn.losses import autoencoder_loss
-from tokzoo.nn.transformer import Transformer, prefix_valid, sincos_2d
-from tokzoo.quant import Bottleneck, QuantizerConfig
+from tokzoo.nn.transformer import sincos_2d
+from tokzoo.quant import QuantizerConfig
 from tokzoo.quant.fsq import FSQ
 
 
@@ -101,7 +100,7 @@ class LatentFlexConfig(QuantizerConfig):
         return self.drop_schedule != "none"
 
 
-class LatentFlexTokenizer(ImageTokenizer):
+class LatentFlexTokenizer(LatentResampler, ImageTokenizer):
     """Images (B, 3, S, S) in [0, 1] → ``Tokens`` of layout ``seq1d``: any prefix of 1..K register ids."""
 
     def __init__(self, cfg: LatentFlexConfig) -> None:
@@ -113,24 +112,7 @@ class LatentFlexTokenizer(ImageTokenizer):
         if c.freeze_autoencoder:
             for part in (self.encoder, self.quantizer, self.decoder):
                 part.requires_grad_(False)
-        n = c.grid**2
-        self.grid_in = nn.Linear(c.z_channels, c.width)
-        self.grid_pos = nn.Parameter(sincos_2d(c.grid, c.grid, c.width))
-        self.registers = token_table(c.num_tokens, c.width)
-        self.resampler = Transformer(c.width, c.encoder_depth, c.heads, c.mlp_ratio)
-        self.token_quantizer = c.build_quantizer(c.width)
-        self.bottleneck = Bottleneck(
-            self.token_quantizer
-        )  # a helper object, not a module: no weights of its own
-        self.token_pos = token_table(c.num_tokens, c.width)
-        self.token_in = nn.Linear(c.width, c.width)
-        self.token_decoder = QueryDecoder(c.grid, c.width, c.decoder_depth, c.heads, c.mlp_ratio)
-        self.grid_out = nn.Linear(c.width, c.z_channels)
-        self.register_buffer("resampler_mask", causal_register_mask(n, c.num_tokens), persistent=False)
-
-    @property
-    def vocab_size(self) -> int | None:
-        return self.bottleneck.vocab_size
+        self._build_resampler(sincos_2d(c.grid, c.grid, c.width))
 
     @property
     def input_size(self) -> int:
@@ -140,28 +122,11 @@ class LatentFlexTokenizer(ImageTokenizer):
     def downsample_factor(self) -> int:
         return 2 ** (len(self.cfg.ch_mult) - 1)
 
-    def token_counts(self) -> list[int]:
-        """Every prefix length 1..K of a flexible model; K alone of a fixed-length one."""
-        k_max = self.cfg.num_tokens
-        return list(range(1, k_max + 1)) if self.cfg.flexible else [k_max]
-
     def _cells(self, x: torch.Tensor) -> torch.Tensor:
         """(B, g², z_channels) encoder latents of images ``x`` in raster order."""
         check_image_size(x, channels=self.cfg.in_channels, size=self.cfg.image_size)
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.cfg.freeze_autoencoder):
             return self.encoder(x * 2 - 1).flatten(2).transpose(1, 2)
-
-    def _registers(self, cells: torch.Tensor) -> torch.Tensor:
-        """(B, K, width) register outputs of the resampler for the latent ``cells``."""
-        seq = torch.cat(
-            [self.grid_in(cells) + self.grid_pos, self.registers.expand(len(cells), -1, -1)], dim=1
-        )
-        return self.resampler(seq, self.resampler_mask)[:, -self.cfg.num_tokens :]
-
-    def _predict_cells(self, zq: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Quantized registers (B, K, width), of which the first ``lengths[b]`` count → (B, g², z_channels)."""
-        h = self.token_decoder(self.token_in(zq) + self.token_pos, prefix_valid(lengths, zq.shape[1]))
-        return self.grid_out(h)
 
     def _render(self, cells: torch.Tensor) -> torch.Tensor:
         """Latent cells (B, g², z_channels) → images (unclamped), through the grid's FSQ and conv decoder."""
@@ -169,48 +134,15 @@ class LatentFlexTokenizer(ImageTokenizer):
         snapped = self.quantizer(cells).latents
         return (self.decoder(snapped.transpose(1, 2).reshape(len(cells), -1, g, g)) + 1) / 2
 
-    def _code_space(self, cells: torch.Tensor) -> torch.Tensor:
-        """The grid FSQ's bounded pre-rounding values of ``cells``: what its rounding (and decoder) sees."""
-        return self.quantizer.bound(self.quantizer.proj_in(cells))
-
     def encode(self, x: torch.Tensor, *, num_tokens: int | None = None) -> Tokens:
-        k_max = self.cfg.num_tokens
-        k = k_max if num_tokens is None else int(num_tokens)
-        if not self.cfg.flexible and k != k_max:
-            raise ValueError(
-                f"{self.registry_name or 'this tokenizer'} is fixed-length ({k_max} tokens), not {k}"
-            )
-        if not 1 <= k <= k_max:
-            raise ValueError(f"num_tokens must be in [1, {k_max}], got {k}")
         meta = {"tokenizer": self.registry_name, "image_size": [int(x.shape[-2]), int(x.shape[-1])]}
-        return self.bottleneck.encode(self._registers(self._cells(x))[:, :k], meta=meta)
+        return self._encode_cells(self._cells(x), num_tokens, meta)
 
     def decode(self, tokens: Tokens) -> torch.Tensor:
-        k_max = self.cfg.num_tokens
-        if tokens.layout != "seq1d":
-            raise DataError(f"expected seq1d tokens, got layout {tokens.layout!r}")
-        lengths = tokens.lengths
-        if len(tokens) == 0 or int(lengths.min()) < 1 or int(lengths.max()) > k_max:
-            raise DataError(
-                f"every sample needs 1..{k_max} tokens to decode, got lengths {lengths.tolist()[:8]}"
-            )
-        zq = self.bottleneck.decode(tokens)  # (B, L, width), zeros beyond each sample's length
-        zq = F.pad(zq[:, :k_max], (0, 0, 0, k_max - min(k_max, zq.shape[1])))
-        return self._render(self._predict_cells(zq, lengths.to(zq.device))).clamp(0, 1)
-
-    def _forward_cells(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, dict, torch.Tensor]:
-        """(encoder cells, predicted cells from a random kept prefix per sample, logs, token aux loss)."""
-        c = self.cfg
-        cells = self._cells(batch)
-        out = self.bottleneck(self._registers(cells))
-        lengths = sample_keep_lengths(
-            len(batch), c.num_tokens, c.drop_schedule, min_tokens=c.min_tokens, device=batch.device
-        )
-        logs = {"vq_loss": out.loss.detach(), "kept_tokens": lengths.float().mean(), **out.stats}
-        return cells, self._predict_cells(out.latents, lengths), logs, out.loss
+        return self._render(self._decode_cells(tokens)).clamp(0, 1)
 
     def autoencode(self, batch: torch.Tensor) -> AutoencodeOut:
-        _, predicted, logs, aux = self._forward_cells(batch)
+        predicted, logs, aux = self._resample(self._cells(batch))
         return AutoencodeOut(self._render(predicted), aux, logs)
 
     def last_layer(self) -> torch.Tensor:
@@ -222,15 +154,8 @@ class LatentFlexTokenizer(ImageTokenizer):
         code the kept prefix reproduces (``code_match``)."""
         if not self.cfg.latent_loss:
             return autoencoder_loss(self.autoencode(batch), batch, self.cfg.l1_weight)
-        cells, predicted, logs, aux = self._forward_cells(batch)
-        with torch.no_grad():
-            target = self._code_space(cells)
-        estimate = self._code_space(predicted)
-        code_mse = F.mse_loss(estimate, target)
-        logs["code_mse"] = code_mse.detach()
-        with torch.no_grad():
-            logs["code_match"] = (self.quantizer(predicted).ids == self.quantizer(cells).ids).float().mean()
-        return code_mse + aux, logs
+        cells = self._cells(batch)
+        return self._latent_loss(cells, *self._resample(cells))
 
 
 register_preset(

@@ -99,16 +99,18 @@ class PixelHead(nn.Module):
 
 class QueryDecoder(nn.Module):
     """Tokens (B, L, width) plus one learned mask token per cell of a ``grid`` × ``grid`` patch grid (initialised
-    as 2-D sin-cos positions) → (B, grid², width) features.
+    as 2-D sin-cos positions) → (B, grid², width) features. ``grid`` may instead be the (N, width) table of
+    initial query positions of any other layout (e.g. a video's (t, h, w) cells).
 
     ``valid`` (B, L) marks the tokens present in each sample (a key-padding mask: absent tokens are never
     attended). ``token_mask`` (L, L), when given, restricts which tokens a token attends (e.g. scale-causal);
     tokens then do not attend the queries either, so information only flows as ``token_mask`` allows.
     """
 
-    def __init__(self, grid: int, width: int, depth: int, heads: int, mlp_ratio: float) -> None:
+    def __init__(self, grid: int | torch.Tensor, width: int, depth: int, heads: int, mlp_ratio: float) -> None:
         super().__init__()
-        self.queries = nn.Parameter(sincos_2d(grid, grid, width))
+        table = grid.clone() if isinstance(grid, torch.Tensor) else sincos_2d(grid, grid, width)
+        self.queries = nn.Parameter(table)
         self.transformer = Transformer(width, depth, heads, mlp_ratio)
 
     def forward(

@@ -4,6 +4,7 @@ from tokzoo.video import modality  # noqa: F401  (registers the modality)
 from tokzoo.video.causal import CausalVideoConfig, CausalVideoTokenizer
 from tokzoo.video.flex import VideoFlexConfig, VideoFlexTokenizer
 from tokzoo.video.keyframes import KeyframeConfig, KeyframeVideoTokenizer
+from tokzoo.video.latent_flex import VideoLatentFlexConfig, VideoLatentFlexTokenizer
 from tokzoo.video.omni import OmniConfig, OmniTokenizer
 
 __all__ = [
@@ -15,4 +16,6 @@ __all__ = [
     "OmniTokenizer",
     "VideoFlexConfig",
     "VideoFlexTokenizer",
+    "VideoLatentFlexConfig",
+    "VideoLatentFlexTokenizer",
 ]
