@@ -114,6 +114,10 @@ def main() -> None:
     p.add_argument(
         "--merge", action="store_true", help="keep the other models' rows from the last run's results"
     )
+    p.add_argument(
+        "--prefix-images", type=int, default=None,
+        help="images (spread evenly) in a flexible model's 1..K prefix curve (default: all; K decodes of each)",
+    )  # fmt: skip
     a = p.parse_args()
     names = a.names or tokzoo.list(modality="image", pretrained=True)
     faces = _faces_available()
@@ -176,8 +180,10 @@ def main() -> None:
             details[name]["text_legibility_large"] = large
             row.update({f"ocr_{r['bin']}_at_{a.text_size}px": r["ocr_acc_rec"] for r in large["rows"]})
         if getattr(model.cfg, "drop_schedule", "none") != "none":
-            curve = prefix_curve(model, batch)
+            n = len(batch) if a.prefix_images is None else min(a.prefix_images, len(batch))
+            curve = prefix_curve(model, batch[torch.linspace(0, len(batch) - 1, n).round().long()])
             details[name]["prefix_curve"] = curve
+            row["prefix_images"] = n
             values = [c["psnr"] for c in curve]
             row["prefix_monotone"] = all(b >= a for a, b in itertools.pairwise(values))
         print(json.dumps(row), flush=True)

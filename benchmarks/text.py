@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -482,7 +483,9 @@ def _pooled_row(name: str, train: list[bytes], test: list[bytes], wcfg: WordLMCo
 def patchlm_rows(corpus: Path, quick: bool) -> list[dict]:
     """One patch-level LM (the word-pooled model's local encoder, latent transformer and local decoder) on three
     segmentations of the same bytes: words, BLT entropy patches (relative rise > 0.5 bits under the byte LM of
-    ``lm_rows``, same data, steps and seed) and MegaByte fixed 4-byte patches; the wordpool protocol."""
+    ``lm_rows``, same data, steps and seed) and MegaByte fixed 4-byte patches; the wordpool protocol. The two
+    patchings again with BLT's encoder (hash 3/4/5-gram embeddings, cross-attention pooling) in place of CLS
+    pooling, same protocol."""
     train, test, cfg = _lm_data(corpus, quick)
     _, byte_lm = _lm_row("bytes", tokzoo.create("text-bytes"), train, test, cfg)
     wcfg = WordLMConfig(steps=cfg.steps, batch=cfg.batch, lr=cfg.lr, seed=cfg.seed)
@@ -495,11 +498,45 @@ def patchlm_rows(corpus: Path, quick: bool) -> list[dict]:
         for d in data
     ]
     fixed = [patch_pieces(d, fixed_patches(len(d), 4), wcfg.max_word) for d in data]
+    blt_cfg = replace(wcfg, pooling="cross", hash_ngrams=(3, 4, 5))
     return [
         _pooled_row("words (Learn Your Tokens)", *words, wcfg),
         _pooled_row("BLT entropy patches, relative θ = 0.5 bits", *blt, wcfg),
         _pooled_row("MegaByte fixed 4-byte patches", *fixed, wcfg),
+        _pooled_row("BLT entropy patches, relative θ = 0.5 bits, BLT encoder", *blt, blt_cfg),
+        _pooled_row("MegaByte fixed 4-byte patches, BLT encoder", *fixed, blt_cfg),
     ]  # fmt: skip
+
+
+def patch_ablation_rows(corpus: Path, quick: bool) -> list[dict]:
+    """BLT's encoder pieces one at a time on MegaByte fixed 4-byte patches (the ``patchlm`` protocol): hash
+    n-grams alone, cross-attention pooling alone, both, and both trained for fewer steps so that the total training
+    FLOPs equal the CLS model's."""
+    train, test, cfg = _lm_data(corpus, quick)
+    wcfg = WordLMConfig(steps=cfg.steps, batch=cfg.batch, lr=cfg.lr, seed=cfg.seed)
+    fixed = [
+        patch_pieces(d, fixed_patches(len(d), 4), wcfg.max_word) for d in (t.encode() for t in (train, test))
+    ]
+    both = replace(wcfg, pooling="cross", hash_ngrams=(3, 4, 5))
+    rows = [
+        _pooled_row("fixed 4 bytes, CLS + hash 3/4/5-grams", *fixed, replace(wcfg, hash_ngrams=(3, 4, 5))),
+        _pooled_row("fixed 4 bytes, cross-attention pooling", *fixed, replace(wcfg, pooling="cross")),
+        _pooled_row("fixed 4 bytes, BLT encoder", *fixed, both),
+    ]
+    cls_flops = _pooled_flops(wcfg, fixed[0])
+    steps = round(wcfg.steps * cls_flops / _pooled_flops(both, fixed[0]))
+    rows.append(_pooled_row(f"fixed 4 bytes, BLT encoder, {steps} steps (CLS's training FLOPs)", *fixed,
+                            replace(both, steps=steps)))  # fmt: skip
+    return rows
+
+
+def _pooled_flops(wcfg: WordLMConfig, train: list[bytes]) -> float:
+    """Training FLOPs of one step of the pooled byte LM built from ``wcfg`` on pieces of ``train``."""
+    tr = word_table(train, wcfg.max_word)
+    batch = torch.from_numpy(tr[: wcfg.batch * wcfg.context].astype(np.int64)).reshape(
+        wcfg.batch, wcfg.context, -1
+    )
+    return _train_flops(WordPooledLM(wcfg), batch)
 
 
 def patch_rows(corpus: Path, quick: bool) -> list[dict]:
@@ -616,6 +653,8 @@ PARTS = {
                                "bits per byte", wordpool_rows(c, a.quick))],
     "patches": lambda c, a: [("text_patches", "Patch sizes on held-out text (entropies from the byte LM)",
                               patch_rows(c, a.quick))],
+    "patchablation": lambda c, a: [("text_patch_ablation", "BLT's encoder pieces one at a time on fixed 4-byte "
+                                    "patches, held-out bits per byte", patch_ablation_rows(c, a.quick))],
     "patchlm": lambda c, a: [("text_patchlm", "Patch-level byte LM on words, BLT entropy patches and MegaByte "
                               "fixed patches, held-out bits per byte", patchlm_rows(c, a.quick))],
 }  # fmt: skip

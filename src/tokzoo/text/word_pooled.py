@@ -11,8 +11,11 @@ is a true bits-per-byte, comparable with :func:`tokzoo.text.lm.bits_per_byte` of
 Nothing in the model depends on the pieces being words: given BLT entropy patches or MegaByte fixed patches
 (:func:`tokzoo.text.patching.patch_pieces`) it is a patch-level latent transformer with a local encoder and decoder
 in the manner of "Byte Latent Transformer: Patches Scale Better Than Tokens" (Pagnoni et al., 2024) and
-"MEGABYTE" (Yu et al., 2023) — with CLS pooling in place of BLT's cross-attention pooling and hash n-gram
-embeddings, and a decoder that reads the patch's global output as its first position.
+"MEGABYTE" (Yu et al., 2023). Its default pools each piece with a CLS position (Learn Your Tokens);
+``pooling="cross"`` pools it BLT's way instead (the piece is a query, initialised by max-pooling its byte states,
+that cross-attends to its own bytes) and ``hash_ngrams`` adds BLT's hash n-gram embeddings to the byte embeddings
+(:mod:`tokzoo.text.blt_encoder`; the n-grams stop at the piece's start). The decoder reads the piece's global
+output as its first position (not BLT's decoder cross-attention).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tokzoo.nn.transformer import Transformer, key_padding_mask
+from tokzoo.text.blt_encoder import HashNgramEmbedding, PatchCrossAttention
 from tokzoo.text.lm import fit_windows
 
 __all__ = [
@@ -41,6 +45,8 @@ __all__ = [
 ]
 
 EOW, PAD, CLS = 256, 257, 258  # end of word (predicted), padding, the encoder's pooling position
+BOUNDARY = 259  # what the hash n-grams read before a piece's first byte
+POOLINGS = ("cls", "cross")
 _WORD = re.compile(rb"\s*\S+|\s+")
 
 
@@ -48,7 +54,11 @@ _WORD = re.compile(rb"\s*\S+|\s+")
 class WordLMConfig:
     """Word-level transformer (``dim``, ``depth``, ``heads``, ``context`` words), local encoder/decoder
     (``local_dim``, ``local_depth``, ``local_heads``), longest word ``max_word`` bytes; training as
-    :class:`~tokzoo.text.lm.LMConfig` (``steps`` of ``batch`` windows of ``context`` words)."""
+    :class:`~tokzoo.text.lm.LMConfig` (``steps`` of ``batch`` windows of ``context`` words).
+
+    BLT's encoder (:mod:`tokzoo.text.blt_encoder`): ``pooling`` "cls" (default, Learn Your Tokens) or "cross"
+    (BLT cross-attention pooling); ``hash_ngrams`` the n-gram sizes of the hash embeddings (empty: none), each with
+    ``hash_buckets`` rows."""
 
     dim: int = 128
     depth: int = 2
@@ -62,6 +72,17 @@ class WordLMConfig:
     batch: int = 16
     lr: float = 3e-3
     seed: int = 0
+    pooling: str = "cls"
+    hash_ngrams: tuple[int, ...] = ()
+    hash_buckets: int = 4096
+
+    def __post_init__(self) -> None:
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
+        if any(n < 1 for n in self.hash_ngrams):
+            raise ValueError(f"hash n-gram sizes must be at least 1, got {tuple(self.hash_ngrams)}")
+        if self.hash_ngrams and self.hash_buckets < 1:
+            raise ValueError(f"number of hash buckets must be at least 1, got {self.hash_buckets}")
 
 
 def split_words(data: bytes, max_word: int) -> list[bytes]:
@@ -108,16 +129,36 @@ class WordPooledLM(nn.Module):
         self.register_buffer(
             "local_causal", torch.ones(w - 1, w - 1, dtype=torch.bool).tril(), persistent=False
         )
+        # BLT's pieces, created last so that the default (CLS, no hashes) initialises exactly as before
+        self.hashes = (
+            HashNgramEmbedding(d, cfg.hash_ngrams, cfg.hash_buckets, BOUNDARY) if cfg.hash_ngrams else None
+        )
+        self.pool = PatchCrossAttention(d, cfg.local_heads) if cfg.pooling == "cross" else None
+
+    def encode(self, words: torch.Tensor) -> torch.Tensor:
+        """(B, K, local_dim) vector of each word of ``words`` (B, K, max_word + 1) from its own bytes + EOW only."""
+        b, k, w = words.shape
+        flat = words.reshape(b * k, w)
+        if self.pool is None:  # Learn Your Tokens: the CLS position's output
+            tokens = torch.cat([torch.full_like(flat[:, :1], CLS), flat], 1)
+            x = self.embed(tokens) + self.enc_pos
+            if self.hashes is not None:
+                x = x + self.hashes(tokens.masked_fill(tokens == CLS, BOUNDARY))
+            pooled = self.encoder(x, key_padding_mask(tokens != PAD))[:, 0]
+        else:  # BLT: the piece is a query that cross-attends to its bytes' states
+            x = self.embed(flat) + self.enc_pos[:w]
+            if self.hashes is not None:
+                x = x + self.hashes(flat)
+            valid = flat != PAD
+            states = self.encoder(x, key_padding_mask(valid))
+            pooled = self.pool(states, valid.long() - 1, 1)[:, 0]
+        return pooled.reshape(b, k, -1)
 
     def forward(self, words: torch.Tensor) -> torch.Tensor:
         """Logits (B, K - 1, max_word + 1, 257) of the bytes + EOW of words 1..K-1 of ``words`` (B, K, max_word+1)
         from the words before each."""
         b, k, w = words.shape
-        flat = words.reshape(b * k, w)
-        tokens = torch.cat([torch.full_like(flat[:, :1], CLS), flat], 1)
-        x = self.embed(tokens) + self.enc_pos
-        pooled = self.encoder(x, key_padding_mask(tokens != PAD))[:, 0]
-        g = self.words(self.up(pooled).reshape(b, k, -1) + self.pos[:k], self.causal[:k, :k])
+        g = self.words(self.up(self.encode(words)) + self.pos[:k], self.causal[:k, :k])
         target = words[:, 1:].reshape(b * (k - 1), w)
         prev = self.embed(target[:, :-1])  # PAD inputs only sit after EOW, where no target is scored
         start = self.down(g[:, :-1]).reshape(b * (k - 1), 1, -1)
