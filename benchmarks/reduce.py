@@ -11,7 +11,8 @@ against the unreduced SDPA forward, with the selection time (q/k rows, scores, g
 ``--part learn``: a setting where the ViT learns in the CPU budget (``LEARN``: lower clutter, smaller digits,
 each image standardised), the same methods and ratios; and nested budgets (M3 / TokenFLEX): one model trained with a
 random pooled budget per step against one model per budget, each evaluated at every budget.
-``--part code``: identifier-span merging in a causal LM trained on the standard library (``reduce_code.py``).
+``--part code``: identifier-span merging in a causal LM trained on the standard library (``reduce_code.py``),
+training-free and fine-tuned with merging in place against an unmerged fine-tuned control (``--finetune-steps``).
 ``--part views``: multi-view 3-D QA (``reduce_views.py``).
 
     python benchmarks/reduce.py --part image    # image part, 3 seeds (~6 min on 2 idle cores)
@@ -19,7 +20,7 @@ random pooled budget per step against one model per budget, each evaluated at ev
     python benchmarks/reduce.py --part code --jobs 3
     python benchmarks/reduce.py --quick         # 1 seed, fewer steps
 
-Writes results/reduce_{image,speed,image_learn,nested,code,views,coverage,fastvggt}.csv/.json.
+Writes results/reduce_{image,speed,image_learn,nested,code,code_finetune,views,coverage,fastvggt}.csv/.json.
 """
 
 from __future__ import annotations
@@ -301,6 +302,18 @@ def main() -> int:
     parser.add_argument(
         "--jobs", type=int, default=1, help="seeds run in parallel processes (learn and code parts)"
     )
+    parser.add_argument(
+        "--finetune-steps",
+        type=int,
+        default=None,
+        help="code part: steps of fine-tuning with merging in place, and of the unmerged control "
+        "(default a fifth of the base steps: 60, 20 with --quick; 0: training-free only)",
+    )
+    parser.add_argument(
+        "--finetune-levels",
+        default="0,1,2,3",
+        help="code part: blocks merged before when fine-tuning, comma-separated (default every block)",
+    )
     args = parser.parse_args()
     seeds = 1 if args.quick else args.seeds
     if args.part in ("image", "all"):
@@ -313,10 +326,20 @@ def main() -> int:
         write_results("reduce_coverage", reduce_views.summarise(reduce_views.coverage(seeds)))
     if args.part in ("code", "all"):
         steps = 100 if args.quick else 300
+        tune = steps // 5 if args.finetune_steps is None else args.finetune_steps
+        levels = tuple(int(level) for level in args.finetune_levels.split(","))
         rows: list[dict] = []
-        for seed_rows in per_seed(reduce_code.run_seed, seeds, args.jobs, steps):
+        tuned: list[dict] = []
+        start = time.perf_counter()
+        for seed_rows, seed_tuned in per_seed(
+            reduce_code.run_seed, seeds, args.jobs, steps, (0, 1, 2, 3), tune, levels
+        ):
             rows += seed_rows
+            tuned += seed_tuned
             write_results("reduce_code", reduce_code.summarise(rows))
+            if tuned:
+                write_results("reduce_code_finetune", reduce_code.summarise_finetune(tuned))
+        print(f"code part: {time.perf_counter() - start:.0f} s", flush=True)
     return 0
 
 

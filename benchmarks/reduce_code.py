@@ -16,6 +16,12 @@ Three segmentations remove exactly the same number of tokens from every window (
 - ``random``: the same segment lengths in a random order (random contiguous merges of the same sizes);
 - ``pool``: contiguous segments of near-equal length (1-D average pooling to the same count).
 
+Fine-tuning with merging in place (``finetune``; the paper fine-tunes its code models with merging for its
+downstream tasks): a copy of the trained LM is trained ``finetune_steps`` more steps (the same AdamW / cosine
+schedule from the same peak lr, the same batches for every copy) with one segmentation merged before one block,
+the loss on the slots' next tokens; the fair control is a copy trained the same extra steps unmerged, evaluated
+unmerged and with training-free merging.
+
 Perplexity is measured on **the positions every compared segmentation keeps as a slot end** (the last token of a
 segment in all three, ``t`` < L - 1): the NLL of token ``t + 1`` given tokens ≤ ``t``, the unmerged model scored
 at the same positions. Next-identifier accuracy: top-1 accuracy on those of these positions whose next token
@@ -24,6 +30,8 @@ starts an identifier.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import itertools
 import math
 import statistics
@@ -40,11 +48,13 @@ from tokzoo.core.errors import DataError
 from tokzoo.reduce import identifier_spans, reduce
 from tokzoo.reduce.patch import flops_ratio
 from tokzoo.text.config import SubwordConfig
-from tokzoo.text.lm import CausalLM, LMConfig, train_lm
+from tokzoo.text.lm import CausalLM, LMConfig, fit_windows, train_lm
 from tokzoo.text.subword import SubwordTokenizer
 
 SKIP_DIRS = {"test", "tests", "idlelib", "lib2to3", "site-packages", "dist-packages", "__pycache__"}
 SEGMENTATIONS = ("identifier", "random", "pool")
+#: fine-tuning batches come from seed + this (the base training's batches from seed)
+FINETUNE_SEED = 1000
 
 
 @dataclass
@@ -173,8 +183,15 @@ def windows(stream: np.ndarray, spans: np.ndarray, length: int) -> tuple[torch.T
 
 
 @torch.no_grad()
-def evaluate(model: CausalLM, data: CodeData, seed: int, levels: tuple[int, ...]) -> list[dict]:
-    """Perplexity and next-identifier accuracy of every segmentation merged before each block in ``levels``."""
+def evaluate(
+    model: CausalLM,
+    data: CodeData,
+    seed: int,
+    levels: tuple[int, ...],
+    names: tuple[str, ...] = ("unmerged", *SEGMENTATIONS),
+) -> list[dict]:
+    """Perplexity and next-identifier accuracy of every segmentation in ``names`` merged before each block in
+    ``levels`` (and of the unmerged model if ``names`` has "unmerged")."""
     model.eval()
     ctx = model.cfg.context
     ids, spans = windows(data.test, data.test_spans, ctx + 1)
@@ -186,6 +203,8 @@ def evaluate(model: CausalLM, data: CodeData, seed: int, levels: tuple[int, ...]
     rows = []
     removed = float(1 - segment_ends(spans).float().mean())
     for name, seg in [("unmerged", None), *segs.items()]:
+        if name not in names:
+            continue
         for level in levels if seg is not None else (0,):
             nll, hits, tokens = [], [], []
             for i in range(0, len(inputs), 64):
@@ -221,13 +240,69 @@ def train(data: CodeData, seed: int, steps: int) -> CausalLM:
     return model
 
 
-def run_seed(seed: int, steps: int, levels: tuple[int, ...] = (0, 1, 2, 3)) -> list[dict]:
-    """Train the LM of ``seed`` and evaluate every segmentation merged before each block in ``levels``."""
+def finetune(
+    model: CausalLM, data: CodeData, seed: int, steps: int, segmentation: str | None, level: int = 0
+) -> tuple[CausalLM, list[float]]:
+    """A copy of ``model`` trained ``steps`` more steps on the training stream with ``segmentation`` (one of
+    ``SEGMENTATIONS``; None: unmerged) merged before block ``level``; returns it (in eval mode) and its training
+    losses. The training loop is the LM's own (``fit_windows``: AdamW, cosine schedule from ``model.cfg.lr``,
+    clipping); the loss is the mean NLL of the next token at every slot (every position when unmerged). Every
+    copy of one seed sees the same batches; random segmentations are drawn from ``seed``."""
+    tuned = copy.deepcopy(model)
+    cfg = tuned.cfg
+    tuned.cfg = dataclasses.replace(cfg, steps=steps, seed=FINETUNE_SEED + seed)
+    generator = torch.Generator().manual_seed(seed)
+
+    def loss(m: CausalLM, batch: torch.Tensor) -> torch.Tensor:
+        ids, spans = batch[..., 0], batch[..., 1][:, :-1]
+        inputs, targets = ids[:, :-1], ids[:, 1:]
+        if segmentation is None:
+            logits, slots = m(inputs), torch.ones_like(inputs, dtype=torch.bool)
+        else:
+            seg = segmentations(spans, generator)[segmentation]
+            logits, slots = merged_logits(m, inputs, seg, level)[0], segment_ends(seg)
+        return F.cross_entropy(logits[slots], targets[slots])
+
+    stream = torch.from_numpy(np.stack([data.train, data.train_spans], 1))  # (T, 2): id and span id
+    losses = fit_windows(tuned, stream, cfg.context + 1, loss, unit="tokens")
+    tuned.cfg = cfg
+    return tuned.eval(), losses
+
+
+def run_seed(
+    seed: int,
+    steps: int,
+    levels: tuple[int, ...] = (0, 1, 2, 3),
+    finetune_steps: int = 0,
+    finetune_levels: tuple[int, ...] = (0, 1, 2, 3),
+) -> tuple[list[dict], list[dict]]:
+    """Train the LM of ``seed`` and evaluate every segmentation merged before each block in ``levels``
+    (training-free). With ``finetune_steps``: also fine-tune copies with each segmentation merged before each
+    block in ``finetune_levels`` and an unmerged control copy (``finetune``), each evaluated at its setting (the
+    control unmerged and training-free merged at every fine-tuned setting), with the base model's rows at those
+    settings; returns (training-free rows, fine-tuning rows)."""
     data = load_code()
     model = train(data, seed, steps)
     rows = evaluate(model, data, seed, levels)
     print(f"code seed {seed}: unmerged ppl {rows[0]['ppl']:.2f}", flush=True)
-    return rows
+    if not finetune_steps:
+        return rows, []
+    tuned_rows = [
+        dict(model="base", **r)
+        for r in rows
+        if r["merge_before_block"] is None or r["merge_before_block"] in finetune_levels
+    ]
+    control, _ = finetune(model, data, seed, finetune_steps, None)
+    control_rows = evaluate(control, data, seed, finetune_levels)
+    tuned_rows += [dict(model="control", **r) for r in control_rows]
+    print(f"code seed {seed}: control (+{finetune_steps} steps) ppl {control_rows[0]['ppl']:.2f}", flush=True)
+    for name in SEGMENTATIONS:
+        for level in finetune_levels:
+            tuned, losses = finetune(model, data, seed, finetune_steps, name, level)
+            (row,) = evaluate(tuned, data, seed, (level,), names=(name,))
+            tuned_rows.append(dict(model="merged fine-tune", **row, finetune_loss=losses))
+            print(f"code seed {seed}: {name} at {level} fine-tuned, ppl {row['ppl']:.2f}", flush=True)
+    return rows, tuned_rows
 
 
 def summarise(rows: list[dict]) -> list[dict]:
@@ -255,4 +330,27 @@ def summarise(rows: list[dict]) -> list[dict]:
                 seeds=len(group),
             )
         )
+    return table
+
+
+def summarise_finetune(rows: list[dict]) -> list[dict]:
+    """``summarise`` per model ("base": training-free, "control": fine-tuned unmerged, "merged fine-tune"), with
+    the fine-tuning losses' mean over the first and the last tenth of the steps."""
+    table = []
+    for model in dict.fromkeys(r["model"] for r in rows):
+        group = [r for r in rows if r["model"] == model]
+        for entry in summarise(group):
+            entry = dict(model=model, **entry)
+            losses = [
+                r["finetune_loss"]
+                for r in group
+                if (r["segmentation"], r["merge_before_block"])
+                == (entry["segmentation"], entry["merge_before_block"])
+                and "finetune_loss" in r
+            ]
+            if losses:
+                tenth = max(len(losses[0]) // 10, 1)
+                entry["loss_first"] = statistics.mean(statistics.mean(x[:tenth]) for x in losses)
+                entry["loss_last"] = statistics.mean(statistics.mean(x[-tenth:]) for x in losses)
+            table.append(entry)
     return table

@@ -1,10 +1,14 @@
 """benchmarks/reduce_code.py: equal-FLOP segmentations and causal merged evaluation (the benchmark itself runs
 under `make bench`)."""
 
+import statistics
 import sys
 from pathlib import Path
 
+import numpy as np
+import pytest
 import torch
+import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
@@ -53,3 +57,61 @@ def test_merged_logits_are_causal_and_only_at_slot_ends():
     # slots ending before position 6 do not see the changed tokens
     torch.testing.assert_close(logits[:, :6][ends[:, :6]], later[:, :6][ends[:, :6]])
     assert not torch.allclose(logits[:, 6:][ends[:, 6:]], later[:, 6:][ends[:, 6:]])
+
+
+def _code_data(tokens: int, seed: int) -> reduce_code.CodeData:
+    """A toy code stream: identifiers of 2–3 sub-tokens (ids 10–49, one span id per occurrence) separated by
+    one-token operators (ids 1–5)."""
+    gen = torch.Generator().manual_seed(seed)
+    lexicon = [[10 + 3 * i, 11 + 3 * i, 12 + 3 * i][: 2 + i % 2] for i in range(13)]
+    ids: list[int] = []
+    spans: list[int] = []
+    while len(ids) < tokens:
+        word = lexicon[int(torch.randint(len(lexicon), (1,), generator=gen))]
+        spans += [len(spans)] * len(word) + [-1]
+        ids += [*word, 1 + len(ids) % 5]
+    return reduce_code.CodeData(
+        np.asarray(ids[:tokens]),
+        np.asarray(spans[:tokens]),
+        np.asarray(ids[:tokens]),
+        np.asarray(spans[:tokens]),
+        50,
+    )
+
+
+def _merged_loss(model: CausalLM, data: reduce_code.CodeData, segmentation: str, level: int) -> float:
+    ids, spans = reduce_code.windows(data.test, data.test_spans, 13)
+    seg = reduce_code.segmentations(spans[:, :-1], torch.Generator().manual_seed(0))[segmentation]
+    with torch.no_grad():
+        logits, _ = reduce_code.merged_logits(model, ids[:, :-1], seg, level)
+    ends = reduce_code.segment_ends(seg)
+    return float(F.cross_entropy(logits[ends], ids[:, 1:][ends]))
+
+
+@pytest.mark.parametrize(("segmentation", "level"), [("identifier", 0), ("random", 2)])
+def test_finetune_with_merging_lowers_the_merged_loss(segmentation, level):
+    data, model = _code_data(4000, 0), _model()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    loss_before = _merged_loss(model, data, segmentation, level)
+    tuned, losses = reduce_code.finetune(
+        model, data, seed=0, steps=40, segmentation=segmentation, level=level
+    )
+    assert len(losses) == 40 and not tuned.training
+    # the base model is untouched; the copy's weights moved
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert any(not torch.equal(before[k], v) for k, v in tuned.state_dict().items())
+    assert tuned.cfg == model.cfg
+    assert _merged_loss(tuned, data, segmentation, level) < 0.8 * loss_before
+    assert statistics.mean(losses[-5:]) < statistics.mean(losses[:5])
+
+
+def test_finetune_unmerged_control_trains_every_position():
+    data, model = _code_data(4000, 0), _model()
+    ids, _ = reduce_code.windows(data.test, data.test_spans, 13)
+
+    def loss(m: CausalLM) -> float:
+        with torch.no_grad():
+            return float(F.cross_entropy(m(ids[:, :-1]).flatten(0, 1), ids[:, 1:].flatten()))
+
+    tuned, _ = reduce_code.finetune(model, data, seed=0, steps=40, segmentation=None)
+    assert loss(tuned) < 0.8 * loss(model)
