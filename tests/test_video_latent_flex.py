@@ -10,7 +10,9 @@ from tokzoo.core.tokens import Tokens
 from tokzoo.train.trainer import transfer_matching
 
 CONV = dict(ch=8, ch_mult=(1, 2, 2), z_channels=16, temporal_factor=4)
-TINY = dict(**CONV, frames=5, image_size=16, width=32, encoder_depth=1, decoder_depth=1, heads=2, num_tokens=6)
+TINY = dict(
+    **CONV, frames=5, image_size=16, width=32, encoder_depth=1, decoder_depth=1, heads=2, num_tokens=6
+)
 
 
 def tiny(**overrides):

@@ -107,7 +107,9 @@ class QueryDecoder(nn.Module):
     tokens then do not attend the queries either, so information only flows as ``token_mask`` allows.
     """
 
-    def __init__(self, grid: int | torch.Tensor, width: int, depth: int, heads: int, mlp_ratio: float) -> None:
+    def __init__(
+        self, grid: int | torch.Tensor, width: int, depth: int, heads: int, mlp_ratio: float
+    ) -> None:
         super().__init__()
         table = grid.clone() if isinstance(grid, torch.Tensor) else sincos_2d(grid, grid, width)
         self.queries = nn.Parameter(table)
