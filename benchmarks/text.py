@@ -10,6 +10,7 @@ Every rate names its unit: bytes/token = UTF-8 bytes of the held-out text per to
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import itertools
 import os
@@ -43,6 +44,7 @@ from tokzoo.text.metrics import (
 from tokzoo.text.metrics.entropy import token_counts
 from tokzoo.text.morfessor import fit_morphs
 from tokzoo.text.parallel import parallel_messages
+from tokzoo.text.parallel_docs import ENGLISH_PACKAGES, parallel_documents
 from tokzoo.text.patching import entropy_patches, fixed_patches, patch_pieces
 from tokzoo.text.turkish import LETTERS, TURKISH_LOWER, gold_words, morph_pieces, turkish_dictionary
 from tokzoo.text.word_pooled import (
@@ -226,11 +228,10 @@ def _cl100k(path: str | None):
 PARITY_LANGUAGES = ("de", "fr", "es", "pl", "ru", "el", "tr", "vi", "ja", "ko", "zh_CN")
 
 
-def parity_rows(corpus: Path, quick: bool, cl100k: str | None) -> list[dict]:
-    """Premium (tokens of the translation / tokens of the English message, summed over the aligned messages) per
-    language and tokenizer, on the gettext catalogues of coreutils, apt and dpkg; English tokenizers trained on 4 MB
-    of general text (1 MB with --quick)."""
-    messages = parallel_messages(PARITY_LANGUAGES)
+@functools.cache
+def _parity_models(corpus: Path, quick: bool, cl100k: str | None) -> dict[str, object]:
+    """The tokenizers of the parity tables (``parity`` and ``parity_docs`` share them, trained once per run): English
+    tokenizers trained on 4 MB of general text (1 MB with --quick), BPE on the Turkish man pages, cl100k_base."""
     english = _read(corpus / "general/train", (1 if quick else 4) << 20)
     models = {
         "characters (reference)": None,
@@ -240,24 +241,92 @@ def parity_rows(corpus: Path, quick: bool, cl100k: str | None) -> list[dict]:
         "BPE-16k (Turkish man pages)": _fit("text-bpe", _read(corpus / "turkish/train"), vocab=16384),
     }
     enc = _cl100k(cl100k)
+    return {**models, **({"cl100k_base (tiktoken)": enc} if enc else {})}
+
+
+def _token_counts(name: str, model, texts: list[str]) -> list[int]:
+    """Tokens of each text under one of the parity tokenizers (characters for the reference row)."""
+    if model is None:
+        return [len(t) for t in texts]
+    if name.startswith("bytes"):
+        return [len(t.encode()) for t in texts]
+    if name.startswith("cl100k"):
+        return [len(ids) for ids in model.encode_ordinary_batch(texts, num_threads=1)]
+    return [len(ids) for ids in model.encode_texts(texts)]
+
+
+def parity_rows(corpus: Path, quick: bool, cl100k: str | None) -> list[dict]:
+    """Premium (tokens of the translation / tokens of the English message, summed over the aligned messages) per
+    language and tokenizer, on the gettext catalogues of coreutils, apt and dpkg; English tokenizers trained on 4 MB
+    of general text (1 MB with --quick)."""
+    messages = parallel_messages(PARITY_LANGUAGES)
     rows = []
-    for name, model in [*models.items(), *([("cl100k_base (tiktoken)", enc)] if enc else [])]:
-
-        def count(texts, model=model, name=name):
-            if model is None:
-                return [len(t) for t in texts]
-            if name.startswith("bytes"):
-                return [len(t.encode()) for t in texts]
-            if name.startswith("cl100k"):
-                return [len(ids) for ids in model.encode_ordinary_batch(texts, num_threads=1)]
-            return [len(ids) for ids in model.encode_texts(texts)]
-
-        base = count(messages["en"])
+    for name, model in _parity_models(corpus, quick, cl100k).items():
+        base = _token_counts(name, model, messages["en"])
         row = {"tokenizer": name, "messages": len(base), "en_per_message": round(sum(base) / len(base), 2)}
         for lang in PARITY_LANGUAGES:
-            row[lang] = round(parity(count(messages[lang]), base).total_premium, 2)
+            row[lang] = round(parity(_token_counts(name, model, messages[lang]), base).total_premium, 2)
         rows.append(row)
     return rows
+
+
+def parity_docs_rows(corpus: Path, quick: bool, cl100k: str | None) -> list[tuple[str, str, list[dict]]]:
+    """Parity on long documents: translated man pages against their English originals (text/parallel_docs.py),
+    the tokenizers of the ``parity`` part. Two tables: the pairs per language (pages, bytes, rejections, packages)
+    and the premiums per tokenizer and language: ``<lang>`` = ratio of the summed token counts, ``<lang>_mean`` =
+    mean of the per-document ratios."""
+    docs = parallel_documents(PARITY_LANGUAGES)
+    pair_rows = []
+    for lang, d in docs.items():
+        pair_rows.append(
+            {"language": lang, "pairs": len(d.pairs),
+             "en_bytes": sum(len(p.english_text.encode()) for p in d.pairs),
+             "bytes": sum(len(p.translation_text.encode()) for p in d.pairs),
+             "sections": sum(len(p.english) for p in d.pairs),
+             "rejected": "; ".join(f"{reason}: {len(pages)}" for reason, pages in d.rejected.items()),
+             "missing_packages": "; ".join(f"{p}: {r}" for p, r in d.missing.items()),
+             "packages": " ".join(f"{deb or p}" for p, deb in d.packages.items() if p not in ENGLISH_PACKAGES),
+             "licences": "; ".join(f"{p}: {lic}" for p, lic in d.licences.items() if p not in ENGLISH_PACKAGES)}
+        )  # fmt: skip
+    english_debs = next(iter(docs.values())).packages if docs else {}
+    en_row = dict.fromkeys(pair_rows[0] if pair_rows else ["language"], "")
+    en_row["language"] = "en (originals)"
+    en_row["packages"] = " ".join(
+        f"{english_debs.get(p) or p}" for p in ENGLISH_PACKAGES if p in english_debs
+    )
+    english_licences = next(iter(docs.values())).licences if docs else {}
+    en_row["licences"] = "; ".join(
+        f"{p}: {english_licences[p]}" for p in ENGLISH_PACKAGES if p in english_licences
+    )
+    pair_rows.append(en_row)
+    english = {p.page: p.english_text for d in docs.values() for p in d.pairs}
+    rows = []
+    for name, model in _parity_models(corpus, quick, cl100k).items():
+        en_counts = dict(zip(english, _token_counts(name, model, list(english.values())), strict=True))
+        row = {"tokenizer": name, "documents_en": len(en_counts),
+               "en_per_document": round(sum(en_counts.values()) / max(len(en_counts), 1), 1)}  # fmt: skip
+        for lang, d in docs.items():
+            if not d.pairs:
+                row[lang] = row[f"{lang}_mean"] = "-"
+                continue
+            result = parity(
+                _token_counts(name, model, [p.translation_text for p in d.pairs]),
+                [en_counts[p.page] for p in d.pairs],
+            )
+            row[lang], row[f"{lang}_mean"] = round(result.total_premium, 2), round(result.mean_premium, 2)
+        rows.append(row)
+    return [
+        (
+            "text_parity_docs_pairs",
+            "Parity on long documents: translated man pages paired with English",
+            pair_rows,
+        ),
+        (
+            "text_parity_docs",
+            "Parity on long documents (man pages): token premium vs English, total and mean",
+            rows,
+        ),
+    ]
 
 
 def encoder_rows(corpus: Path, quick: bool, cl100k: str | None) -> list[dict]:
@@ -637,6 +706,7 @@ PARTS = {
     "turkish": lambda c, a: [("text_turkish", "Turkish man pages: vocabulary sweep", turkish_rows(c, a.quick))],
     "parity": lambda c, a: [("text_parity", "Parity on parallel text (gettext catalogues): token premium vs English",
                              parity_rows(c, a.quick, a.cl100k))],
+    "parity_docs": lambda c, a: parity_docs_rows(c, a.quick, a.cl100k),
     "encoders": lambda c, a: [("text_encoders", "Encode throughput: HF tokenizers, sentencepiece, tiktoken (MB per "
                                "CPU second, one thread)", encoder_rows(c, a.quick, a.cl100k))],
     "morph": lambda c, a: [("text_morph", "Turkish morphology: boundary scores vs hunspell-tr gold, compression, "
