@@ -122,13 +122,14 @@ def profile_train_step(frames: int = 17, size: int = 128) -> dict[str, float]:
 
 
 def claims(a: argparse.Namespace, clips: torch.Tensor, parts: list[str]) -> None:
-    """The OmniTokenizer and VideoFlexTok parts: results/video_omni.* and results/video_flex.*."""
+    """The OmniTokenizer and VideoFlexTok parts: results/video_omni.* and results/video_flex.* (or the
+    ``--flex-out`` name)."""
     if "omni" in parts:
         write_results("video_omni", omni_rows(a.omni, clips, a.omni_size))
     if "flex" in parts:
         rows, monotone = flex_rows(a.flex, a.fixed, clips)
         print(f"prefix curve monotone (non-decreasing in k): {monotone}")
-        write_results("video_flex", rows)
+        write_results(a.flex_out, rows)
 
 
 def main() -> int:
@@ -143,6 +144,7 @@ def main() -> int:
     p.add_argument(
         "--fixed", action="append", default=[], help="K=CHECKPOINT of a fixed-length video-flex-* model"
     )
+    p.add_argument("--flex-out", default="video_flex", help="results name of the --flex part")
     p.add_argument("--part", action="append", choices=("codecs", "omni", "flex"), help="default: all given")
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--clips", type=int, default=None, help="at most this many test windows (default: all)")
