@@ -3,6 +3,7 @@ consistency), Point-BERT-style patch tokens, VAT-style 1-D tokens, and Gaussian 
 (``docs/points.md``)."""
 
 from tokzoo.points import modality  # noqa: F401  (registers the points modality)
+from tokzoo.points.gaussian_encoder import GaussianEncoderConfig, GaussianEncoderTokenizer
 from tokzoo.points.gaussians import GaussianConfig, GaussianTokenizer
 from tokzoo.points.groups import farthest_points, group
 from tokzoo.points.metrics import chamfer, f_score, normal_consistency
@@ -14,6 +15,8 @@ from tokzoo.points.vat import VatConfig, VatTokenizer
 
 __all__ = [
     "GaussianConfig",
+    "GaussianEncoderConfig",
+    "GaussianEncoderTokenizer",
     "GaussianTokenizer",
     "PatchConfig",
     "PatchTokenizer",
