@@ -63,6 +63,45 @@ class VideoTokenizer(Tokenizer):
         write_video(frames, path, fps=fps or self.fps)
 
 
+class FixedClipTokenizer(VideoTokenizer):
+    """A video tokenizer that codes clips of exactly ``cfg.frames`` frames of ``cfg.image_size``² (its config has
+    ``frames``, ``image_size`` and ``in_channels``): files are read up to that length, other clips are refused."""
+
+    @property
+    def input_size(self) -> int:
+        return self.cfg.image_size
+
+    def example_input(self) -> torch.Tensor:
+        c = self.cfg
+        return torch.rand(2, c.in_channels, c.frames, c.image_size, c.image_size)
+
+    @property
+    def clip_frames(self) -> int:
+        return self.cfg.frames
+
+    def check_clip_frames(self, frames: int) -> None:
+        if frames != self.cfg.frames:
+            raise DataError(f"{self.registry_name or 'this tokenizer'} codes clips of exactly {self.cfg.frames} "
+                            f"frames, not {frames}")  # fmt: skip
+
+    def load_file(self, path: Path) -> torch.Tensor:
+        """The first ``frames`` frames of a clip file as a (1, 3, frames, H, W) batch (fewer: refused on encode)."""
+        frames = read_video(path, max_frames=self.cfg.frames)
+        return (frames.permute(3, 0, 1, 2).float() / 255)[None]
+
+    def _check_clip(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` as a (B, C, frames, S, S) float batch; DataError for any other shape or dtype."""
+        x = as_clip_batch(x)
+        c = self.cfg
+        want = (c.in_channels, c.frames, c.image_size, c.image_size)
+        if not x.is_floating_point() or tuple(x.shape[1:]) != want:
+            raise DataError(
+                f"{self.registry_name or 'this tokenizer'} takes float clips (B, {', '.join(map(str, want))}) "
+                f"in [0, 1], got {x.dtype} {tuple(x.shape)} (resize / trim first, e.g. `--size`)"
+            )
+        return x
+
+
 class GridVideoTokenizer(VideoTokenizer):
     """A video tokenizer whose tokens are one (t, h, w) grid of its ``bottleneck``: subclasses give the latents of
     a clip (``_latents``: (B, N, D) and the grid shape) and the clip of decoded latents (``_decode_latents``)."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -32,8 +31,7 @@ from tokzoo.nn.losses import autoencoder_loss
 from tokzoo.nn.transformer import Transformer, block_causal_mask, prefix_valid
 from tokzoo.quant import Bottleneck, QuantizerConfig
 from tokzoo.video.checks import as_clip_batch
-from tokzoo.video.codec import VideoTokenizer
-from tokzoo.video.io import read_video
+from tokzoo.video.codec import FixedClipTokenizer
 
 
 @dataclass
@@ -72,7 +70,7 @@ def pow2_lengths(batch: int, num_tokens: int, generator: torch.Generator | None 
     return torch.tensor(choices)[pick]
 
 
-class VideoFlexTokenizer(VideoTokenizer):
+class VideoFlexTokenizer(FixedClipTokenizer):
     """Clips (B, 3, frames, S, S) in [0, 1] → 1..K ``seq1d`` tokens per clip (any prefix decodes)."""
 
     def __init__(self, cfg: VideoFlexConfig) -> None:
@@ -103,28 +101,6 @@ class VideoFlexTokenizer(VideoTokenizer):
         """A clip is ``frames`` frames: 1 + (frames - 1)·1."""
         return max(self.cfg.frames - 1, 1)
 
-    @property
-    def input_size(self) -> int:
-        return self.cfg.image_size
-
-    def example_input(self) -> torch.Tensor:
-        c = self.cfg
-        return torch.rand(2, c.in_channels, c.frames, c.image_size, c.image_size)
-
-    @property
-    def clip_frames(self) -> int:
-        return self.cfg.frames
-
-    def check_clip_frames(self, frames: int) -> None:
-        if frames != self.cfg.frames:
-            raise DataError(f"{self.registry_name or 'this tokenizer'} codes clips of exactly {self.cfg.frames} "
-                            f"frames, not {frames}")  # fmt: skip
-
-    def load_file(self, path: Path) -> torch.Tensor:
-        """The first ``frames`` frames of a clip file as a (1, 3, frames, H, W) batch (fewer: refused on encode)."""
-        frames = read_video(path, max_frames=self.cfg.frames)
-        return (frames.permute(3, 0, 1, 2).float() / 255)[None]
-
     def token_counts(self) -> list[int]:
         return list(range(1, self.cfg.num_tokens + 1))
 
@@ -142,17 +118,6 @@ class VideoFlexTokenizer(VideoTokenizer):
         x = patches.reshape(b, c.frames, n, n, c.in_channels, p, p).permute(0, 4, 1, 2, 5, 3, 6)
         return x.reshape(b, c.in_channels, c.frames, c.image_size, c.image_size)
 
-    def _check(self, x: torch.Tensor) -> torch.Tensor:
-        x = as_clip_batch(x)
-        c = self.cfg
-        want = (c.in_channels, c.frames, c.image_size, c.image_size)
-        if not x.is_floating_point() or tuple(x.shape[1:]) != want:
-            raise DataError(
-                f"{self.registry_name or 'this tokenizer'} takes float clips (B, {', '.join(map(str, want))}) "
-                f"in [0, 1], got {x.dtype} {tuple(x.shape)} (resize / trim first, e.g. `--size`)"
-            )
-        return x
-
     # ----------------------------------------------------------------------------------------------- encoder
     def _encoder_mask(self, device: torch.device) -> torch.Tensor:
         """Patches see patches; register i sees every patch and registers 0..i."""
@@ -165,7 +130,7 @@ class VideoFlexTokenizer(VideoTokenizer):
 
     def _latents(self, x: torch.Tensor) -> torch.Tensor:
         """The K register latents (B, K, latent_dim) of clips ``x``."""
-        x = self._check(x)
+        x = self._check_clip(x)
         h = self.patch_embed(self._patches(x * 2 - 1)) + self.patch_pos
         regs = self.registers.expand(x.shape[0], -1, -1)
         out = self.encoder(torch.cat([h, regs], dim=1), self._encoder_mask(x.device))

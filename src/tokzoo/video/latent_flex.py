@@ -18,12 +18,11 @@ CPU scale (docs/video.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
 from tokzoo.core.autoencode import AutoencodeOut
-from tokzoo.core.errors import ConfigError, DataError
+from tokzoo.core.errors import ConfigError
 from tokzoo.core.presets import register_preset
 from tokzoo.core.tokens import Tokens
 from tokzoo.image.latent_resampler import LatentResampler
@@ -32,9 +31,7 @@ from tokzoo.nn.causal3d import CausalDecoder3d, CausalEncoder3d
 from tokzoo.nn.transformer import sincos_2d
 from tokzoo.quant import QuantizerConfig
 from tokzoo.quant.fsq import FSQ
-from tokzoo.video.checks import as_clip_batch
-from tokzoo.video.codec import VideoTokenizer
-from tokzoo.video.io import read_video
+from tokzoo.video.codec import FixedClipTokenizer
 
 
 @dataclass
@@ -102,7 +99,7 @@ def clip_positions(t: int, h: int, w: int, width: int) -> torch.Tensor:
     return space + time
 
 
-class VideoLatentFlexTokenizer(LatentResampler, VideoTokenizer):
+class VideoLatentFlexTokenizer(LatentResampler, FixedClipTokenizer):
     """Clips (B, 3, frames, S, S) in [0, 1] → ``seq1d`` tokens: any prefix of 1..K register ids decodes."""
 
     def __init__(self, cfg: VideoLatentFlexConfig) -> None:
@@ -120,38 +117,9 @@ class VideoLatentFlexTokenizer(LatentResampler, VideoTokenizer):
     def time_factor(self) -> int:
         return self.cfg.temporal_factor
 
-    @property
-    def input_size(self) -> int:
-        return self.cfg.image_size
-
-    def example_input(self) -> torch.Tensor:
-        c = self.cfg
-        return torch.rand(2, c.in_channels, c.frames, c.image_size, c.image_size)
-
-    @property
-    def clip_frames(self) -> int:
-        return self.cfg.frames
-
-    def check_clip_frames(self, frames: int) -> None:
-        if frames != self.cfg.frames:
-            raise DataError(f"{self.registry_name or 'this tokenizer'} codes clips of exactly {self.cfg.frames} "
-                            f"frames, not {frames}")  # fmt: skip
-
-    def load_file(self, path: Path) -> torch.Tensor:
-        """The first ``frames`` frames of a clip file as a (1, 3, frames, H, W) batch (fewer: refused on encode)."""
-        frames = read_video(path, max_frames=self.cfg.frames)
-        return (frames.permute(3, 0, 1, 2).float() / 255)[None]
-
     def _cells(self, x: torch.Tensor) -> torch.Tensor:
         """(B, t·h·w, z_channels) frozen encoder latents of clips ``x`` in (t, h, w) raster order."""
-        x = as_clip_batch(x)
-        c = self.cfg
-        want = (c.in_channels, c.frames, c.image_size, c.image_size)
-        if not x.is_floating_point() or tuple(x.shape[1:]) != want:
-            raise DataError(
-                f"{self.registry_name or 'this tokenizer'} takes float clips (B, {', '.join(map(str, want))}) "
-                f"in [0, 1], got {x.dtype} {tuple(x.shape)} (resize / trim first, e.g. `--size`)"
-            )
+        x = self._check_clip(x)
         with torch.no_grad():
             z = self.encoder(x * 2 - 1)
         return z.flatten(2).transpose(1, 2)
