@@ -29,7 +29,6 @@ from dataclasses import dataclass
 
 import torch
 
-from tokzoo.core.autoencode import AutoencodeOut
 from tokzoo.core.errors import ConfigError
 from tokzoo.core.presets import register_preset
 from tokzoo.core.tokens import Tokens
@@ -137,13 +136,6 @@ class LatentFlexTokenizer(LatentResampler, ImageTokenizer):
     def encode(self, x: torch.Tensor, *, num_tokens: int | None = None) -> Tokens:
         meta = {"tokenizer": self.registry_name, "image_size": [int(x.shape[-2]), int(x.shape[-1])]}
         return self._encode_cells(self._cells(x), num_tokens, meta)
-
-    def decode(self, tokens: Tokens) -> torch.Tensor:
-        return self._render(self._decode_cells(tokens)).clamp(0, 1)
-
-    def autoencode(self, batch: torch.Tensor) -> AutoencodeOut:
-        predicted, logs, aux = self._resample(self._cells(batch))
-        return AutoencodeOut(self._render(predicted), aux, logs)
 
     def last_layer(self) -> torch.Tensor:
         """The last trained layer (the conv decoder's output, or ``grid_out`` when the decoder is frozen)."""

@@ -17,12 +17,14 @@ prefix reproduces.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tokzoo.core.autoencode import AutoencodeOut
 from tokzoo.core.errors import DataError
 from tokzoo.core.tokens import Tokens
 from tokzoo.image.token_drop import causal_register_mask, sample_keep_lengths
@@ -37,12 +39,21 @@ class LatentResampler(nn.Module):
 
     The subclass sets ``cfg`` (``width``, ``encoder_depth``, ``decoder_depth``, ``heads``, ``mlp_ratio``,
     ``num_tokens``, ``drop_schedule``, ``min_tokens``, ``z_channels``, ``flexible`` and the token bottleneck's
-    ``build_quantizer``) and ``quantizer`` (the grid's FSQ), then calls :meth:`_build_resampler`.
+    ``build_quantizer``) and ``quantizer`` (the grid's FSQ), calls :meth:`_build_resampler`, and gives the frozen
+    encoder's cells of an input (``_cells``) and the rendering of cells through the grid's decoder (``_render``).
     """
 
     cfg: Any
     quantizer: FSQ
     registry_name: str | None
+
+    @abstractmethod
+    def _cells(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, N, z_channels) latent cells of inputs ``x`` (checked) from the frozen encoder."""
+
+    @abstractmethod
+    def _render(self, cells: torch.Tensor) -> torch.Tensor:
+        """Inputs (unclamped) from latent cells, through the grid's FSQ and decoder."""
 
     def _build_resampler(self, cell_pos: torch.Tensor) -> None:
         """Add the resampler's modules for cells at the (N, width) initial positions ``cell_pos``."""
@@ -110,6 +121,13 @@ class LatentResampler(nn.Module):
         zq = self.bottleneck.decode(tokens)  # (B, L, width), zeros beyond each sample's length
         zq = F.pad(zq[:, :k_max], (0, 0, 0, k_max - min(k_max, zq.shape[1])))
         return self._predict_cells(zq, lengths.to(zq.device))
+
+    def decode(self, tokens: Tokens) -> torch.Tensor:
+        return self._render(self._decode_cells(tokens)).clamp(0, 1)
+
+    def autoencode(self, batch: torch.Tensor) -> AutoencodeOut:
+        predicted, logs, aux = self._resample(self._cells(batch))
+        return AutoencodeOut(self._render(predicted), aux, logs)
 
     def _resample(self, cells: torch.Tensor) -> tuple[torch.Tensor, dict, torch.Tensor]:
         """(cells predicted from a random kept prefix per sample, logs, token aux loss) for training."""

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import torch
 
-from tokzoo.core.autoencode import AutoencodeOut
 from tokzoo.core.errors import ConfigError
 from tokzoo.core.presets import register_preset
 from tokzoo.core.tokens import Tokens
@@ -132,13 +131,6 @@ class VideoLatentFlexTokenizer(LatentResampler, FixedClipTokenizer):
 
     def encode(self, x: torch.Tensor, *, num_tokens: int | None = None) -> Tokens:
         return self._encode_cells(self._cells(x), num_tokens, {"tokenizer": self.registry_name})
-
-    def decode(self, tokens: Tokens) -> torch.Tensor:
-        return self._render(self._decode_cells(tokens)).clamp(0, 1)
-
-    def autoencode(self, batch: torch.Tensor) -> AutoencodeOut:
-        predicted, logs, aux = self._resample(self._cells(batch))
-        return AutoencodeOut(self._render(predicted), aux, logs)
 
     def last_layer(self) -> torch.Tensor:
         return self.grid_out.weight
