@@ -5,7 +5,7 @@ import torch
 
 import tokzoo
 from tokzoo.core.tokens import Tokens
-from tokzoo.image.token_drop import pow2_lengths, redundant_fill, sample_keep_lengths
+from tokzoo.nn.token_drop import pow2_lengths, redundant_fill, sample_keep_lengths
 
 TINY = dict(
     image_size=32, patch_size=8, width=32, encoder_depth=1, decoder_depth=1, heads=2, codebook_size=64

@@ -10,8 +10,9 @@ import tokzoo
 from tokzoo.core.errors import ConfigError
 from tokzoo.data import StreamBatchSampler
 from tokzoo.image.dataset import build_crop_dataset
-from tokzoo.image.vit_parts import PatchEmbed, PixelHead, QueryDecoder
+from tokzoo.image.vit_parts import PatchEmbed, PixelHead
 from tokzoo.metrics import psnr
+from tokzoo.nn.query_decoder import QueryDecoder
 from tokzoo.nn.transformer import sincos_2d
 
 

@@ -19,7 +19,7 @@ from tokzoo.core.autoencode import AutoencodeOut
 from tokzoo.core.presets import register_preset
 from tokzoo.core.tokens import Tokens
 from tokzoo.image.pooled_vit import PooledViTConfig, PooledViTTokenizer
-from tokzoo.image.vit_parts import token_table
+from tokzoo.nn.query_decoder import token_table
 from tokzoo.nn.transformer import block_causal_mask, prefix_valid
 
 

@@ -33,11 +33,11 @@ from tokzoo.core.errors import ConfigError
 from tokzoo.core.presets import register_preset
 from tokzoo.core.tokens import Tokens
 from tokzoo.image.codec import ImageTokenizer
-from tokzoo.image.latent_resampler import LatentResampler
-from tokzoo.image.token_drop import check_schedule
 from tokzoo.image.vit_parts import check_image_size
 from tokzoo.nn.conv import ConvDecoder, ConvEncoder
+from tokzoo.nn.latent_resampler import LatentResampler
 from tokzoo.nn.losses import autoencoder_loss
+from tokzoo.nn.token_drop import check_schedule
 from tokzoo.nn.transformer import sincos_2d
 from tokzoo.quant import QuantizerConfig
 from tokzoo.quant.fsq import FSQ

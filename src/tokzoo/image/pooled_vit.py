@@ -19,8 +19,9 @@ from tokzoo.core.autoencode import AutoencodeOut
 from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.core.tokens import Tokens
 from tokzoo.image.codec import ImageTokenizer
-from tokzoo.image.vit_parts import PatchEmbed, PixelHead, QueryDecoder, ViTTokenizerConfig, check_image_size
+from tokzoo.image.vit_parts import PatchEmbed, PixelHead, ViTTokenizerConfig, check_image_size
 from tokzoo.nn.losses import autoencoder_loss
+from tokzoo.nn.query_decoder import QueryDecoder
 from tokzoo.nn.transformer import Transformer
 
 

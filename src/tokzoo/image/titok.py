@@ -4,7 +4,7 @@
 patches together with K learned latent tokens; only the latents are quantized; a ViT decoder reconstructs the
 pixels from the quantized latents plus one mask token per patch, trained in a single stage on pixels.
 
-The same model becomes a flexible-length tokenizer through its config (see ``tokzoo.image.token_drop``):
+The same model becomes a flexible-length tokenizer through its config (see ``tokzoo.nn.token_drop``):
 ``drop_schedule`` trains with a random kept prefix per sample (One-D-Piece's tail token drop with ``uniform``,
 FlexTok's nested dropout with ``pow2``), ``causal_tokens`` lets latent i attend only latents ≤ i in the encoder
 (FlexTok's causal register tokens, so a prefix never depends on later tokens), ``redundant_padding`` and
@@ -32,16 +32,10 @@ from tokzoo.image.semantic import (
     tail_decay_weights,
     teacher_width,
 )
-from tokzoo.image.token_drop import causal_register_mask, check_schedule, redundant_fill, sample_keep_lengths
-from tokzoo.image.vit_parts import (
-    PatchEmbed,
-    PixelHead,
-    QueryDecoder,
-    ViTTokenizerConfig,
-    check_image_size,
-    token_table,
-)
+from tokzoo.image.vit_parts import PatchEmbed, PixelHead, ViTTokenizerConfig, check_image_size
 from tokzoo.nn.losses import autoencoder_loss
+from tokzoo.nn.query_decoder import QueryDecoder, token_table
+from tokzoo.nn.token_drop import causal_register_mask, check_schedule, redundant_fill, sample_keep_lengths
 from tokzoo.nn.transformer import Transformer, prefix_valid
 from tokzoo.quant.bottleneck import Bottleneck
 

@@ -1,8 +1,5 @@
-"""ViT pieces shared by the transformer image tokenizers: patch embedding, pixel head, and a query decoder.
-
-The query decoder follows TiTok ("An Image is Worth 32 Tokens for Reconstruction and Generation", Yu et al.,
-2024): token embeddings are concatenated with one learned mask token per image patch, a transformer mixes them,
-and the outputs at the patch positions are mapped straight to pixels.
+"""ViT pieces shared by the transformer image tokenizers: patch embedding and pixel head (the query decoder and
+the token tables they use are in :mod:`tokzoo.nn.query_decoder`).
 
 Initialisation matters at small scale. Patch positions and mask tokens start as unit-scale 2-D sine-cosine
 tables (as in "Masked Autoencoders Are Scalable Vision Learners", He et al., 2022) and learned token tables at
@@ -20,7 +17,7 @@ from torch import nn
 
 from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.image.checks import check_image_batch
-from tokzoo.nn.transformer import Transformer, key_padding_mask, sincos_2d
+from tokzoo.nn.transformer import sincos_2d
 from tokzoo.quant import QuantizerConfig
 
 
@@ -62,11 +59,6 @@ def check_image_size(x: torch.Tensor, *, channels: int, size: int) -> None:
         )
 
 
-def token_table(count: int, width: int) -> nn.Parameter:
-    """A learned (count, width) table of token embeddings (latents, token positions), initialised at unit scale."""
-    return nn.Parameter(torch.randn(count, width))
-
-
 class PatchEmbed(nn.Module):
     """(B, C, H, W) in [0, 1] → (B, N, width) patch tokens plus learned positions initialised as 2-D sin-cos."""
 
@@ -95,37 +87,3 @@ class PixelHead(nn.Module):
         b, g, p, c = h.shape[0], self.grid, self.patch_size, self.channels
         y = self.proj(h).view(b, g, g, c, p, p).permute(0, 3, 1, 4, 2, 5).reshape(b, c, g * p, g * p)
         return (y + 1) / 2
-
-
-class QueryDecoder(nn.Module):
-    """Tokens (B, L, width) plus one learned mask token per cell of a ``grid`` × ``grid`` patch grid (initialised
-    as 2-D sin-cos positions) → (B, grid², width) features. ``grid`` may instead be the (N, width) table of
-    initial query positions of any other layout (e.g. a video's (t, h, w) cells).
-
-    ``valid`` (B, L) marks the tokens present in each sample (a key-padding mask: absent tokens are never
-    attended). ``token_mask`` (L, L), when given, restricts which tokens a token attends (e.g. scale-causal);
-    tokens then do not attend the queries either, so information only flows as ``token_mask`` allows.
-    """
-
-    def __init__(
-        self, grid: int | torch.Tensor, width: int, depth: int, heads: int, mlp_ratio: float
-    ) -> None:
-        super().__init__()
-        table = grid.clone() if isinstance(grid, torch.Tensor) else sincos_2d(grid, grid, width)
-        self.queries = nn.Parameter(table)
-        self.transformer = Transformer(width, depth, heads, mlp_ratio)
-
-    def forward(
-        self, tokens: torch.Tensor, valid: torch.Tensor, token_mask: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        b, length, _ = tokens.shape
-        n = self.queries.shape[0]
-        x = torch.cat([tokens, self.queries.expand(b, -1, -1)], dim=1)
-        keys = torch.cat([valid, valid.new_ones(b, n)], dim=1)
-        mask = key_padding_mask(keys)
-        if token_mask is not None:
-            structure = torch.ones(length + n, length + n, dtype=torch.bool, device=tokens.device)
-            structure[:length, :length] = token_mask
-            structure[:length, length:] = False
-            mask = mask & structure
-        return self.transformer(x, mask)[:, length:]

@@ -6,7 +6,7 @@ frozen video autoencoder's latent grid into K causal register tokens with nested
 (to latents, then through the frozen decoder to frames), coarse content first. Here the frozen autoencoder is a
 causal 3-D tokenizer (:class:`~tokzoo.video.causal.CausalVideoTokenizer`): its ``encoder``, FSQ ``quantizer`` and
 ``decoder`` keep their module names, so ``init_partial`` from a trained one copies them; the resampler, the token
-bottleneck and the query decoder over the (t, h, w) cells are :class:`~tokzoo.image.latent_resampler.
+bottleneck and the query decoder over the (t, h, w) cells are :class:`~tokzoo.nn.latent_resampler.
 LatentResampler`, shared with the image model (:mod:`tokzoo.image.latent_flex`). The loss is a regression onto
 the frozen encoder's latents in the grid FSQ's code space (no 3-D decoder runs in a training step). VideoFlexTok's
 rectified-flow decoder is replaced by this deterministic one.
@@ -24,9 +24,9 @@ import torch
 from tokzoo.core.errors import ConfigError
 from tokzoo.core.presets import register_preset
 from tokzoo.core.tokens import Tokens
-from tokzoo.image.latent_resampler import LatentResampler
-from tokzoo.image.token_drop import check_schedule
 from tokzoo.nn.causal3d import CausalDecoder3d, CausalEncoder3d
+from tokzoo.nn.latent_resampler import LatentResampler
+from tokzoo.nn.token_drop import check_schedule
 from tokzoo.nn.transformer import sincos_2d
 from tokzoo.quant import QuantizerConfig
 from tokzoo.quant.fsq import FSQ

@@ -27,8 +27,8 @@ from torch import nn
 from tokzoo.core.autoencode import AutoencodeOut
 from tokzoo.core.errors import DataError
 from tokzoo.core.tokens import Tokens
-from tokzoo.image.token_drop import causal_register_mask, sample_keep_lengths
-from tokzoo.image.vit_parts import QueryDecoder, token_table
+from tokzoo.nn.query_decoder import QueryDecoder, token_table
+from tokzoo.nn.token_drop import causal_register_mask, sample_keep_lengths
 from tokzoo.nn.transformer import Transformer, prefix_valid
 from tokzoo.quant import Bottleneck
 from tokzoo.quant.fsq import FSQ
