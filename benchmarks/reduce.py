@@ -10,17 +10,21 @@ against the unreduced SDPA forward, with the selection time (q/k rows, scores, g
 
 ``--part learn``: a setting where the ViT learns in the CPU budget (``LEARN``: lower clutter, smaller digits,
 each image standardised), the same methods and ratios; and nested budgets (M3 / TokenFLEX): one model trained with a
-random pooled budget per step against one model per budget, each evaluated at every budget.
+random pooled budget per step against one model per budget, each evaluated at every budget. With
+``--learn-tokens 576`` instead: the ``LEARN`` data on 96-px canvases (576 tokens), each seed's 64-token ``LEARN``
+model fine-tuned as the 576-token image models are, the same methods and ratios, and the wall-clock table.
 ``--part code``: identifier-span merging in a causal LM trained on the standard library (``reduce_code.py``),
 training-free and fine-tuned with merging in place against an unmerged fine-tuned control (``--finetune-steps``).
 ``--part views``: multi-view 3-D QA (``reduce_views.py``).
 
     python benchmarks/reduce.py --part image    # image part, 3 seeds (~6 min on 2 idle cores)
     python benchmarks/reduce.py --part learn --jobs 6
+    python benchmarks/reduce.py --part learn --learn-tokens 576 --jobs 1
     python benchmarks/reduce.py --part code --jobs 3
     python benchmarks/reduce.py --quick         # 1 seed, fewer steps
 
-Writes results/reduce_{image,speed,image_learn,nested,code,code_finetune,views,coverage,fastvggt}.csv/.json.
+Writes results/reduce_{image,speed,image_learn,nested,code,code_finetune,views,coverage,fastvggt}.csv/.json
+(``--learn-tokens 576``: reduce_{image,speed}_learn576).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +111,12 @@ LEARN = Setup(
     clutter=0.15,
     lr=1e-3,
     standardize=True,
+)
+#: ``LEARN``'s data and model on 96-px canvases (576 tokens), fine-tuned from the 64-token ``LEARN`` model of the
+#: same seed with the 576-token image setup's schedule (steps, batch, FLIP-style random keep)
+LEARN_576 = replace(
+    LEARN,
+    **{k: getattr(SETUPS[576], k) for k in ("tokens", "canvas", "train", "steps", "batch", "train_keep")},
 )
 #: patch-token budgets of the nested-budget comparison (8×8 → 4×4 → 2×2 → 1×1 pooled after block 1)
 NESTED = (64, 16, 4, 1)
@@ -206,6 +216,19 @@ def accuracy(model: ViT, x: torch.Tensor, y: torch.Tensor) -> float:
         )
 
 
+def train_chain(setups: tuple[Setup, ...], seed: int, quick: bool) -> Iterator[tuple[Setup, ViT, Any, Any]]:
+    """Each setup's model trained in turn, each from the previous one's weights (the 576-token models start from
+    the 64-token model of the same seed); yields the setup, the model and its test set."""
+    model = None
+    for setup in setups:
+        start = time.perf_counter()
+        model, x, y = train(setup, seed, setup.steps // 3 if quick else setup.steps, init=model)
+        print(
+            f"{setup.tokens} tokens, seed {seed}: trained in {time.perf_counter() - start:.0f} s", flush=True
+        )
+        yield setup, model, x, y
+
+
 def evaluate(model: ViT, setup: Setup, seed: int, x: torch.Tensor, y: torch.Tensor) -> list[dict]:
     rows = []
     full = accuracy(model, x, y)
@@ -303,6 +326,14 @@ def main() -> int:
         "--jobs", type=int, default=1, help="seeds run in parallel processes (learn and code parts)"
     )
     parser.add_argument(
+        "--learn-tokens",
+        type=int,
+        choices=[64, 576],
+        default=64,
+        help="learn part: 64 (the LEARN table and nested budgets) or 576 (LEARN on 96-px canvases, "
+        "fine-tuned from the 64-token LEARN models, with the wall-clock table)",
+    )
+    parser.add_argument(
         "--finetune-steps",
         type=int,
         default=None,
@@ -319,7 +350,10 @@ def main() -> int:
     if args.part in ("image", "all"):
         image_part(seeds, args.quick)
     if args.part in ("learn", "all"):
-        learn_part(seeds, args.quick, args.jobs)
+        if args.learn_tokens == 576:
+            learn576_part(seeds, args.quick, args.jobs)
+        else:
+            learn_part(seeds, args.quick, args.jobs)
     if args.part in ("views", "all"):
         views_part(seeds, args.quick)
     if args.part in ("coverage", "all"):  # model-free, seconds
@@ -403,6 +437,39 @@ def write_learn(results: list[tuple[list[dict], list[dict]]]) -> None:
     write_results("reduce_nested", table)
 
 
+def learn576_task(seed: int, quick: bool) -> tuple[list[dict], list[dict]]:
+    """The 64-token ``LEARN`` model of ``seed`` fine-tuned at 576 tokens and evaluated under every method; the
+    wall-clock table of seed 0's model."""
+    rows, speed_rows = [], []
+    for setup, model, x, y in train_chain((LEARN, LEARN_576), seed, quick):
+        if setup.tokens == 64:
+            print(
+                f"64 tokens (LEARN), seed {seed}: unreduced accuracy {accuracy(model, x, y):.3f}", flush=True
+            )
+            continue
+        start = time.perf_counter()
+        rows = evaluate(model, setup, seed, x, y)
+        print(
+            f"576 tokens (LEARN), seed {seed}: unreduced accuracy {rows[0]['acc']:.3f}"
+            f" (evaluated in {time.perf_counter() - start:.0f} s)",
+            flush=True,
+        )
+        if seed == 0:
+            speed_rows = speed(model, setup, x)
+    return rows, speed_rows
+
+
+def learn576_part(seeds: int, quick: bool, jobs: int) -> None:
+    rows: list[dict] = []
+    start = time.perf_counter()
+    for seed_rows, speed_rows in per_seed(learn576_task, seeds, jobs, quick):
+        rows += seed_rows  # the tables rewritten as each seed finishes
+        write_results("reduce_image_learn576", summarise(rows))
+        if speed_rows:
+            write_results("reduce_speed_learn576", speed_rows)
+    print(f"learn part, 576 tokens: {time.perf_counter() - start:.0f} s", flush=True)
+
+
 def views_part(seeds: int, quick: bool) -> None:
     rows, models = reduce_views.run_pruning(seeds, 100 if quick else 750, 600 if quick else 2000)
     write_results("reduce_views", reduce_views.summarise(rows))
@@ -412,15 +479,11 @@ def views_part(seeds: int, quick: bool) -> None:
 def image_part(seeds: int, quick: bool) -> None:
     rows, speed_rows = [], []
     for seed in range(seeds):
-        model = None
-        for tokens, setup in SETUPS.items():
-            start = time.perf_counter()
-            model, x, y = train(setup, seed, setup.steps // 3 if quick else setup.steps, init=model)
-            print(f"{tokens} tokens, seed {seed}: trained in {time.perf_counter() - start:.0f} s", flush=True)
+        for setup, model, x, y in train_chain(tuple(SETUPS.values()), seed, quick):
             new = evaluate(model, setup, seed, x, y)
             rows += new
-            print(f"{tokens} tokens, seed {seed}: unreduced accuracy {new[0]['acc']:.3f}", flush=True)
-            if tokens == 576 and seed == 0:
+            print(f"{setup.tokens} tokens, seed {seed}: unreduced accuracy {new[0]['acc']:.3f}", flush=True)
+            if setup.tokens == 576 and seed == 0:
                 speed_rows = speed(model, setup, x)
     write_results("reduce_image", summarise(rows))
     write_results("reduce_speed", speed_rows)
