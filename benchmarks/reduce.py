@@ -185,7 +185,7 @@ def train(
             model.transformer, create_method("random", protected=1, seed=None), setup.train_keep, layers=[0]
         )
     for step in range(steps):
-        if masked is not None and step == steps - steps // 10:
+        if masked is not None and step == steps - max(1, steps // 10):  # at least the last step sees all
             masked.remove()
             masked = None
         idx = torch.randint(0, len(x), (setup.batch,), generator=generator)
