@@ -194,3 +194,22 @@ def test_rendered_frames_of_real_meshes_are_deterministic():
     assert torch.equal(a, b) and not torch.equal(a, render_view(path, 0, CAM))
     valid = a[3] > 0
     assert 0.2 < float(valid.float().mean()) < 1 and float(a[3][valid].min()) > 0.5 and float(a[3].max()) < 8
+
+
+def test_frame_dataset_renders_each_frame_once_and_hands_out_copies(monkeypatch):
+    import tokzoo.points.depth_data as depth_data
+
+    calls = []
+
+    def fake_render(path, view, camera):
+        calls.append((path, view))
+        return torch.full((4, 2, 2), float(view))
+
+    monkeypatch.setattr(depth_data, "render_view", fake_render)
+    frames = depth_data.FrameDataset(["a.obj", "b.obj"], CAM, views=2, cache_frames=2)
+    first = frames[1]
+    first += 5  # a caller changing its frame must not change the cached one
+    assert torch.equal(frames[1], torch.full((4, 2, 2), 1.0)) and calls == [("a.obj", 1)]
+    frames[2], frames[3], frames[3]  # the cache holds 2 frames: the third is rendered each time
+    assert calls == [("a.obj", 1), ("b.obj", 0), ("b.obj", 1), ("b.obj", 1)]
+    assert torch.equal(frames[(2, 7)], frames[2]) and calls.count(("b.obj", 0)) == 1

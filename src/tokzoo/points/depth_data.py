@@ -170,16 +170,27 @@ def write_frame(frame: torch.Tensor, camera: Camera, path: Path) -> None:
 
 
 class FrameDataset(Dataset):
-    """``views`` rendered frames of each mesh file; item ``i`` is view ``i % views`` of file ``i // views``."""
+    """``views`` rendered frames of each mesh file; item ``i`` is view ``i % views`` of file ``i // views``.
 
-    def __init__(self, files: list[Path], camera: Camera, views: int = 4) -> None:
+    A frame is a pure function of (file, view, camera) and ray casting it costs far more than a training step on
+    it, so the first ``cache_frames`` frames rendered are kept in memory (a 64 px frame is 64 KiB) and later
+    accesses return a copy."""
+
+    def __init__(self, files: list[Path], camera: Camera, views: int = 4, cache_frames: int = 4096) -> None:
         if not files:
             raise DataError("no mesh files to render frames from")
         self.files, self.camera, self.views = list(files), camera, views
+        self.cache_frames = cache_frames
+        self._cache: dict[int, torch.Tensor] = {}
 
     def __len__(self) -> int:
         return len(self.files) * self.views
 
     def __getitem__(self, item: int | tuple[int, int]) -> torch.Tensor:
         i = item[0] if isinstance(item, tuple) else item
-        return render_view(self.files[i // self.views], i % self.views, self.camera)
+        frame = self._cache.get(i)
+        if frame is None:
+            frame = render_view(self.files[i // self.views], i % self.views, self.camera)
+            if len(self._cache) < self.cache_frames:
+                self._cache[i] = frame
+        return frame.clone()
