@@ -47,7 +47,6 @@ from torch import nn
 
 from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.core.presets import register_preset
-from tokzoo.core.tokens import Tokens
 from tokzoo.nn.transformer import Transformer
 from tokzoo.points.gaussians import GaussianConfig, GaussianTokenizer
 from tokzoo.points.rgbd import check_rgbd
@@ -73,6 +72,12 @@ class GaussianEncoderConfig(GaussianConfig):
 
     def inapplicable_fields(self) -> dict[str, str]:
         return {k: "the learned encoder predicts the Gaussians: no per-frame fitting" for k in _FITTING}
+
+
+def _cell_centres(n: int) -> torch.Tensor:
+    """(n², 2) (x, y) centres of an n x n grid over [-1, 1]², rows of y, x fastest."""
+    cells = (torch.arange(n, dtype=torch.float32) + 0.5) / n * 2 - 1
+    return torch.stack(torch.meshgrid(cells, cells, indexing="ij")[::-1], -1).reshape(-1, 2)
 
 
 class _PoolBlock(nn.Module):
@@ -114,9 +119,9 @@ class GaussianEncoderTokenizer(GaussianTokenizer):
         self.encoder = Transformer(d, cfg.depth, cfg.heads)
         self.queries = nn.Parameter(torch.randn(cfg.num_gaussians, d) * 0.02)
         g = math.ceil(math.sqrt(cfg.num_gaussians))
-        cells = (torch.arange(g, dtype=torch.float32) + 0.5) / g * 2 - 1
-        home = torch.stack(torch.meshgrid(cells, cells, indexing="ij")[::-1], -1).reshape(-1, 2)
-        self.home = nn.Parameter(home[: cfg.num_gaussians].clone())  # (x, y) in [-1, 1], a grid at start
+        self.home = nn.Parameter(
+            _cell_centres(g)[: cfg.num_gaussians].clone()
+        )  # (x, y) in [-1, 1], a grid at start
         self.log_reach = nn.Parameter(torch.tensor(math.log(1.2 / g)))
         self.pool = nn.ModuleList(_PoolBlock(d, cfg.heads) for _ in range(cfg.pool_blocks))
         self.anchor_q, self.anchor_k = nn.Linear(d, d), nn.Linear(d, d)
@@ -168,9 +173,7 @@ class GaussianEncoderTokenizer(GaussianTokenizer):
         if not (frames[:, 3] > 0).flatten(1).any(1).all():
             raise DataError("gst-learned: a frame has no valid depth pixel: nothing to place Gaussians on")
         h, anchors, has = self._patches(frames)
-        n = c.size // c.patch
-        cells = (torch.arange(n, dtype=torch.float32, device=h.device) + 0.5) / n * 2 - 1
-        grid = torch.stack(torch.meshgrid(cells, cells, indexing="ij")[::-1], -1).reshape(-1, 2)
+        grid = _cell_centres(c.size // c.patch).to(h.device)
         near = -(grid[None] - self.home[:, None]).pow(2).sum(-1) / (2 * torch.exp(2 * self.log_reach))
         bias = torch.where(has[:, None], near[None], -torch.inf)  # (B, K, N)
         q = self.queries.expand(len(frames), -1, -1)
@@ -210,18 +213,9 @@ class GaussianEncoderTokenizer(GaussianTokenizer):
         loss = self.fit_loss(tq, frames, pixels)
         return loss, {"fit_loss": float(loss.detach())}
 
-    # -- Codec ------------------------------------------------------------------------------------------------
-    def encode(self, x: Any, *, num_tokens: int | None = None) -> Tokens:
-        """``num_gaussians`` tokens per frame of ``x`` ((B, 4, H, W) or a list of (4, H, W): RGB in [0, 1],
-        depth in metres, 0 = no measurement): one forward pass."""
-        if num_tokens is not None and num_tokens != self.cfg.num_gaussians:
-            raise ConfigError(
-                f"this tokenizer always gives {self.cfg.num_gaussians} tokens, not {num_tokens}"
-            )
-        frames = check_rgbd(x, self.cfg.size, self.cfg.near, self.cfg.far).to(self.queries.device)
-        with torch.no_grad():
-            ids = self.quantizer(self._squash(self.predict_fields(frames))).ids
-        return Tokens.from_ids(ids, self.vocab_size, meta={"tokenizer": self.registry_name})
+    def _token_fields(self, frames: torch.Tensor) -> torch.Tensor:
+        """The quantizer's input for checked ``frames``: one forward pass of the encoder."""
+        return self._squash(self.predict_fields(frames.to(self.queries.device)))
 
 
 register_preset(

@@ -235,11 +235,14 @@ class GaussianTokenizer(Tokenizer):
                 f"this tokenizer always gives {self.cfg.num_gaussians} tokens, not {num_tokens}"
             )
         frames = check_rgbd(x, self.cfg.size, self.cfg.near, self.cfg.far)
-        with torch.enable_grad():
-            h = self.fit_fields(frames)
         with torch.no_grad():
-            ids = self.quantizer(h).ids
+            ids = self.quantizer(self._token_fields(frames)).ids
         return Tokens.from_ids(ids, self.vocab_size, meta={"tokenizer": self.registry_name})
+
+    def _token_fields(self, frames: torch.Tensor) -> torch.Tensor:
+        """The quantizer's input (B, K, 13) for checked ``frames``: here fitted to each frame."""
+        with torch.enable_grad():
+            return self.fit_fields(frames)
 
     @torch.no_grad()
     def decode(self, tokens: Tokens) -> torch.Tensor:
