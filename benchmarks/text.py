@@ -545,7 +545,7 @@ def _pooled_row(name: str, train: list[bytes], test: list[bytes], wcfg: WordLMCo
         "final_train_loss_nats": round(float(np.mean(losses[-20:])), 3),
         "test_bits_per_byte": round(word_bits_per_byte(model, te), 4), "train_seconds": round(seconds, 1),
         "window_bytes": round(per_piece * wcfg.context, 1),
-        "train_gflops_per_step": round(_train_flops(model, torch.from_numpy(tr[: wcfg.batch * wcfg.context].astype(np.int64)).reshape(wcfg.batch, wcfg.context, -1)) / 1e9, 2),
+        "train_gflops_per_step": round(_step_flops(model, wcfg, tr) / 1e9, 2),
     }  # fmt: skip
 
 
@@ -592,20 +592,19 @@ def patch_ablation_rows(corpus: Path, quick: bool) -> list[dict]:
         _pooled_row("fixed 4 bytes, cross-attention pooling", *fixed, replace(wcfg, pooling="cross")),
         _pooled_row("fixed 4 bytes, BLT encoder", *fixed, both),
     ]
-    cls_flops = _pooled_flops(wcfg, fixed[0])
-    steps = round(wcfg.steps * cls_flops / _pooled_flops(both, fixed[0]))
+    tr = word_table(fixed[0], wcfg.max_word)
+    steps = round(
+        wcfg.steps * _step_flops(WordPooledLM(wcfg), wcfg, tr) / _step_flops(WordPooledLM(both), both, tr)
+    )
     rows.append(_pooled_row(f"fixed 4 bytes, BLT encoder, {steps} steps (CLS's training FLOPs)", *fixed,
                             replace(both, steps=steps)))  # fmt: skip
     return rows
 
 
-def _pooled_flops(wcfg: WordLMConfig, train: list[bytes]) -> float:
-    """Training FLOPs of one step of the pooled byte LM built from ``wcfg`` on pieces of ``train``."""
-    tr = word_table(train, wcfg.max_word)
-    batch = torch.from_numpy(tr[: wcfg.batch * wcfg.context].astype(np.int64)).reshape(
-        wcfg.batch, wcfg.context, -1
-    )
-    return _train_flops(WordPooledLM(wcfg), batch)
+def _step_flops(model: WordPooledLM, wcfg: WordLMConfig, table: np.ndarray) -> float:
+    """Training FLOPs of one step of the pooled byte LM ``model`` on the first batch of the word ``table``."""
+    batch = torch.from_numpy(table[: wcfg.batch * wcfg.context].astype(np.int64))
+    return _train_flops(model, batch.reshape(wcfg.batch, wcfg.context, -1))
 
 
 def patch_rows(corpus: Path, quick: bool) -> list[dict]:
