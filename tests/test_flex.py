@@ -145,6 +145,10 @@ def test_samplers():
     p = sample_keep_lengths(4000, 32, "pow2")
     counts = torch.bincount(p, minlength=33)[[1, 2, 4, 8, 16, 32]]
     assert set(p.tolist()) == {1, 2, 4, 8, 16, 32} and int(counts.min()) > 550  # ~667 each
+    m = sample_keep_lengths(8000, 32, "mixed")
+    mc = torch.bincount(m, minlength=33)
+    assert set(m.tolist()) == set(range(1, 33))  # every length is trained, not only the powers of two
+    assert 700 < int(mc[8]) < 890 and 80 < int(mc[9]) < 180  # 8: 1/2·1/6 + 1/2·1/32 ≈ 0.099; 9: 1/64
     assert sample_keep_lengths(3, 16, "none").tolist() == [16, 16, 16]
     with pytest.raises(tokzoo.ConfigError, match="schedule"):
         sample_keep_lengths(3, 16, "linear")

@@ -16,8 +16,8 @@ decoder to pixels). This module is that design with tokzoo's parts:
   which the grid tokenizer's own FSQ snaps to its codes and its conv decoder renders. FlexTok's rectified-flow
   decoder is replaced by this deterministic one.
 
-Training draws one kept length per sample (``drop_schedule``: ``pow2``, FlexTok's nested dropout, or
-``uniform``) and masks the dropped registers in the decoder, so every prefix 1..K is trained. With
+Training draws one kept length per sample (``drop_schedule``: ``pow2``, FlexTok's nested dropout, ``uniform``
+or ``mixed``, half of each) and masks the dropped registers in the decoder, so every prefix 1..K is trained. With
 ``latent_loss`` (the default) the loss is FlexTok's: a regression onto the frozen encoder's latents — here in
 the grid FSQ's bounded code space, the only part of the latent its decoder sees — so a step runs no conv decoder
 and costs a fraction of a pixel-loss step; without it, the tokenizer's pixel loss through the frozen decoder.
@@ -63,7 +63,7 @@ class LatentFlexConfig(QuantizerConfig):
     heads: int = 4
     mlp_ratio: float = 4.0
     num_tokens: int = 64
-    drop_schedule: str = "pow2"  # "pow2" (FlexTok nested dropout) | "uniform" | "none" (fixed length)
+    drop_schedule: str = "pow2"  # "pow2" (FlexTok nested dropout) | "uniform" | "mixed" | "none" (fixed)
     min_tokens: int = 1
     l1_weight: float = 0.5
     in_channels: int = 3

@@ -46,7 +46,7 @@ class TiTokConfig(ViTTokenizerConfig):
     of tokzoo.quant except multi-scale, and rvq/ptq only at fixed length."""
 
     num_tokens: int = 32
-    drop_schedule: str = "none"  # "none" (fixed length) | "uniform" | "pow2"
+    drop_schedule: str = "none"  # "none" (fixed length) | "uniform" | "pow2" | "mixed"
     min_tokens: int = 1
     causal_tokens: bool = False
     redundant_padding: bool = False

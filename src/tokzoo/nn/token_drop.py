@@ -5,6 +5,9 @@
 - Nested dropout, "FlexTok: Resampling Images into 1D Token Sequences of Flexible Length" (Bachmann et al.,
   2025), after "Learning Ordered Representations with Nested Dropout" (Rippel et al., 2014): the kept length is
   drawn from the paper's schedules, ``uniform`` over ``1..K`` or ``pow2`` (uniform over ``1, 2, 4, …, K``).
+  ``mixed`` (ours) draws each sample from ``pow2`` or ``uniform`` with equal odds: the powers of two keep their
+  share of training and every other length is trained too (``pow2`` alone never trains 3, 5, 6, 7, …, whose
+  prefixes then decode no better than their shorter neighbours).
 - Redundant token padding, "ReTok: … Redundant Token Padding and Hierarchical Semantic Regularization" (2026):
   the dropped positions are filled instead of masked, so the decoder's tail positions take part in every step.
   The paper's code was not available offline; our reading of its abstract fills position ``j >= k`` with a copy
@@ -19,7 +22,7 @@ import torch
 
 from tokzoo.core.errors import ConfigError
 
-SCHEDULES = ("none", "uniform", "pow2")
+SCHEDULES = ("none", "uniform", "pow2", "mixed")
 
 
 def check_schedule(model: str, schedule: str, num_tokens: int, min_tokens: int) -> None:
@@ -55,7 +58,8 @@ def sample_keep_lengths(
     """(B,) int64 kept lengths in ``[min_tokens, num_tokens]`` drawn from ``schedule`` (global torch RNG).
 
     ``none`` keeps everything; ``uniform`` draws each length uniformly; ``pow2`` draws uniformly among the
-    powers of two not below ``min_tokens`` (and ``num_tokens`` itself).
+    powers of two not below ``min_tokens`` (and ``num_tokens`` itself); ``mixed`` draws each sample from one of
+    those two with equal odds.
     """
     if schedule not in SCHEDULES:
         raise ConfigError(f"unknown token-drop schedule {schedule!r}; expected one of {', '.join(SCHEDULES)}")
@@ -66,7 +70,11 @@ def sample_keep_lengths(
     if schedule == "uniform":
         return torch.randint(min_tokens, num_tokens + 1, (batch,), device=device)
     choices = torch.tensor([n for n in pow2_lengths(num_tokens) if n >= min_tokens], device=device)
-    return choices[torch.randint(0, len(choices), (batch,), device=device)]
+    pow2 = choices[torch.randint(0, len(choices), (batch,), device=device)]
+    if schedule == "pow2":
+        return pow2
+    uniform = torch.randint(min_tokens, num_tokens + 1, (batch,), device=device)
+    return torch.where(torch.rand(batch, device=device) < 0.5, pow2, uniform)
 
 
 def redundant_fill(z: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
