@@ -64,7 +64,9 @@ def splat(
     m2 = (c - b * t).clamp_min(0)  # squared Mahalanobis distance of the centre to the ray
     alpha = (opacity[:, None] * torch.exp(-0.5 * m2)).clamp_max(max_alpha)
     alpha = torch.where(t > 1e-4, alpha, 0.0)  # behind the camera
-    order = means[..., 2].argsort(-1)  # front to back by centre depth, one order per view as in the paper
+    order = means[..., 2].argsort(
+        dim=-1, stable=True
+    )  # front to back by centre depth (ties: token order), as in the paper
     t, alpha = t.gather(-1, order[:, None].expand_as(t)), alpha.gather(-1, order[:, None].expand_as(alpha))
     log_t = torch.cumsum(torch.log1p(-alpha), -1)
     transmit = torch.exp(torch.cat([torch.zeros_like(log_t[..., :1]), log_t[..., :-1]], -1))
