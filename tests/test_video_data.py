@@ -32,6 +32,35 @@ def test_split_is_by_content_group():
     assert names["Megamind_bugy.avi"] == names["Megamind.avi"]  # a damaged copy stays with its original
 
 
+def test_sources_are_consistent():
+    paths = [(s.package, s.path) for s in SOURCES]
+    assert len(paths) == len(set(paths))  # no source listed twice
+    stems = [s.path.rsplit("/", 1)[1].rsplit(".", 1)[0] for s in SOURCES]
+    assert len(stems) == len(set(stems))  # window files are named <stem>_<k>.mkv: stems must not collide
+    assert all(s.package and s.group and not s.path.startswith("/") for s in SOURCES)
+    groups = {s.group for s in SOURCES}
+    assert groups >= TEST_GROUPS  # every held-out group has a source
+    # the split is decided per group, so a group is never in both splits
+    splits = {g: {s.group in TEST_GROUPS for s in SOURCES if s.group == g} for g in groups}
+    assert all(len(v) == 1 for v in splits.values())
+    # the held-out set stays the original one: tree.avi (opencv-doc) and cockatoo.mp4 (python3-imageio)
+    held_out = sorted(s.path.rsplit("/", 1)[1] for s in SOURCES if s.group in TEST_GROUPS)
+    assert {"tree", "cockatoo"} == TEST_GROUPS and held_out == ["cockatoo.mp4", "tree.avi"]
+
+
+def test_licences_are_copied_per_package(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOKZOO_CACHE", str(tmp_path / "cache"))
+    for package, has_copyright in [("pkg-a", True), ("pkg-b", False)]:
+        root = tmp_path / "cache" / "debian" / package / "root"
+        root.mkdir(parents=True)
+        if has_copyright:
+            (root / "usr/share/doc" / package).mkdir(parents=True)
+            (root / "usr/share/doc" / package / "copyright").write_text("License: MIT\n")
+    written = data.write_licenses(tmp_path / "out", ["pkg-a", "pkg-b", "pkg-a"])
+    assert written == {"pkg-a": "licenses/pkg-a.copyright", "pkg-b": None}
+    assert (tmp_path / "out" / "licenses" / "pkg-a.copyright").read_text() == "License: MIT\n"
+
+
 @pytest.mark.skipif(shutil.which("apt-get") is None, reason="needs apt-get")
 def test_a_missing_package_is_reported_and_skipped(tmp_path, monkeypatch):
     monkeypatch.setenv("TOKZOO_CACHE", str(tmp_path / "cache"))

