@@ -53,7 +53,7 @@ class VideoLatentFlexConfig(QuantizerConfig):
     heads: int = 4
     mlp_ratio: float = 4.0
     num_tokens: int = 32
-    drop_schedule: str = "pow2"  # "pow2" (nested dropout) | "uniform" | "none" (fixed length)
+    drop_schedule: str = "pow2"  # "pow2" (nested dropout) | "uniform" | "mixed" | "none" (fixed)
     min_tokens: int = 1
     in_channels: int = 3
 
