@@ -25,10 +25,13 @@ OPTIONS: dict[str, dict] = {
     "bsq": {"bits": 6},
     "rvq": {"num_quantizers": 3, "codebook_size": 16},
     "msrq": {"scales": (1, 2, 4), "codebook_size": 16},
+    "msrq1d": {"scales": (1, 4, 16), "codebook_size": 16},
     "kl": {"latent_dim": 3},
     "ptq": {"bins": 8},
     "dual": {"codebook_size": 16},
 }
+# How the N = 16 positions are laid out for each quantizer: the 4x4 grid, except for 1-D-only quantizers.
+POSITIONS: dict[str, tuple[int, ...]] = {"msrq1d": (SIDE * SIDE,)}
 
 
 def bottleneck(name: str, **kw) -> Bottleneck:
@@ -48,7 +51,8 @@ def latents(batch: int = 2, seed: int = 1) -> torch.Tensor:
 def test_encode_save_load_decode_round_trip(name: str, tmp_path):
     b = bottleneck(name)
     z = latents()
-    tokens = b.encode(z, (SIDE, SIDE), meta={"m": 1})
+    shape = POSITIONS.get(name, (SIDE, SIDE))
+    tokens = b.encode(z, shape, meta={"m": 1})
     path = tmp_path / "t.tok"
     tokens.save(path)
     back = Tokens.load(path)
@@ -56,9 +60,9 @@ def test_encode_save_load_decode_round_trip(name: str, tmp_path):
     with torch.no_grad():
         decoded = b.decode(back)
         assert torch.equal(decoded, b.decode(tokens))
-        assert decoded.shape == z.shape and b.positions(back) == (SIDE, SIDE)
+        assert decoded.shape == z.shape and b.positions(back) == shape
         # decoding the tokens gives (up to float16 storage of continuous values) what the eval forward gives
-        expected = b(z, (SIDE, SIDE)).latents
+        expected = b(z, shape).latents
     tol = 2e-3 if b.kind == "continuous" else 1e-5
     torch.testing.assert_close(decoded, expected, atol=tol, rtol=tol)
 
@@ -66,7 +70,7 @@ def test_encode_save_load_decode_round_trip(name: str, tmp_path):
 @pytest.mark.parametrize("name", list_quantizers())
 def test_layout_shape_and_exact_bits(name: str):
     b = bottleneck(name)
-    tokens = b.encode(latents(), (SIDE, SIDE))
+    tokens = b.encode(latents(), POSITIONS.get(name, (SIDE, SIDE)))
     q, n = b.quantizer, SIDE * SIDE
     if b.kind == "single":
         assert (tokens.layout, tokens.shape) == ("grid2d", (SIDE, SIDE))
@@ -76,6 +80,9 @@ def test_layout_shape_and_exact_bits(name: str):
         depth = q.num_quantizers if name == "rvq" else DIM
         assert (tokens.layout, tokens.shape) == ("grid2d+depth", (SIDE, SIDE, depth))
         assert tokens.nbits() == 2 * n * depth * int(math.log2(q.codebook_size))
+    elif name == "msrq1d":  # 1-D sequences of 1, 4 and 16 tokens
+        assert (tokens.layout, tokens.shape) == ("multiscale1d", (1, 4, 16))
+        assert tokens.nbits() == 2 * (1 + 4 + 16) * int(math.log2(q.codebook_size))
     elif b.kind == "multiscale":
         assert (tokens.layout, tokens.shape) == ("multiscale", (1, 2, 4))
         assert tokens.nbits() == 2 * (1 + 4 + 16) * int(math.log2(q.codebook_size))
@@ -143,6 +150,24 @@ def test_multiscale_error_falls_with_every_scale_kept():
             assert part.shape == (1, 2, 4, 8)[:k] and part.num_tokens == 2 * sum(s * s for s in part.shape)
             errs.append(float((b.decode(part) - z).pow(2).mean()))
     assert all(e1 < e0 for e0, e1 in pairwise(errs)), errs
+
+
+def test_multiscale_1d_sequence_tokens_truncate_and_refuse_other_tokens():
+    b = bottleneck("msrq1d")
+    z = latents()
+    tokens = Tokens.from_bytes(b.encode(z).to_bytes())  # shape None: a 1-D sequence of 16 positions
+    assert (tokens.layout, tokens.shape, tokens.ids.shape) == ("multiscale1d", (1, 4, 16), (2, 21))
+    assert b.positions(tokens) == (16,) and b.decode(tokens).shape == (2, 16, DIM)
+    part = b.truncate(tokens, 2)
+    assert part.shape == (1, 4) and part.ids.shape == (2, 5) and part.nbits() == 2 * 5 * 4
+    with torch.no_grad():
+        torch.testing.assert_close(b.decode(part), b.quantizer.ids_to_latents(tokens.ids, num_scales=2))
+    with pytest.raises(DataError, match="needs a sequence of 16 positions"):
+        b.encode(z, (SIDE, SIDE))
+    with pytest.raises(DataError, match="expected multiscale tokens"):  # 2-D maps are not 1-D sequences
+        b.decode(Tokens.from_ids(torch.zeros(2, 21, dtype=torch.long), 16, "multiscale", (1, 2, 4)))
+    with pytest.raises(DataError, match="one id per position"):
+        Bottleneck.build("vq", DIM, codebook_size=16).decode(tokens)
 
 
 def test_continuous_values_as_float32_and_variable_lengths():

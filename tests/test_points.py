@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import tokzoo
-from tokzoo.core.errors import DataError
+from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.points import (
     chamfer,
     f_score,
@@ -104,9 +104,18 @@ def test_patch_tokenizer_rate_and_shapes():
     assert (tok.decode(tok.encode(big))[0].mean(0) - 5).abs().max() < 60
 
 
+# VAT's multi-scale residual tokens (msrq1d) over 16 latent tokens: sequences of 1, 2, 4, 8 and 16 ids
+MULTISCALE = {"quantizer": "msrq1d", "quantizer_options": {"scales": [1, 2, 4, 8, 16], "codebook_size": 64}}
+
+
 @pytest.mark.parametrize(
     "name, options",
-    [("points-patch-fsq-64", {}), ("points-vat-64", {"num_tokens": 16, "out_groups": 16, "out_size": 16})],
+    [
+        ("points-patch-fsq-64", {}),
+        ("points-vat-64", {"num_tokens": 16, "out_groups": 16, "out_size": 16}),
+        ("points-vat-64", {"num_tokens": 16, "out_groups": 16, "out_size": 16, **MULTISCALE}),
+    ],
+    ids=["patch", "vat", "vat-multiscale"],
 )
 def test_a_few_training_steps_lower_the_loss(name, options):
     torch.manual_seed(0)
@@ -159,6 +168,71 @@ def test_vat_tokens_are_one_dimensional_and_any_bottleneck_works():
     r = residual.encode(residual.example_input())
     assert r.layout == "seq1d+depth" and r.ids.shape[1] == 16
     assert residual.decode(r)[0].shape == (64 * 32, 3)
+
+
+def test_multiscale_vat_tokens_prefixes_and_bytes_count_every_scale(tmp_path):
+    from tokzoo.bench.eval_files import FileEvalOptions
+    from tokzoo.points.evaluate import evaluate
+
+    torch.manual_seed(0)
+    tok = tokzoo.create("points-vat-64", num_tokens=16, out_groups=16, out_size=16, **MULTISCALE).eval()
+    x = tok.example_input()
+    tokens = tok.encode(x)
+    assert (tokens.layout, tokens.shape, tokens.ids.shape) == ("multiscale1d", (1, 2, 4, 8, 16), (2, 31))
+    assert tokens.nbits() == 2 * 31 * 6  # every scale's ids, 6 bits each: not 16 tokens' worth
+    assert tok.token_counts() == [1, 3, 7, 15, 31]
+    assert tok.decode(tokzoo.Tokens.from_bytes(tokens.to_bytes()))[0].shape == (16 * 16, 3)
+    coarse = tok.encode(x, num_tokens=7)  # the first three scales
+    assert (
+        coarse.shape == (1, 2, 4)
+        and torch.equal(coarse.ids, tokens.ids[:, :7])
+        and coarse.nbits() == 2 * 7 * 6
+    )
+    assert tok.decode(coarse)[0].shape == (16 * 16, 3)
+    with pytest.raises(ConfigError, match=r"num_tokens must be one of \[1, 3, 7, 15, 31\], not 16"):
+        tok.encode(x, num_tokens=16)
+    with pytest.raises(DataError, match="points-vat: expected multiscale tokens"):
+        tok.decode(tokzoo.Tokens.from_ids(torch.zeros(2, 21, dtype=torch.long), 64, "multiscale", (1, 2, 4)))
+    # tokzoo eval's bytes per shape: all 31 ids of 6 bits = 186 bits -> 24 bytes
+    faces = "\n".join(f"f {a + 1} {b + 1} {c + 1}" for a, b, c in CUBE)
+    verts = "\n".join(f"v {x} {y} {z}" for x, y, z in CORNERS)
+    (tmp_path / "cube.obj").write_text(verts + "\n" + faces + "\n")
+    (record,) = evaluate(tok, [tmp_path / "cube.obj"], FileEvalOptions()).records
+    assert (record["tokens"], record["bytes"]) == (31, 24)
+
+
+def test_multiscale_vat_refuses_scales_that_do_not_fit_its_sequence():
+    small = {"num_tokens": 16, "out_groups": 16, "out_size": 16}
+    with pytest.raises(ConfigError, match=r"scales \[1, 2, 4, 8\] must end at num_tokens = 16"):
+        tokzoo.create(
+            "points-vat-64", **small, quantizer="msrq1d", quantizer_options={"scales": [1, 2, 4, 8]}
+        )
+    with pytest.raises(ConfigError, match="square 2-D grid; the 1-D token sequence needs msrq1d"):
+        tokzoo.create("points-vat-64", **small, quantizer="msrq", quantizer_options={"scales": [1, 2, 4]})
+    with pytest.raises(ValueError, match="strictly increasing positive sequence lengths"):
+        tokzoo.create(
+            "points-vat-64", **small, quantizer="msrq1d", quantizer_options={"scales": [1, 8, 4, 16]}
+        )
+
+
+def test_multiscale_triplane_vat_trains_with_scale_dropout_and_no_nan():
+    torch.manual_seed(0)
+    small = {"dim": 64, "depth": 1, "groups": 16, "group_size": 16, "num_points": 256, "num_tokens": 16}
+    options = {"scales": [1, 4, 16], "codebook_size": 64, "quantizer_dropout": 0.5}
+    tok = tokzoo.create(
+        "points-vat-tri-ms-64",
+        plane_res=16,
+        udf_queries=256,
+        surface_res=16,
+        quantizer_options=options,
+        **small,
+    )
+    batch = torch.stack([_sphere(1024, seed=s) for s in range(2)])
+    first, last = _train(tok, batch, 6)
+    assert all(math.isfinite(v) for v in [*first.values(), *last.values()]), (first, last)
+    assert all(torch.isfinite(p).all() for p in tok.parameters())
+    tokens = tok.eval().encode([_sphere(256)])
+    assert tokens.layout == "multiscale1d" and tokens.ids.shape == (1, 21) and tokens.nbits() == 21 * 6
 
 
 # -- the triplane distance field (VAT's decoder, NDF's training) ---------------------------------------------

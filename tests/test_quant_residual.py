@@ -15,7 +15,7 @@ from tokzoo.core.errors import ConfigError
 from tokzoo.quant.base import Quantizer
 from tokzoo.quant.dual import DualCodebookVQ
 from tokzoo.quant.kl import KLBottleneck, gaussian_kl
-from tokzoo.quant.multiscale import MultiScaleResidualQuantizer
+from tokzoo.quant.multiscale import MultiScaleResidualQuantizer, MultiScaleResidualQuantizer1d
 from tokzoo.quant.ptq import NotFittedError, PostTrainingQuantizer
 from tokzoo.quant.registry import build_quantizer
 from tokzoo.quant.residual import ResidualVQ
@@ -55,6 +55,17 @@ CASES = {
         (2, 6, 6, 3),
         (2, 46),
         46 * 4.0,
+        3,
+        True,
+    ),
+    "msrq1d": Case(
+        lambda: MultiScaleResidualQuantizer1d(4, (1, 2, 4, 8), 32), (2, 8, 4), (2, 15), 15 * 5.0, 4, True
+    ),
+    "msrq1d-phi-dropout": Case(
+        lambda: MultiScaleResidualQuantizer1d(3, (1, 3, 7), 16, phi_ratio=0.5, quantizer_dropout=0.5),
+        (2, 7, 3),
+        (2, 11),
+        11 * 4.0,
         3,
         True,
     ),
@@ -239,11 +250,17 @@ def test_msrq_error_decreases_monotonically_over_scales(upsample: str, seed: int
     g = torch.linspace(-3, 3, 64)
     with torch.no_grad():
         m.vq.codebook.weight.copy_(torch.stack(torch.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2))
-    z = _smooth_grid(3, 16, 2, seed)
+    _assert_error_falls_with_every_scale(m, _smooth_grid(3, 16, 2, seed))
+
+
+def _assert_error_falls_with_every_scale(m: MultiScaleResidualQuantizer, z: torch.Tensor) -> None:
+    """The error of decoding the first k scales (k = 0: nothing) falls with every k, to < 1 % of ``z``'s energy."""
     ids = m(z).ids
+    assert ids.shape == (len(z), m.num_tokens)
     with torch.no_grad():
         errs = [float(z.pow(2).mean())] + [
-            float((m.ids_to_latents(ids, num_scales=k) - z).pow(2).mean()) for k in range(1, 6)
+            float((m.ids_to_latents(ids, num_scales=k) - z).pow(2).mean())
+            for k in range(1, len(m.scales) + 1)
         ]
     assert all(b < a for a, b in pairwise(errs)), errs
     assert errs[-1] < 0.01 * errs[0], errs
@@ -284,6 +301,91 @@ def test_msrq_dropout_over_scales():
 def test_msrq_shares_one_codebook():
     m = MultiScaleResidualQuantizer(4, (1, 2, 4), 16)
     assert sum(isinstance(x, torch.nn.Embedding) for x in m.modules()) == 1
+
+
+# --- multi-scale residual quantization of a 1-D sequence (msrq1d, VAT) -------------------------------------
+
+
+def _dense_2d_codebook(m: MultiScaleResidualQuantizer) -> None:
+    """A 65x65 grid over [-3.2, 3.2]^2 (step 0.1, with an exact 0) as the codebook of a D = 2 quantizer: every
+    lookup is nearly exact, and a residual below half a step is coded as 0 rather than made worse."""
+    g = torch.linspace(-3.2, 3.2, 65)
+    with torch.no_grad():
+        m.vq.codebook.weight.copy_(torch.stack(torch.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_msrq1d_error_decreases_monotonically_over_scales(seed: int):
+    # The 1-D form of test_msrq_error_decreases_monotonically_over_scales: with a nearly exact codebook every
+    # scale adds up(down(residual)), the low-pass part of what is left, which for a smooth sequence explains most
+    # of it; the last scale is at full length, where only the grid's rounding error is left.
+    m = MultiScaleResidualQuantizer1d(2, (1, 2, 4, 8, 16, 32), 65 * 65).eval()
+    _dense_2d_codebook(m)
+    g = torch.Generator().manual_seed(seed)
+    t = torch.linspace(0, 1, 32)
+    z = torch.zeros(3, 32, 2)
+    for f in range(4):  # a few low frequencies, amplitude falling with frequency
+        a, b = torch.randn(2, 3, 1, 2, generator=g) / (1 + f)
+        z += a * torch.sin(math.pi * f * t)[None, :, None] + b * torch.cos(math.pi * f * t)[None, :, None]
+    assert m.num_tokens == 63
+    _assert_error_falls_with_every_scale(m, z)
+
+
+def test_msrq1d_split_ids_prefix_decode_and_refinement():
+    m = MultiScaleResidualQuantizer1d(4, (1, 2, 3, 5), 16, phi_ratio=0.5).eval()
+    assert m.upsample == "linear" and m.num_tokens == 11 and m.bits_per_token == 11 * 4.0
+    assert all(isinstance(p.conv, torch.nn.Conv1d) and p.conv.kernel_size == (3,) for p in m.phi)
+    z = torch.randn(2, 5, 4)
+    out = m(z)
+    assert out.latents.shape == z.shape and out.ids.shape == (2, 1 + 2 + 3 + 5)
+    maps = m.split_ids(out.ids)
+    assert [tuple(t.shape) for t in maps] == [(2, 1), (2, 2), (2, 3), (2, 5)]
+    assert torch.equal(torch.cat(maps, 1), out.ids)
+    with torch.no_grad():
+        torch.testing.assert_close(m.ids_to_latents(out.ids), out.latents)
+        for k, n in enumerate([1, 3, 6], start=1):
+            torch.testing.assert_close(
+                m.ids_to_latents(out.ids[:, :n]), m.ids_to_latents(out.ids, num_scales=k)
+            )
+    with pytest.raises(ValueError, match="whole prefix of scales"):
+        m.split_ids(out.ids[:, :2])
+    with pytest.raises(ValueError, match=r"expected z\[B, L, 4\] with L == 5"):
+        m(torch.randn(2, 4, 4))  # L must equal the last scale
+    with pytest.raises(ValueError, match=r"L == 5"):
+        m(torch.randn(2, 5, 5, 4))  # a 2-D grid is not a sequence
+
+
+def test_msrq1d_dropout_over_scales():
+    m = MultiScaleResidualQuantizer1d(3, (1, 2, 4, 8), 16, quantizer_dropout=1.0).train()
+    z = torch.randn(2, 8, 3)
+    used = set()
+    for _ in range(30):
+        out = m(z)
+        k = int(out.stats["num_scales_used"])
+        used.add(k)
+        n = sum((1, 2, 4, 8)[:k])
+        assert (out.ids[:, :n] >= 0).all() and (out.ids[:, n:] == -1).all() and out.ids.shape == (2, 15)
+        assert torch.isfinite(out.loss) and math.isnan(float(out.stats["usage/3"])) == (k < 4)
+        with torch.no_grad():  # dropped scales decode to nothing: the kept prefix alone
+            torch.testing.assert_close(m.ids_to_latents(out.ids), m.ids_to_latents(out.ids[:, :n]))
+    assert len(used) > 1
+
+
+@pytest.mark.parametrize(
+    ("scales", "options", "message"),
+    [
+        ((4, 2, 1), {}, "strictly increasing positive sequence lengths"),
+        ((1, 1, 4), {}, "strictly increasing positive sequence lengths"),
+        ((0, 4), {}, "strictly increasing positive sequence lengths"),
+        ((), {}, "strictly increasing positive sequence lengths"),
+        ((1, 4), {"upsample": "bicubic"}, "upsample must be 'linear'"),
+    ],
+)
+def test_msrq1d_refuses_bad_scales_and_modes(scales, options, message):
+    with pytest.raises(ValueError, match=message):
+        MultiScaleResidualQuantizer1d(4, scales, 16, **options)
+    with pytest.raises(ValueError, match=message):  # by name, as a tokenizer config builds it
+        build_quantizer("msrq1d", 4, scales=scales, codebook_size=16, **options)
 
 
 # --- Gaussian (KL) bottleneck ---------------------------------------------------------------------------

@@ -4,9 +4,10 @@ After "3D Representation in 512-Byte: Variational Tokenizer is the Key for Autor
 (VAT, 2024/2025): point patches (:mod:`tokzoo.points.groups`, :class:`~tokzoo.points.embed.PatchEmbed`) and
 ``num_tokens`` learned latent queries go through one transformer; the queries' outputs are the 1-D latent
 sequence, quantized by any ``tokzoo.quant`` bottleneck (FSQ by default; ``rvq`` gives residual depths, ``kl``
-the continuous variational latent). The decoder reads the latent tokens with ``out_groups`` learned output
-queries, each emitting a centre and ``out_size`` points around it (``decoder="points"``, trained with the Chamfer
-distance), or, as VAT, into a triplane field (``decoder="triplane"``, :class:`~tokzoo.points.triplane.TriplaneField`):
+the continuous variational latent, ``msrq1d`` VAT's coarse-to-fine multi-scale residual tokens, whose
+``scales`` are sequence lengths ending at ``num_tokens``: a shape then costs ``sum(scales)`` ids). The decoder
+reads the latent tokens with ``out_groups`` learned output queries, each emitting a centre and ``out_size``
+points around it (``decoder="points"``, trained with the Chamfer distance), or, as VAT, into a triplane field (``decoder="triplane"``, :class:`~tokzoo.points.triplane.TriplaneField`):
 VAT's field is an occupancy; this one is an unsigned distance, trained as NDF does (:mod:`tokzoo.points.udf`) on
 denser clouds (``train_points``), because the real furniture meshes are not watertight and have no inside. Decoding
 the field gives as many surface points as its grid (``surface_res``) holds, not a fixed count.
@@ -15,6 +16,7 @@ the field gives as many surface points as its grid (``surface_res``) holds, not 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 import torch
@@ -40,7 +42,8 @@ __all__ = ["VatConfig", "VatTokenizer"]
 class VatConfig:
     """``num_tokens`` latent tokens from ``groups`` input patches of ``group_size`` points (clouds of
     ``num_points``); ``out_groups`` x ``out_size`` decoded points; transformer ``dim``/``depth``/``heads``;
-    ``quantizer`` + ``quantizer_options`` (``latent_dim`` channels enter it). ``encoder``: ``"queries"`` (learned
+    ``quantizer`` + ``quantizer_options`` (``latent_dim`` channels enter it; for ``msrq1d`` the last of its
+    ``scales`` must be ``num_tokens``). ``encoder``: ``"queries"`` (learned
     queries beside the patches) or ``"patches"`` (token i starts from the i-th of ``num_tokens`` farthest-point
     patches, plus a learned embedding of i). ``decoder``: ``"points"`` or
     ``"triplane"`` (``plane_res`` texels a side in ``plane_patch`` tiles of ``plane_channels``; trained on
@@ -72,7 +75,8 @@ class VatConfig:
 
 
 class VatTokenizer(PointCodec):
-    """Point clouds <-> ``num_tokens`` 1-D tokens (no positions or centres are sent)."""
+    """Point clouds <-> ``num_tokens`` 1-D tokens (no positions or centres are sent); with the multi-scale
+    ``msrq1d`` quantizer, ``sum(scales)`` ids per cloud, coarse to fine (layout ``multiscale1d``)."""
 
     def __init__(self, cfg: VatConfig) -> None:
         super().__init__(cfg)
@@ -90,6 +94,7 @@ class VatTokenizer(PointCodec):
         self.encoder = Transformer(d, cfg.depth, cfg.heads)
         self.to_latent = nn.Linear(d, cfg.latent_dim)
         self.quantizer = build_quantizer(cfg.quantizer, cfg.latent_dim, **cfg.quantizer_options)
+        self._check_multiscale()
         self.from_latent = nn.Linear(cfg.latent_dim, d)
         self.latent_pos = nn.Parameter(torch.randn(cfg.num_tokens, d) * 0.02)
         if cfg.decoder == "triplane":
@@ -100,6 +105,30 @@ class VatTokenizer(PointCodec):
             self.out_queries = nn.Parameter(torch.randn(cfg.out_groups, d) * 0.02)
             self.decoder = Transformer(d, cfg.depth, cfg.heads)
             self.head = mlp(d, 2 * d, 3 + 3 * cfg.out_size)
+
+    def _check_multiscale(self) -> None:
+        q, n = self.quantizer, self.cfg.num_tokens
+        if q.token_kind != "multiscale":
+            return
+        if q.dims != 1:
+            raise ConfigError(
+                f"points-vat: quantizer {self.cfg.quantizer!r} quantizes a square 2-D grid; the 1-D token "
+                "sequence needs msrq1d"
+            )
+        if q.scales[-1] != n:
+            raise ConfigError(
+                f"points-vat: the multi-scale quantizer's scales {list(q.scales)} must end at num_tokens = {n} "
+                f"(sequence lengths, coarse to fine, e.g. [1, 2, 4, ..., {n}])"
+            )
+
+    @property
+    def multiscale(self) -> bool:
+        """Whether the tokens are multi-scale (``msrq1d``): ``sum(scales)`` ids, any whole prefix of scales decodes."""
+        return self.quantizer.token_kind == "multiscale"
+
+    def token_counts(self) -> list[int]:
+        """Multi-scale: the ids of each whole prefix of scales (1, 1 + s_2, ..., sum(scales)); else none."""
+        return list(accumulate(self.quantizer.scale_ids())) if self.multiscale else []
 
     @property
     def bottleneck(self) -> Bottleneck:
@@ -178,8 +207,15 @@ class VatTokenizer(PointCodec):
 
     @torch.no_grad()
     def encode(self, x: Any, *, num_tokens: int | None = None) -> Tokens:
-        """``num_tokens`` tokens per cloud ((N, 3) arrays/tensors, or a (B, N, 3) tensor)."""
-        if num_tokens is not None and num_tokens != self.cfg.num_tokens:
+        """``num_tokens`` tokens per cloud ((N, 3) arrays/tensors, or a (B, N, 3) tensor). Multi-scale: all
+        ``sum(scales)`` ids by default; ``num_tokens`` may be any of :meth:`token_counts` (a prefix of scales)."""
+        counts = self.token_counts()
+        if counts and num_tokens is not None and num_tokens not in counts:
+            raise ConfigError(
+                f"this multi-scale tokenizer gives a whole prefix of scales {list(self.quantizer.scales)}: "
+                f"num_tokens must be one of {counts}, not {num_tokens}"
+            )
+        if not counts and num_tokens is not None and num_tokens != self.cfg.num_tokens:
             raise ConfigError(
                 f"this tokenizer gives {self.cfg.num_tokens} tokens per cloud, not {num_tokens}"
             )
@@ -192,12 +228,16 @@ class VatTokenizer(PointCodec):
             centres.append(centre[0].tolist())
             scales.append(float(scale[0]))
         meta = {"tokenizer": self.registry_name, "centres": centres, "scales": scales}
-        return self.bottleneck.encode(torch.cat(normed), (self.cfg.num_tokens,), meta=meta)
+        tokens = self.bottleneck.encode(torch.cat(normed), (self.cfg.num_tokens,), meta=meta)
+        if counts and num_tokens is not None:
+            tokens = self.bottleneck.truncate(tokens, counts.index(num_tokens) + 1)
+        return tokens
 
     @torch.no_grad()
     def decode(self, tokens: Tokens) -> list[torch.Tensor]:
         """Points per cloud in the source units: ``out_groups * out_size`` of them, or for the triplane field
-        the points of its zero set on a ``surface_res`` grid (a count that depends on the shape)."""
+        the points of its zero set on a ``surface_res`` grid (a count that depends on the shape). Multi-scale
+        tokens of a prefix of the scales decode too (a coarser shape)."""
         try:
             latents = self.bottleneck.decode(tokens)
         except DataError as e:
@@ -223,4 +263,13 @@ for _k in (64, 128, 256):
         f"points-vat-tri-{_k}", VatTokenizer,
         VatConfig(num_tokens=_k, encoder="patches", decoder="triplane", quantizer="lfq", quantizer_options={"bits": 10}),
         f"VAT-style 1-D point-cloud tokens: {_k} LFQ tokens (10 bits) per shape, triplane distance field",
+    )  # fmt: skip
+    # VAT's multi-scale residual tokens: sequence lengths 1, 2, 4, ..., k, one 1,024-code VQ codebook (10 bits
+    # per id), 2k - 1 ids per shape
+    register_preset(
+        f"points-vat-tri-ms-{_k}", VatTokenizer,
+        VatConfig(num_tokens=_k, encoder="patches", decoder="triplane", quantizer="msrq1d",
+                  quantizer_options={"scales": [2**i for i in range(_k.bit_length())], "codebook_size": 1024}),
+        f"VAT-style multi-scale 1-D point-cloud tokens: lengths 1, 2, 4, ..., {_k} ({2 * _k - 1} ids of 10 bits) "
+        "per shape, triplane distance field",
     )  # fmt: skip

@@ -9,7 +9,7 @@ from tokzoo.quant.fsq import FSQ
 from tokzoo.quant.gq import GroupLFQ
 from tokzoo.quant.kl import KLBottleneck
 from tokzoo.quant.lfq import LFQ
-from tokzoo.quant.multiscale import MultiScaleResidualQuantizer
+from tokzoo.quant.multiscale import MultiScaleResidualQuantizer, MultiScaleResidualQuantizer1d
 from tokzoo.quant.ptq import PostTrainingQuantizer
 from tokzoo.quant.registry import build_quantizer, list_quantizers, register_quantizer
 from tokzoo.quant.residual import ResidualVQ
@@ -24,6 +24,7 @@ __all__ = [
     "GroupLFQ",
     "KLBottleneck",
     "MultiScaleResidualQuantizer",
+    "MultiScaleResidualQuantizer1d",
     "PostTrainingQuantizer",
     "QuantOut",
     "Quantizer",

@@ -22,7 +22,9 @@ decides the ``Tokens``:
   dropout decodes from any prefix; ptq needs all D). Depths dropped in training (ids -1) are left out.
 - ``multiscale`` (msrq): the VAR token maps 1x1 ... SxS concatenated coarse to fine, each raster order, layout
   ``multiscale``, shape = the side lengths of the scales present. ``shape`` must be the quantizer's
-  ``(S, S)`` grid. Decoding the first k scales works (error falls with k).
+  ``(S, S)`` grid. Decoding the first k scales works (error falls with k). The 1-D form (msrq1d, VAT's
+  multi-scale sequence) gives layout ``multiscale1d``: the token sequences of lengths s_1 ... L concatenated
+  coarse to fine, shape = those lengths; ``shape`` must be ``(L,)``.
 - ``continuous`` (kl): no ids; ``Tokens.values`` (B, N, C) holds the posterior means in ``value_dtype``
   (float16 by default, or float32), vocabulary 1 so ids cost 0 bits; the rate is C latent dimensions per
   position (``Tokens.value_channels``), ``vocab_size`` and ``bits_per_token`` are None.
@@ -49,6 +51,7 @@ from tokzoo.quant.registry import build_quantizer
 
 KINDS = ("single", "depth", "multiscale", "continuous")
 BASE_LAYOUTS = {1: "seq1d", 2: "grid2d", 3: "grid3d"}
+MULTISCALE_LAYOUTS = {1: "multiscale1d", 2: "multiscale"}  # by the quantizer's ``dims``
 
 
 class Bottleneck:
@@ -118,9 +121,9 @@ class Bottleneck:
         q = self.quantizer
         if self.kind == "multiscale":
             ids = q(self._grid(z, shape)).ids
-            k = _leading_valid(ids.split([s * s for s in q.scales], dim=1))
-            length = sum(s * s for s in q.scales[:k])
-            return Tokens.from_ids(ids[:, :length], q.codebook_size, "multiscale", q.scales[:k], meta)
+            k = _leading_valid(ids.split(q.scale_ids(), dim=1))
+            length = sum(q.scale_ids(q.scales[:k]))
+            return Tokens.from_ids(ids[:, :length], q.codebook_size, self._ms_layout, q.scales[:k], meta)
         ids = q(z).ids
         if self.kind == "depth":
             k = _leading_valid(ids.unbind(-1))
@@ -142,7 +145,7 @@ class Bottleneck:
             latents = q.values_to_latents(tokens.values.to(device))
             return latents * tokens._mask().to(device).unsqueeze(-1)
         if self.kind == "multiscale":
-            ids = tokens.ids[:, : sum(s * s for s in tokens.shape)].to(device)
+            ids = tokens.ids[:, : sum(q.scale_ids(tokens.shape))].to(device)
             return q.ids_to_latents(ids).reshape(b, -1, q.dim)
         if self.kind == "depth":
             k, n = tokens.shape[-1], math.prod(tokens.shape[:-1])
@@ -156,10 +159,10 @@ class Bottleneck:
         return q.ids_to_latents(ids) * mask.unsqueeze(-1)
 
     def positions(self, tokens: Tokens) -> tuple[int, ...]:
-        """How the N decoded positions are laid out: ``(h, w)``, ``(N,)``, ... (``(S, S)`` for multi-scale)."""
+        """How the N decoded positions are laid out: ``(h, w)``, ``(N,)``, ... (``(S, S)`` for multi-scale,
+        ``(L,)`` for 1-D multi-scale)."""
         if self.kind == "multiscale":
-            side = self.quantizer.scales[-1]
-            return (side, side)
+            return self._ms_positions
         if self.kind == "depth":
             return tokens.shape[:-1]
         return tokens.shape or (int(tokens.ids.shape[1]),)
@@ -176,7 +179,7 @@ class Bottleneck:
         if self.kind == "depth":
             shape, length = (*tokens.shape[:-1], k), k * math.prod(tokens.shape[:-1])
         else:
-            shape, length = tokens.shape[:k], sum(s * s for s in tokens.shape[:k])
+            shape, length = tokens.shape[:k], sum(self.quantizer.scale_ids(tokens.shape[:k]))
         return Tokens.from_ids(tokens.ids[:, :length], tokens.vocab_size, tokens.layout, shape, tokens.meta)
 
     @torch.no_grad()
@@ -198,13 +201,24 @@ class Bottleneck:
             raise DataError(
                 f"positions shape {shape} does not hold the {z.shape[1]} positions of the latents"
             )
-        if self.kind == "multiscale":
+        if self.kind == "multiscale" and shape != self._ms_positions:
             side = self.quantizer.scales[-1]
-            if shape != (side, side):
-                raise DataError(
-                    f"the multi-scale bottleneck needs a {side}x{side} latent grid (its last scale), got shape {shape}"
-                )
+            need = (
+                f"sequence of {side} positions"
+                if len(self._ms_positions) == 1
+                else f"{side}x{side} latent grid"
+            )
+            raise DataError(f"the multi-scale bottleneck needs a {need} (its last scale), got shape {shape}")
         return shape
+
+    @property
+    def _ms_positions(self) -> tuple[int, ...]:
+        """The positions a multi-scale quantizer's input covers: ``(S, S)`` or, in 1-D, ``(L,)``."""
+        return (self.quantizer.scales[-1],) * self.quantizer.dims
+
+    @property
+    def _ms_layout(self) -> str:
+        return MULTISCALE_LAYOUTS[self.quantizer.dims]
 
     def _grid(self, z: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
         return z.reshape(z.shape[0], *shape, z.shape[-1])
@@ -227,7 +241,7 @@ class Bottleneck:
         if tokens.vocab_size != self.vocab_size:
             raise DataError(f"tokens have vocabulary {tokens.vocab_size}, this tokenizer {self.vocab_size}")
         if self.kind == "single":
-            if tokens.layout.endswith("+depth") or tokens.layout == "multiscale":
+            if tokens.layout.endswith("+depth") or tokens.layout in MULTISCALE_LAYOUTS.values():
                 raise DataError(f"expected one id per position, got layout {tokens.layout!r}")
             if tokens.shape and math.prod(tokens.shape) != tokens.ids.shape[1]:
                 raise DataError(f"shape {tokens.shape} does not match the {tokens.ids.shape[1]} token slots")
@@ -235,9 +249,11 @@ class Bottleneck:
         if self.kind == "multiscale":
             scales = self.quantizer.scales
             ok = (
-                tokens.layout == "multiscale" and tokens.shape == scales[: len(tokens.shape)] and tokens.shape
+                tokens.layout == self._ms_layout
+                and tokens.shape == scales[: len(tokens.shape)]
+                and tokens.shape
             )
-            need = sum(s * s for s in tokens.shape)
+            need = sum(self.quantizer.scale_ids(tokens.shape))
         else:
             ok = tokens.layout.endswith("+depth") and len(tokens.shape) >= 2 and tokens.shape[-1] >= 1
             need = math.prod(tokens.shape)

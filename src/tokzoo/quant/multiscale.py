@@ -1,8 +1,10 @@
-"""Multi-scale residual quantization of a 2D latent grid, coarse to fine, with one shared codebook.
+"""Multi-scale residual quantization, coarse to fine, with one shared codebook: of a square 2D latent grid
+(``msrq``) or of a 1-D token sequence (``msrq1d``).
 
 Method: "Visual Autoregressive Modeling: Scalable Image Generation via Next-Scale Prediction" (VAR, Tian et
-al., 2024). Quantizer dropout over scales follows "SoundStream: An End-to-End Neural Audio Codec"
-(Zeghidour et al., 2021).
+al., 2024); its 1-D form over a token sequence follows "3D Representation in 512-Byte: Variational Tokenizer is
+the Key for Autoregressive 3D Generation" (VAT, 2024/25). Quantizer dropout over scales follows "SoundStream: An
+End-to-End Neural Audio Codec" (Zeghidour et al., 2021).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from itertools import pairwise
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -23,12 +25,13 @@ from tokzoo.quant.vq import VectorQuantizer
 
 
 class _Phi(nn.Module):
-    """VAR's per-scale refinement: ``(1 - r) * h + r * conv3x3(h)`` on a channels-first map."""
+    """VAR's per-scale refinement: ``(1 - r) * h + r * conv(h)`` on a channels-first map, with a 3x3 conv (2D)
+    or a kernel-3 conv (1D)."""
 
-    def __init__(self, dim: int, ratio: float) -> None:
+    def __init__(self, dim: int, ratio: float, dims: int = 2) -> None:
         super().__init__()
         self.ratio = ratio
-        self.conv = nn.Conv2d(dim, dim, 3, padding=1)
+        self.conv = (nn.Conv1d if dims == 1 else nn.Conv2d)(dim, dim, 3, padding=1)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         return h.mul(1 - self.ratio) + self.conv(h).mul(self.ratio)
@@ -39,11 +42,11 @@ class MultiScaleResidualQuantizer(Quantizer):
     """Multi-scale residual VQ ("Visual Autoregressive Modeling: Scalable Image Generation via Next-Scale
     Prediction", Tian et al., 2024).
 
-    Input is a square 2D grid ``z[B, H, W, D]`` (channels last) with ``H == W == scales[-1]``. For each side
-    length ``s`` in ``scales``: area-downsample the current residual to ``s x s``, quantise it with the ONE
-    shared :class:`VectorQuantizer`, upsample the codes back to ``H x W`` (``upsample`` mode), optionally
-    refine with a per-scale 3x3 conv (VAR's phi, ``phi_ratio > 0``), add to the reconstruction and subtract
-    from the residual.
+    Input is a square 2D grid ``z[B, H, W, D]`` (channels last) with ``H == W == scales[-1]`` (the 1-D form,
+    ``z[B, L, D]``, is :class:`MultiScaleResidualQuantizer1d`). For each side length ``s`` in ``scales``:
+    area-downsample the current residual to ``s x s``, quantise it with the ONE shared :class:`VectorQuantizer`,
+    upsample the codes back to ``H x W`` (``upsample`` mode), optionally refine with a per-scale 3x3 conv (VAR's
+    phi, ``phi_ratio > 0``), add to the reconstruction and subtract from the residual.
 
     ``ids`` is one flat ``(B, sum(s*s))`` tensor, the per-scale token maps in coarse-to-fine, row-major order
     (``split_ids`` recovers the maps). Training follows VAR: the codes are looked up on the detached input, the
@@ -56,7 +59,7 @@ class MultiScaleResidualQuantizer(Quantizer):
         codebook_size: size of the shared codebook.
         normalize: passed to the shared :class:`VectorQuantizer` (default False, as suits residuals).
         beta: commitment weight (also passed to the codebook).
-        upsample: ``"bicubic"`` (VAR) or ``"bilinear"``.
+        upsample: ``"bicubic"`` (VAR, the default) or ``"bilinear"``.
         phi_ratio: mixing ratio of the per-scale conv refinement; 0 disables it (no conv parameters).
         quantizer_dropout: probability that a training batch uses only a random number k of leading scales;
             the ids of the other scales are ``-1``.
@@ -66,6 +69,12 @@ class MultiScaleResidualQuantizer(Quantizer):
     """
 
     token_kind = "multiscale"
+    #: spatial dimensions of the input (2: an ``s x s`` map per scale; 1: ``s`` tokens per scale)
+    dims: ClassVar[int] = 2
+    #: accepted ``upsample`` modes, the first being the default
+    upsample_modes: ClassVar[tuple[str, ...]] = ("bicubic", "bilinear")
+    _axes: ClassVar[tuple[str, ...]] = ("H", "W")
+    _scale_noun: ClassVar[str] = "side lengths"
 
     def __init__(
         self,
@@ -75,7 +84,7 @@ class MultiScaleResidualQuantizer(Quantizer):
         *,
         normalize: bool = False,
         beta: float = 0.25,
-        upsample: str = "bicubic",
+        upsample: str | None = None,
         phi_ratio: float = 0.0,
         quantizer_dropout: float = 0.0,
         **vq_options: Any,
@@ -83,9 +92,11 @@ class MultiScaleResidualQuantizer(Quantizer):
         super().__init__()
         scales = tuple(int(s) for s in scales)
         if not scales or any(s < 1 for s in scales) or any(a >= b for a, b in pairwise(scales)):
-            raise ValueError(f"scales must be strictly increasing positive side lengths, got {scales}")
-        if upsample not in ("bicubic", "bilinear"):
-            raise ValueError(f"upsample must be 'bicubic' or 'bilinear', got {upsample!r}")
+            raise ValueError(f"scales must be strictly increasing positive {self._scale_noun}, got {scales}")
+        upsample = self.upsample_modes[0] if upsample is None else upsample
+        if upsample not in self.upsample_modes:
+            modes = " or ".join(repr(m) for m in self.upsample_modes)
+            raise ValueError(f"upsample must be {modes}, got {upsample!r}")
         self.dim = dim
         self.scales = scales
         self.codebook_size = codebook_size
@@ -93,45 +104,47 @@ class MultiScaleResidualQuantizer(Quantizer):
         self.upsample = upsample
         self.quantizer_dropout = quantizer_dropout
         self.vq = VectorQuantizer(dim, codebook_size, normalize=normalize, beta=beta, **vq_options)
-        self.phi = nn.ModuleList(_Phi(dim, phi_ratio) for _ in scales) if phi_ratio > 0 else None
+        self.phi = nn.ModuleList(_Phi(dim, phi_ratio, self.dims) for _ in scales) if phi_ratio > 0 else None
+
+    def scale_ids(self, scales: Sequence[int] | None = None) -> list[int]:
+        """Ids per scale of ``scales`` (default: all of this quantizer's): ``s ** dims`` each."""
+        return [s**self.dims for s in (self.scales if scales is None else scales)]
 
     @property
     def num_tokens(self) -> int:
-        """Ids per image: ``sum(s * s)``."""
-        return sum(s * s for s in self.scales)
+        """Ids per input: ``sum(s * s)`` (2D) or ``sum(s)`` (1D)."""
+        return sum(self.scale_ids())
 
     @property
     def bits_per_token(self) -> float:
-        """Bits per image (all scales): ``sum(s*s) * log2(codebook_size)``; one ``ids`` row is one token."""
+        """Bits per input (all scales): ``num_tokens * log2(codebook_size)``; one ``ids`` row is one token."""
         return self.num_tokens * math.log2(self.codebook_size)
 
     def split_ids(self, ids: torch.Tensor) -> list[torch.Tensor]:
-        """Flat ``(B, L)`` ids -> per-scale maps ``[(B, s, s), ...]`` for the leading scales ``L`` covers."""
+        """Flat ``(B, L)`` ids -> per-scale maps ``[(B, s, s), ...]`` (2D) or ``[(B, s), ...]`` (1D) for the
+        leading scales ``L`` covers."""
         maps, start = [], 0
-        for s in self.scales:
-            if start + s * s > ids.shape[1]:
+        for s, n in zip(self.scales, self.scale_ids(), strict=True):
+            if start + n > ids.shape[1]:
                 break
-            maps.append(ids[:, start : start + s * s].reshape(ids.shape[0], s, s))
-            start += s * s
+            maps.append(ids[:, start : start + n].reshape(ids.shape[0], *(s,) * self.dims))
+            start += n
         if start != ids.shape[1]:
             raise ValueError(f"{ids.shape[1]} ids do not cover a whole prefix of scales {self.scales}")
         return maps
 
     def _expand(self, q: torch.Tensor, i: int, size: int) -> torch.Tensor:
-        """Channels-first codes at scale i -> refined ``(B, D, size, size)`` contribution."""
+        """Channels-first codes at scale i -> refined ``(B, D, size[, size])`` contribution."""
         if q.shape[-1] != size:
-            q = F.interpolate(q, size=(size, size), mode=self.upsample, align_corners=False)
+            q = F.interpolate(q, size=(size,) * self.dims, mode=self.upsample, align_corners=False)
         return self.phi[i](q) if self.phi is not None else q
 
     def _check(self, z: torch.Tensor) -> None:
-        if (
-            z.dim() != 4
-            or z.shape[1] != z.shape[2]
-            or z.shape[1] != self.scales[-1]
-            or z.shape[3] != self.dim
-        ):
+        side = self.scales[-1]
+        if z.dim() != self.dims + 2 or any(n != side for n in z.shape[1:-1]) or z.shape[-1] != self.dim:
+            axes = ", ".join(self._axes)
             raise ValueError(
-                f"expected z[B, H, W, {self.dim}] with H == W == {self.scales[-1]}, got {tuple(z.shape)}"
+                f"expected z[B, {axes}, {self.dim}] with {' == '.join(self._axes)} == {side}, got {tuple(z.shape)}"
             )
 
     def forward(self, z: torch.Tensor) -> QuantOut:
@@ -143,29 +156,25 @@ class MultiScaleResidualQuantizer(Quantizer):
         n = len(self.scales)
         k = sample_num_levels(n, self.quantizer_dropout, self.training, z.device)
         size = z.shape[1]
-        target = z.detach().permute(0, 3, 1, 2)  # (B, D, H, W)
+        target = z.detach().movedim(-1, 1)  # channels first: (B, D, H, W) or (B, D, L)
         recon = torch.zeros_like(target)
         loss = z.new_zeros(())
         ids_maps: list[torch.Tensor] = []
         level_ids: list[torch.Tensor | None] = [None] * n
-        for i, s in enumerate(self.scales):
+        for i, (s, count) in enumerate(zip(self.scales, self.scale_ids(), strict=True)):
             if i >= k:
-                ids_maps.append(torch.full((z.shape[0], s * s), -1, dtype=torch.long, device=z.device))
+                ids_maps.append(torch.full((z.shape[0], count), -1, dtype=torch.long, device=z.device))
                 continue
             residual = (target - recon).detach()
             if s != size:
-                residual = F.interpolate(residual, size=(s, s), mode="area")
-            out = self.vq(residual.permute(0, 2, 3, 1))  # lookup only; codes re-read below for gradients
-            codes = self.vq.ids_to_latents(out.ids).permute(0, 3, 1, 2)
+                residual = F.interpolate(residual, size=(s,) * self.dims, mode="area")
+            out = self.vq(residual.movedim(1, -1))  # lookup only; codes re-read below for gradients
+            codes = self.vq.ids_to_latents(out.ids).movedim(-1, 1)
             recon = recon + self._expand(codes, i, size)
-            loss = (
-                loss
-                + F.mse_loss(recon, target)
-                + self.beta * F.mse_loss(recon.detach(), z.permute(0, 3, 1, 2))
-            )
+            loss = loss + F.mse_loss(recon, target) + self.beta * F.mse_loss(recon.detach(), z.movedim(-1, 1))
             ids_maps.append(out.ids.reshape(z.shape[0], -1))
             level_ids[i] = out.ids
-        latents = recon.permute(0, 2, 3, 1)
+        latents = recon.movedim(1, -1)
         latents = z + (latents - z).detach()
         stats = level_stats(level_ids, self.codebook_size)
         stats["num_scales_used"] = torch.tensor(float(k))
@@ -185,9 +194,31 @@ class MultiScaleResidualQuantizer(Quantizer):
             if bool((m < 0).all()):
                 continue
             valid = (m >= 0).unsqueeze(-1)
-            codes = (self.vq.ids_to_latents(m.clamp_min(0)) * valid).permute(0, 3, 1, 2)
+            codes = (self.vq.ids_to_latents(m.clamp_min(0)) * valid).movedim(-1, 1)
             part = self._expand(codes, i, size)
             recon = part if recon is None else recon + part
         if recon is None:
-            return self.vq.codebook.weight.new_zeros(ids.shape[0], size, size, self.dim)
-        return recon.permute(0, 2, 3, 1)
+            return self.vq.codebook.weight.new_zeros(ids.shape[0], *(size,) * self.dims, self.dim)
+        return recon.movedim(1, -1)
+
+
+@register_quantizer("msrq1d")
+class MultiScaleResidualQuantizer1d(MultiScaleResidualQuantizer):
+    """Multi-scale residual VQ over a 1-D token sequence ``z[B, L, D]``: VAR's next-scale residual quantization
+    ("Visual Autoregressive Modeling", Tian et al., 2024) along the sequence, as VAT ("3D Representation in
+    512-Byte: Variational Tokenizer is the Key for Autoregressive 3D Generation", 2024/25) applies it to its 1-D
+    shape tokens.
+
+    ``scales`` are strictly increasing sequence lengths ending at ``L`` (e.g. ``(1, 2, 4, ..., 64)``, or any
+    increasing lengths). Per scale the residual is area-downsampled along the sequence to ``s`` tokens
+    (``adaptive_avg_pool1d``), quantised with the one shared codebook, upsampled back to ``L`` by ``"linear"``
+    interpolation (the 1-D analogue of VAR's bicubic) and, with ``phi_ratio > 0``, refined by a per-scale
+    kernel-3 ``Conv1d`` (VAR's phi). ``ids`` is one flat ``(B, sum(scales))`` tensor, coarse to fine; prefix
+    decoding, quantizer dropout over scales, the loss and the options are those of
+    :class:`MultiScaleResidualQuantizer` (same code).
+    """
+
+    dims = 1
+    upsample_modes = ("linear",)
+    _axes = ("L",)
+    _scale_noun = "sequence lengths"
