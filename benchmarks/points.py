@@ -14,7 +14,9 @@ bytes: as many farthest-point samples of the input as fit in the same bytes at 1
 ceiling of the decoder's point count: as many exact surface samples (seed 2) as were decoded, against the same
 target. ``points-vat-tri-256`` decodes a triplane distance field into as many points as its 64^3 grid gives
 (up to 50,000): for it (and every setting) the F-score is also measured against a target as dense as the
-decoded cloud (at least 10,000 samples, seed 3), where sampling density no longer caps it.
+decoded cloud (at least 10,000 samples, seed 3), where sampling density no longer caps it. A multi-scale model
+(``points-vat-tri-ms-128``) is also scored on shorter whole prefixes of its scales (``--ms-prefixes``, rows
+``LABEL@IDS``): one model's F-score vs bytes curve.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ SETTINGS = [
     ("vat-256", "points-vat-256", {}),
     ("vat-tri-256", "points-vat-tri-256", {}),
     ("vat-tri-409", "points-vat-tri-256", {"num_tokens": 409}),  # 4,090 bits: the 512-byte budget
+    ("vat-tri-ms-128", "points-vat-tri-ms-128", {}),  # multi-scale: 1 + 2 + ... + 128 = 255 ids, 319 bytes
 ]
 
 
@@ -69,6 +72,26 @@ def floor_points(cloud: torch.Tensor, nbytes: int) -> torch.Tensor:
     return lo + q / 1023 * (hi - lo)
 
 
+def score(decoded: torch.Tensor, tokens, cloud: torch.Tensor, path: Path, target: torch.Tensor) -> dict:
+    """One held-out model's row: bytes, F-score at 1 % of the diagonal and Chamfer of ``decoded`` against
+    ``target``, the equal-bytes floor, the point-count ceiling and the dense-target F-scores."""
+    diag = float((target.amax(0) - target.amin(0)).norm())
+    nbytes = math.ceil(tokens.nbits() / 8)
+    floor = floor_points(cloud, nbytes)
+    row = {"model": path.name, "tokens": tokens.num_tokens, "bytes": nbytes}
+    row |= {"fscore_1pct": float(f_score(decoded, target, 0.01 * diag)[0])}
+    row |= {"chamfer": float(chamfer(decoded, target)[0]) / diag}
+    row |= {"floor_points": len(floor), "floor_fscore_1pct": float(f_score(floor, target, 0.01 * diag)[0])}
+    row["floor_chamfer"] = float(chamfer(floor, target)[0]) / diag
+    exact = torch.from_numpy(read_points(path, len(decoded), seed=2)[0]).float()
+    row["ceiling_fscore_1pct"] = float(f_score(exact, target, 0.01 * diag)[0])
+    dense = torch.from_numpy(read_points(path, max(10_000, len(decoded)), seed=3)[0]).float()
+    row |= {"decoded_points": len(decoded), "dense_target_points": len(dense)}
+    row["fscore_1pct_dense"] = float(f_score(decoded, dense, 0.01 * diag)[0])
+    row["ceiling_fscore_1pct_dense"] = float(f_score(exact, dense, 0.01 * diag)[0])
+    return row
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, default=400)
@@ -81,12 +104,19 @@ def main() -> None:
     ap.add_argument(
         "--trained", nargs="+", default=[], metavar="LABEL=DIR", help="a trained model per setting"
     )
+    ap.add_argument(
+        "--ms-prefixes",
+        type=int,
+        default=3,
+        help="a multi-scale model's whole prefixes of scales scored (last N)",
+    )
     a = ap.parse_args()
     steps = 40 if a.quick else a.steps
     settings = [SETTINGS[0], SETTINGS[3]] if a.quick else SETTINGS
     if a.only:
         settings = [s for s in SETTINGS if s[0] in a.only]
     trained = dict(t.split("=", 1) for t in a.trained)
+    given = {label: f"given ({folder})" for label, folder in trained.items()}
     files = point_files("homedecor:test")[: 4 if a.quick else None]
     targets = {p: torch.from_numpy(read_points(p, 10_000, seed=1)[0]).float() for p in files}
     rows, t0 = [], time.time()
@@ -94,37 +124,23 @@ def main() -> None:
         for label, name, overrides in settings:
             folder = trained.get(label) or train(name, overrides, steps, Path(tmp) / label)
             model = tokzoo.load(folder).eval()
+            # a multi-scale model is also scored on its last ``ms_prefixes`` whole prefixes of scales
+            counts = model.token_counts() if hasattr(model, "token_counts") else []
             for path, target in targets.items():
                 cloud = model.load_file(path)
-                tokens = model.encode(cloud)
-                decoded = model.decode(tokens)[0]
-                diag = float((target.amax(0) - target.amin(0)).norm())
-                nbytes = math.ceil(tokens.nbits() / 8)
-                floor = floor_points(cloud[0], nbytes)
-                row = {"model": path.name, "setting": label, "tokens": tokens.num_tokens, "bytes": nbytes}
-                row |= {"fscore_1pct": float(f_score(decoded, target, 0.01 * diag)[0])}
-                row |= {"chamfer": float(chamfer(decoded, target)[0]) / diag}
-                row |= {
-                    "floor_points": len(floor),
-                    "floor_fscore_1pct": float(f_score(floor, target, 0.01 * diag)[0]),
-                }
-                row["floor_chamfer"] = float(chamfer(floor, target)[0]) / diag
-                exact = torch.from_numpy(read_points(path, len(decoded), seed=2)[0]).float()
-                row["ceiling_fscore_1pct"] = float(f_score(exact, target, 0.01 * diag)[0])
-                dense = torch.from_numpy(read_points(path, max(10_000, len(decoded)), seed=3)[0]).float()
-                row |= {"decoded_points": len(decoded), "dense_target_points": len(dense)}
-                row["fscore_1pct_dense"] = float(f_score(decoded, dense, 0.01 * diag)[0])
-                row["ceiling_fscore_1pct_dense"] = float(f_score(exact, dense, 0.01 * diag)[0])
-                rows.append(row)
-                print(row, flush=True)
+                for n in counts[-a.ms_prefixes :] or [None]:
+                    tokens = model.encode(cloud, num_tokens=n)
+                    row = score(model.decode(tokens)[0], tokens, cloud[0], path, target)
+                    rows.append({"setting": label if n is None or n == counts[-1] else f"{label}@{n}"} | row)
+                    print(rows[-1], flush=True)
     suffix = "_" + "_".join(a.only) if a.only else ""
     write_results("points" + suffix, rows)
     summary = []
-    for label, _, _ in settings:
+    for label in dict.fromkeys(r["setting"] for r in rows):
         sel = [r for r in rows if r["setting"] == label]
         mean = lambda k, sel=sel: sum(r[k] for r in sel) / len(sel)  # noqa: E731
         summary.append({"setting": label, "tokens": sel[0]["tokens"], "bytes": sel[0]["bytes"], "models": len(sel),
-                        "steps": f"given ({trained[label]})" if label in trained else steps,
+                        "steps": given.get(label.split("@")[0], steps),
                         "fscore_1pct": mean("fscore_1pct"), "chamfer": mean("chamfer"),
                         "floor_points": sel[0]["floor_points"], "floor_fscore_1pct": mean("floor_fscore_1pct"),
                         "floor_chamfer": mean("floor_chamfer"), "ceiling_fscore_1pct": mean("ceiling_fscore_1pct"),
