@@ -30,7 +30,13 @@ def _cfg(layout="grid2d", shape=(4, 4), **kw):
 
 
 @pytest.mark.parametrize(
-    ("layout", "shape"), [("grid2d", (4, 4)), ("grid2d+depth", (2, 4, 2)), ("multiscale", (1, 2, 3))]
+    ("layout", "shape"),
+    [
+        ("grid2d", (4, 4)),
+        ("grid2d+depth", (2, 4, 2)),
+        ("multiscale", (1, 2, 3)),
+        ("multiscale1d", (1, 2, 4, 8)),
+    ],
 )
 def test_prior_coding_round_trip_and_size(tmp_path, layout, shape):
     tokens = _data(layout, shape)

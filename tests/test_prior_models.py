@@ -22,6 +22,7 @@ SHAPES = {
     "grid2d+depth": (2, 3, 2),
     "grid3d+depth": (2, 2, 1, 2),
     "multiscale": (1, 2, 3),
+    "multiscale1d": (1, 2, 4),
     "matryoshka": (1, 2, 4),
 }
 
@@ -47,6 +48,15 @@ def test_adapters_round_trip(layout):
     for i, s in enumerate(seq.source):  # every input comes from an earlier step
         assert s == -1 or group_of[s] < group_of[i]
     assert bounds[-1] == seq.positions
+
+
+def test_next_scale_sources_are_the_same_place_one_scale_coarser():
+    seq = sequence_layout("multiscale1d", (1, 2, 4), 11)
+    assert seq.groups == (1, 2, 4) and seq.source == (-1, 0, 0, 1, 1, 2, 2)
+    seq = sequence_layout("multiscale1d", (2, 3), 11)  # nearest: position c of 3 reads c * 2 // 3 of 2
+    assert seq.source == (-1, -1, 0, 0, 1)
+    grid = sequence_layout("multiscale", (1, 2), 11)
+    assert grid.groups == (1, 4) and grid.source == (-1, 0, 0, 0, 0)
 
 
 def test_depth_order_is_position_major():
@@ -76,7 +86,7 @@ def _ar(layout, **kw):
     return ARPrior(cfg).eval()
 
 
-@pytest.mark.parametrize("layout", ["grid2d", "seq1d", "multiscale", "grid2d+depth"])
+@pytest.mark.parametrize("layout", ["grid2d", "seq1d", "multiscale", "multiscale1d", "grid2d+depth"])
 def test_ar_causality(layout):
     prior = _ar(layout)
     seq = prior.seq
@@ -94,7 +104,7 @@ def test_ar_causality(layout):
             assert not torch.allclose(base[:, ~same], other[:, ~same])
 
 
-@pytest.mark.parametrize("layout", ["grid2d", "seq1d", "multiscale"])
+@pytest.mark.parametrize("layout", ["grid2d", "seq1d", "multiscale", "multiscale1d"])
 def test_kv_cache_equals_full_forward(layout):
     prior = _ar(layout, num_classes=3)
     tokens = _tokens(layout, SHAPES[layout])

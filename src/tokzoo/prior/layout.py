@@ -14,7 +14,9 @@ position sees as input:
 - ``multiscale`` (msrq) and ``matryoshka``: next-scale order ("Visual Autoregressive Modeling: Scalable Image
   Generation via Next-Scale Prediction", Tian et al., 2024): all tokens of a scale are one step, predicted
   together from the earlier scales; the input at each position is the token of the previous scale at the same
-  place (nearest upsampling).
+  place (nearest upsampling). ``multiscale1d`` (msrq1d: VAT's multi-scale 1-D tokens, "3D Representation in
+  512-Byte: Variational Tokenizer is the Key for Autoregressive 3D Generation", 2024/25) is the same over
+  sequences of increasing length instead of square maps.
 
 ``groups`` are the sizes of the steps (1 per token, or one per scale) and ``source[i]`` is the position whose
 token is the input at position ``i`` (-1: the start/class embedding). Position ``i``'s output predicts the
@@ -23,6 +25,7 @@ token at ``i``; attention is block-causal over the groups, so the prediction nev
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -40,8 +43,12 @@ LAYOUTS = (
     "grid2d+depth",
     "grid3d+depth",
     "multiscale",
+    "multiscale1d",
     "matryoshka",
 )
+
+#: next-scale layouts and the number of dimensions of each scale (square maps or sequences)
+_SCALE_DIMS = {"multiscale": 2, "matryoshka": 2, "multiscale1d": 1}
 
 
 @dataclass(frozen=True)
@@ -76,20 +83,22 @@ class SequenceLayout:
         }
 
 
-def _upsample_source(sides: list[int]) -> list[int]:
-    """Per position of square scales ``sides`` (raster each, coarse first): the position of the same place in
-    the previous scale (nearest), or -1 for the first scale."""
+def _upsample_source(sides: list[int], dims: int = 2) -> list[int]:
+    """Per position of scales ``sides`` (squares for ``dims`` = 2, sequences for 1; raster each, coarse first):
+    the position of the same place in the previous scale (nearest), or -1 for the first scale."""
     src, offset, prev = [], 0, None
     for s in sides:
-        for r in range(s):
-            for c in range(s):
-                if prev is None:
-                    src.append(-1)
-                else:
-                    p_side, p_off = prev
-                    src.append(p_off + (r * p_side // s) * p_side + (c * p_side // s))
+        for cell in itertools.product(range(s), repeat=dims):
+            if prev is None:
+                src.append(-1)
+                continue
+            p_side, p_off = prev
+            index = 0
+            for c in cell:
+                index = index * p_side + c * p_side // s
+            src.append(p_off + index)
         prev = (s, offset)
-        offset += s * s
+        offset += s**dims
     return src
 
 
@@ -101,11 +110,11 @@ def sequence_layout(
     shape = tuple(int(s) for s in shape)
     if layout not in LAYOUTS:
         raise ValueError(f"no prior layout for tokens of layout {layout!r}; known: {', '.join(LAYOUTS)}")
-    if layout in ("multiscale", "matryoshka"):
-        sides = list(shape)
-        n = sum(s * s for s in sides)
+    if layout in _SCALE_DIMS:
+        sides, dims = list(shape), _SCALE_DIMS[layout]
+        groups = tuple(s**dims for s in sides)
         return SequenceLayout(
-            layout, shape, vocab_size, n, False, tuple(s * s for s in sides), tuple(_upsample_source(sides))
+            layout, shape, vocab_size, sum(groups), False, groups, tuple(_upsample_source(sides, dims))
         )
     variable = layout == "seq1d"
     default = shape[0] if shape else 0
