@@ -92,6 +92,19 @@ def score(decoded: torch.Tensor, tokens, cloud: torch.Tensor, path: Path, target
     return row
 
 
+def ms_selection(counts: list[int], last: int, ids: list[int] | None, label: str) -> list[int | None]:
+    """The whole prefixes (ids) a multi-scale model is scored at: ``ids`` if given, else the last ``last`` of
+    ``counts``; ``[None]`` (all tokens) for a single-scale model."""
+    if not counts:
+        return [None]
+    if ids:
+        bad = [n for n in ids if n not in counts]
+        if bad:
+            raise SystemExit(f"--ms-ids {bad} are not whole prefixes of {label}'s scales: {counts}")
+        return list(ids)
+    return list(counts[-last:])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, default=400)
@@ -110,6 +123,13 @@ def main() -> None:
         default=3,
         help="a multi-scale model's whole prefixes of scales scored (last N)",
     )
+    ap.add_argument(
+        "--ms-ids",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="score a multi-scale model at these whole prefixes instead (ids, e.g. 1 7 15; see token_counts())",
+    )
     a = ap.parse_args()
     steps = 40 if a.quick else a.steps
     settings = [SETTINGS[0], SETTINGS[3]] if a.quick else SETTINGS
@@ -126,14 +146,17 @@ def main() -> None:
             model = tokzoo.load(folder).eval()
             # a multi-scale model is also scored on its last ``ms_prefixes`` whole prefixes of scales
             counts = model.token_counts() if hasattr(model, "token_counts") else []
+            chosen = ms_selection(counts, a.ms_prefixes, a.ms_ids, label)
             for path, target in targets.items():
                 cloud = model.load_file(path)
-                for n in counts[-a.ms_prefixes :] or [None]:
+                for n in chosen:
                     tokens = model.encode(cloud, num_tokens=n)
                     row = score(model.decode(tokens)[0], tokens, cloud[0], path, target)
                     rows.append({"setting": label if n is None or n == counts[-1] else f"{label}@{n}"} | row)
                     print(rows[-1], flush=True)
-    suffix = "_" + "_".join(a.only) if a.only else ""
+    suffix = ("_" + "_".join(a.only) if a.only else "") + (
+        "_ids-" + "-".join(map(str, a.ms_ids)) if a.ms_ids else ""
+    )
     write_results("points" + suffix, rows)
     summary = []
     for label in dict.fromkeys(r["setting"] for r in rows):
