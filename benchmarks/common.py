@@ -28,6 +28,12 @@ def median_seconds(fn: Callable[[], Any], *, repeats: int = 5, warmup: int = 1) 
     return statistics.median(times)
 
 
+def fill_columns(rows: list[dict[str, Any]], fill: Any = "-") -> list[dict[str, Any]]:
+    """Every row with the union of all rows' columns (first-seen order), ``fill`` where a row lacks one."""
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    return [{k: r.get(k, fill) for k in keys} for r in rows]
+
+
 def write_results(name: str, rows: list[dict[str, Any]]) -> Path:
     """Write ``results/<name>.csv`` and ``results/<name>.json`` (rows plus machine facts); print a table."""
     RESULTS.mkdir(exist_ok=True)

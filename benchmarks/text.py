@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 import tokzoo
-from common import RESULTS, write_results
+from common import RESULTS, fill_columns, write_results
 from tokzoo.text.corpus import build_text_corpus
 from tokzoo.text.glyphs import glyph_embeddings
 from tokzoo.text.lm import CausalLM, LMConfig, bits_per_byte, next_token_entropies, train_lm
@@ -194,8 +194,7 @@ def morph_rows(corpus: Path, quick: bool, lm_vocabs: tuple[int, ...] = (1024, 40
                 row["lm_bits_per_byte"], row["lm_train_s"] = lm["test_bits_per_byte"], lm["train_seconds"]
             rows.append(row)
             print(row, flush=True)
-    keys = list(rows[-1])
-    return [{k: r.get(k, "-") for k in keys} for r in rows]
+    return fill_columns(rows)  # LM columns only where the vocabulary got an LM
 
 
 #: sha256 of cl100k_base.tiktoken as tiktoken 0.14.0 publishes it (tiktoken_ext/openai_public.py, expected_hash).
@@ -659,7 +658,8 @@ def memory_rows(corpus: Path, quick: bool) -> list[dict]:
 
 def _table(title: str, rows: list[dict]) -> None:
     print(f"\n{title}")
-    keys = list(rows[0])
+    rows = fill_columns(rows, "")
+    keys = list(rows[0]) if rows else []
     print("| " + " | ".join(keys) + " |")
     print("|" + "---|" * len(keys))
     for r in rows:

@@ -23,3 +23,14 @@ def test_rows_with_different_columns_are_written_and_printed(tmp_path, monkeypat
     printed = capsys.readouterr().out.splitlines()
     assert printed[0] == "model | psnr | prefix_monotone"
     assert printed[2] == "flex | 16.3 | False"
+
+
+def test_fill_columns_keeps_a_column_only_some_rows_have():
+    # Regression: benchmarks/text.py's morphology table took its columns from the last row, so an LM column that
+    # only the smaller vocabularies had (--morph-lm 1024 2048) vanished from the CSV and the table.
+    rows = [{"seg": "bpe", "vocab": 1024, "lm": 1.89}, {"seg": "bpe", "vocab": 8192}]
+    assert common.fill_columns(rows) == [
+        {"seg": "bpe", "vocab": 1024, "lm": 1.89},
+        {"seg": "bpe", "vocab": 8192, "lm": "-"},
+    ]
+    assert common.fill_columns([{"a": 1}, {"b": 2}], "") == [{"a": 1, "b": ""}, {"a": "", "b": 2}]
