@@ -102,6 +102,8 @@ def ms_selection(counts: list[int], last: int, ids: list[int] | None, label: str
         if bad:
             raise SystemExit(f"--ms-ids {bad} are not whole prefixes of {label}'s scales: {counts}")
         return list(ids)
+    if last < 1:
+        raise SystemExit(f"--ms-prefixes must be at least 1, got {last}")
     return list(counts[-last:])
 
 
@@ -144,7 +146,7 @@ def main() -> None:
         for label, name, overrides in settings:
             folder = trained.get(label) or train(name, overrides, steps, Path(tmp) / label)
             model = tokzoo.load(folder).eval()
-            # a multi-scale model is also scored on its last ``ms_prefixes`` whole prefixes of scales
+            # a multi-scale model is scored on whole prefixes of its scales (--ms-prefixes / --ms-ids)
             counts = model.token_counts() if hasattr(model, "token_counts") else []
             chosen = ms_selection(counts, a.ms_prefixes, a.ms_ids, label)
             for path, target in targets.items():

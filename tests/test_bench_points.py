@@ -25,5 +25,11 @@ def test_ms_selection_refuses_a_count_that_is_not_a_whole_prefix():
         points.ms_selection(COUNTS, 3, [7, 8], "vat-ms")
 
 
+def test_ms_selection_refuses_zero_prefixes():
+    # counts[-0:] would have been every prefix
+    with pytest.raises(SystemExit, match="at least 1"):
+        points.ms_selection(COUNTS, 0, None, "m")
+
+
 def test_single_scale_model_is_scored_once_at_all_tokens():
     assert points.ms_selection([], 3, [1, 7], "m") == [None]
