@@ -28,16 +28,21 @@ def median_seconds(fn: Callable[[], Any], *, repeats: int = 5, warmup: int = 1) 
     return statistics.median(times)
 
 
+def columns(rows: list[dict[str, Any]]) -> list[str]:
+    """The union of all rows' columns, in first-seen order (rows may differ in their columns)."""
+    return list(dict.fromkeys(k for r in rows for k in r))
+
+
 def fill_columns(rows: list[dict[str, Any]], fill: Any = "-") -> list[dict[str, Any]]:
-    """Every row with the union of all rows' columns (first-seen order), ``fill`` where a row lacks one."""
-    keys = list(dict.fromkeys(k for r in rows for k in r))
+    """Every row with :func:`columns` of all rows, ``fill`` where a row lacks one."""
+    keys = columns(rows)
     return [{k: r.get(k, fill) for k in keys} for r in rows]
 
 
 def write_results(name: str, rows: list[dict[str, Any]]) -> Path:
     """Write ``results/<name>.csv`` and ``results/<name>.json`` (rows plus machine facts); print a table."""
     RESULTS.mkdir(exist_ok=True)
-    keys = list(dict.fromkeys(k for r in rows for k in r))  # rows may differ in their columns
+    keys = columns(rows)
     with open(RESULTS / f"{name}.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=keys)
         w.writeheader()
