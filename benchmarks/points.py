@@ -52,10 +52,10 @@ SETTINGS = [
 ]
 
 
-def train(model: str, overrides: dict, steps: int, out: Path) -> Path:
-    """``tokzoo train`` of one setting; the folder of its final model."""
+def train(model: str, overrides: dict, steps: int, out: Path, data: str = "homedecor:train") -> Path:
+    """``tokzoo train`` of one setting on ``data``; the folder of its final model."""
     overrides = [f"model_overrides.{k}={v}" for k, v in overrides.items()]
-    cmd = [sys.executable, "-m", "tokzoo", "train", f"model={model}", "data=homedecor:train",
+    cmd = [sys.executable, "-m", "tokzoo", "train", f"model={model}", f"data={data}",
            "batch_size=8", f"max_steps={steps}", "lr=1e-3", "warmup_steps=50", "weight_decay=0",
            f"out_dir={out}", f"ckpt_every={steps}", "log_every=50", "progress=false", *overrides]  # fmt: skip
     subprocess.run(cmd, check=True)

@@ -11,6 +11,8 @@ prefix length 1..K; and the training throughput of the full recipe (PatchGAN + E
 python benchmarks/pretrained.py --test data/photos/test     ->  results/pretrained.{csv,json},
                                                                 docs/img/pretrained_rd.png
 python benchmarks/pretrained.py --test data/photos/test --names fsq-f8-s --merge   # re-measure one model
+    (with --merge the last run's throughput is kept unless --throughput asks for a new one: a timing taken
+    beside training jobs would replace a quiet one)
 """
 
 from __future__ import annotations
@@ -118,6 +120,10 @@ def main() -> None:
         "--prefix-images", type=int, default=None,
         help="images (spread evenly) in a flexible model's 1..K prefix curve (default: all; K decodes of each)",
     )  # fmt: skip
+    p.add_argument(
+        "--throughput", action="store_true",
+        help="re-measure the training throughput (default with --merge: keep the last run's measurement)",
+    )  # fmt: skip
     a = p.parse_args()
     names = a.names or tokzoo.list(modality="image", pretrained=True)
     faces = _faces_available()
@@ -188,7 +194,8 @@ def main() -> None:
             row["prefix_monotone"] = all(b >= a for a, b in itertools.pairwise(values))
         print(json.dumps(row), flush=True)
     details["codecs_rd"] = rate_distortion(None, rd_names, rd_batch)
-    details["throughput"] = throughput()
+    if a.throughput or "throughput" not in details:  # a timing under load must not replace a quiet one
+        details["throughput"] = throughput()
     models = sorted(k for k in details if "row" in details[k])
     DETAILS.write_text(json.dumps(details, indent=1, default=str) + "\n")
     write_results("pretrained", [details[k]["row"] for k in models])

@@ -162,11 +162,19 @@ def _morph_row(name: str, vocab: int | str, gold: dict[str, list[str]], pieces: 
     }  # fmt: skip
 
 
-def morph_rows(corpus: Path, quick: bool, lm_vocabs: tuple[int, ...] = (1024, 4096)) -> list[dict]:
+def morph_rows(
+    corpus: Path, quick: bool, lm_vocabs: tuple[int, ...] = (1024, 4096), lm_budget: str = "tokens"
+) -> list[dict]:
     """Turkish morphology: frequency-only BPE vs BPE after the rule-based suffix splitter (``split="morph-tr"``)
     vs BPE after the unsupervised Morfessor-style segmenter learned in the same fit (``split="morfessor"``),
     across vocabulary sizes, on boundary P/R/F1 and MorphScore against the hunspell-tr gold of the held-out
-    words, held-out compression, and (at ``lm_vocabs``) LM bits per byte at the protocol of ``lm_rows``."""
+    words, held-out compression, and (at ``lm_vocabs``) LM bits per byte at the protocol of ``lm_rows``.
+
+    ``lm_budget="tokens"`` gives every LM the same steps x batch x context tokens; ``"bytes"`` gives the two
+    morphology-aware LMs as many more steps as their tokens are shorter on the training text than frequency-only
+    BPE's at the same vocabulary, so every LM sees the same bytes of training text (and more compute)."""
+    if lm_budget not in ("tokens", "bytes"):
+        raise ValueError(f"lm_budget must be 'tokens' or 'bytes', got {lm_budget!r}")
     train, test = _read(corpus / "turkish/train"), _read(corpus / "turkish/test")
     gold = gold_words(turkish_dictionary(), test)
     words = list(gold)
@@ -190,8 +198,14 @@ def morph_rows(corpus: Path, quick: bool, lm_vocabs: tuple[int, ...] = (1024, 40
             row["bytes_per_token"] = round(len(test.encode()) / len(ids), 3)
             row["fertility"] = round(word_stats(test.encode(), model.token_lengths(ids)).fertility, 3)
             if vocab in lm_vocabs:
-                lm, _ = _lm_row(name, model, train, test, cfg)
+                train_bpt = len(train.encode()) / len(_encode_stream(model, train))
+                if split == "words":
+                    reference_bpt = train_bpt  # frequency-only BPE comes first at every vocabulary
+                steps = round(cfg.steps * reference_bpt / train_bpt) if lm_budget == "bytes" else cfg.steps
+                lm, _ = _lm_row(name, model, train, test, replace(cfg, steps=steps))
                 row["lm_bits_per_byte"], row["lm_train_s"] = lm["test_bits_per_byte"], lm["train_seconds"]
+                row["lm_steps"] = steps
+                row["lm_train_mb"] = round(steps * cfg.batch * cfg.context * train_bpt / 1e6, 2)
             rows.append(row)
             print(row, flush=True)
     return fill_columns(rows)  # LM columns only where the vocabulary got an LM
@@ -688,6 +702,12 @@ def main() -> None:
         default=[1024, 4096],
         help="vocabularies of the Turkish morphology comparison that also get the LM (none: boundaries only)",
     )
+    p.add_argument(
+        "--morph-lm-budget",
+        choices=["tokens", "bytes"],
+        default="tokens",
+        help="Turkish LMs: equal training tokens (default) or equal training bytes (shorter tokens, more steps)",
+    )
     a = p.parse_args()
     corpus = Path(a.corpus)
     if not (corpus / "manifest.json").is_file():
@@ -709,7 +729,7 @@ PARTS = {
     "encoders": lambda c, a: [("text_encoders", "Encode throughput: HF tokenizers, sentencepiece, tiktoken (MB per "
                                "CPU second, one thread)", encoder_rows(c, a.quick, a.cl100k))],
     "morph": lambda c, a: [("text_morph", "Turkish morphology: boundary scores vs hunspell-tr gold, compression, "
-                            "LM bits/byte", morph_rows(c, a.quick, tuple(a.morph_lm)))],
+                            "LM bits/byte", morph_rows(c, a.quick, tuple(a.morph_lm), a.morph_lm_budget))],
     "throughput": lambda c, a: [("text_throughput", "Throughput (MB of UTF-8 text per CPU second, one thread)",
                                  throughput_rows(c, a.quick))],
     "ca": lambda c, a: [("text_ca_bpe", "Compression-aware vs plain BPE (Python docs), equal vocabulary and LM compute",

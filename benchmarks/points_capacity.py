@@ -1,0 +1,68 @@
+"""Capacity of a point tokenizer's decoder: train on the very shapes it is scored on.
+
+python benchmarks/points_capacity.py --shapes 1 --steps 300     ->  results/points_capacity_1.csv
+python benchmarks/points_capacity.py --shapes 9 --steps 1500    ->  results/points_capacity_9.csv
+
+``benchmarks/points.py`` scores tokenizers trained on ``homedecor:train`` on held-out models, which mixes two
+questions: can the architecture (tokens -> field -> dense points) represent a shape to F >= 0.9 at 1 % of the
+diagonal at all, and does what it learned generalise? This script answers the first alone: it trains a model
+on the first ``--shapes`` ``homedecor:test`` models only (deliberately, no held-out data here) and scores the
+decoded clouds of those same models with ``points.score`` (F-score at 1 % of the diagonal against 10,000
+samples and against a dense target, Chamfer, the equal-bytes floor and the point-count ceiling). A low F here
+means the decoder or its surface extraction is the limit; a high F here and a low one in ``points.py`` means
+training data and steps are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+import tokzoo
+from common import write_results
+from points import score, train
+from tokzoo.points.data import point_files, read_points
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--shapes", type=int, default=1, help="the first N homedecor:test models (1-9)")
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--model", default="points-vat-tri-256")
+    ap.add_argument("--trained", help="a model already trained on those shapes (skips training)")
+    a = ap.parse_args()
+    files = point_files("homedecor:test")
+    if not 1 <= a.shapes <= len(files):
+        raise SystemExit(f"--shapes must be 1..{len(files)}, got {a.shapes}")
+    files = files[: a.shapes]
+    t0, rows = time.time(), []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "shapes"
+        folder.mkdir()
+        for f in files:
+            (folder / f.name).symlink_to(f)
+        model_dir = a.trained or train(a.model, {}, a.steps, Path(tmp) / "run", data=str(folder))
+        model = tokzoo.load(model_dir).eval()
+        for path in files:
+            target = torch.from_numpy(read_points(path, 10_000, seed=1)[0]).float()
+            cloud = model.load_file(path)
+            tokens = model.encode(cloud)
+            row = {"setting": f"{a.model} on {a.shapes} shape(s)", "steps": a.steps}
+            rows.append(row | score(model.decode(tokens)[0], tokens, cloud[0], path, target))
+            print(rows[-1], flush=True)
+    write_results(f"points_capacity_{a.shapes}", rows)
+    mean = lambda k: sum(r[k] for r in rows) / len(rows)  # noqa: E731
+    print(
+        f"{a.model}, {a.shapes} shape(s), {a.steps} steps: F@1% {mean('fscore_1pct'):.3f} "
+        f"(dense {mean('fscore_1pct_dense'):.3f}, ceiling {mean('ceiling_fscore_1pct'):.3f}), "
+        f"Chamfer {mean('chamfer'):.4f}; {time.time() - t0:.0f} s"
+    )
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    main()
