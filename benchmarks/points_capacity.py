@@ -34,6 +34,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--model", default="points-vat-tri-256")
     ap.add_argument("--trained", help="a model already trained on those shapes (skips training)")
+    ap.add_argument("--out", help="train into this folder (kept) instead of a temporary one")
     a = ap.parse_args()
     files = point_files("homedecor:test")
     if not 1 <= a.shapes <= len(files):
@@ -45,7 +46,8 @@ def main() -> None:
         folder.mkdir()
         for f in files:
             (folder / f.name).symlink_to(f)
-        model_dir = a.trained or train(a.model, {}, a.steps, Path(tmp) / "run", data=str(folder))
+        run = Path(a.out) if a.out else Path(tmp) / "run"
+        model_dir = a.trained or train(a.model, {}, a.steps, run, data=str(folder))
         model = tokzoo.load(model_dir).eval()
         for path in files:
             target = torch.from_numpy(read_points(path, 10_000, seed=1)[0]).float()

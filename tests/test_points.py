@@ -19,6 +19,7 @@ from tokzoo.points import (
     group,
     normal_consistency,
     normalize,
+    precision_recall,
     sample_surface,
     unnormalize,
 )
@@ -78,6 +79,9 @@ def test_metrics_known_values():
     )  # a shift: nearest points are closer than 0.3
     assert f_score(a, b, 0.05).item() == 0 and f_score(a, b, 0.15).item() == 1
     assert f_score(a, a[:2000], 1e-6).item() == pytest.approx(2 * 0.5 / 1.5)  # recall 1, precision 0.5
+    precision, recall = precision_recall(a, a[:2000], 1e-6)  # half the prediction is not in the target
+    assert (precision.item(), recall.item()) == (0.5, 1.0)
+    assert precision_recall(a[:2000], a, 1e-6)[1].item() == 0.5  # half the target is missing
     assert normal_consistency(a, a, b, b).item() == pytest.approx(1.0, abs=1e-3)  # radial normals
     tangent = torch.linalg.cross(a, torch.tensor([0.0, 0, 1]).expand_as(a))
     assert normal_consistency(a, tangent, a, a).item() < 0.1

@@ -6,7 +6,7 @@ from tokzoo.points import modality  # noqa: F401  (registers the points modality
 from tokzoo.points.gaussian_encoder import GaussianEncoderConfig, GaussianEncoderTokenizer
 from tokzoo.points.gaussians import GaussianConfig, GaussianTokenizer
 from tokzoo.points.groups import farthest_points, group
-from tokzoo.points.metrics import chamfer, f_score, normal_consistency
+from tokzoo.points.metrics import chamfer, f_score, normal_consistency, precision_recall
 from tokzoo.points.normalize import normalize, unnormalize
 from tokzoo.points.patch import PatchConfig, PatchTokenizer
 from tokzoo.points.sample import sample_surface
@@ -28,6 +28,7 @@ __all__ = [
     "group",
     "normal_consistency",
     "normalize",
+    "precision_recall",
     "sample_surface",
     "splat",
     "unnormalize",

@@ -7,7 +7,7 @@ import torch
 
 from tokzoo.points.normalize import check_points
 
-__all__ = ["chamfer", "f_score", "nearest", "normal_consistency"]
+__all__ = ["chamfer", "f_score", "nearest", "normal_consistency", "precision_recall"]
 
 
 def nearest(a: torch.Tensor, b: torch.Tensor, chunk: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
@@ -30,11 +30,21 @@ def chamfer(a: torch.Tensor, b: torch.Tensor, squared: bool = False) -> torch.Te
     return (d_ab.mean(1) + d_ba.mean(1)) / 2
 
 
-def f_score(pred: torch.Tensor, target: torch.Tensor, threshold: float) -> torch.Tensor:
-    """F-score per cloud (B,): harmonic mean of precision (pred within ``threshold`` of target) and recall."""
+def precision_recall(
+    pred: torch.Tensor, target: torch.Tensor, threshold: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per cloud (B,): precision (share of ``pred`` within ``threshold`` of ``target``: low when the decoded
+    surface is thick or misplaced) and recall (share of ``target`` within ``threshold`` of ``pred``: low when
+    parts are missing)."""
     pred, target = check_points(pred, "pred"), check_points(target, "target")
     precision = (nearest(pred, target)[0] <= threshold).float().mean(1)
     recall = (nearest(target, pred)[0] <= threshold).float().mean(1)
+    return precision, recall
+
+
+def f_score(pred: torch.Tensor, target: torch.Tensor, threshold: float) -> torch.Tensor:
+    """F-score per cloud (B,): harmonic mean of :func:`precision_recall`."""
+    precision, recall = precision_recall(pred, target, threshold)
     return torch.where(
         precision + recall > 0, 2 * precision * recall / (precision + recall).clamp_min(1e-12), 0.0
     )
