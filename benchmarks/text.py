@@ -163,7 +163,11 @@ def _morph_row(name: str, vocab: int | str, gold: dict[str, list[str]], pieces: 
 
 
 def morph_rows(
-    corpus: Path, quick: bool, lm_vocabs: tuple[int, ...] = (1024, 4096), lm_budget: str = "tokens"
+    corpus: Path,
+    quick: bool,
+    lm_vocabs: tuple[int, ...] = (1024, 4096),
+    lm_budget: str = "tokens",
+    lm_seeds: tuple[int, ...] = (0,),
 ) -> list[dict]:
     """Turkish morphology: frequency-only BPE vs BPE after the rule-based suffix splitter (``split="morph-tr"``)
     vs BPE after the unsupervised Morfessor-style segmenter learned in the same fit (``split="morfessor"``),
@@ -172,7 +176,9 @@ def morph_rows(
 
     ``lm_budget="tokens"`` gives every LM the same steps x batch x context tokens; ``"bytes"`` gives the two
     morphology-aware LMs as many more steps as their tokens are shorter on the training text than frequency-only
-    BPE's at the same vocabulary, so every LM sees the same bytes of training text (and more compute)."""
+    BPE's at the same vocabulary, so every LM sees the same bytes of training text (and more compute). With
+    several ``lm_seeds`` (initialisation and batch order) the LM column is their mean, with the standard
+    deviation and each seed's value beside it."""
     if lm_budget not in ("tokens", "bytes"):
         raise ValueError(f"lm_budget must be 'tokens' or 'bytes', got {lm_budget!r}")
     train, test = _read(corpus / "turkish/train"), _read(corpus / "turkish/test")
@@ -202,8 +208,15 @@ def morph_rows(
                 if split == "words":
                     reference_bpt = train_bpt  # frequency-only BPE comes first at every vocabulary
                 steps = round(cfg.steps * reference_bpt / train_bpt) if lm_budget == "bytes" else cfg.steps
-                lm, _ = _lm_row(name, model, train, test, replace(cfg, steps=steps))
-                row["lm_bits_per_byte"], row["lm_train_s"] = lm["test_bits_per_byte"], lm["train_seconds"]
+                lms = [
+                    _lm_row(name, model, train, test, replace(cfg, steps=steps, seed=s))[0] for s in lm_seeds
+                ]
+                bpb = [lm["test_bits_per_byte"] for lm in lms]
+                row["lm_bits_per_byte"] = round(float(np.mean(bpb)), 4)
+                if len(bpb) > 1:
+                    row["lm_bpb_std"] = round(float(np.std(bpb, ddof=1)), 4)
+                    row["lm_bpb_seeds"] = "/".join(f"{v:.4f}" for v in bpb)
+                row["lm_train_s"] = round(sum(lm["train_seconds"] for lm in lms), 1)
                 row["lm_steps"] = steps
                 row["lm_train_mb"] = round(steps * cfg.batch * cfg.context * train_bpt / 1e6, 2)
             rows.append(row)
@@ -451,7 +464,7 @@ def _lm_row(
 ) -> tuple[dict, CausalLM]:
     """Train the LM on one tokenization of ``train`` (input embeddings learned, or frozen glyph pictures); its
     held-out bits per byte on ``test``."""
-    torch.manual_seed(0)
+    torch.manual_seed(cfg.seed)
     frozen = glyph_embeddings(model.pieces, cfg.dim) if glyphs else None
     lm = CausalLM(model.vocab_size, cfg, frozen_embeddings=frozen)
     t0 = time.perf_counter()
@@ -708,6 +721,13 @@ def main() -> None:
         default="tokens",
         help="Turkish LMs: equal training tokens (default) or equal training bytes (shorter tokens, more steps)",
     )
+    p.add_argument(
+        "--morph-lm-seeds",
+        nargs="+",
+        type=int,
+        default=[0],
+        help="Turkish LMs: one LM per seed, mean reported",
+    )
     a = p.parse_args()
     corpus = Path(a.corpus)
     if not (corpus / "manifest.json").is_file():
@@ -729,7 +749,8 @@ PARTS = {
     "encoders": lambda c, a: [("text_encoders", "Encode throughput: HF tokenizers, sentencepiece, tiktoken (MB per "
                                "CPU second, one thread)", encoder_rows(c, a.quick, a.cl100k))],
     "morph": lambda c, a: [("text_morph", "Turkish morphology: boundary scores vs hunspell-tr gold, compression, "
-                            "LM bits/byte", morph_rows(c, a.quick, tuple(a.morph_lm), a.morph_lm_budget))],
+                            "LM bits/byte", morph_rows(c, a.quick, tuple(a.morph_lm), a.morph_lm_budget,
+                                                    tuple(a.morph_lm_seeds)))],
     "throughput": lambda c, a: [("text_throughput", "Throughput (MB of UTF-8 text per CPU second, one thread)",
                                  throughput_rows(c, a.quick))],
     "ca": lambda c, a: [("text_ca_bpe", "Compression-aware vs plain BPE (Python docs), equal vocabulary and LM compute",
