@@ -35,6 +35,9 @@ def main() -> None:
     ap.add_argument("--model", default="points-vat-tri-256")
     ap.add_argument("--trained", help="a model already trained on those shapes (skips training)")
     ap.add_argument("--out", help="train into this folder (kept) instead of a temporary one")
+    ap.add_argument(
+        "--set", nargs="+", default=[], metavar="KEY=VALUE", help="model overrides, e.g. train_points=16384"
+    )
     a = ap.parse_args()
     files = point_files("homedecor:test")
     if not 1 <= a.shapes <= len(files):
@@ -47,20 +50,22 @@ def main() -> None:
         for f in files:
             (folder / f.name).symlink_to(f)
         run = Path(a.out) if a.out else Path(tmp) / "run"
-        model_dir = a.trained or train(a.model, {}, a.steps, run, data=str(folder))
+        overrides = dict(kv.split("=", 1) for kv in a.set)
+        model_dir = a.trained or train(a.model, overrides, a.steps, run, data=str(folder))
         model = tokzoo.load(model_dir).eval()
         for path in files:
             target = torch.from_numpy(read_points(path, 10_000, seed=1)[0]).float()
             cloud = model.load_file(path)
             tokens = model.encode(cloud)
-            row = {"setting": f"{a.model} on {a.shapes} shape(s)", "steps": a.steps}
+            row = {"setting": " ".join([f"{a.model} on {a.shapes} shape(s)", *a.set]), "steps": a.steps}
             rows.append(row | score(model.decode(tokens)[0], tokens, cloud[0], path, target))
             print(rows[-1], flush=True)
-    write_results(f"points_capacity_{a.shapes}", rows)
+    write_results("_".join([f"points_capacity_{a.shapes}", *(kv.replace("=", "-") for kv in a.set)]), rows)
     mean = lambda k: sum(r[k] for r in rows) / len(rows)  # noqa: E731
     print(
-        f"{a.model}, {a.shapes} shape(s), {a.steps} steps: F@1% {mean('fscore_1pct'):.3f} "
-        f"(dense {mean('fscore_1pct_dense'):.3f}, ceiling {mean('ceiling_fscore_1pct'):.3f}), "
+        f"{a.model} {' '.join(a.set)}, {a.shapes} shape(s), {a.steps} steps: F@1% {mean('fscore_1pct'):.3f} "
+        f"(precision {mean('precision_1pct'):.3f}, recall {mean('recall_1pct'):.3f}; "
+        f"dense {mean('fscore_1pct_dense'):.3f}, ceiling {mean('ceiling_fscore_1pct'):.3f}), "
         f"Chamfer {mean('chamfer'):.4f}; {time.time() - t0:.0f} s"
     )
 
