@@ -10,7 +10,10 @@ on the first ``--shapes`` ``homedecor:test`` models only (deliberately, no held-
 decoded clouds of those same models with ``points.score`` (F-score at 1 % of the diagonal against 10,000
 samples and against a dense target, Chamfer, the equal-bytes floor and the point-count ceiling). A low F here
 means the decoder or its surface extraction is the limit; a high F here and a low one in ``points.py`` means
-training data and steps are.
+training data and steps are. For a distance-field decoder it also reads the field itself against the exact
+distance to 100,000 surface samples, in the normalised frame: its median on the surface (0 for a perfect
+field) and at points moved 0.02 / 0.05 / 0.1 off it in random directions (a sharp field follows the true
+distance; a blurred one stays flat).
 """
 
 from __future__ import annotations
@@ -25,7 +28,30 @@ import torch
 import tokzoo
 from common import write_results
 from points import score, train
+from tokzoo.points import normalize
 from tokzoo.points.data import point_files, read_points
+from tokzoo.points.metrics import nearest
+
+#: how far probe points are moved off the surface (normalised units, farthest point at radius 1)
+OFFSETS = (0.02, 0.05, 0.1)
+
+
+@torch.no_grad()
+def field_profile(model, cloud: torch.Tensor, path: Path) -> dict:
+    """Median predicted vs exact distance of a triplane model's field on and off the surface of ``path``."""
+    tokens = model.encode(cloud)
+    planes = model.field.planes(model._embedded(model.bottleneck.decode(tokens)))
+    _, centre, scale = normalize(cloud[0][None])
+    dense = torch.from_numpy(read_points(path, 100_000, seed=3)[0]).float()[None]
+    dense = (dense - centre[:, None]) / scale[:, None, None]
+    probe = dense[:, :: len(dense[0]) // 5000][:, :5000]
+    gen = torch.Generator().manual_seed(0)
+    row = {"field_on_surface": round(float(model.field.distance(planes, probe).median()), 4)}
+    for off in OFFSETS:
+        q = probe + torch.nn.functional.normalize(torch.randn(probe.shape, generator=gen), dim=-1) * off
+        row[f"field_at_{off}"] = round(float(model.field.distance(planes, q).median()), 4)
+        row[f"exact_at_{off}"] = round(float(nearest(q, dense)[0].median()), 4)
+    return row
 
 
 def main() -> None:
@@ -58,10 +84,19 @@ def main() -> None:
             cloud = model.load_file(path)
             tokens = model.encode(cloud)
             row = {"setting": " ".join([f"{a.model} on {a.shapes} shape(s)", *a.set]), "steps": a.steps}
-            rows.append(row | score(model.decode(tokens)[0], tokens, cloud[0], path, target))
+            row |= score(model.decode(tokens)[0], tokens, cloud[0], path, target)
+            rows.append(row | (field_profile(model, cloud, path) if hasattr(model, "field") else {}))
             print(rows[-1], flush=True)
     write_results("_".join([f"points_capacity_{a.shapes}", *(kv.replace("=", "-") for kv in a.set)]), rows)
     mean = lambda k: sum(r[k] for r in rows) / len(rows)  # noqa: E731
+    if "field_on_surface" in rows[0]:
+        print(
+            "field (median, normalised units): on the surface "
+            + f"{mean('field_on_surface'):.4f}, "
+            + ", ".join(
+                f"at {o} off {mean(f'field_at_{o}'):.4f} (exact {mean(f'exact_at_{o}'):.4f})" for o in OFFSETS
+            )
+        )
     print(
         f"{a.model} {' '.join(a.set)}, {a.shapes} shape(s), {a.steps} steps: F@1% {mean('fscore_1pct'):.3f} "
         f"(precision {mean('precision_1pct'):.3f}, recall {mean('recall_1pct'):.3f}; "
