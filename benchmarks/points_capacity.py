@@ -76,6 +76,9 @@ def main() -> None:
         for f in files:
             (folder / f.name).symlink_to(f)
         run = Path(a.out) if a.out else Path(tmp) / "run"
+        bad = [kv for kv in a.set if "=" not in kv[1:]]
+        if bad:
+            raise SystemExit(f"--set takes KEY=VALUE pairs, got {bad}")
         overrides = dict(kv.split("=", 1) for kv in a.set)
         model_dir = a.trained or train(a.model, overrides, a.steps, run, data=str(folder))
         model = tokzoo.load(model_dir).eval()
