@@ -35,7 +35,7 @@ import tokzoo
 from common import write_results
 from tokzoo.points import f_score, farthest_points
 from tokzoo.points.data import point_files, read_points
-from tokzoo.points.metrics import chamfer, precision_recall
+from tokzoo.points.metrics import chamfer, f_measure, precision_recall
 
 #: (label, registered model, overrides): patch tokens at 16/32/64 patches (2,048 decoded points each) and
 #: VAT-style 1-D tokens at 64/128/256 tokens.
@@ -79,8 +79,8 @@ def score(decoded: torch.Tensor, tokens, cloud: torch.Tensor, path: Path, target
     nbytes = math.ceil(tokens.nbits() / 8)
     floor = floor_points(cloud, nbytes)
     row = {"model": path.name, "tokens": tokens.num_tokens, "bytes": nbytes}
-    row |= {"fscore_1pct": float(f_score(decoded, target, 0.01 * diag)[0])}
-    precision, recall = precision_recall(decoded, target, 0.01 * diag)
+    precision, recall = precision_recall(decoded, target, 0.01 * diag)  # one pass of nearest neighbours
+    row |= {"fscore_1pct": float(f_measure(precision, recall)[0])}
     row |= {"precision_1pct": float(precision[0]), "recall_1pct": float(recall[0])}
     row |= {"chamfer": float(chamfer(decoded, target)[0]) / diag}
     row |= {"floor_points": len(floor), "floor_fscore_1pct": float(f_score(floor, target, 0.01 * diag)[0])}

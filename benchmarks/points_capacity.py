@@ -37,9 +37,9 @@ OFFSETS = (0.02, 0.05, 0.1)
 
 
 @torch.no_grad()
-def field_profile(model, cloud: torch.Tensor, path: Path) -> dict:
-    """Median predicted vs exact distance of a triplane model's field on and off the surface of ``path``."""
-    tokens = model.encode(cloud)
+def field_profile(model, tokens, cloud: torch.Tensor, path: Path) -> dict:
+    """Median predicted vs exact distance of a triplane model's field (decoded from ``tokens``, the encoding
+    of ``cloud``) on and off the surface of ``path``."""
     planes = model.field.planes(model._embedded(model.bottleneck.decode(tokens)))
     _, centre, scale = normalize(cloud[0][None])
     dense = torch.from_numpy(read_points(path, 100_000, seed=3)[0]).float()[None]
@@ -88,7 +88,7 @@ def main() -> None:
             tokens = model.encode(cloud)
             row = {"setting": " ".join([f"{a.model} on {a.shapes} shape(s)", *a.set]), "steps": a.steps}
             row |= score(model.decode(tokens)[0], tokens, cloud[0], path, target)
-            rows.append(row | (field_profile(model, cloud, path) if hasattr(model, "field") else {}))
+            rows.append(row | (field_profile(model, tokens, cloud, path) if hasattr(model, "field") else {}))
             print(rows[-1], flush=True)
     write_results("_".join([f"points_capacity_{a.shapes}", *(kv.replace("=", "-") for kv in a.set)]), rows)
     mean = lambda k: sum(r[k] for r in rows) / len(rows)  # noqa: E731

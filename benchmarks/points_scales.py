@@ -1,6 +1,6 @@
 """Where a multi-scale VAT model's latent goes, scale by scale: for each held-out homedecor model, the share of the
 latent's norm the first scale (one id, the sequence mean) takes and the residual left after each whole prefix of
-scales (relative to the latent's norm). Backs the "first scale holds 97-99 %" figure in docs/points.md.
+scales (relative to the latent's norm). Backs the per-scale residuals in docs/points.md.
 
     python benchmarks/points_scales.py runs/points-vat-tri-ms-cpu/model
 """

@@ -7,7 +7,7 @@ import torch
 
 from tokzoo.points.normalize import check_points
 
-__all__ = ["chamfer", "f_score", "nearest", "normal_consistency", "precision_recall"]
+__all__ = ["chamfer", "f_measure", "f_score", "nearest", "normal_consistency", "precision_recall"]
 
 
 def nearest(a: torch.Tensor, b: torch.Tensor, chunk: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
@@ -42,12 +42,16 @@ def precision_recall(
     return precision, recall
 
 
-def f_score(pred: torch.Tensor, target: torch.Tensor, threshold: float) -> torch.Tensor:
-    """F-score per cloud (B,): harmonic mean of :func:`precision_recall`."""
-    precision, recall = precision_recall(pred, target, threshold)
+def f_measure(precision: torch.Tensor, recall: torch.Tensor) -> torch.Tensor:
+    """Harmonic mean of precision and recall (0 where both are 0)."""
     return torch.where(
         precision + recall > 0, 2 * precision * recall / (precision + recall).clamp_min(1e-12), 0.0
     )
+
+
+def f_score(pred: torch.Tensor, target: torch.Tensor, threshold: float) -> torch.Tensor:
+    """F-score per cloud (B,): :func:`f_measure` of :func:`precision_recall`."""
+    return f_measure(*precision_recall(pred, target, threshold))
 
 
 def normal_consistency(
