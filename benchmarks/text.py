@@ -45,7 +45,7 @@ from tokzoo.text.metrics.entropy import token_counts
 from tokzoo.text.morfessor import fit_morphs
 from tokzoo.text.parallel import parallel_messages
 from tokzoo.text.parallel_docs import ENGLISH_PACKAGES, parallel_documents
-from tokzoo.text.patching import entropy_patches, fixed_patches, patch_pieces
+from tokzoo.text.patching import entropy_patches, fixed_patches, patch_pieces, threshold_for_size
 from tokzoo.text.turkish import LETTERS, TURKISH_LOWER, gold_words, morph_pieces, turkish_dictionary
 from tokzoo.text.word_pooled import (
     WordLMConfig,
@@ -558,7 +558,7 @@ def wordpool_rows(corpus: Path, quick: bool) -> list[dict]:
 def _pooled_row(name: str, train: list[bytes], test: list[bytes], wcfg: WordLMConfig) -> dict:
     """Train the pooled byte LM on one segmentation of the training bytes; held-out bits per byte and its costs."""
     tr, te = word_table(train, wcfg.max_word), word_table(test, wcfg.max_word)
-    torch.manual_seed(0)
+    torch.manual_seed(wcfg.seed)
     model = WordPooledLM(wcfg)
     t0 = time.perf_counter()
     losses = train_word_lm(model, tr)
@@ -625,6 +625,53 @@ def patch_ablation_rows(corpus: Path, quick: bool) -> list[dict]:
     rows.append(_pooled_row(f"fixed 4 bytes, BLT encoder, {steps} steps (CLS's training FLOPs)", *fixed,
                             replace(both, steps=steps)))  # fmt: skip
     return rows
+
+
+def patchsweep_rows(corpus: Path, quick: bool, sizes: tuple[int, ...], seeds: tuple[int, ...]) -> list[dict]:
+    """Compute-matched sweep of patchings at matched mean patch size: for each size, MegaByte fixed patches and BLT
+    entropy patches with the global and the relative threshold calibrated on the training text to that mean
+    (``threshold_for_size``); one patch-level LM with BLT's encoder (the ``patchlm`` protocol: same steps, batch,
+    65-piece window, so the same FLOPs per step and the same bytes per step at one size), one run per seed.
+    The entropy model is a byte LM trained 4x the LM steps, read with half-overlapping windows (no spurious patch
+    start at window edges)."""
+    train, test, cfg = _lm_data(corpus, quick)
+    wcfg = WordLMConfig(steps=cfg.steps, batch=cfg.batch, lr=cfg.lr, pooling="cross", hash_ngrams=(3, 4, 5))
+    data = [t.encode() for t in (train, test)]
+    entropy_row, byte_lm = _lm_row(
+        "bytes", tokzoo.create("text-bytes"), train, test, replace(cfg, steps=4 * cfg.steps)
+    )
+    entropies = [next_token_entropies(byte_lm, list(d), min_context=cfg.context // 2, batch=64) for d in data]
+    rows = [
+        {
+            "target_bytes_per_piece": "",
+            "patching": f"(entropy model: byte LM, {4 * cfg.steps} steps, held-out "
+            f"{entropy_row['test_bits_per_byte']} bits/byte; next-byte entropy on the training text: mean "
+            f"{entropies[0].mean():.2f}, median {np.median(entropies[0]):.2f} bits)",
+        }
+    ]
+    for size in sizes:
+        patchings = {f"MegaByte fixed {size} bytes": [fixed_patches(len(d), size) for d in data]}
+        for mode in ("global", "relative"):
+            theta, _ = threshold_for_size(entropies[0], size, mode, wcfg.max_word)
+            patchings[f"BLT {mode}, θ = {theta:.3f} bits"] = [
+                entropy_patches(h, theta, mode) for h in entropies
+            ]
+        for name, lengths in patchings.items():
+            pieces = [patch_pieces(d, n, wcfg.max_word) for d, n in zip(data, lengths, strict=True)]
+            runs = [_pooled_row(name, *pieces, replace(wcfg, seed=seed)) for seed in seeds]
+            bpb = [r["test_bits_per_byte"] for r in runs]
+            rows.append({
+                "target_bytes_per_piece": size, "patching": name,
+                "train_bytes_per_piece": round(len(data[0]) / len(pieces[0]), 3),
+                "test_bytes_per_piece": runs[0]["test_bytes_per_token"],
+                "train_gflops_per_step": runs[0]["train_gflops_per_step"],
+                "seeds": len(seeds), "test_bits_per_byte_mean": round(float(np.mean(bpb)), 4),
+                "test_bits_per_byte_std": round(float(np.std(bpb, ddof=1)) if len(bpb) > 1 else 0.0, 4),
+                "test_bits_per_byte_each": " / ".join(f"{b:.4f}" for b in bpb),
+                "final_train_loss_mean": round(float(np.mean([r["final_train_loss_nats"] for r in runs])), 3),
+            })  # fmt: skip
+            print(rows[-1], flush=True)
+    return fill_columns(rows)
 
 
 def _step_flops(model: WordPooledLM, wcfg: WordLMConfig, table: np.ndarray) -> float:
@@ -728,6 +775,16 @@ def main() -> None:
         default=[0],
         help="Turkish LMs: one LM per seed, mean reported",
     )
+    p.add_argument(
+        "--sweep-sizes",
+        nargs="+",
+        type=int,
+        default=[4, 6, 8],
+        help="patchsweep: mean bytes per patch to match",
+    )
+    p.add_argument(
+        "--sweep-seeds", nargs="+", type=int, default=[0, 1, 2], help="patchsweep: one LM per seed"
+    )
     a = p.parse_args()
     corpus = Path(a.corpus)
     if not (corpus / "manifest.json").is_file():
@@ -765,6 +822,9 @@ PARTS = {
                               patch_rows(c, a.quick))],
     "patchablation": lambda c, a: [("text_patch_ablation", "BLT's encoder pieces one at a time on fixed 4-byte "
                                     "patches, held-out bits per byte", patch_ablation_rows(c, a.quick))],
+    "patchsweep": lambda c, a: [("text_patchsweep", "Patchings at matched mean patch size and equal LM compute "
+                                 "(BLT encoder), held-out bits per byte over seeds",
+                                 patchsweep_rows(c, a.quick, tuple(a.sweep_sizes), tuple(a.sweep_seeds)))],
     "patchlm": lambda c, a: [("text_patchlm", "Patch-level byte LM on words, BLT entropy patches and MegaByte "
                               "fixed patches, held-out bits per byte", patchlm_rows(c, a.quick))],
 }  # fmt: skip

@@ -80,3 +80,65 @@ def test_glyph_embeddings_are_pictures_and_stay_frozen():
     assert torch.equal(model.embed.weight, before) and not model.embed.weight.requires_grad
     with pytest.raises(ValueError, match="frozen embeddings"):
         CausalLM(7, cfg, frozen_embeddings=emb)
+
+
+def test_mean_piece_length_counts_cut_pieces():
+    from tokzoo.text.patching import mean_piece_length
+
+    assert mean_piece_length(np.array([3, 5]), 4) == 8 / 3  # 3 | 4 + 1
+    assert mean_piece_length(np.array([2, 2]), 16) == 2.0
+    assert mean_piece_length(np.zeros(0, dtype=np.int64), 4) == 0.0
+
+
+@given(
+    st.lists(st.floats(0, 8, allow_nan=False), min_size=2, max_size=60),
+    st.floats(1, 6),
+    st.sampled_from(["global", "relative"]),
+)
+def test_threshold_for_size_is_the_closest_achievable(h, size, mode):
+    from tokzoo.text.patching import mean_piece_length, threshold_for_size
+
+    h = np.array(h)
+    theta, got = threshold_for_size(h, size, mode, 6)
+    assert got == mean_piece_length(entropy_patches(h, theta, mode), 6)
+    stat = h if mode == "global" else np.diff(h)
+    every = [mean_piece_length(entropy_patches(h, t, mode), 6) for t in [*np.unique(stat), stat.min() - 1]]
+    assert abs(got - size) <= min(abs(m - size) for m in every) + 1e-12
+
+
+def test_threshold_for_size_known_values_and_errors():
+    from tokzoo.text.patching import threshold_for_size
+
+    h = np.array([3.0, 0.5, 0.4, 2.0, 2.5, 0.1, 1.9])
+    assert threshold_for_size(h, 7 / 4, "global", 16) == (0.5, 7 / 4)  # H > 0.5 at 0, 3, 4, 6
+    assert threshold_for_size(h, 1.0, "global", 16)[1] == 1.0
+    with pytest.raises(ValueError, match="target patch size"):
+        threshold_for_size(h, 20, "global", 16)
+    with pytest.raises(ValueError, match="at least 2"):
+        threshold_for_size(h[:1], 1, "global", 16)
+
+
+def test_overlapping_entropy_windows_give_every_prediction_its_context():
+    torch.manual_seed(0)
+    cfg = LMConfig(dim=16, depth=1, heads=2, context=8, steps=1, batch=2)
+    model = CausalLM(256, cfg).eval()
+    seq = torch.randint(0, 256, (37,))
+
+    def reference(p: int) -> float:  # entropy of token p from at most `context` tokens before it
+        logp = torch.log_softmax(model(seq[max(0, p - cfg.context) : p][None])[0, -1], -1)
+        return float(-(logp.exp() * logp).sum() / np.log(2))
+
+    with torch.no_grad():
+        want = [8.0] + [reference(p) for p in range(1, len(seq))]
+        sliding = next_token_entropies(model, seq.tolist(), min_context=cfg.context - 1, batch=5)
+        assert np.allclose(sliding, want, atol=1e-5)
+        # consecutive windows (the default): the token after a window edge is predicted from one token
+        default = next_token_entropies(model, seq.tolist())
+        logp = torch.log_softmax(model(seq[8:9][None])[0, -1], -1)
+        assert default[9] == pytest.approx(float(-(logp.exp() * logp).sum() / np.log(2)), abs=1e-5)
+        assert default[9] != pytest.approx(want[9], abs=1e-3)
+        # half-overlapping windows in batches agree with one window at a time
+        half = [next_token_entropies(model, seq.tolist(), min_context=4, batch=b) for b in (1, 3)]
+        assert np.allclose(*half, atol=1e-5) and np.allclose(half[0][:9], want[:9], atol=1e-5)
+    with pytest.raises(ValueError, match="min_context"):
+        next_token_entropies(model, seq.tolist(), min_context=8)

@@ -8,7 +8,7 @@ import torch
 import tokzoo
 from tokzoo.core.errors import ConfigError, DataError
 from tokzoo.core.tokens import Tokens
-from tokzoo.nn.causal3d import inflate_state_dict
+from tokzoo.nn.causal3d import CausalUpsample3d, inflate_state_dict
 from tokzoo.train import TrainConfig, Trainer
 from tokzoo.video.dataset import ClipDataset
 from video_clips import write_sprite_clip
@@ -60,6 +60,53 @@ def test_decoding_is_causal_too(tiny):
     rec = tiny.decode(tokens)
     head = Tokens.from_ids(tokens.ids[:, :8], tokens.vocab_size, "grid3d", (2, 2, 2))
     assert torch.allclose(tiny.decode(head), rec[:, :, :5], atol=1e-5)
+
+
+def _identity_upsample(time_mode: str) -> CausalUpsample3d:
+    up = CausalUpsample3d(2, temporal=True, time_mode=time_mode)
+    with torch.no_grad():
+        up.conv.weight.zero_()
+        up.conv.bias.zero_()
+        up.conv.weight[:, :, -1, 1, 1] = torch.eye(2)  # the current frame's centre tap: identity
+    return up
+
+
+def test_temporal_upsampling_holds_or_interpolates_latent_frames():
+    a, b, c = (torch.full((1, 2, 1, 1, 1), v) for v in (0.0, 4.0, 8.0))
+    x = torch.cat([a, b, c], dim=2)
+    frames = lambda up: up(x)[0, 0, :, 0, 0].tolist()  # noqa: E731  (each frame is 2x2 after upsampling)
+    assert frames(_identity_upsample("nearest")) == [0.0, 4.0, 4.0, 8.0, 8.0]
+    assert frames(_identity_upsample("linear")) == [0.0, 2.0, 4.0, 6.0, 8.0]
+    old = torch.nn.functional.interpolate(x, scale_factor=(2.0, 2.0, 2.0), mode="nearest")[:, :, 1:]
+    assert torch.equal(_identity_upsample("nearest")(x), old)  # the nearest mode is the earlier upsampling
+    with pytest.raises(ValueError, match="temporal upsampling"):
+        CausalUpsample3d(2, temporal=True, time_mode="cubic")
+
+
+def test_linear_temporal_upsampling_is_causal_and_starts_from_the_key_frames():
+    torch.manual_seed(0)
+    lin = tokzoo.create("video-causal-f4x8-t", temporal_upsample="linear").eval()
+    tokens = lin.encode(torch.rand(1, 3, 9, 16, 16))
+    head = Tokens.from_ids(tokens.ids[:, :8], tokens.vocab_size, "grid3d", (2, 2, 2))
+    with torch.no_grad():
+        assert torch.allclose(lin.decode(head), lin.decode(tokens)[:, :, :5], atol=1e-5)
+    with pytest.raises(ConfigError, match="temporal_upsample"):
+        tokzoo.create("video-causal-f4x8-t", temporal_upsample="cubic")
+    # inflated from the image tokenizer: the tokens are the key frames' image tokens and the key frames decode
+    # as the image tokenizer decodes them; the frames between are interpolated from their two key frames
+    image_model = tokzoo.create("fsq-f8-s", pretrained=True).eval()
+    video = tokzoo.create(
+        "video-causal-f4x8-s", inflate_from="pretrained:fsq-f8-s", temporal_upsample="linear"
+    )
+    clip = torch.rand(1, 3, 9, 32, 32)
+    with torch.no_grad():
+        tokens = video.eval().encode(clip)
+        keys = image_model.encode(clip[:, :, ::4].transpose(1, 2).reshape(3, 3, 32, 32))
+        assert torch.equal(tokens.ids.reshape(3, 16), keys.ids)
+        rec, key_rec = video.decode(tokens), image_model.decode(keys)
+    assert torch.allclose(rec[0, :, ::4].transpose(0, 1), key_rec, atol=1e-4)
+    middle = rec[0, :, 2]
+    assert not any(torch.allclose(middle, key, atol=1e-3) for key in key_rec[:2])
 
 
 def test_bad_clips_are_one_line_errors(tiny):

@@ -78,19 +78,35 @@ class CausalDownsample3d(nn.Module):
 
 
 class CausalUpsample3d(nn.Module):
-    """Double H and W (nearest) and, when ``temporal``, map ``1 + k`` frames to ``1 + 2k`` (each frame repeated
-    twice, then the first copy of frame 0 dropped, so output frame 0 comes from latent frame 0 alone); then a
-    causal conv mixes."""
+    """Double H and W (nearest) and, when ``temporal``, map ``1 + k`` frames to ``1 + 2k``; then a causal conv
+    mixes. Time mode ``nearest``: each frame repeated twice, then the first copy of frame 0 dropped (output frame
+    2j - 1 and 2j both copy latent frame j). ``linear``: frame 2j copies latent frame j and frame 2j - 1 is the
+    mean of frames j - 1 and j, so a key-frame code is interpolated, never held. Either way output frame 0 comes
+    from latent frame 0 alone and no output frame reads a later latent frame than the one it belongs to."""
 
-    def __init__(self, ch: int, temporal: bool) -> None:
+    def __init__(self, ch: int, temporal: bool, time_mode: str = "nearest") -> None:
         super().__init__()
+        if time_mode not in TIME_MODES:
+            raise ValueError(f"temporal upsampling must be one of {TIME_MODES}, got {time_mode!r}")
         self.temporal = temporal
+        self.time_mode = time_mode
         self.conv = CausalConv3d(ch, ch, 3)
 
+    def _time(self, x: torch.Tensor) -> torch.Tensor:
+        if self.time_mode == "nearest":
+            return x.repeat_interleave(2, dim=2)[:, :, 1:]
+        b, c, t, h, w = x.shape
+        out = x.new_empty(b, c, 2 * t - 1, h, w)
+        out[:, :, 0::2] = x
+        out[:, :, 1::2] = (x[:, :, :-1] + x[:, :, 1:]) / 2
+        return out
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        scale = (2.0 if self.temporal else 1.0, 2.0, 2.0)
-        x = F.interpolate(x, scale_factor=scale, mode="nearest")
-        return self.conv(x[:, :, 1:] if self.temporal else x)
+        x = F.interpolate(x, scale_factor=(1.0, 2.0, 2.0), mode="nearest")
+        return self.conv(self._time(x) if self.temporal else x)
+
+
+TIME_MODES = ("nearest", "linear")
 
 
 def _temporal_levels(levels: int, temporal_downs: int) -> list[bool]:
@@ -125,7 +141,8 @@ class CausalEncoder3d(nn.Module):
 
 class CausalDecoder3d(nn.Module):
     """Latents (B, z_ch, 1 + k, h, w) → clip (B, out_ch, 1 + f_t·k, h·f, w·f), mirroring ``CausalEncoder3d``
-    (the layer layout of :class:`tokzoo.nn.conv.ConvDecoder`)."""
+    (the layer layout of :class:`tokzoo.nn.conv.ConvDecoder`); ``time_mode`` is the temporal upsampling's
+    (:class:`CausalUpsample3d`)."""
 
     def __init__(
         self,
@@ -135,6 +152,7 @@ class CausalDecoder3d(nn.Module):
         num_res_blocks: int,
         z_ch: int,
         temporal_downs: int,
+        time_mode: str = "nearest",
     ) -> None:
         super().__init__()
         temporal = _temporal_levels(len(ch_mult) - 1, temporal_downs)
@@ -145,7 +163,7 @@ class CausalDecoder3d(nn.Module):
                 layers.append(CausalResBlock3d(cur, ch * m))
                 cur = ch * m
             if i > 0:
-                layers.append(CausalUpsample3d(cur, temporal[i - 1]))
+                layers.append(CausalUpsample3d(cur, temporal[i - 1], time_mode))
         layers += [_norm(cur), nn.SiLU(), CausalConv3d(cur, out_ch, 3)]
         self.net = nn.Sequential(*layers)
 

@@ -144,16 +144,33 @@ def bits_per_byte(model: CausalLM, ids: np.ndarray, token_bytes: np.ndarray, bat
 
 
 @torch.no_grad()
-def next_token_entropies(model: CausalLM, ids: Sequence[int]) -> np.ndarray:
-    """Entropy (bits) of the model's prediction of each token of ``ids`` from the tokens before it (at most
-    ``context`` of them, in consecutive windows); token 0, predicted from nothing, gets log2 V."""
+def next_token_entropies(
+    model: CausalLM, ids: Sequence[int], *, min_context: int = 0, batch: int = 1
+) -> np.ndarray:
+    """Entropy (bits) of the model's prediction of each token of ``ids`` from the tokens before it, in windows
+    of ``context`` tokens; token 0, predicted from nothing, gets log2 V.
+
+    With ``min_context`` = 0 the windows are consecutive, so the token after each window edge is predicted from
+    one token (a spurious entropy peak every ``context`` tokens). With ``min_context`` = m > 0 the windows
+    overlap by m tokens and every prediction after the first window sees at least m + 1 earlier tokens.
+    ``batch`` windows go through the model at once (1 gives the same floating-point results as before)."""
+    step = model.cfg.context - min_context
+    if not 0 <= min_context < model.cfg.context:
+        raise ValueError(f"min_context must be in [0, {model.cfg.context}), got {min_context}")
     model.eval()
     seq = torch.as_tensor(list(ids), dtype=torch.int64)
     out = np.full(len(seq), math.log2(model.head.out_features))
-    step = model.cfg.context
-    for start in range(0, max(len(seq) - 1, 0), step):
-        w = seq[start : start + step][None]
-        logp = F.log_softmax(model(w)[0], dim=-1)
-        ent = -(logp.exp() * logp).sum(-1) / math.log(2)  # entropy of the token after each position
-        out[start + 1 : start + 1 + w.shape[1]] = ent[: len(out) - start - 1].numpy()
+    starts = list(range(0, max(len(seq) - 1 - min_context, 1), step)) if len(seq) > 1 else []
+    full = [s for s in starts if s + model.cfg.context <= len(seq)]
+    groups = [full[i : i + batch] for i in range(0, len(full), batch)]
+    groups += [[s] for s in starts[len(full) :]]
+    for group in groups:
+        w = torch.stack([seq[s : s + model.cfg.context] for s in group])
+        logp = F.log_softmax(model(w), dim=-1)
+        ent = (-(logp.exp() * logp).sum(-1) / math.log(2)).numpy()  # entropy of the token after each position
+        for s, e in zip(group, ent, strict=True):
+            # predictions from fewer than min_context earlier tokens were taken from the window before
+            keep = 0 if s == 0 else min_context
+            e = e[keep : len(out) - s - 1]
+            out[s + 1 + keep : s + 1 + keep + len(e)] = e
     return out

@@ -14,7 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["entropy_patches", "fixed_patches", "patch_pieces", "patch_starts_to_lengths"]
+__all__ = [
+    "entropy_patches",
+    "fixed_patches",
+    "mean_piece_length",
+    "patch_pieces",
+    "patch_starts_to_lengths",
+    "threshold_for_size",
+]
 
 
 def fixed_patches(num_bytes: int, size: int) -> np.ndarray:
@@ -43,6 +50,39 @@ def entropy_patches(entropies: np.ndarray, threshold: float, mode: str = "global
         raise ValueError(f"patching mode must be 'global' or 'relative', got {mode!r}")
     start[0] = True
     return patch_starts_to_lengths(np.flatnonzero(start), len(h))
+
+
+def mean_piece_length(lengths: np.ndarray, max_len: int) -> float:
+    """Mean bytes per piece once every patch longer than ``max_len`` is cut as :func:`patch_pieces` cuts it."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    pieces = int(np.maximum(-(-lengths // max_len), 1).sum())
+    return float(lengths.sum()) / pieces if pieces else 0.0
+
+
+def threshold_for_size(entropies: np.ndarray, size: float, mode: str, max_len: int) -> tuple[float, float]:
+    """The entropy threshold θ (``mode`` "global" or "relative") whose patches, cut at ``max_len`` bytes, are
+    closest to ``size`` bytes per piece on average — how BLT compares patchings at a matched mean patch size.
+    Returns (θ, the mean piece length it gives). Only the statistic's own values need trying (the patches change
+    only there), and the mean grows with θ, so a binary search over them finds it."""
+    h = np.asarray(entropies, dtype=np.float64)
+    if len(h) < 2:
+        raise ValueError(f"need at least 2 entropies to calibrate a threshold, got {len(h)}")
+    if not 1 <= size <= max_len:
+        raise ValueError(f"target patch size must be in [1, {max_len}], got {size}")
+    stat = h if mode == "global" else np.diff(h)
+    candidates = np.unique(stat)
+    mean = lambda t: mean_piece_length(entropy_patches(h, float(t), mode), max_len)  # noqa: E731
+    lo, hi = 0, len(candidates) - 1
+    while lo < hi:  # first candidate whose mean reaches the target
+        mid = (lo + hi) // 2
+        if mean(candidates[mid]) >= size:
+            hi = mid
+        else:
+            lo = mid + 1
+    options = {float(candidates[i]) for i in (lo - 1, lo) if 0 <= i < len(candidates)}
+    options.add(float(candidates[0]) - 1.0)  # below every value: a patch at every byte
+    best = min(options, key=lambda t: abs(mean(t) - size))
+    return best, mean(best)
 
 
 def patch_pieces(data: bytes, lengths: np.ndarray, max_len: int) -> list[bytes]:

@@ -22,7 +22,7 @@ from tokzoo.core.api import load
 from tokzoo.core.autoencode import AutoencodeOut
 from tokzoo.core.errors import ConfigError
 from tokzoo.core.presets import register_preset
-from tokzoo.nn.causal3d import CausalDecoder3d, CausalEncoder3d, inflate_state_dict
+from tokzoo.nn.causal3d import TIME_MODES, CausalDecoder3d, CausalEncoder3d, inflate_state_dict
 from tokzoo.nn.losses import autoencoder_loss
 from tokzoo.quant import Bottleneck, QuantizerConfig
 from tokzoo.video.checks import as_clip_batch, check_clip_batch
@@ -44,6 +44,7 @@ class CausalVideoConfig(QuantizerConfig):
     num_res_blocks: int = 1
     z_channels: int = 64
     temporal_factor: int = 4  # 1, 2, 4, ...: frames per latent frame after the first
+    temporal_upsample: str = "nearest"  # decoder: "nearest" holds each latent frame, "linear" interpolates
     l1_weight: float = 0.5
     in_channels: int = 3
     value_dtype: str = "float16"
@@ -59,6 +60,11 @@ class CausalVideoConfig(QuantizerConfig):
                 f"causal video tokenizer: temporal_factor must be a power of two from 1 to 2**{downs} "
                 f"(one per spatial downsampling), got {f!r}"
             )
+        if self.temporal_upsample not in TIME_MODES:
+            raise ConfigError(
+                f"causal video tokenizer: temporal_upsample must be one of {', '.join(TIME_MODES)}, "
+                f"got {self.temporal_upsample!r}"
+            )
 
 
 class CausalVideoTokenizer(GridVideoTokenizer):
@@ -72,7 +78,9 @@ class CausalVideoTokenizer(GridVideoTokenizer):
         self.encoder = CausalEncoder3d(c.in_channels, c.ch, c.ch_mult, c.num_res_blocks, c.z_channels, downs)
         self.quantizer = c.build_quantizer(c.z_channels)
         self.bottleneck = Bottleneck(self.quantizer, value_dtype=c.value_dtype)
-        self.decoder = CausalDecoder3d(c.in_channels, c.ch, c.ch_mult, c.num_res_blocks, c.z_channels, downs)
+        self.decoder = CausalDecoder3d(
+            c.in_channels, c.ch, c.ch_mult, c.num_res_blocks, c.z_channels, downs, c.temporal_upsample
+        )
         if c.inflate_from:  # initial weights only: the saved config does not ask for them again
             self.inflate(c.inflate_from)
             c.inflate_from = ""
