@@ -21,6 +21,7 @@ import torch
 
 import tokzoo
 from common import write_results
+from ship_stored_form import fit_images
 from tokzoo.bench.eval_run import drop_small, load_eval_images
 from tokzoo.bench.protocol import fidelity_batch, prepare_images, summarize
 from tokzoo.bench.thumbnail import thumbnail_reconstruct, thumbnail_side
@@ -28,12 +29,11 @@ from tokzoo.core.tokens import Tokens
 from tokzoo.quant import build_quantizer
 
 
-def _images(folder: str, size: int, limit: int) -> torch.Tensor:
+def _images(folder: str, size: int) -> torch.Tensor:
     images, bad = load_eval_images(folder)
     for path, reason in bad:
         print(f"skipped {path}: {reason}")
-    kept, _ = drop_small(images, size)
-    return prepare_images(kept[:limit] if limit else kept, size)[1]
+    return prepare_images(drop_small(images, size)[0], size)[1]
 
 
 @torch.no_grad()
@@ -92,14 +92,14 @@ def main() -> None:
     p.add_argument("--name", default="kl-f16-s", help="a pretrained continuous-latent (kl) image tokenizer")
     p.add_argument("--fit", required=True, help="images the quantizers are fitted on (not the test split)")
     p.add_argument("--test", required=True, help="held-out images")
-    p.add_argument("--fit-images", type=int, default=512, help="at most this many fit images (0: all)")
+    p.add_argument("--fit-images", type=int, default=512, help="at most this many fit images, evenly spaced")
     p.add_argument("--size", type=int, default=128)
     p.add_argument("--bins", nargs="+", type=int, default=[4, 8, 16, 32, 64, 256])
     a = p.parse_args()
     torch.manual_seed(0)
     model = tokzoo.create(a.name, pretrained=True).eval()
-    fit, _ = _means(model, _images(a.fit, a.size, a.fit_images))
-    test_images = _images(a.test, a.size, 0)
+    fit, _ = _means(model, fit_images(a.fit, a.fit_images, a.size))
+    test_images = _images(a.test, a.size)
     means, like = _means(model, test_images)
     if like.values is None:
         raise SystemExit(f"{a.name} is not a continuous-latent tokenizer (its tokens have no values)")

@@ -41,6 +41,8 @@ NEEDS_INPUTS = {
     "recipe_ablation.py": "the photo corpus (--data data/photos/train --test data/photos/test)",
     "ship_pretrained.py": "a training run to ship (a tool, not a benchmark)",
     "points_scales.py": "a trained multi-scale VAT model folder",
+    "kl_ptq.py": "the photo corpus (--fit data/photos/val --test data/photos/test)",
+    "ship_stored_form.py": "the photo corpus' train split (a tool that ships weights, not a benchmark)",
 }
 
 

@@ -9,7 +9,8 @@ The test windows of ``python -m tokzoo.video.data`` (built first if missing; no 
 training) are scaled to ``size`` (per frame: shorter side, centre crop) and coded by
 
 - each causal video tokenizer given with ``--model`` (a checkpoint folder), plus ``inflated@0``: the
-  pretrained image tokenizer fsq-f8-s inflated into video-causal-f4x8-s, untrained on video;
+  pretrained image tokenizer fsq-f8-s inflated into video-causal-f4x8-s, untrained on video, with the decoder
+  holding each latent frame (``temporal_upsample: nearest``) and interpolating between them (``linear``);
 - the per-frame image tokenizer at no more bits: ``video-frames-f16-s``, the pretrained ``fsq-f16-s`` on every
   frame;
 - the key-frame image tokenizer at equal bits: ``video-keyframes-f4x8-s``, the pretrained ``fsq-f8-s`` on frames
@@ -164,7 +165,12 @@ def main() -> int:
     names, clips = load_clips(a.data / "test", a.size, 3 if a.quick else a.clips)
     print(f"{len(names)} held-out clips of {clips.shape[2]} frames at {a.size} px")
 
-    models = {"inflated@0": tokzoo.create("video-causal-f4x8-s", inflate_from="pretrained:fsq-f8-s").eval()}
+    models = {
+        "inflated@0": tokzoo.create("video-causal-f4x8-s", inflate_from="pretrained:fsq-f8-s").eval(),
+        "inflated@0, linear in time": tokzoo.create(
+            "video-causal-f4x8-s", inflate_from="pretrained:fsq-f8-s", temporal_upsample="linear"
+        ).eval(),
+    }
     for spec in [] if a.quick else a.model:
         label, _, path = spec.partition("=")
         models[label] = tokzoo.load(path).eval()

@@ -30,6 +30,9 @@ def test_registered_model(name, tmp_path):
     model = tokzoo.create(name).eval()
     assert isinstance(model, Codec) and get_modality(model.modality).name == model.modality
     x = model.example_input()
+    # a post-training grid (ptq, kl with store_bins) codes once fitted
+    if getattr(getattr(model, "quantizer", None), "fittable", False):
+        model.fit(torch.rand(8, *x.shape[1:]))
     with torch.no_grad():
         tokens = model.encode(x)
         assert len(tokens) == 2 and tokens.meta["tokenizer"] == name

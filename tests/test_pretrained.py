@@ -139,7 +139,7 @@ def test_shipped_manifest_is_valid():
     specs = pt.read_manifest(pt._weight_roots()[0])
     for name, spec in specs.items():
         assert name in tokzoo.list(), name
-        assert set(spec.files) == {"config.json", "model.safetensors"}
+        assert set(spec.files) == {spec.config, "model.safetensors"}
 
 
 DOCS = __import__("pathlib").Path(__file__).resolve().parent.parent / "docs" / "pretrained.md"
@@ -148,13 +148,13 @@ DOCS = __import__("pathlib").Path(__file__).resolve().parent.parent / "docs" / "
 def test_every_shipped_weight_file_has_a_model_card():
     specs = pt.read_manifest(pt._weight_roots()[0])
     cards = DOCS.read_text()
-    total = 0
+    sizes = {}
     for name, spec in specs.items():
         assert f"## {name}" in cards, f"docs/pretrained.md has no card for {name}"
         size = (spec.folder / "model.safetensors").stat().st_size
-        total += size
+        sizes[spec.folder] = size  # two forms of one weight file count once
         assert f"{size:,} bytes" in cards, f"the card of {name} does not state its file size ({size:,} bytes)"
-    assert total <= 40 * 10**6  # the repository's weight budget
+    assert sum(sizes.values()) <= 40 * 10**6  # the repository's weight budget
 
 
 def test_shipped_weights_reproduce_their_cards_held_out_figures():
@@ -179,3 +179,51 @@ def test_shipped_weights_reproduce_their_cards_held_out_figures():
         assert float(psnr(thumb, x).mean()) == pytest.approx(card["thumbnail_psnr"], abs=0.02), name
         if name == "fsq-f8-s":
             assert card["psnr"] > card["thumbnail_psnr"], "the flagship fell below its thumbnail floor"
+
+
+TINY_KL = {"ch": 8, "z_channels": 16}
+
+
+def test_a_second_form_shares_the_weight_file(tmp_path, monkeypatch):
+    """kl-f16-s and its grid-stored form kl-f16-s-q16 from one weight file: each loads its own config, the
+    float form ignores the grid, an altered base tensor or a config the files do not list is refused."""
+    torch.manual_seed(0)
+    base = tokzoo.create("kl-f16-s", **TINY_KL)
+    base.save_pretrained(tmp_path / "base")
+    root = tmp_path / "weights"
+    pt.export_pretrained(tmp_path / "base", root, "kl-f16-s", {"bits_per_image": 4096})
+    shipped = pt._weight_roots()
+    monkeypatch.setattr(pt, "_weight_roots", lambda: [root])
+    pt.catalog.cache_clear()
+    form = tokzoo.create("kl-f16-s-q16", **TINY_KL)
+    missing, _ = form.load_state_dict(tokzoo.create("kl-f16-s", pretrained=True).state_dict(), strict=False)
+    assert missing and all(".store." in k for k in missing)
+    images = torch.rand(8, 3, 32, 32)
+    form.eval().fit(images)
+    form.save_pretrained(tmp_path / "form")
+    spec = pt.export_pretrained_form(
+        tmp_path / "form", root, "kl-f16-s", "kl-f16-s-q16", {"bits_per_image": 16}
+    )
+    assert spec.config == "config-kl-f16-s-q16.json" and spec.folder == pt.get_pretrained("kl-f16-s").folder
+    assert sorted(p.name for p in spec.folder.iterdir()) == [
+        "config-kl-f16-s-q16.json", "config.json", "model.safetensors"
+    ]  # fmt: skip
+    floats, grid = tokzoo.create("kl-f16-s", pretrained=True), tokzoo.create("kl-f16-s-q16", pretrained=True)
+    with torch.no_grad():
+        a, b = floats.encode(images), grid.encode(images)
+        assert a.values is not None and b.values is None and b.nbits() == 8 * 4 * 4 * 4  # 2x2 cells x 4 ids
+        assert torch.allclose(floats.decode(a), base.eval().decode(base.encode(images)), atol=2e-2)
+    bad = tokzoo.create("kl-f16-s-q16", **TINY_KL)
+    bad.load_state_dict(form.state_dict())
+    with torch.no_grad():
+        bad.decoder.net[-1].weight.add_(1.0)
+    bad.save_pretrained(tmp_path / "bad")
+    with pytest.raises(CheckpointError, match="not kl-f16-s's weights"):
+        pt.export_pretrained_form(tmp_path / "bad", root, "kl-f16-s", "kl-f16-s-q16")
+    manifest = json.loads((root / "manifest.json").read_text())
+    del manifest["models"]["kl-f16-s-q16"]["files"]["config-kl-f16-s-q16.json"]
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CheckpointError, match="which its 'files' do not list"):
+        pt.read_manifest(root)
+    monkeypatch.setattr(pt, "_weight_roots", lambda: shipped)
+    pt.catalog.cache_clear()

@@ -402,6 +402,38 @@ def test_kl_eval_uses_the_mean_and_train_samples():
     assert q.latent_dim == 4 and q.bits_per_token is None
 
 
+def test_kl_storage_grid_turns_the_means_into_ids():
+    from tokzoo.quant.bottleneck import Bottleneck
+    from tokzoo.quant.ptq import NotFittedError
+
+    torch.manual_seed(0)
+    q = KLBottleneck(6, latent_dim=3, store_bins=8)
+    b = Bottleneck(q)
+    z = torch.randn(2, 5, 6)
+    with torch.no_grad():
+        q.train()
+        assert q(z).ids is None and torch.isfinite(q(z).loss)  # trains as before, unfitted
+        q.eval()
+        with pytest.raises(NotFittedError, match=r"storage grid .*not fitted"):
+            q(z)
+        b.fit(torch.randn(400, 6))
+        tokens = b.encode(z, (5,))
+        assert (tokens.layout, tokens.shape, tokens.vocab_size) == ("seq1d+depth", (5, 3), 8)
+        assert tokens.nbits() == 2 * 5 * 3 * 3  # 3 ids of 3 bits per position
+        mu = q.latent_values(z)
+        centres = q.store.ids_to_latents(q.store(mu.reshape(-1, 3)).ids).reshape(mu.shape)
+        assert torch.allclose(b.decode(tokens), q.from_latent(centres), atol=1e-6)
+        assert torch.allclose(q(z).latents, b.decode(tokens), atol=1e-6)  # eval forward = decode(encode)
+    # a float-stored bottleneck loads the same weights and ignores the grid
+    plain = KLBottleneck(6, latent_dim=3)
+    plain.load_state_dict(q.state_dict())
+    assert plain.store is None and torch.equal(plain.to_moments.weight, q.to_moments.weight)
+    with pytest.raises(ConfigError, match="nothing to fit"):
+        plain.fit(z)
+    with pytest.raises(ConfigError, match="store_bins"):
+        KLBottleneck(6, store_bins=1)
+
+
 def test_kl_is_zero_for_standard_normal_and_grows_with_mu():
     assert gaussian_kl(torch.zeros(10), torch.zeros(10)).abs().max() == 0
     q = KLBottleneck(4, kl_weight=1.0).eval()  # identity-initialised: mu = z, logvar = 0

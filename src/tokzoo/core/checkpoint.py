@@ -119,16 +119,16 @@ def read_safetensors(path: str | Path) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"{path}: not a valid safetensors file ({e})") from e
 
 
-def read_config(directory: str | Path) -> dict[str, Any]:
-    """Read and validate ``config.json`` of a checkpoint folder (after recovering an interrupted
-    replacement of it, see :func:`~tokzoo.core.atomic.recover_directory`)."""
+def read_config(directory: str | Path, config_name: str = CONFIG_NAME) -> dict[str, Any]:
+    """Read and validate ``config.json`` (or ``config_name``) of a checkpoint folder (after recovering an
+    interrupted replacement of it, see :func:`~tokzoo.core.atomic.recover_directory`)."""
     directory = Path(directory)
     recover_directory(directory)
     if not directory.is_dir():
         raise CheckpointError(f"{directory}: checkpoint folder not found")
-    cfg_path = directory / CONFIG_NAME
+    cfg_path = directory / config_name
     if not cfg_path.is_file():
-        raise CheckpointError(f"{directory}: no {CONFIG_NAME} (is this a tokzoo checkpoint folder?)")
+        raise CheckpointError(f"{directory}: no {config_name} (is this a tokzoo checkpoint folder?)")
     try:
         cfg = json.loads(cfg_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -145,12 +145,15 @@ def read_config(directory: str | Path) -> dict[str, Any]:
     return cfg
 
 
-def load(directory: str | Path, *, map_location: str | torch.device = "cpu") -> Tokenizer:
-    """Rebuild a tokenizer from a checkpoint folder written by ``save_pretrained``."""
+def load(
+    directory: str | Path, *, map_location: str | torch.device = "cpu", config_name: str = CONFIG_NAME
+) -> Tokenizer:
+    """Rebuild a tokenizer from a checkpoint folder written by ``save_pretrained`` (``config_name``: another
+    config of the same weights, e.g. a second shipped form of one weight file)."""
     from tokzoo.core.registry import create
 
     directory = Path(directory)
-    cfg = read_config(directory)
+    cfg = read_config(directory, config_name)
     weights = directory / WEIGHTS_NAME
     if not weights.is_file():
         pickles = [n for n in _PICKLE_NAMES if (directory / n).exists()]
@@ -172,6 +175,6 @@ def load(directory: str | Path, *, map_location: str | torch.device = "cpu") -> 
     if recorded is not None and not matches(model, recorded):
         raise CheckpointError(
             f"{directory}: the weights' fingerprint {fingerprint(model)} differs from {recorded} recorded in "
-            f"{CONFIG_NAME} (files of two checkpoints mixed, or modified)"
+            f"{config_name} (files of two checkpoints mixed, or modified)"
         )
     return model.to(map_location).eval()

@@ -2,7 +2,9 @@
 
 A *weights folder* holds ``manifest.json`` — ``{"format": "tokzoo-pretrained", "format_version": 1,
 "models": {NAME: {"folder": REL, "files": {FILE: SHA256, ...}, ...card fields}}}`` — and, for each model, a
-checkpoint folder ``REL`` (``config.json`` + ``model.safetensors``, usually fp16). tokzoo ships one in the
+checkpoint folder ``REL`` (``config.json`` + ``model.safetensors``, usually fp16). An entry may name another
+config file of a folder (``"config": "config-NAME.json"``), so that two models share one weight file (e.g. a
+continuous model and the same weights stored through a fitted grid). tokzoo ships one in the
 data package ``tokzoo.pretrained``; another package adds its own by declaring an entry point in the group
 ``tokzoo.pretrained`` whose object is the path of its weights folder. Every file's sha256 is checked before
 loading, so a missing or altered file is one error naming it.
@@ -19,6 +21,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import torch
 
 from tokzoo.core.errors import CheckpointError, RegistryError
 
@@ -39,6 +43,7 @@ class PretrainedSpec:
     folder: Path
     files: dict[str, str]
     card: dict[str, Any] = field(default_factory=dict)
+    config: str = "config.json"
 
 
 def read_manifest(root: Path) -> dict[str, PretrainedSpec]:
@@ -58,8 +63,11 @@ def read_manifest(root: Path) -> dict[str, PretrainedSpec]:
     for name, entry in data.get("models", {}).items():
         if not isinstance(entry, dict) or not isinstance(entry.get("files"), dict) or "folder" not in entry:
             raise CheckpointError(f"{path}: model {name!r} needs 'folder' and 'files'")
-        card = {k: v for k, v in entry.items() if k not in ("folder", "files")}
-        specs[name] = PretrainedSpec(name, root / entry["folder"], dict(entry["files"]), card)
+        config = entry.get("config", "config.json")
+        if config not in entry["files"]:
+            raise CheckpointError(f"{path}: model {name!r} loads {config!r}, which its 'files' do not list")
+        card = {k: v for k, v in entry.items() if k not in ("folder", "files", "config")}
+        specs[name] = PretrainedSpec(name, root / entry["folder"], dict(entry["files"]), card, config)
     return specs
 
 
@@ -129,8 +137,9 @@ def load_pretrained(name: str) -> Tokenizer:
     """The pretrained model ``name`` in float32, eval mode, after the hash check."""
     from tokzoo.core.checkpoint import load
 
-    model = load(verified_folder(name))
-    model.pretrained_name = get_pretrained(name).name
+    spec = get_pretrained(name)
+    model = load(verified_folder(name), config_name=spec.config)
+    model.pretrained_name = spec.name
     return model.float()
 
 
@@ -148,8 +157,6 @@ def export_pretrained(
 
     from tokzoo.core.atomic import atomic_write_bytes
     from tokzoo.core.checkpoint import CONFIG_NAME, WEIGHTS_NAME, read_config, read_safetensors
-    from tokzoo.core.fingerprint import fingerprint
-    from tokzoo.core.registry import create
 
     checkpoint, root = Path(checkpoint), Path(root)
     cfg = read_config(checkpoint)
@@ -164,10 +171,7 @@ def export_pretrained(
     atomic_write_bytes(
         folder / WEIGHTS_NAME, st_save(state, metadata={"tokenizer": name, "dtype": "float16"})
     )
-    if "fingerprint" in cfg:  # of the fp16-rounded weights as tokzoo.load gives them back
-        shipped = create(name, **cfg.get("config", {}))
-        shipped.load_state_dict(state)
-        cfg["fingerprint"] = fingerprint(shipped)
+    _refingerprint(cfg, name, state)
     atomic_write_bytes(folder / CONFIG_NAME, (json.dumps(cfg, indent=2) + "\n").encode())
     manifest_path = root / MANIFEST
     manifest = (
@@ -177,6 +181,73 @@ def export_pretrained(
     )
     files = {f: file_sha256(folder / f) for f in (CONFIG_NAME, WEIGHTS_NAME)}
     entry = {"folder": f"weights/{name}", "files": files, "bytes": (folder / WEIGHTS_NAME).stat().st_size}
+    manifest["models"][name] = {**entry, **(card or {})}
+    manifest["models"] = dict(sorted(manifest["models"].items()))
+    atomic_write_bytes(manifest_path, (json.dumps(manifest, indent=1) + "\n").encode())
+    catalog.cache_clear()
+    return read_manifest(root)[name]
+
+
+def _refingerprint(cfg: dict[str, Any], name: str, state: dict[str, torch.Tensor]) -> None:
+    """Record in ``cfg`` the fingerprint of the fp16-rounded weights ``state`` as tokzoo.load gives them back."""
+    from tokzoo.core.fingerprint import fingerprint
+    from tokzoo.core.registry import create
+
+    if "fingerprint" in cfg:
+        shipped = create(name, **cfg.get("config", {}))
+        shipped.load_state_dict(state)
+        cfg["fingerprint"] = fingerprint(shipped)
+
+
+def export_pretrained_form(
+    checkpoint: str | Path, root: str | Path, base: str, name: str, card: dict[str, Any] | None = None
+) -> PretrainedSpec:
+    """Ship the checkpoint folder ``checkpoint`` as pretrained ``name`` *in the folder of* pretrained ``base``:
+    a second form of the same weights (``name``'s extra tensors, e.g. a fitted storage grid, added to the
+    weight file; every tensor ``base`` has must be unchanged at fp16). ``name`` gets its own config file
+    (``config-NAME.json``) and manifest entry; ``base``'s entry gets the new weight file's hash. No second
+    weight file: the budget counts one."""
+    from safetensors.torch import save as st_save
+
+    from tokzoo.core.atomic import atomic_write_bytes
+    from tokzoo.core.checkpoint import WEIGHTS_NAME, read_config, read_safetensors
+
+    checkpoint, root = Path(checkpoint), Path(root)
+    manifest_path = root / MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    if base not in manifest.get("models", {}):
+        raise CheckpointError(f"{manifest_path}: no pretrained {base!r} to add a form to")
+    cfg = read_config(checkpoint)
+    if cfg["tokenizer"] != name:
+        raise CheckpointError(f"{checkpoint}: a {cfg['tokenizer']} checkpoint cannot ship as {name!r}")
+    folder = root / manifest["models"][base]["folder"]
+    shipped = read_safetensors(folder / WEIGHTS_NAME)
+    state = {
+        k: (v.half() if v.is_floating_point() else v).contiguous()
+        for k, v in read_safetensors(checkpoint / WEIGHTS_NAME).items()
+    }
+    changed = [k for k, v in shipped.items() if k not in state or not torch.equal(state[k], v)]
+    if changed:
+        raise CheckpointError(
+            f"{checkpoint}: not {base}'s weights ({len(changed)} tensors differ, e.g. {changed[0]})"
+        )
+    atomic_write_bytes(
+        folder / WEIGHTS_NAME, st_save(state, metadata={"tokenizer": base, "dtype": "float16"})
+    )
+    config_name = f"config-{name}.json"
+    _refingerprint(cfg, name, state)
+    atomic_write_bytes(folder / config_name, (json.dumps(cfg, indent=2) + "\n").encode())
+    weights_hash, size = file_sha256(folder / WEIGHTS_NAME), (folder / WEIGHTS_NAME).stat().st_size
+    for entry in manifest["models"].values():
+        if entry["folder"] == manifest["models"][base]["folder"]:
+            entry["files"][WEIGHTS_NAME], entry["bytes"] = weights_hash, size
+    files = {config_name: file_sha256(folder / config_name), WEIGHTS_NAME: weights_hash}
+    entry = {
+        "folder": manifest["models"][base]["folder"],
+        "config": config_name,
+        "files": files,
+        "bytes": size,
+    }
     manifest["models"][name] = {**entry, **(card or {})}
     manifest["models"] = dict(sorted(manifest["models"].items()))
     atomic_write_bytes(manifest_path, (json.dumps(manifest, indent=1) + "\n").encode())

@@ -103,12 +103,14 @@ class GridVQTokenizer(ImageTokenizer):
 
     @torch.no_grad()
     def fit(self, data: torch.Tensor | Iterable[torch.Tensor]) -> dict[str, int]:
-        """Fit a post-training bottleneck (``quantizer: ptq``) on this trained model's continuous latents of
-        ``data``: one (B, 3, H, W) batch in [0, 1], or an iterable of such batches or of (3, H, W) images."""
-        if not self.quantizer.post_training:
+        """Fit a post-training bottleneck (``quantizer: ptq``, or ``kl`` with ``store_bins``) on this trained
+        model's continuous latents of ``data``: one (B, 3, H, W) batch in [0, 1], or an iterable of such batches or
+        of (3, H, W) images."""
+        if not self.quantizer.fittable:
             raise ConfigError(
                 f"{self.registry_name}: its {self.cfg.quantizer} bottleneck is trained with the model (tokzoo "
-                "train), not fitted; only a post-training bottleneck (quantizer ptq) is fitted"
+                "train), not fitted; only a post-training bottleneck (quantizer ptq, or kl with store_bins) is "
+                "fitted"
             )
         device = next(self.encoder.parameters()).device
         batches = [data] if isinstance(data, torch.Tensor) else data

@@ -13,6 +13,8 @@ name               architecture                   tokens at 128 px            bi
 ``flex-f16-s-64``  FlexTok resampler over         any prefix of 1–64          10 per token
                    ``fsq-f16-s``'s frozen grid
 ``kl-f16-s``       conv grid, 16× down, KL, 4 ch   8×8 × 4 values (fp16)       4,096
+``kl-f16-s-q16``   ``kl-f16-s``, means stored on   8×8 × 4 ids of 16 bins      1,024
+                   a fitted 16-bin grid per dim
 =================  =============================  ==========================  ==================
 
 ``flex-f16-s-64`` is defined in :mod:`tokzoo.image.latent_flex`. ``flex-fsq-s-64`` (a pixel-space ViT with
@@ -48,6 +50,13 @@ register_preset(
     "kl-f16-s", GridVQTokenizer,
     GridVQConfig(ch_mult=F16, quantizer="kl", quantizer_options={"latent_dim": 4, "kl_weight": 1e-6}),
     "Continuous KL autoencoder, 16x downsampling, 4 fp16 values per cell: 4096 bits at 128 px (pretrained).",
+)  # fmt: skip
+register_preset(
+    "kl-f16-s-q16", GridVQTokenizer,
+    GridVQConfig(ch_mult=F16, quantizer="kl",
+                 quantizer_options={"latent_dim": 4, "kl_weight": 1e-6, "store_bins": 16}),
+    "kl-f16-s with its 4 posterior means per cell stored through a fitted 16-bin grid per dimension "
+    "(TokenBridge post-training quantization): 1024 bits at 128 px (pretrained: kl-f16-s's weights).",
 )  # fmt: skip
 register_preset(
     "flex-fsq-s-64", TiTokTokenizer,

@@ -45,6 +45,12 @@ class Quantizer(nn.Module, ABC):
     def ids_to_latents(self, ids: torch.Tensor) -> torch.Tensor: ...
 
     @property
+    def fittable(self) -> bool:
+        """Whether ``fit(latents)`` applies after training (post-training quantizers; a kl bottleneck with a
+        storage grid)."""
+        return self.post_training
+
+    @property
     def bits_per_token(self) -> float | None:
         """log2 of the codebook size (None for a continuous bottleneck)."""
         return None if self.codebook_size is None else math.log2(self.codebook_size)

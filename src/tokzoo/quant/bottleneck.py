@@ -184,8 +184,9 @@ class Bottleneck:
 
     @torch.no_grad()
     def fit(self, z: torch.Tensor) -> Bottleneck:
-        """Fit a post-training quantizer on trained continuous latents ``z[..., D]``; returns self."""
-        if not self.quantizer.post_training:
+        """Fit a post-training quantizer (or a kl bottleneck's storage grid) on trained continuous latents
+        ``z[..., D]``; returns self."""
+        if not self.quantizer.fittable:
             raise ConfigError(
                 f"{type(self.quantizer).__name__} is trained with the model, not fitted afterwards"
             )

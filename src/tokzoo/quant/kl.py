@@ -11,6 +11,7 @@ from torch import nn
 
 from tokzoo.core.errors import ConfigError
 from tokzoo.quant.base import Quantizer, QuantOut
+from tokzoo.quant.ptq import NotFittedError, PostTrainingQuantizer
 from tokzoo.quant.registry import register_quantizer
 
 
@@ -34,16 +35,22 @@ class KLBottleneck(Quantizer):
     ``mean_sigma``; the codebook keys ``usage``, ``perplexity`` and ``entropy_bits`` exist but are NaN, as
     for every continuous bottleneck.
 
+    **Stored through a post-training grid** (``store_bins`` > 0): the posterior means are kept as ids of a
+    per-dimension quantile grid fitted after training (TokenBridge's quantizer, :mod:`tokzoo.quant.ptq`;
+    "Bridging Continuous and Discrete Tokens for Autoregressive Visual Generation", 2025), so the bottleneck
+    gives ``depth`` tokens of ``latent_dim`` ids over ``store_bins`` codes per position instead of float values.
+    Training is unchanged (samples, KL); ``fit(z)`` fits the grid on the means of trained latents and eval-mode
+    ``forward`` then decodes the grid's centres. The grid's buffers live under ``store.``; a bottleneck without
+    a grid ignores them when loading, so one weight file serves both forms.
+
     Args:
         dim: channel size of the input ``z[..., dim]``.
         latent_dim: dimensions of the Gaussian latent (default ``dim``).
         kl_weight: weight of the KL term in ``loss``.
         logvar_init: initial log-variance (bias of the log-variance head).
         logvar_clamp: log-variance is clamped to ``[-logvar_clamp, logvar_clamp]`` for stability.
+        store_bins: 0 (store float values) or the bins per dimension of the post-training storage grid.
     """
-
-    codebook_size = None
-    token_kind = "continuous"
 
     def __init__(
         self,
@@ -53,10 +60,21 @@ class KLBottleneck(Quantizer):
         kl_weight: float = 1e-6,
         logvar_init: float = 0.0,
         logvar_clamp: float = 30.0,
+        store_bins: int = 0,
     ) -> None:
         super().__init__()
+        if (
+            isinstance(store_bins, bool)
+            or not isinstance(store_bins, int)
+            or store_bins == 1
+            or store_bins < 0
+        ):
+            raise ConfigError(f"kl store_bins must be 0 (float values) or at least 2, got {store_bins!r}")
         self.dim = dim
         self.latent_dim = latent_dim or dim
+        self.store = PostTrainingQuantizer(self.latent_dim, store_bins) if store_bins else None
+        self.codebook_size = store_bins or None
+        self.token_kind = "depth" if store_bins else "continuous"
         self.kl_weight = kl_weight
         self.logvar_clamp = logvar_clamp
         self.to_moments = nn.Linear(dim, 2 * self.latent_dim)
@@ -123,7 +141,42 @@ class KLBottleneck(Quantizer):
             "perplexity": nan.clone(),
             "entropy_bits": nan.clone(),
         }
-        return QuantOut(self.from_latent(sample), None, self.kl_weight * kl, stats)
+        ids = None
+        if self.store is not None and (not self.training or self.store.is_fitted):
+            self._require_store()
+            stored = self.store(mu.detach())
+            ids = stored.ids  # training keeps the samples; eval decodes the grid's centres
+            sample = sample if self.training else stored.latents
+            stats.update({k: stored.stats[k] for k in ("usage", "perplexity", "entropy_bits")})
+        return QuantOut(self.from_latent(sample), ids, self.kl_weight * kl, stats)
+
+    @property
+    def fittable(self) -> bool:
+        """Whether ``fit`` applies: only with a storage grid (``store_bins`` > 0)."""
+        return self.store is not None
+
+    @torch.no_grad()
+    def fit(self, z: torch.Tensor) -> KLBottleneck:
+        """Fit the storage grid on the posterior means of trained latents ``z[..., dim]``; returns self."""
+        if self.store is None:
+            raise ConfigError(
+                "this kl bottleneck stores float values (store_bins=0): there is nothing to fit"
+            )
+        self.store.fit(self.latent_values(z).reshape(-1, self.latent_dim))
+        return self
+
+    def _require_store(self) -> None:
+        if self.store is not None and not self.store.is_fitted:
+            raise NotFittedError(
+                f"the kl bottleneck's storage grid ({self.store.bins} bins) is not fitted: fit the trained model "
+                "on images first (tokzoo fit, or model.fit(images))"
+            )
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        if self.store is None:  # a weight file with a storage grid also serves the float form
+            for key in [k for k in state_dict if k.startswith(prefix + "store.")]:
+                del state_dict[key]
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def latent_values(self, z: torch.Tensor) -> torch.Tensor:
         """What a continuous token stores: the posterior mean ``[..., latent_dim]`` (deterministic)."""
@@ -135,6 +188,10 @@ class KLBottleneck(Quantizer):
         return self.from_latent(values.float())
 
     def ids_to_latents(self, ids: torch.Tensor) -> torch.Tensor:
-        raise ConfigError(
-            "KLBottleneck is continuous and has no ids; decode its latents directly instead of ids"
-        )
+        """With a storage grid: ``ids[..., latent_dim]`` -> latents ``[..., dim]`` (the grid's centres)."""
+        if self.store is None:
+            raise ConfigError(
+                "KLBottleneck is continuous and has no ids; decode its latents directly instead of ids"
+            )
+        self._require_store()
+        return self.from_latent(self.store.ids_to_latents(ids))
