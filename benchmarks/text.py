@@ -71,6 +71,13 @@ def _read(folder: Path, limit: int | None = None, source: str | None = None) -> 
     return "".join(parts)
 
 
+def _read_mixed(folder: Path, limit: int) -> str:
+    """About ``limit`` bytes of a corpus folder with an equal share from each source (the file-name prefix before
+    the hash): a plain sorted read of the general corpus would be all GCIDE."""
+    sources = sorted({p.name.rsplit("-", 1)[0] for p in folder.glob("*.txt")})
+    return "".join(_read(folder, limit // len(sources), source=f"{name}-") for name in sources)
+
+
 def _fit(name: str, text: str, **options) -> tokzoo.Tokenizer:
     model = tokzoo.create(name, **options)
     model.fit(text.splitlines(keepends=True))
@@ -257,8 +264,9 @@ PARITY_LANGUAGES = ("de", "fr", "es", "pl", "ru", "el", "tr", "vi", "ja", "ko", 
 @functools.cache
 def _parity_models(corpus: Path, quick: bool, cl100k: str | None) -> dict[str, object]:
     """The tokenizers of the parity tables (``parity`` and ``parity_docs`` share them, trained once per run): English
-    tokenizers trained on 4 MB of general text (1 MB with --quick), BPE on the Turkish man pages, cl100k_base."""
-    english = _read(corpus / "general/train", (1 if quick else 4) << 20)
+    tokenizers trained on 4 MB of general text (1 MB with --quick), an equal share from each of its four sources
+    (GCIDE, WordNet glosses, Python docs, man pages), BPE on the Turkish man pages, cl100k_base."""
+    english = _read_mixed(corpus / "general/train", (1 if quick else 4) << 20)
     models = {
         "characters (reference)": None,
         "bytes (UTF-8)": tokzoo.create("text-bytes"),
@@ -283,8 +291,8 @@ def _token_counts(name: str, model, texts: list[str]) -> list[int]:
 
 def parity_rows(corpus: Path, quick: bool, cl100k: str | None) -> list[dict]:
     """Premium (tokens of the translation / tokens of the English message, summed over the aligned messages) per
-    language and tokenizer, on the gettext catalogues of coreutils, apt and dpkg; English tokenizers trained on 4 MB
-    of general text (1 MB with --quick)."""
+    language and tokenizer, on the gettext catalogues of coreutils, apt and dpkg; the tokenizers of
+    ``_parity_models``."""
     messages = parallel_messages(PARITY_LANGUAGES)
     rows = []
     for name, model in _parity_models(corpus, quick, cl100k).items():
