@@ -17,13 +17,11 @@ from pathlib import Path
 import torch
 
 import tokzoo
-from tokzoo.bench.protocol import finalize, prepare_images
-from tokzoo.bench.thumbnail import thumbnail_reconstruct, thumbnail_side
+from ship_pretrained import bundled_heldout_psnr
+from tokzoo.bench.protocol import prepare_images
 from tokzoo.core import pretrained as pt
 from tokzoo.core.registry import get_spec
-from tokzoo.data import bundled_images
 from tokzoo.data.folder import ImageFolder
-from tokzoo.metrics.fidelity import psnr
 
 ROOT = Path(__file__).resolve().parent.parent / "src" / "tokzoo" / "pretrained"
 
@@ -43,18 +41,6 @@ def fit_images(folder: str, count: int, size: int) -> torch.Tensor:
         if min(image.shape[:2]) >= size:
             images.append((data.paths[i], image))
     return prepare_images(images[:count], size)[1]
-
-
-@torch.no_grad()
-def bundled_card(model: tokzoo.Tokenizer) -> dict[str, float]:
-    """PSNR and equal-bits thumbnail PSNR on the 30 bundled held-out photos at 128 px (what the tests check)."""
-    _, x = prepare_images(bundled_images("heldout"), 128)
-    tokens = model.encode(x)
-    rec = finalize(model.decode(tokens))
-    bits = min(tokens.nbits_per_sample())
-    thumb = finalize(thumbnail_reconstruct(x, thumbnail_side(bits)))
-    return {"bits": float(bits), "psnr": round(float(psnr(rec, x).mean()), 3),
-            "thumbnail_psnr": round(float(psnr(thumb, x).mean()), 3)}  # fmt: skip
 
 
 def main() -> None:
@@ -81,7 +67,7 @@ def main() -> None:
         storage_fit=f"{len(images)} images of {a.fit} ({a.size} px evaluation crops)",
         command=f"{card.get('command', '')}; then python benchmarks/ship_stored_form.py --base {a.base} "
         f"--name {a.name} --fit {a.fit} --fit-images {a.fit_images}",
-        bundled_heldout_128px=bundled_card(model),
+        bundled_heldout_128px=bundled_heldout_psnr(model),
     )
     with tempfile.TemporaryDirectory() as tmp:
         model.save_pretrained(Path(tmp) / "ckpt")
