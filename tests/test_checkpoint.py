@@ -128,3 +128,12 @@ def test_header_lengths_that_start_like_a_pickle_still_load(tmp_path, pad):
     data = save({"w": torch.zeros(2)}, metadata={"pad": "x" * pad})
     (tmp_path / "w.safetensors").write_bytes(data)
     assert torch.equal(read_safetensors(tmp_path / "w.safetensors")["w"], torch.zeros(2))
+
+
+def test_form_state_takes_plain_and_own_form_tensors_only():
+    from tokzoo.core.checkpoint import form_state
+
+    a, b, c = torch.zeros(1), torch.ones(1), torch.full((1,), 2.0)
+    state = {"w": a, "grid@q16": b, "grid@q32": c}
+    assert form_state(state, "q32") == {"w": a, "grid": c}
+    assert form_state(state, "base") == {"w": a}

@@ -7,6 +7,7 @@ import torch
 
 import tokzoo
 from tokzoo.core import pretrained as pt
+from tokzoo.core.checkpoint import read_safetensors
 from tokzoo.core.errors import CheckpointError, ConfigError, RegistryError
 from tokzoo.train import TrainConfig, Trainer
 
@@ -185,8 +186,9 @@ TINY_KL = {"ch": 8, "z_channels": 16}
 
 
 def test_a_second_form_shares_the_weight_file(tmp_path, monkeypatch):
-    """kl-f16-s and its grid-stored form kl-f16-s-q16 from one weight file: each loads its own config, the
-    float form ignores the grid, an altered base tensor or a config the files do not list is refused."""
+    """kl-f16-s and its grid-stored forms kl-f16-s-q16 / -q32 from one weight file: each loads its own config
+    and grid, the float form ignores the grids, an altered base tensor or a config the files do not list is
+    refused, and shipping new base weights removes the forms of the old ones."""
     torch.manual_seed(0)
     base = tokzoo.create("kl-f16-s", **TINY_KL)
     base.save_pretrained(tmp_path / "base")
@@ -195,35 +197,46 @@ def test_a_second_form_shares_the_weight_file(tmp_path, monkeypatch):
     shipped = pt._weight_roots()
     monkeypatch.setattr(pt, "_weight_roots", lambda: [root])
     pt.catalog.cache_clear()
-    form = tokzoo.create("kl-f16-s-q16", **TINY_KL)
-    missing, _ = form.load_state_dict(tokzoo.create("kl-f16-s", pretrained=True).state_dict(), strict=False)
-    assert missing and all(".store." in k for k in missing)
     images = torch.rand(8, 3, 32, 32)
-    form.eval().fit(images)
-    form.save_pretrained(tmp_path / "form")
-    spec = pt.export_pretrained_form(
-        tmp_path / "form", root, "kl-f16-s", "kl-f16-s-q16", {"bits_per_image": 16}
-    )
-    assert spec.config == "config-kl-f16-s-q16.json" and spec.folder == pt.get_pretrained("kl-f16-s").folder
+    for name, bits in (("kl-f16-s-q16", 16), ("kl-f16-s-q32", 20)):
+        form = tokzoo.create(name, **TINY_KL)
+        missing, _ = form.load_state_dict(
+            tokzoo.create("kl-f16-s", pretrained=True).state_dict(), strict=False
+        )
+        assert missing and all(".store." in k for k in missing)
+        form.eval().fit(images)
+        form.save_pretrained(tmp_path / name)
+        spec = pt.export_pretrained_form(tmp_path / name, root, "kl-f16-s", name, {"bits_per_image": bits})
+        assert spec.config == f"config-{name}.json" and spec.folder == pt.get_pretrained("kl-f16-s").folder
     assert sorted(p.name for p in spec.folder.iterdir()) == [
-        "config-kl-f16-s-q16.json", "config.json", "model.safetensors"
+        "config-kl-f16-s-q16.json", "config-kl-f16-s-q32.json", "config.json", "model.safetensors"
     ]  # fmt: skip
-    floats, grid = tokzoo.create("kl-f16-s", pretrained=True), tokzoo.create("kl-f16-s-q16", pretrained=True)
+    stored = read_safetensors(spec.folder / "model.safetensors")
+    assert {k.split("@")[1] for k in stored if "@" in k} == {"kl-f16-s-q16", "kl-f16-s-q32"}
+    floats = tokzoo.create("kl-f16-s", pretrained=True)
+    q16, q32 = tokzoo.create("kl-f16-s-q16", pretrained=True), tokzoo.create("kl-f16-s-q32", pretrained=True)
+    assert q16.quantizer.store.bins == 16 and q32.quantizer.store.bins == 32
     with torch.no_grad():
-        a, b = floats.encode(images), grid.encode(images)
+        a, b, c = floats.encode(images), q16.encode(images), q32.encode(images)
         assert a.values is not None and b.values is None and b.nbits() == 8 * 4 * 4 * 4  # 2x2 cells x 4 ids
+        assert c.nbits() == 8 * 4 * 4 * 5
         assert torch.allclose(floats.decode(a), base.eval().decode(base.encode(images)), atol=2e-2)
-    bad = tokzoo.create("kl-f16-s-q16", **TINY_KL)
+        err = [float((m.decode(t) - floats.decode(a)).pow(2).mean()) for m, t in ((q16, b), (q32, c))]
+        assert err[1] < err[0]  # the finer grid decodes closer to the float means
+    bad = tokzoo.create("kl-f16-s-q32", **TINY_KL)
     bad.load_state_dict(form.state_dict())
     with torch.no_grad():
         bad.decoder.net[-1].weight.add_(1.0)
     bad.save_pretrained(tmp_path / "bad")
     with pytest.raises(CheckpointError, match="not kl-f16-s's weights"):
-        pt.export_pretrained_form(tmp_path / "bad", root, "kl-f16-s", "kl-f16-s-q16")
+        pt.export_pretrained_form(tmp_path / "bad", root, "kl-f16-s", "kl-f16-s-q32")
     manifest = json.loads((root / "manifest.json").read_text())
-    del manifest["models"]["kl-f16-s-q16"]["files"]["config-kl-f16-s-q16.json"]
+    del manifest["models"]["kl-f16-s-q32"]["files"]["config-kl-f16-s-q32.json"]
     (root / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(CheckpointError, match="which its 'files' do not list"):
         pt.read_manifest(root)
+    pt.export_pretrained(tmp_path / "base", root, "kl-f16-s", {"bits_per_image": 4096})  # new base weights
+    assert list(pt.read_manifest(root)) == ["kl-f16-s"]
+    assert sorted(p.name for p in spec.folder.iterdir()) == ["config.json", "model.safetensors"]
     monkeypatch.setattr(pt, "_weight_roots", lambda: shipped)
     pt.catalog.cache_clear()

@@ -28,6 +28,7 @@ CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 FORMAT = "tokzoo-checkpoint"
 FORMAT_VERSION = 1
+FORM_MARK = "@"  # KEY@NAME in a weight file: a tensor only form NAME of the weights loads (as KEY)
 _PICKLE_NAMES = ("pytorch_model.bin", "model.bin", "model.pt", "model.pth", "model.ckpt", "model.pkl")
 
 
@@ -145,6 +146,16 @@ def read_config(directory: str | Path, config_name: str = CONFIG_NAME) -> dict[s
     return cfg
 
 
+def form_state(state: dict[str, torch.Tensor], name: str) -> dict[str, torch.Tensor]:
+    """The tensors tokenizer ``name`` loads from a weight file that several forms of one model share (e.g.
+    ``kl-f16-s`` and its grid-stored forms): every plain key, and each ``KEY@name`` as ``KEY``; the other forms'
+    ``KEY@other`` tensors are left out."""
+    own = FORM_MARK + name
+    out = {k: v for k, v in state.items() if FORM_MARK not in k}
+    out.update({k[: -len(own)]: v for k, v in state.items() if k.endswith(own)})
+    return out
+
+
 def load(
     directory: str | Path, *, map_location: str | torch.device = "cpu", config_name: str = CONFIG_NAME
 ) -> Tokenizer:
@@ -165,7 +176,7 @@ def load(
         raise CheckpointError(f"{directory}: {e}") from e
     except (ConfigError, TypeError, ValueError, IndexError) as e:
         raise CheckpointError(f"{directory}: config does not match {cfg['tokenizer']!r} ({e})") from e
-    state = read_safetensors(weights)
+    state = form_state(read_safetensors(weights), cfg["tokenizer"])
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:

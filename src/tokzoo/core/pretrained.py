@@ -152,6 +152,8 @@ def export_pretrained(
     buffers keep their type) and ``root/manifest.json`` gets the files' sha256 and the ``card`` fields
     (bits per image, data, steps, ...). The checkpoint's tokenizer must be registered as ``name``, so that
     ``tokzoo.create(name, pretrained=True)`` and a fresh ``tokzoo.create(name)`` are the same architecture.
+    Second forms that shared ``name``'s old weight file (:func:`export_pretrained_form`) are removed with it:
+    export them again from the new weights.
     """
     from safetensors.torch import save as st_save
 
@@ -179,6 +181,10 @@ def export_pretrained(
         if manifest_path.is_file()
         else {"format": "tokzoo-pretrained", "format_version": 1, "models": {}}
     )
+    for form, old in list(manifest["models"].items()):
+        if form != name and old["folder"] == f"weights/{name}":
+            del manifest["models"][form]
+            (folder / old["config"]).unlink(missing_ok=True)
     files = {f: file_sha256(folder / f) for f in (CONFIG_NAME, WEIGHTS_NAME)}
     entry = {"folder": f"weights/{name}", "files": files, "bytes": (folder / WEIGHTS_NAME).stat().st_size}
     manifest["models"][name] = {**entry, **(card or {})}
@@ -203,14 +209,15 @@ def export_pretrained_form(
     checkpoint: str | Path, root: str | Path, base: str, name: str, card: dict[str, Any] | None = None
 ) -> PretrainedSpec:
     """Ship the checkpoint folder ``checkpoint`` as pretrained ``name`` *in the folder of* pretrained ``base``:
-    a second form of the same weights (``name``'s extra tensors, e.g. a fitted storage grid, added to the
-    weight file; every tensor ``base`` has must be unchanged at fp16). ``name`` gets its own config file
-    (``config-NAME.json``) and manifest entry; ``base``'s entry gets the new weight file's hash. No second
+    a second form of the same weights. ``name``'s extra tensors (e.g. a fitted storage grid) are added to the
+    weight file as ``KEY@name`` (:data:`~tokzoo.core.checkpoint.FORM_MARK`), so several forms share one file;
+    every tensor ``base`` has must be unchanged at fp16. ``name`` gets its own config file
+    (``config-NAME.json``) and manifest entry; the entries of the file's forms get its new hash. No second
     weight file: the budget counts one."""
     from safetensors.torch import save as st_save
 
     from tokzoo.core.atomic import atomic_write_bytes
-    from tokzoo.core.checkpoint import WEIGHTS_NAME, read_config, read_safetensors
+    from tokzoo.core.checkpoint import FORM_MARK, WEIGHTS_NAME, form_state, read_config, read_safetensors
 
     checkpoint, root = Path(checkpoint), Path(root)
     manifest_path = root / MANIFEST
@@ -222,20 +229,27 @@ def export_pretrained_form(
         raise CheckpointError(f"{checkpoint}: a {cfg['tokenizer']} checkpoint cannot ship as {name!r}")
     folder = root / manifest["models"][base]["folder"]
     shipped = read_safetensors(folder / WEIGHTS_NAME)
+    own = FORM_MARK + name
     state = {
         k: (v.half() if v.is_floating_point() else v).contiguous()
         for k, v in read_safetensors(checkpoint / WEIGHTS_NAME).items()
     }
-    changed = [k for k, v in shipped.items() if k not in state or not torch.equal(state[k], v)]
+    plain = {k: v for k, v in shipped.items() if FORM_MARK not in k}
+    changed = [k for k, v in plain.items() if k not in state or not torch.equal(state[k], v)]
     if changed:
         raise CheckpointError(
             f"{checkpoint}: not {base}'s weights ({len(changed)} tensors differ, e.g. {changed[0]})"
         )
+    state = {
+        **plain,
+        **{k: v for k, v in shipped.items() if FORM_MARK in k and not k.endswith(own)},
+        **{k + own: v for k, v in state.items() if k not in plain},
+    }
     atomic_write_bytes(
         folder / WEIGHTS_NAME, st_save(state, metadata={"tokenizer": base, "dtype": "float16"})
     )
     config_name = f"config-{name}.json"
-    _refingerprint(cfg, name, state)
+    _refingerprint(cfg, name, form_state(state, name))
     atomic_write_bytes(folder / config_name, (json.dumps(cfg, indent=2) + "\n").encode())
     weights_hash, size = file_sha256(folder / WEIGHTS_NAME), (folder / WEIGHTS_NAME).stat().st_size
     for entry in manifest["models"].values():

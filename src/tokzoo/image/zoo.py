@@ -15,6 +15,7 @@ name               architecture                   tokens at 128 px            bi
 ``kl-f16-s``       conv grid, 16× down, KL, 4 ch   8×8 × 4 values (fp16)       4,096
 ``kl-f16-s-q16``   ``kl-f16-s``, means stored on   8×8 × 4 ids of 16 bins      1,024
                    a fitted 16-bin grid per dim
+``kl-f16-s-q32``   the same on a 32-bin grid       8×8 × 4 ids of 32 bins      1,280
 =================  =============================  ==========================  ==================
 
 ``flex-f16-s-64`` is defined in :mod:`tokzoo.image.latent_flex`. ``flex-fsq-s-64`` (a pixel-space ViT with
@@ -57,6 +58,13 @@ register_preset(
                  quantizer_options={"latent_dim": 4, "kl_weight": 1e-6, "store_bins": 16}),
     "kl-f16-s with its 4 posterior means per cell stored through a fitted 16-bin grid per dimension "
     "(TokenBridge post-training quantization): 1024 bits at 128 px (pretrained: kl-f16-s's weights).",
+)  # fmt: skip
+register_preset(
+    "kl-f16-s-q32", GridVQTokenizer,
+    GridVQConfig(ch_mult=F16, quantizer="kl",
+                 quantizer_options={"latent_dim": 4, "kl_weight": 1e-6, "store_bins": 32}),
+    "kl-f16-s with its 4 posterior means per cell stored through a fitted 32-bin grid per dimension "
+    "(TokenBridge post-training quantization): 1280 bits at 128 px (pretrained: kl-f16-s's weights).",
 )  # fmt: skip
 register_preset(
     "flex-fsq-s-64", TiTokTokenizer,
