@@ -471,7 +471,9 @@ def learn576_part(seeds: int, quick: bool, jobs: int) -> None:
 
 
 def views_part(seeds: int, quick: bool) -> None:
-    rows, models = reduce_views.run_pruning(seeds, 100 if quick else 750, 600 if quick else 2000)
+    rows, models = reduce_views.run_pruning(
+        seeds, 100 if quick else 3000, 600 if quick else 6000, 300 if quick else 1200
+    )
     write_results("reduce_views", reduce_views.summarise(rows))
     write_results("reduce_fastvggt", reduce_views.run_fastvggt(models[0]))
 

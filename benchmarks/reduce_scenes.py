@@ -6,7 +6,9 @@ depth); each 8 × 8 patch becomes one token whose 3-D point is the mean of its p
 and whose depth counts as valid when most of its pixels lie within a depth sensor's range (``RANGE``: the sky
 and the far ground do not).
 Questions, one per scene: how many objects of colour c (0, 1, 2, 3+), is there an object of colour c (yes/no),
-which colour is the object nearest to the (only) object of colour c.
+which colour is the object nearest to the (only) object of colour c, and how many objects are there in all
+(2–6: the one question no colour points to, so a pruned model answers it only if the kept tokens cover the
+whole scene once, which is what cross-view sampling is for).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import numpy as np
 import torch
 
 COLOURS = np.array([[1, 0, 0], [0, 0.8, 0], [0, 0.3, 1], [1, 1, 0], [0, 1, 1], [1, 0, 1]], dtype=np.float32)
-QUESTIONS = ("count", "exists", "nearest")
-ANSWERS = 4 + 2 + len(COLOURS)  # counts 0..3+, no/yes, colours
+QUESTIONS = ("count", "exists", "nearest", "total")
+ANY = len(COLOURS)  # the colour slot of a question about no colour ("total")
+ANSWERS = 4 + 2 + len(COLOURS) + 5  # counts 0..3+, no/yes, colours, totals 2..6
 FAR = 30.0
 RANGE = 10.0  # a depth sensor's range; the scene lies within ~8.5 of every camera
 
@@ -80,7 +83,9 @@ def _render(cam, centres, radii, colours, size: int) -> tuple[np.ndarray, np.nda
 
 def _question(rng, colours, centres) -> tuple[int, int, int]:
     """(question type, colour, answer class)."""
-    kind = int(rng.integers(0, 3))
+    kind = int(rng.integers(0, len(QUESTIONS)))
+    if kind == 3:
+        return 3, ANY, 4 + 2 + len(COLOURS) + len(colours) - 2
     once = [c for c in range(len(COLOURS)) if (colours == c).sum() == 1]
     if kind == 2 and once:
         c = int(rng.choice(once))

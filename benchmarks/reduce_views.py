@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from common import median_seconds
-from reduce_scenes import ANSWERS, COLOURS, QUESTIONS, multiview_qa
+from reduce_scenes import ANSWERS, ANY, QUESTIONS, multiview_qa
 from tokzoo.nn.transformer import Transformer
 from tokzoo.reduce import create_method, patch
 from tokzoo.reduce.attention import query_attention
@@ -41,7 +41,7 @@ class MultiViewQA(nn.Module):
         self.embed = nn.Linear(patch_dim, width)
         self.point = nn.Linear(36, width)
         self.kind = nn.Embedding(len(QUESTIONS), width)
-        self.colour = nn.Embedding(len(COLOURS), width)
+        self.colour = nn.Embedding(ANY + 1, width)
         self.transformer = Transformer(width, depth, heads)
         self.head = nn.Linear(width, ANSWERS)
 
@@ -176,27 +176,35 @@ PRUNERS = (
 )
 
 
-def accuracy(model: MultiViewQA, data: dict[str, torch.Tensor], make_prune: Callable | None) -> float:
-    right = 0
+def accuracy(
+    model: MultiViewQA, data: dict[str, torch.Tensor], make_prune: Callable | None
+) -> dict[str, float]:
+    """``acc`` over all questions and ``acc_<kind>`` per question type."""
+    right = []
     with torch.no_grad():
         for s in range(0, len(data["answer"]), 200):
             batch = _subset(data, slice(s, s + 200))
             prune = None if make_prune is None else make_prune(batch["points"], batch["depth_valid"])
-            right += int(model(batch, prune).argmax(-1).eq(batch["answer"]).sum())
-    return right / len(data["answer"])
+            right.append(model(batch, prune).argmax(-1).eq(batch["answer"]))
+    hits, kinds = torch.cat(right).float(), data["question"][:, 0]
+    out = {"acc": float(hits.mean())}
+    out.update({f"acc_{q}": float(hits[kinds == k].mean()) for k, q in enumerate(QUESTIONS)})
+    return out
 
 
-def run_pruning(seeds: int, steps: int, train_scenes: int) -> tuple[list[dict], list[MultiViewQA]]:
+def run_pruning(
+    seeds: int, steps: int, train_scenes: int, test_scenes: int
+) -> tuple[list[dict], list[MultiViewQA]]:
     """Accuracy rows per seed at 10 % and 5 % of the 128 visual tokens; the trained models."""
     train_data = multiview_qa(train_scenes, VIEWS, seed=0)
-    test_data = multiview_qa(600, VIEWS, seed=1)
+    test_data = multiview_qa(test_scenes, VIEWS, seed=1)
     rows, models = [], []
     for seed in range(seeds):
         start = time.perf_counter()
         model = train(train_data, seed, steps)
         print(f"3-D QA seed {seed}: trained in {time.perf_counter() - start:.0f} s", flush=True)
         models.append(model)
-        rows.append(dict(method="all tokens", kept=1.0, seed=seed, acc=accuracy(model, test_data, None)))
+        rows.append(dict(method="all tokens", kept=1.0, seed=seed, **accuracy(model, test_data, None)))
         for ratio in (0.1, 0.05):
             keep = round(ratio * VIEWS * TOKENS_PER_VIEW)
             for name in PRUNERS:
@@ -205,23 +213,21 @@ def run_pruning(seeds: int, steps: int, train_scenes: int) -> tuple[list[dict], 
                     test_data,
                     lambda pts, ok, name=name, keep=keep, seed=seed: pruner(name, keep, pts, ok, seed),
                 )
-                rows.append(dict(method=name, kept=ratio, seed=seed, acc=acc))
+                rows.append(dict(method=name, kept=ratio, seed=seed, **acc))
     return rows, models
 
 
 def summarise(rows: list[dict]) -> list[dict]:
+    """Mean and std over seeds of every ``acc*`` column, per (method, kept)."""
     out = []
     for method, kept in dict.fromkeys((r["method"], r["kept"]) for r in rows):
-        accs = [r["acc"] for r in rows if (r["method"], r["kept"]) == (method, kept)]
-        out.append(
-            dict(
-                method=method,
-                kept=kept,
-                acc_mean=statistics.mean(accs),
-                acc_std=statistics.stdev(accs) if len(accs) > 1 else 0.0,
-                seeds=len(accs),
-            )
-        )
+        group = [r for r in rows if (r["method"], r["kept"]) == (method, kept)]
+        row: dict = dict(method=method, kept=kept)
+        for key in (k for k in group[0] if k.startswith("acc")):
+            values = [r[key] for r in group]
+            row[f"{key}_mean"] = statistics.mean(values)
+            row[f"{key}_std"] = statistics.stdev(values) if len(values) > 1 else 0.0
+        out.append(row | dict(seeds=len(group)))
     return out
 
 
@@ -252,10 +258,10 @@ def run_fastvggt(
         acc_full = acc_merged = float("nan")
         if v <= 16:
             handle.remove()
-            acc_full = accuracy(model, data, None)
+            acc_full = accuracy(model, data, None)["acc"]
             handle = patch(model.transformer, "fastvggt", keep, dst_ratio=0.05)
             handle.set_context(**context)
-            acc_merged = accuracy(model, data, None)
+            acc_merged = accuracy(model, data, None)["acc"]
         handle.remove()
         rows.append(
             dict(

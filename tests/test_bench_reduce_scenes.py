@@ -24,3 +24,15 @@ def test_depth_validity_marks_sky_and_far_ground_not_objects():
     gap = torch.cdist(data["centres"], data["points"]) - data["radii"][..., None]
     on_object = ((gap.abs() < 0.15) & (data["radii"] > 0)[..., None]).any(1)
     assert on_object.any() and ok[on_object].all()
+
+
+def test_answers_match_the_scenes_for_every_question_type():
+    data = reduce_scenes.multiview_qa(60, 2, seed=3)
+    kinds, colours = data["question"][:, 0], data["question"][:, 1]
+    present = data["radii"] > 0
+    assert set(kinds.tolist()) == set(range(len(reduce_scenes.QUESTIONS)))
+    assert ((data["answer"] >= 0) & (data["answer"] < reduce_scenes.ANSWERS)).all()
+    total = kinds == reduce_scenes.QUESTIONS.index("total")
+    # "how many objects in all": no colour, answer class 12 + (count - 2) for 2..6 objects
+    assert (colours[total] == reduce_scenes.ANY).all() and (colours[~total] < reduce_scenes.ANY).all()
+    assert torch.equal(data["answer"][total], 4 + 2 + reduce_scenes.ANY + present[total].sum(1) - 2)
