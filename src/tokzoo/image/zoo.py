@@ -52,20 +52,15 @@ register_preset(
     GridVQConfig(ch_mult=F16, quantizer="kl", quantizer_options={"latent_dim": 4, "kl_weight": 1e-6}),
     "Continuous KL autoencoder, 16x downsampling, 4 fp16 values per cell: 4096 bits at 128 px (pretrained).",
 )  # fmt: skip
-register_preset(
-    "kl-f16-s-q16", GridVQTokenizer,
-    GridVQConfig(ch_mult=F16, quantizer="kl",
-                 quantizer_options={"latent_dim": 4, "kl_weight": 1e-6, "store_bins": 16}),
-    "kl-f16-s with its 4 posterior means per cell stored through a fitted 16-bin grid per dimension "
-    "(TokenBridge post-training quantization): 1024 bits at 128 px (pretrained: kl-f16-s's weights).",
-)  # fmt: skip
-register_preset(
-    "kl-f16-s-q32", GridVQTokenizer,
-    GridVQConfig(ch_mult=F16, quantizer="kl",
-                 quantizer_options={"latent_dim": 4, "kl_weight": 1e-6, "store_bins": 32}),
-    "kl-f16-s with its 4 posterior means per cell stored through a fitted 32-bin grid per dimension "
-    "(TokenBridge post-training quantization): 1280 bits at 128 px (pretrained: kl-f16-s's weights).",
-)  # fmt: skip
+for _bins in (16, 32):  # kl-f16-s-q16 and -q32: kl-f16-s + a grid; 8x8x4 = 256 ids of log2(bins) bits
+    register_preset(
+        f"kl-f16-s-q{_bins}", GridVQTokenizer,
+        GridVQConfig(ch_mult=F16, quantizer="kl",
+                     quantizer_options={"latent_dim": 4, "kl_weight": 1e-6, "store_bins": _bins}),
+        f"kl-f16-s with its 4 posterior means per cell stored through a fitted {_bins}-bin grid per dimension "
+        f"(TokenBridge post-training quantization): {256 * (_bins.bit_length() - 1)} bits at 128 px "
+        "(pretrained: kl-f16-s's weights).",
+    )  # fmt: skip
 register_preset(
     "flex-fsq-s-64", TiTokTokenizer,
     TiTokConfig(
