@@ -23,7 +23,8 @@ training-free and fine-tuned with merging in place against an unmerged fine-tune
     python benchmarks/reduce.py --part code --jobs 3
     python benchmarks/reduce.py --quick         # 1 seed, fewer steps
 
-Writes results/reduce_{image,speed,image_learn,nested,code,code_finetune,views,coverage,fastvggt}.csv/.json
+Writes results/reduce_{image,speed,image_learn,nested,code,code_finetune,views,views_seeds,views_paired,coverage,
+fastvggt}.csv/.json
 (``--learn-tokens 576``: reduce_{image,speed}_learn576).
 """
 
@@ -475,6 +476,8 @@ def views_part(seeds: int, quick: bool) -> None:
         seeds, 100 if quick else 3000, 600 if quick else 6000, 300 if quick else 1200
     )
     write_results("reduce_views", reduce_views.summarise(rows))
+    write_results("reduce_views_seeds", rows)
+    write_results("reduce_views_paired", reduce_views.paired(rows))
     write_results("reduce_fastvggt", reduce_views.run_fastvggt(models[0]))
 
 

@@ -231,6 +231,31 @@ def summarise(rows: list[dict]) -> list[dict]:
     return out
 
 
+PAIRS = (
+    ("segpruner (cross-view FPS)", "segpruner per view"),
+    ("segpruner (cross-view FPS, valid depth)", "segpruner per view (valid depth)"),
+)
+
+
+def paired(rows: list[dict], pairs: tuple[tuple[str, str], ...] = PAIRS) -> list[dict]:
+    """Per (method a, method b, kept): the mean and std over seeds of a's accuracy minus b's, overall and per
+    question type. The seeds share the test scenes, so the paired difference removes the model-to-model spread
+    both methods inherit."""
+    out = []
+    for a, b in pairs:
+        for kept in dict.fromkeys(r["kept"] for r in rows if r["method"] == a):
+            ra = {r["seed"]: r for r in rows if (r["method"], r["kept"]) == (a, kept)}
+            rb = {r["seed"]: r for r in rows if (r["method"], r["kept"]) == (b, kept)}
+            seeds = sorted(ra.keys() & rb.keys())
+            row: dict = dict(a=a, b=b, kept=kept)
+            for key in (k for k in ra[seeds[0]] if k.startswith("acc")):
+                d = [ra[s][key] - rb[s][key] for s in seeds]
+                row[f"d_{key}_mean"] = statistics.mean(d)
+                row[f"d_{key}_std"] = statistics.stdev(d) if len(d) > 1 else 0.0
+            out.append(row | dict(seeds=len(seeds), a_wins=sum(ra[s]["acc"] > rb[s]["acc"] for s in seeds)))
+    return out
+
+
 def run_fastvggt(
     model: MultiViewQA, views: tuple[int, ...] = (8, 32, 128, 256), keep: float = 0.25
 ) -> list[dict]:
