@@ -157,7 +157,9 @@ def parse_svg(data: bytes, grid: int, name: str = "<svg>") -> list[Shape]:
             if math.dist(lf.p1, lf.p2) < 1:  # shorter than a grid step: one colour covers the shape
                 shape.fill, shape.fill_opacity = _colour_at_centre(lf, shape.segments)
                 shape.linear = None
-            elif not all(0 <= v <= grid for v in (*lf.p1, *lf.p2)):
+            elif not all(-grid / 2 <= v <= 1.5 * grid for v in (*lf.p1, *lf.p2)):
+                # beyond the tokens' coordinate range (canvas plus half a canvas): slide toward the shape.
+                # Only then, so a decoded gradient (always inside the range) is never moved a second time
                 _slide_to_shape(lf, shape.segments)
                 if not all(-grid / 2 <= v <= 1.5 * grid for v in (*lf.p1, *lf.p2)):
                     # the shape lies beyond the gradient's ends (a pad colour) or the gradient is far longer
@@ -330,7 +332,7 @@ def _linear_fill(
 def _slide_to_shape(lf: LinearFill, segments: list[Segment]) -> None:
     """Move both gradient points perpendicular to the gradient line until the line passes through the centre
     of the segment end points: the same gradient (colours depend only on the position along the line), but
-    with points near the shape instead of off the canvas, where quantization would clamp them."""
+    with points near the shape instead of beyond the coordinate range, where quantization would clamp them."""
     centre = _centre(segments)
     if centre is None:
         return
