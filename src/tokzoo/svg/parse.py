@@ -157,11 +157,11 @@ def parse_svg(data: bytes, grid: int, name: str = "<svg>") -> list[Shape]:
             if math.dist(lf.p1, lf.p2) < 1:  # shorter than a grid step: one colour covers the shape
                 shape.fill, shape.fill_opacity = _colour_at_centre(lf, shape.segments)
                 shape.linear = None
-            elif not all(-grid / 2 <= v <= 1.5 * grid for v in (*lf.p1, *lf.p2)):
-                # beyond the tokens' coordinate range (canvas plus half a canvas): slide toward the shape.
-                # Only then, so a decoded gradient (always inside the range) is never moved a second time
+            elif not _in_token_range(lf, grid):
+                # slide toward the shape only then, so a decoded gradient (always inside the range) is never
+                # moved a second time
                 _slide_to_shape(lf, shape.segments)
-                if not all(-grid / 2 <= v <= 1.5 * grid for v in (*lf.p1, *lf.p2)):
+                if not _in_token_range(lf, grid):
                     # the shape lies beyond the gradient's ends (a pad colour) or the gradient is far longer
                     # than the canvas: one colour, the one at the shape's centre
                     shape.fill, shape.fill_opacity = _colour_at_centre(lf, shape.segments)
@@ -327,6 +327,11 @@ def _linear_fill(
         return None
     (_, rgb0, a0), (_, rgb1, a1) = spec.stops[0], spec.stops[-1]
     return LinearFill(points[0], points[1], (rgb0, a0 * factor), (rgb1, a1 * factor))
+
+
+def _in_token_range(lf: LinearFill, grid: int) -> bool:
+    """Whether both gradient points lie in the tokens' coordinate range: the canvas plus half a canvas."""
+    return all(-grid / 2 <= v <= 1.5 * grid for v in (*lf.p1, *lf.p2))
 
 
 def _slide_to_shape(lf: LinearFill, segments: list[Segment]) -> None:
