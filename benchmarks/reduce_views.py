@@ -217,6 +217,12 @@ def run_pruning(
     return rows, models
 
 
+def _mean_std(key: str, values: list[float]) -> dict[str, float]:
+    """``{key}_mean`` and ``{key}_std`` (sample std over seeds; 0 for one seed)."""
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return {f"{key}_mean": statistics.mean(values), f"{key}_std": std}
+
+
 def summarise(rows: list[dict]) -> list[dict]:
     """Mean and std over seeds of every ``acc*`` column, per (method, kept)."""
     out = []
@@ -224,9 +230,7 @@ def summarise(rows: list[dict]) -> list[dict]:
         group = [r for r in rows if (r["method"], r["kept"]) == (method, kept)]
         row: dict = dict(method=method, kept=kept)
         for key in (k for k in group[0] if k.startswith("acc")):
-            values = [r[key] for r in group]
-            row[f"{key}_mean"] = statistics.mean(values)
-            row[f"{key}_std"] = statistics.stdev(values) if len(values) > 1 else 0.0
+            row |= _mean_std(key, [r[key] for r in group])
         out.append(row | dict(seeds=len(group)))
     return out
 
@@ -249,9 +253,7 @@ def paired(rows: list[dict], pairs: tuple[tuple[str, str], ...] = PAIRS) -> list
             seeds = sorted(ra.keys() & rb.keys())
             row: dict = dict(a=a, b=b, kept=kept)
             for key in (k for k in ra[seeds[0]] if k.startswith("acc")):
-                d = [ra[s][key] - rb[s][key] for s in seeds]
-                row[f"d_{key}_mean"] = statistics.mean(d)
-                row[f"d_{key}_std"] = statistics.stdev(d) if len(d) > 1 else 0.0
+                row |= _mean_std(f"d_{key}", [ra[s][key] - rb[s][key] for s in seeds])
             out.append(row | dict(seeds=len(seeds), a_wins=sum(ra[s]["acc"] > rb[s]["acc"] for s in seeds)))
     return out
 

@@ -234,7 +234,7 @@ def export_pretrained_form(
         k: (v.half() if v.is_floating_point() else v).contiguous()
         for k, v in read_safetensors(checkpoint / WEIGHTS_NAME).items()
     }
-    plain = {k: v for k, v in shipped.items() if FORM_MARK not in k}
+    plain = form_state(shipped, base)  # the base's own tensors, without any form's
     changed = [k for k, v in plain.items() if k not in state or not torch.equal(state[k], v)]
     if changed:
         raise CheckpointError(
