@@ -82,6 +82,28 @@ def test_frozen_grid_tokenizer_gets_no_gradient_and_the_resampler_does(latent_lo
     assert all(p.grad is not None for p in unfrozen.encoder.parameters())
 
 
+def test_train_decoder_trains_the_decoder_on_continuous_cells_and_keeps_the_encoder_frozen():
+    torch.manual_seed(0)
+    model = tiny(latent_loss=False, train_decoder=True)
+    model.loss(torch.rand(2, 3, 32, 32))[0].backward()
+    for part in (model.encoder, model.quantizer):
+        assert all(p.grad is None for p in part.parameters())
+    assert all(p.grad is not None for p in model.decoder.parameters())
+    assert model.last_layer() is model.decoder.net[-1].weight
+    # The decoder reads the un-rounded prediction: nudging a cell within its grid code changes the picture.
+    with torch.no_grad():
+        cells = model._cells(torch.rand(1, 3, 32, 32))
+        nudged = cells + 1e-4
+        assert torch.equal(model.quantizer(cells).ids, model.quantizer(nudged).ids)
+        assert not torch.allclose(model._render(cells), model._render(nudged))
+        model.cfg.train_decoder = False
+        assert torch.allclose(model._render(cells), model._render(nudged))
+    with pytest.raises(ConfigError, match="train_decoder"):
+        tiny(train_decoder=True)  # latent_loss on
+    with pytest.raises(ConfigError, match="train_decoder"):
+        tiny(train_decoder=True, latent_loss=False, freeze_autoencoder=False)
+
+
 def test_latent_loss_is_zero_when_the_prediction_is_the_encoders_latent():
     """The regression target is the grid FSQ's view of the encoder's latent: predicting the latent itself
     scores 0 and matches every code; the rendering then equals the grid tokenizer's own reconstruction."""

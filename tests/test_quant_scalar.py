@@ -278,3 +278,14 @@ def test_codebook_stats_match_a_full_histogram(codes: int, n: int):
     assert float(fast["usage"]) == pytest.approx(int((counts > 0).sum()) / codes, rel=1e-6)
     assert float(fast["entropy_bits"]) == pytest.approx(entropy, rel=1e-5)
     assert float(fast["perplexity"]) == pytest.approx(2**entropy, rel=1e-4)
+
+
+def test_fsq_soft_latents_are_the_unrounded_codes():
+    """Without projections, the soft latents are the bounded values on the codes' scale, within half a step of
+    the rounded codes ``forward`` gives."""
+    fsq = FSQ(3, (8, 5, 4))
+    z = torch.randn(64, 3) * 3
+    soft, hard = fsq.soft_latents(z), fsq(z).latents
+    step = 2 / (torch.tensor([8.0, 5.0, 4.0]) - 1)
+    assert torch.all((soft - hard).abs() <= step / 2 + 1e-6)
+    assert torch.allclose(soft, fsq.bound(z) / ((torch.tensor([8.0, 5.0, 4.0]) - 1) / 2))

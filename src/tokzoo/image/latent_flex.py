@@ -21,6 +21,10 @@ or ``mixed``, half of each) and masks the dropped registers in the decoder, so e
 ``latent_loss`` (the default) the loss is FlexTok's: a regression onto the frozen encoder's latents — here in
 the grid FSQ's bounded code space, the only part of the latent its decoder sees — so a step runs no conv decoder
 and costs a fraction of a pixel-loss step; without it, the tokenizer's pixel loss through the frozen decoder.
+With ``train_decoder`` (pixel loss, encoder and grid FSQ still frozen) the conv decoder is fine-tuned to render
+the resampler's *continuous* predicted cells, not their nearest grid codes: a prediction from a short prefix is
+an average over the images it could be, and the rounding to one code that the grid tokenizer's decoder needs
+throws that away (FlexTok's own decoder is likewise trained on its resampler's output, not on the VAE's codes).
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ class LatentFlexConfig(QuantizerConfig):
     grid_levels: tuple[int, ...] = (8, 5, 5, 5)
     freeze_autoencoder: bool = True
     latent_loss: bool = True
+    train_decoder: bool = False
     width: int = 192
     encoder_depth: int = 4
     decoder_depth: int = 4
@@ -74,6 +79,11 @@ class LatentFlexConfig(QuantizerConfig):
         if self.latent_loss and not self.freeze_autoencoder:
             raise ConfigError(
                 "latent flex: latent_loss regresses onto a frozen encoder; set freeze_autoencoder"
+            )
+        if self.train_decoder and (self.latent_loss or not self.freeze_autoencoder):
+            raise ConfigError(
+                "latent flex: train_decoder fine-tunes the decoder alone with the pixel loss; set "
+                "latent_loss: false and keep freeze_autoencoder"
             )
         factor = 2 ** (len(self.ch_mult) - 1)
         if self.image_size % factor:
@@ -111,6 +121,7 @@ class LatentFlexTokenizer(LatentResampler, ImageTokenizer):
         if c.freeze_autoencoder:
             for part in (self.encoder, self.quantizer, self.decoder):
                 part.requires_grad_(False)
+        self.decoder.requires_grad_(not c.freeze_autoencoder or c.train_decoder)
         self._build_resampler(sincos_2d(c.grid, c.grid, c.width))
 
     @property
@@ -128,10 +139,14 @@ class LatentFlexTokenizer(LatentResampler, ImageTokenizer):
             return self.encoder(x * 2 - 1).flatten(2).transpose(1, 2)
 
     def _render(self, cells: torch.Tensor) -> torch.Tensor:
-        """Latent cells (B, g², z_channels) → images (unclamped), through the grid's FSQ and conv decoder."""
+        """Latent cells (B, g², z_channels) → images (unclamped), through the grid's FSQ (rounded to its codes
+        unless ``train_decoder``) and conv decoder."""
         g = self.cfg.grid
-        snapped = self.quantizer(cells).latents
-        return (self.decoder(snapped.transpose(1, 2).reshape(len(cells), -1, g, g)) + 1) / 2
+        if self.cfg.train_decoder:
+            latents = self.quantizer.soft_latents(cells)
+        else:
+            latents = self.quantizer(cells).latents
+        return (self.decoder(latents.transpose(1, 2).reshape(len(cells), -1, g, g)) + 1) / 2
 
     def encode(self, x: torch.Tensor, *, num_tokens: int | None = None) -> Tokens:
         meta = {"tokenizer": self.registry_name, "image_size": [int(x.shape[-2]), int(x.shape[-1])]}
@@ -139,7 +154,8 @@ class LatentFlexTokenizer(LatentResampler, ImageTokenizer):
 
     def last_layer(self) -> torch.Tensor:
         """The last trained layer (the conv decoder's output, or ``grid_out`` when the decoder is frozen)."""
-        return self.grid_out.weight if self.cfg.freeze_autoencoder else self.decoder.net[-1].weight
+        trained = not self.cfg.freeze_autoencoder or self.cfg.train_decoder
+        return self.decoder.net[-1].weight if trained else self.grid_out.weight
 
     def loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Pixel loss, or (``latent_loss``) MSE in the grid FSQ's code space plus the share of cells whose grid

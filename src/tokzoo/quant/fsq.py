@@ -60,6 +60,10 @@ class FSQ(Quantizer):
         """Squash ``h`` into ``(-L/2, L/2)`` per channel."""
         return torch.tanh(h) * self._half_width
 
+    def soft_latents(self, z: torch.Tensor) -> torch.Tensor:
+        """The latents ``forward`` would give without rounding: bounded, on the codes' scale, projected out."""
+        return self.proj_out(self.bound(self.proj_in(z)) / self._scale)
+
     def forward(self, z: torch.Tensor) -> QuantOut:
         # Float32 under bf16/fp16 autocast: rounding near level boundaries must not depend on the input dtype.
         with torch.autocast(device_type=z.device.type, enabled=False):
