@@ -8,7 +8,9 @@ Programs: :func:`tokzoo.cad.random_programs` (seed 0 for the test programs, seed
 programs; DeepCAD's data set is not available offline). For each test program: its ``cad-deepcad-q8`` tokens,
 DeepCAD's fixed-width size (17 values per command), the tokens of byte-level BPEs (``text-bpe`` of tokzoo,
 HF tokenizers, learned on the training programs' text) of the same quantized program as ``.cadseq`` text and as
-float text in model units (``tokzoo.cad.to_float_text``); then the kernel: the continuous program, its
+float text in model units (``tokzoo.cad.to_float_text``), and its ``cad-prim-q8`` primitive-level tokens (learned
+on the same training programs at the BPEs' vocabulary sizes; lossless, so the geometry below is theirs too); then
+the kernel: the continuous program, its
 quantized form and the decoded tokens built as solids, volume IoU (exact, kernel booleans) and Chamfer-L1
 distance (20,000 surface samples each way, as a fraction of the bounding-box diagonal) of quantized vs
 continuous, and of decoded vs quantized (the round trip). A program the kernel cannot build is counted with
@@ -77,7 +79,12 @@ def main() -> None:
     n, n_train = (40, 300) if a.quick else (a.programs, a.train)
     t0 = time.time()
     tok = tokzoo.create("cad-deepcad-q8")
-    bpes = fit_bpes(random_programs(n_train, seed=1), BPE_VOCABS)
+    train = random_programs(n_train, seed=1)
+    bpes = fit_bpes(train, BPE_VOCABS)
+    prims = {}
+    for vocab in BPE_VOCABS:
+        prims[f"prim{vocab}"] = tokzoo.create("cad-prim-q8", num_segments=vocab - tok.vocab_size)
+        prims[f"prim{vocab}"].fit(train)
     rows, failures = [], Counter()
     for i, program in enumerate(random_programs(n, seed=0)):
         q = quantize_program(program)
@@ -89,6 +96,10 @@ def main() -> None:
         row |= {"cadseq_bytes": len(texts["cadseq"]), "float_bytes": len(texts["float"])}
         for name, bpe in bpes.items():
             row[name] = bpe.encode([texts[name.split("_")[0]]]).num_tokens
+        for name, prim in prims.items():
+            prim_tokens = prim.encode([program])
+            row[name] = prim_tokens.num_tokens
+            row["exact"] &= int(prim.decode(prim_tokens)[0] == q)
         try:
             solids = [execute(p) for p in (program, q, decoded)]
         except DataError as e:
@@ -114,10 +125,16 @@ def main() -> None:
         {"metric": "cad_tokens_per_program", "value": cad / len(rows)},
         {"metric": "deepcad_values_per_program", "value": sum(r["deepcad_values"] for r in rows) / len(rows)},
     ]
+    for name in prims:
+        summary += [{"metric": f"{name}_tokens_per_program", "value": sum(r[name] for r in rows) / len(rows)}]
     for name in bpes:
         total = sum(r[name] for r in rows)
         summary += [{"metric": f"{name}_tokens_per_program", "value": total / len(rows)}]
         summary += [{"metric": f"{name}_over_cad_tokens", "value": total / cad}]
+        vocab = name.split("bpe")[-1]
+        summary += [
+            {"metric": f"{name}_over_prim{vocab}", "value": total / sum(r[f"prim{vocab}"] for r in rows)}
+        ]
     for key in ("iou_quantized", "iou_round_trip", "chamfer_quantized", "chamfer_round_trip"):
         values = np.array([r[key] for r in built])
         summary += [{"metric": f"{key}_mean", "value": float(values.mean())}]

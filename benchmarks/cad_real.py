@@ -9,7 +9,10 @@ For each ``.scad`` file: parse and convert, or the refusal's reason. For each co
 the conversion's normalisation; volume IoU (exact, kernel booleans) of ``execute(program)`` vs it (the
 converter), and of the program after the ``cad-deepcad-q8`` token round trip (8-bit quantization) vs it (what
 tokenizing costs); the CAD tokens vs byte-level BPEs (``text-bpe``, vocab 512 and 4096) of the original ``.scad``
-text, as written and without comments, the BPEs learned on the package's refused files (so never on a test file).
+text, as written and without comments, the BPEs learned on the package's refused files (so never on a test file);
+and the ``cad-prim-q8`` primitive-level tokens (vocabulary 4,096 like the larger BPE), learned three ways, none on
+the test file: on 3,000 generated programs (``random_programs`` seed 1), on the other converted files
+(leave-one-out, every copy of the test program left out), and on both.
 A file whose program makes an empty solid (OpenSCAD's own empty-result tests) or that the tokenizer refuses is
 counted with its reason. Without apt (or the package) the script says so and exits 0.
 """
@@ -25,13 +28,14 @@ import numpy as np
 
 import tokzoo
 from common import write_results
-from tokzoo.cad import execute, volume_iou
+from tokzoo.cad import execute, quantize_program, random_programs, volume_iou
 from tokzoo.cad.data import DEFAULT_PACKAGES, convert_folder
 from tokzoo.cad.scad_csg import evaluate_scad
 from tokzoo.core.errors import DataError
 from tokzoo.data.apt import debian_package
 
 PACKAGE = "openscad-testing-data"
+GENERATED = 3000  # generated programs the primitive tokens are learned on
 BPE_VOCABS = (512, 4096)
 TRAIN_CAP = 32 * 1024  # characters of one refused file used to learn the BPEs
 _COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
@@ -71,6 +75,27 @@ def strip_comments(text: str) -> str:
     return "\n".join(line for line in lines if line) + "\n"
 
 
+def primitive_tokens(programs: list) -> dict[str, list[int]]:
+    """Tokens of each program under ``cad-prim-q8`` learned on generated programs, on the other programs
+    (leave-one-out, leaving out every copy: several test files convert to the same program) and on both."""
+    generated = random_programs(GENERATED, seed=1)
+    on_generated = tokzoo.create("cad-prim-q8")
+    on_generated.fit(generated)
+    out: dict[str, list[int]] = {"prim_generated": [], "prim_loo": [], "prim_loo_generated": []}
+    for i, program in enumerate(programs):
+        q = quantize_program(program)
+        others = [p for p in programs if quantize_program(p) != q]
+        out["prim_generated"].append(on_generated.encode([program]).num_tokens)
+        for name, train in (("prim_loo", others), ("prim_loo_generated", others + generated)):
+            model = tokzoo.create("cad-prim-q8")
+            model.fit(train)
+            tokens = model.encode([program])
+            if model.decode(tokens)[0] != q:
+                raise AssertionError(f"primitive tokens of program {i} do not round trip")
+            out[name].append(tokens.num_tokens)
+    return out
+
+
 def main() -> int:
     t0 = time.time()
     try:
@@ -99,7 +124,7 @@ def main() -> int:
             row[f"bpe{vocab}_tokens_nocomments"] = bpe.encode([strip_comments(r.text)]).num_tokens
         try:
             tokens = tok.encode([conv.program])
-            row |= {"cad_tokens": tokens.num_tokens}
+            row |= {"cad_tokens": tokens.num_tokens, "_program": conv.program}
             decoded = tok.decode(tokens)[0]
         except DataError as e:
             failures[f"tokenizer: {str(e).split(': ', 2)[-1]}"] += 1
@@ -120,6 +145,13 @@ def main() -> int:
             failures[f"kernel after quantization: {str(e).split(': ')[-1]}"] += 1
             row |= {"status": f"kernel after quantization: {e}"}
         rows.append(row)
+    tokenized = [r for r in rows if "cad_tokens" in r]
+    prims = primitive_tokens([r.pop("_program") for r in tokenized])
+    for name, counts in prims.items():
+        for row, count in zip(tokenized, counts, strict=True):
+            row[name] = count
+    for row in rows:
+        row.pop("_program", None)
     write_results("cad_real", rows)
     reason_counts = Counter(r.reason for r in refused)
     write_results(
@@ -152,11 +184,16 @@ def main() -> int:
         {"metric": "cad_tokens_per_program", "value": cad / len(tokd)},
         {"metric": "scad_bytes_per_program", "value": sum(r["scad_bytes"] for r in tokd) / len(tokd)},
     ]
+    for name in prims:
+        summary += [{"metric": f"{name}_tokens_per_program", "value": sum(r[name] for r in tokd) / len(tokd)}]
     for vocab in BPE_VOCABS:
         for suffix in ("", "_nocomments"):
             total = sum(r[f"bpe{vocab}_tokens{suffix}"] for r in tokd)
             summary += [{"metric": f"bpe{vocab}{suffix}_tokens_per_program", "value": total / len(tokd)}]
             summary += [{"metric": f"bpe{vocab}{suffix}_over_cad_tokens", "value": total / cad}]
+            for name in prims:
+                ratio = total / sum(r[name] for r in tokd)
+                summary += [{"metric": f"bpe{vocab}{suffix}_over_{name}", "value": ratio}]
     summary += [{"metric": f"refused: {k}", "value": v} for k, v in families.most_common()]
     summary += [{"metric": f"failure: {k}", "value": v} for k, v in failures.items()]
     summary += [{"metric": "seconds", "value": round(time.time() - t0, 1)}]

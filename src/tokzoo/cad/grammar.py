@@ -60,6 +60,18 @@ class ProgramParser:
         self.started = False  # inside a sketch (after its first SOL)
         self.done = False
 
+    def copy(self) -> ProgramParser:
+        """An independent parser in the same state (to try tokens without consuming them)."""
+        new = ProgramParser.__new__(ProgramParser)
+        new.__dict__.update(self.__dict__)
+        new.sketches, new.loops, new.curves, new.args = (
+            [*self.sketches],
+            [*self.loops],
+            [*self.curves],
+            [*self.args],
+        )
+        return new
+
     # -- state ----------------------------------------------------------------------------------------
     def _pending_names(self) -> tuple[str, ...]:
         if self.cmd == "EXT":

@@ -76,25 +76,33 @@ class CadTokenizer(Tokenizer):
         seqs = []
         for i, item in enumerate(items):
             try:
-                seqs.append(program_tokens(self._program(item, i)))
+                seqs.append(self._sequence(self._program(item, i)))
             except DataError as e:
                 raise DataError(f"sample {i}: {e}" if not str(e).startswith("sample") else str(e)) from None
         lengths = torch.tensor([len(s) for s in seqs], dtype=torch.int64)
         ids = torch.zeros((len(seqs), int(lengths.max())), dtype=torch.int64)
         for i, s in enumerate(seqs):
             ids[i, : len(s)] = torch.tensor(s, dtype=torch.int64)
-        return Tokens(ids, lengths, VOCAB_SIZE, "seq1d", (), {"tokenizer": self.registry_name})
+        return Tokens(ids, lengths, self.vocab_size, "seq1d", (), {"tokenizer": self.registry_name})
+
+    def _sequence(self, program: CadProgram) -> list[int]:
+        """The token ids of one quantized program."""
+        return program_tokens(program)
+
+    def _parse(self, ids: list[int]) -> CadProgram:
+        """The program of one complete id sequence; DataError naming the bad position."""
+        return parse_tokens(ids)
 
     def decode(self, tokens: Tokens) -> list[CadProgram]:
         """The quantized programs; DataError naming the sample and token position of a grammar error."""
-        if tokens.layout != "seq1d" or tokens.vocab_size != VOCAB_SIZE:
+        if tokens.layout != "seq1d" or tokens.vocab_size != self.vocab_size:
             raise DataError(
-                f"expected seq1d tokens over {VOCAB_SIZE} ids, got {tokens.layout!r} over {tokens.vocab_size}"
+                f"expected seq1d tokens over {self.vocab_size} ids, got {tokens.layout!r} over {tokens.vocab_size}"
             )
         out = []
         for i in range(tokens.batch_size):
             try:
-                out.append(parse_tokens(tokens.sample(i).tolist()))
+                out.append(self._parse(tokens.sample(i).tolist()))
             except DataError as e:
                 raise DataError(f"sample {i}: {e}") from None
         return out

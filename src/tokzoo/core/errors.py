@@ -30,6 +30,14 @@ class DataError(TokzooError):
     """Input data that cannot be used: unreadable file, wrong modality, image too small."""
 
 
+class TokenSequenceError(DataError):
+    """A token sequence that is not a valid program of its grammar; ``position`` is the offending token's index."""
+
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(f"token {position}: {message}")
+        self.position = position
+
+
 class LimitError(DataError):
     """An input larger than a resource limit of :mod:`tokzoo.core.limits` allows (checked before the work)."""
 

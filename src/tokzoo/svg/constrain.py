@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tokzoo.core.unit_bpe import SegmentTable
 from tokzoo.svg.grammar import BOUNDARY_PHASES, Level1Parser, Phase
-from tokzoo.svg.segments import SegmentTable
 from tokzoo.svg.vocab import ARITY, Vocab
 
 __all__ = ["SegmentGeometry"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tokzoo.core.errors import DataError, LimitError
+from tokzoo.core.errors import DataError, LimitError, TokenSequenceError
 
 __all__ = ["SvgInputError", "SvgLimitError", "SvgTokenError"]
 
@@ -15,9 +15,5 @@ class SvgLimitError(SvgInputError, LimitError):
     """An SVG beyond a resource limit (size, elements after ``<use>`` expansion, nesting depth, segments)."""
 
 
-class SvgTokenError(DataError):
+class SvgTokenError(TokenSequenceError):
     """A token sequence that is not a valid SVG program; ``position`` is the offending token's index."""
-
-    def __init__(self, message: str, position: int) -> None:
-        super().__init__(f"token {position}: {message}")
-        self.position = position

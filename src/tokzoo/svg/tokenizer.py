@@ -3,7 +3,7 @@
 Implements HiVG, "Hierarchical SVG Tokenization: Learning Compact Visual Programs for Scalable Vector
 Graphics Modeling" (2026): real-world SVG is flattened onto an integer grid (:mod:`~tokzoo.svg.parse`),
 written as atomic tokens (:mod:`~tokzoo.svg.atoms`), then compressed into segment tokens learned on a
-training split (:mod:`~tokzoo.svg.segments`). The palette and the learned segments are buffers, so they are
+training split (:mod:`~tokzoo.core.unit_bpe`). The palette and the learned segments are buffers, so they are
 saved in ``model.safetensors`` by ``save_pretrained`` and restored by ``tokzoo.load``.
 """
 
@@ -24,13 +24,13 @@ from tokzoo.core.errors import CheckpointError, ConfigError, DataError
 from tokzoo.core.presets import register_preset
 from tokzoo.core.tokenizer import Tokenizer
 from tokzoo.core.tokens import Tokens
+from tokzoo.core.unit_bpe import SegmentTable, learn_segments
 from tokzoo.svg.atoms import Level1, encode_shapes
 from tokzoo.svg.constrain import SegmentGeometry
 from tokzoo.svg.decode import atoms_to_svg, parse_atoms
-from tokzoo.svg.errors import SvgInputError
+from tokzoo.svg.errors import SvgInputError, SvgTokenError
 from tokzoo.svg.palette import learn_palette, uniform_palette
 from tokzoo.svg.parse import parse_svg, read_svg_source
-from tokzoo.svg.segments import SegmentTable, learn_segments
 from tokzoo.svg.vocab import LAYOUT_VERSION, Vocab
 
 __all__ = ["HiVGTokenizer", "SvgConfig", "SvgSource"]
@@ -216,7 +216,7 @@ class HiVGTokenizer(Tokenizer):
         if level == 1:
             atoms = [int(t) for t in ids]
             return atoms, list(range(len(atoms)))
-        return self.table.expand(ids, self.vocab_size)
+        return self.table.expand(ids, self.vocab_size, SvgTokenError)
 
     def decode_ids(self, ids: Iterable[int], level: int = 2) -> str:
         """SVG text of one id sequence (a prefix is fine); :class:`SvgTokenError` names a bad position."""

@@ -1,11 +1,14 @@
-"""Level 2 of HiVG ("Hierarchical SVG Tokenization", 2026): segment tokens, a BPE over whole commands.
+"""A BPE over whole *units* of a structured token sequence, shared by the structured tokenizers.
 
-The base symbols are *units* (a complete command with all its parameters, a path header, PATH_END; see
-:mod:`tokzoo.svg.atoms`), never single numbers, so every segment token is an executable group of commands.
+Level 2 of HiVG ("Hierarchical SVG Tokenization", 2026) for SVG (:mod:`tokzoo.svg`: a unit is a complete
+command with all its parameters, a path header, PATH_END) and the primitive-level tokens of CAD-Tokenizer
+("CAD-Tokenizer: Towards Text-based CAD Prototyping via Modality-Specific Tokenization", 2025) for CAD programs
+(:mod:`tokzoo.cad.primitives`: a unit is a curve or a part of an extrusion). The base symbols are units, never
+single numbers, so every segment token is an executable group of commands.
 A segment is either a promoted unit (one token for e.g. ``h 4``) or the merge of two adjacent symbols.
 Learning is greedy by tokens saved: promoting unit u saves ``count(u) * (len(u) - 1)`` tokens, merging the
 pair (a, b) saves ``count(a, b) * (cost(a) + cost(b) - 1)`` where an unpromoted unit costs its atom count.
-Each path is a separate word, so merges never cross a path boundary. Encoding applies the merges by rank
+Each word (an SVG path, a CAD sketch-and-extrude operation) is separate, so merges never cross its boundary. Encoding applies the merges by rank
 (classic BPE) and writes every symbol as its token, or as its atoms if it is an unpromoted unit; expanding
 the tokens back gives the atoms exactly, so level 1 ↔ level 2 is lossless by construction.
 """
@@ -20,7 +23,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from tokzoo.svg.errors import SvgTokenError
+from tokzoo.core.errors import TokenSequenceError
 
 __all__ = ["SegmentTable", "learn_segments"]
 
@@ -62,7 +65,7 @@ class SegmentTable:
         return cls(base, expansions, [int(splits[k]) for k in used])
 
     def encode_path(self, units: Sequence[Unit]) -> list[int]:
-        """Segment ids of one path's units (BPE merges by rank, then units → ids or atoms)."""
+        """Segment ids of one word's units (BPE merges by rank, then units → ids or atoms)."""
         key = tuple(units)
         if key in self._cache:
             return self._cache[key]
@@ -89,8 +92,11 @@ class SegmentTable:
             self._cache[key] = out
         return out
 
-    def expand(self, ids: Iterable[int], vocab_size: int) -> tuple[list[int], list[int]]:
-        """Atoms of level-2 ``ids``, and for each atom the position of the token it came from."""
+    def expand(
+        self, ids: Iterable[int], vocab_size: int, error: type[TokenSequenceError] = TokenSequenceError
+    ) -> tuple[list[int], list[int]]:
+        """Atoms of level-2 ``ids``, and for each atom the position of the token it came from; ``error`` (with
+        the position) for an id that is no atom and no learned segment."""
         atoms: list[int] = []
         where: list[int] = []
         n = len(self.expansions)
@@ -105,14 +111,14 @@ class SegmentTable:
                 where.extend([pos] * len(e))
             else:
                 what = "an unused segment id" if t < vocab_size else "out of the vocabulary"
-                raise SvgTokenError(f"id {t} is {what} ({n} segments learned, vocabulary {vocab_size})", pos)
+                raise error(f"id {t} is {what} ({n} segments learned, vocabulary {vocab_size})", pos)
         return atoms, where
 
 
 def learn_segments(
     paths: Iterable[Sequence[Unit]], base: int, capacity: int, max_atoms: int, min_count: int = 2
 ) -> SegmentTable:
-    """Learn up to ``capacity`` segments from the paths of a training split (each a list of units)."""
+    """Learn up to ``capacity`` segments from the words of a training split (each a list of units)."""
     words = Counter(tuple(p) for p in paths)
     sym_atoms: list[Unit] = []
     sym_of: dict[Unit, int] = {}
