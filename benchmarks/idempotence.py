@@ -5,7 +5,9 @@ tokenizer: encoded, idempotent, the first differing token)
 
 SVG: ``svg-hivg-256`` (atoms) on files drawn evenly from Debian's ``papirus-icon-theme`` and ``openclipart-svg``
 (sorted paths, every k-th); meshes: every ``mesh-*-q7`` serialization on the 146 homedecor OBJ models and the
-glmark2 bunny. A file that does not encode is counted apart (it has no tokens to re-encode).
+glmark2 bunny; CAD: ``cad-deepcad-q8`` and ``cad-prim-q8`` (its primitive tokens learned on 3,000 generated
+programs) on the real OpenSCAD programs of Debian's ``openscad-testing-data`` that convert, written as ``.cadseq``.
+A file that does not encode is counted apart (it has no tokens to re-encode).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import torch
 
 import tokzoo
 from common import write_results
-from tokzoo.core.errors import TokzooError
+from tokzoo.cad import quantize_program, random_programs, to_cadseq
+from tokzoo.cad.data import DEFAULT_PACKAGES, convert_folder
+from tokzoo.core.errors import DataError, TokzooError
 from tokzoo.data.apt import debian_package
 from tokzoo.mesh.data import mesh_files
 
@@ -30,6 +34,22 @@ def svg_files(n: int) -> list[Path]:
         files = sorted(p for p in (debian_package(package) / "usr/share").rglob("*.svg") if p.is_file())
         step = max(1, len(files) // (n // 2))
         out += files[::step][: n // 2]
+    return out
+
+
+def cad_files(folder: Path) -> list[Path]:
+    """The OpenSCAD test programs that convert, quantized and written as ``.cadseq`` files into ``folder`` (none
+    without the package)."""
+    try:
+        root = debian_package("openscad-testing-data") / DEFAULT_PACKAGES["openscad-testing-data"]
+    except DataError as e:
+        print(f"cad skipped: {e}")
+        return []
+    out = []
+    for i, record in enumerate(convert_folder(root, on_error=lambda where, why: None)):
+        if record.conversion is not None:
+            out.append(folder / f"scad{i:03d}.cadseq")
+            out[-1].write_text(to_cadseq(quantize_program(record.conversion.program)))
     return out
 
 
@@ -62,7 +82,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--svgs", type=int, default=400)
     ap.add_argument("--quick", action="store_true", help="40 SVGs, 20 meshes")
-    ap.add_argument("--only", choices=["svg", "mesh"], help="one modality")
+    ap.add_argument("--only", choices=["svg", "mesh", "cad"], help="one modality")
     a = ap.parse_args()
     meshes = mesh_files("homedecor") + mesh_files("glmark2")
     svgs = svg_files(40 if a.quick else a.svgs)
@@ -71,10 +91,17 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         svg = tokzoo.create("svg-hivg-256")
-        rows += [check(svg, p, ".svg", Path(tmp)) for p in svgs if a.only != "mesh"]
-        for name in tokzoo.list_models("mesh-*-q7") if a.only != "svg" else []:
+        rows += [check(svg, p, ".svg", Path(tmp)) for p in svgs if a.only in (None, "svg")]
+        for name in tokzoo.list_models("mesh-*-q7") if a.only in (None, "mesh") else []:
             tok = tokzoo.create(name)
             rows += [check(tok, p, ".obj", Path(tmp)) for p in meshes]
+        if a.only in (None, "cad"):
+            (Path(tmp) / "cad").mkdir()
+            programs = cad_files(Path(tmp) / "cad")
+            prim = tokzoo.create("cad-prim-q8")
+            prim.fit(random_programs(3000, seed=1))
+            for tok in (tokzoo.create("cad-deepcad-q8"), prim):
+                rows += [check(tok, p, ".cadseq", Path(tmp)) for p in programs]
     write_results("idempotence", rows)
     summary = {}
     for r in rows:
