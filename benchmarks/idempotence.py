@@ -7,13 +7,18 @@ SVG: ``svg-hivg-256`` (atoms) on files drawn evenly from Debian's ``papirus-icon
 (sorted paths, every k-th); meshes: every ``mesh-*-q7`` serialization on the 146 homedecor OBJ models and the
 glmark2 bunny; CAD: ``cad-deepcad-q8`` and ``cad-prim-q8`` (its primitive tokens learned on 3,000 generated
 programs) on the real OpenSCAD programs of Debian's ``openscad-testing-data`` that convert, written as ``.cadseq``.
-A file that does not encode is counted apart (it has no tokens to re-encode).
+Points (``--points-model RUN/model``, a trained point tokenizer): the held-out ``homedecor:test`` models, decoded
+clouds written as ``.xyz``. Every row also gives ``agreement``, the share of token ids that come back (as a
+multiset, since a point tokenizer's patch tokens are a set whose order follows farthest-point sampling): learned
+point tokenizers are lossy, so this says how far from idempotent they are. A file that does not encode is counted apart (it has no
+tokens to re-encode).
 """
 
 from __future__ import annotations
 
 import argparse
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import torch
@@ -25,6 +30,7 @@ from tokzoo.cad.data import DEFAULT_PACKAGES, convert_folder
 from tokzoo.core.errors import DataError, TokzooError
 from tokzoo.data.apt import debian_package
 from tokzoo.mesh.data import mesh_files
+from tokzoo.points.data import point_files
 
 
 def svg_files(n: int) -> list[Path]:
@@ -63,6 +69,7 @@ def first_difference(a: torch.Tensor, b: torch.Tensor) -> int:
 def check(tok, path: Path, suffix: str, tmp: Path) -> dict:
     """One file through encode -> decode -> save -> load -> encode."""
     row = {"tokenizer": tok.registry_name, "file": str(path), "encoded": 0, "idempotent": 0, "first_diff": ""}
+    row["agreement"] = ""
     try:
         tokens = tok.encode(tok.load_file(path))
     except TokzooError:
@@ -73,6 +80,8 @@ def check(tok, path: Path, suffix: str, tmp: Path) -> dict:
     again = tok.encode(tok.load_file(out))
     a, b = tokens.sample(0), again.sample(0)
     row["idempotent"] = int(torch.equal(a, b))
+    common = sum((Counter(a.tolist()) & Counter(b.tolist())).values())
+    row["agreement"] = common / max(len(a), len(b), 1)
     if not row["idempotent"]:
         row["first_diff"] = first_difference(a, b)
     return row
@@ -82,7 +91,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--svgs", type=int, default=400)
     ap.add_argument("--quick", action="store_true", help="40 SVGs, 20 meshes")
-    ap.add_argument("--only", choices=["svg", "mesh", "cad"], help="one modality")
+    ap.add_argument("--only", choices=["svg", "mesh", "cad", "points"], help="one modality")
+    ap.add_argument(
+        "--points-model", help="a trained point tokenizer (checkpoint folder) for the points rows"
+    )
     a = ap.parse_args()
     meshes = mesh_files("homedecor") + mesh_files("glmark2")
     svgs = svg_files(40 if a.quick else a.svgs)
@@ -102,15 +114,21 @@ def main() -> None:
             prim.fit(random_programs(3000, seed=1))
             for tok in (tokzoo.create("cad-deepcad-q8"), prim):
                 rows += [check(tok, p, ".cadseq", Path(tmp)) for p in programs]
+        if a.only in (None, "points") and a.points_model:
+            tok = tokzoo.load(a.points_model).eval()
+            with torch.no_grad():
+                rows += [check(tok, p, ".xyz", Path(tmp)) for p in point_files("homedecor:test")]
     write_results("idempotence", rows)
     summary = {}
     for r in rows:
-        s = summary.setdefault(r["tokenizer"], [0, 0, 0])
+        s = summary.setdefault(r["tokenizer"], [0, 0, 0, []])
         s[0] += 1
         s[1] += r["encoded"]
         s[2] += r["idempotent"]
-    for name, (n, enc, idem) in summary.items():
-        print(f"{name:18s} files {n:4d}  encoded {enc:4d}  idempotent {idem:4d} ({idem / max(enc, 1):.1%})")
+        s[3] += [r["agreement"]] if r["encoded"] else []
+    for name, (n, enc, idem, agree) in summary.items():
+        line = f"{name:18s} files {n:4d}  encoded {enc:4d}  idempotent {idem:4d} ({idem / max(enc, 1):.1%})"
+        print(line + (f"  tokens unchanged {sum(agree) / len(agree):.1%}" if agree else ""))
 
 
 if __name__ == "__main__":
