@@ -106,7 +106,7 @@ def test_every_walk_the_lifted_mask_accepts_is_a_valid_program():
         assert MODEL.decode(MODEL.encode(program))[0] == program
 
 
-def test_cli_fits_on_cadseq_files_and_round_trips_a_file(tmp_path, capsys):
+def test_cli_fits_on_cadseq_files_and_round_trips_a_file(tmp_path, capsys, caplog):
     from tokzoo.cad import to_cadseq
     from tokzoo.cli import main
 
@@ -117,6 +117,7 @@ def test_cli_fits_on_cadseq_files_and_round_trips_a_file(tmp_path, capsys):
     (data / "broken.cadseq").write_text("LINE 1 2\n")
     main(["fit", "--model", "cad-prim-q8", "--data", str(data), "--out", str(tmp_path / "m")])
     assert '"programs": 60, "skipped": 1' in capsys.readouterr().out
+    assert "cad fit: skipping" in caplog.text and "broken.cadseq" in caplog.text
     main(
         ["encode", str(data / "p3.cadseq"), "--model", str(tmp_path / "m"), "--out", str(tmp_path / "p.tok")]
     )

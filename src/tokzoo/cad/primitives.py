@@ -17,6 +17,7 @@ constrained-decoding mask lifted to the learned tokens (a token is allowed when 
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ from tokzoo.core.presets import register_preset
 from tokzoo.core.unit_bpe import SegmentTable, Unit, learn_segments
 
 __all__ = ["CadPrimitiveConfig", "CadPrimitiveTokenizer", "operation_units"]
+
+log = logging.getLogger("tokzoo.cad")
 
 
 def operation_units(program: CadProgram) -> list[list[Unit]]:
@@ -120,8 +123,8 @@ class CadPrimitiveTokenizer(CadTokenizer):
 
     def fit(self, programs: Iterable[Any]) -> dict[str, int]:
         """Learn the primitive tokens from training programs (``CadProgram``s, DeepCAD matrices or ``.cadseq``
-        files); programs that cannot be read or that the grammar refuses are skipped and counted. Returns
-        counts of programs used/skipped and of learned tokens."""
+        files); programs that cannot be read or that the grammar refuses are skipped, each with a one-line
+        warning, and counted. Returns counts of programs used/skipped and of learned tokens."""
         words, used, skipped = [], 0, 0
         for i, item in enumerate(programs):
             try:
@@ -129,7 +132,8 @@ class CadPrimitiveTokenizer(CadTokenizer):
                     item = self.load_file(Path(item))[0]
                 words += operation_units(self._program(item, i))
                 used += 1
-            except DataError:
+            except DataError as e:
+                log.warning("cad fit: skipping %s", e)
                 skipped += 1
         if not used:
             raise DataError(f"cad fit: none of the {skipped} training programs could be tokenized")
