@@ -134,6 +134,21 @@ def test_cli_fits_on_cadseq_files_and_round_trips_a_file(tmp_path, capsys, caplo
     assert (tmp_path / "p.cadseq").read_text() == (data / "p3.cadseq").read_text()
 
 
+def test_programs_the_grammar_refuses_are_refused_and_not_learned_from():
+    from dataclasses import replace
+
+    q = quantize_program(TEST[0])
+    first = q.sketches[0]
+    joined = replace(q, sketches=(replace(first, extrude=replace(first.extrude, b=1)), *q.sketches[1:]))
+    with pytest.raises(DataError, match="expected EXT's b") as grammar:
+        BASE.encode(joined)
+    with pytest.raises(DataError, match="expected EXT's b") as primitive:
+        MODEL.encode(joined)
+    assert str(primitive.value) == str(grammar.value)
+    counts = tokzoo.create("cad-prim-q8").fit([joined, joined, *TRAIN[:20]])
+    assert counts["programs"] == 20 and counts["skipped"] == 2
+
+
 def test_refusals_name_the_position():
     ids = MODEL.encode(TEST[0]).sample(0).tolist()
     unused = VOCAB_SIZE + len(MODEL.table.expansions)
