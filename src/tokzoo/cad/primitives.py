@@ -100,7 +100,9 @@ class CadPrimitiveTokenizer(CadTokenizer):
     def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
         """Load saved state; :class:`CheckpointError` when its learned tokens index another grammar vocabulary."""
         count = state_dict.get("atom_count")
-        if (strict or count is not None) and (not isinstance(count, torch.Tensor) or int(count) != VOCAB_SIZE):
+        if (strict or count is not None) and (
+            not isinstance(count, torch.Tensor) or int(count) != VOCAB_SIZE
+        ):
             saved = int(count) if isinstance(count, torch.Tensor) else "unknown"
             raise CheckpointError(
                 f"cad checkpoint's learned tokens index {saved} grammar tokens, this tokzoo's grammar has "
