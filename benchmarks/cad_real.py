@@ -81,15 +81,15 @@ def primitive_tokens(programs: list) -> dict[str, list[int]]:
     generated = random_programs(GENERATED, seed=1)
     on_generated = tokzoo.create("cad-prim-q8")
     on_generated.fit(generated)
+    quantized = [quantize_program(p) for p in programs]
     out: dict[str, list[int]] = {"prim_generated": [], "prim_loo": [], "prim_loo_generated": []}
-    for i, program in enumerate(programs):
-        q = quantize_program(program)
-        others = [p for p in programs if quantize_program(p) != q]
-        out["prim_generated"].append(on_generated.encode([program]).num_tokens)
+    for i, q in enumerate(quantized):
+        others = [p for p in quantized if p != q]
+        out["prim_generated"].append(on_generated.encode([q]).num_tokens)
         for name, train in (("prim_loo", others), ("prim_loo_generated", others + generated)):
             model = tokzoo.create("cad-prim-q8")
             model.fit(train)
-            tokens = model.encode([program])
+            tokens = model.encode([q])
             if model.decode(tokens)[0] != q:
                 raise AssertionError(f"primitive tokens of program {i} do not round trip")
             out[name].append(tokens.num_tokens)
@@ -112,7 +112,7 @@ def main() -> int:
         bpe.fit([line for doc in train for line in doc.splitlines(keepends=True)])
         bpes[vocab] = bpe
     tok = tokzoo.create("cad-deepcad-q8")
-    rows, failures = [], Counter()
+    rows, failures, programs = [], Counter(), []
     for r in records:
         if r.conversion is None:
             continue
@@ -124,7 +124,8 @@ def main() -> int:
             row[f"bpe{vocab}_tokens_nocomments"] = bpe.encode([strip_comments(r.text)]).num_tokens
         try:
             tokens = tok.encode([conv.program])
-            row |= {"cad_tokens": tokens.num_tokens, "_program": conv.program}
+            row |= {"cad_tokens": tokens.num_tokens}
+            programs.append(conv.program)
             decoded = tok.decode(tokens)[0]
         except DataError as e:
             failures[f"tokenizer: {str(e).split(': ', 2)[-1]}"] += 1
@@ -146,12 +147,10 @@ def main() -> int:
             row |= {"status": f"kernel after quantization: {e}"}
         rows.append(row)
     tokenized = [r for r in rows if "cad_tokens" in r]
-    prims = primitive_tokens([r.pop("_program") for r in tokenized])
+    prims = primitive_tokens(programs)
     for name, counts in prims.items():
         for row, count in zip(tokenized, counts, strict=True):
             row[name] = count
-    for row in rows:
-        row.pop("_program", None)
     write_results("cad_real", rows)
     reason_counts = Counter(r.reason for r in refused)
     write_results(

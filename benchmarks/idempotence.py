@@ -10,8 +10,8 @@ programs) on the real OpenSCAD programs of Debian's ``openscad-testing-data`` th
 Points (``--points-model RUN/model``, a trained point tokenizer): the held-out ``homedecor:test`` models, decoded
 clouds written as ``.xyz``. Every row also gives ``agreement``, the share of token ids that come back (as a
 multiset, since a point tokenizer's patch tokens are a set whose order follows farthest-point sampling): learned
-point tokenizers are lossy, so this says how far from idempotent they are. A file that does not encode is counted apart (it has no
-tokens to re-encode).
+point tokenizers are lossy, so this says how far from idempotent they are. A file that does not encode is counted
+apart (it has no tokens to re-encode).
 """
 
 from __future__ import annotations

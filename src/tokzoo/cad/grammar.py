@@ -62,7 +62,7 @@ class ProgramParser:
 
     def copy(self) -> ProgramParser:
         """An independent parser in the same state (to try tokens without consuming them)."""
-        new = ProgramParser.__new__(ProgramParser)
+        new = type(self).__new__(type(self))
         new.__dict__.update(self.__dict__)
         new.sketches, new.loops, new.curves, new.args = (
             [*self.sketches],

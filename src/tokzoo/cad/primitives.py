@@ -5,10 +5,10 @@ argues that CAD sequences should be tokenized at the level of their *primitives*
 word pieces of their text or as one token per number. It pools each primitive into a VQ-VAE code, which is
 lossy. This tokenizer keeps the round trip exact instead: the grammar tokens of :mod:`tokzoo.cad.grammar` are
 grouped into units — a curve with all its arguments, ``SOL``, and an extrusion split into its orientation
-(``EXT θ φ γ``), each origin coordinate, its scale, its boolean and type (``b u``) and its extents (``e1 [e2]``),
-so that a centred coordinate or a common depth is shared by extrusions that differ elsewhere — and a BPE over whole units
-(:mod:`tokzoo.core.unit_bpe`, HiVG's level 2) learns which units and runs of units become one token: a square
-profile, an axis-aligned orientation, a through-all cut. Each sketch-and-extrude operation is one word, so a token
+(``EXT θ φ γ``), each origin coordinate, its scale, its boolean and type (``b u``) and its extents
+(``e1 [e2]``), so that a centred coordinate or a common depth is shared by extrusions that differ elsewhere —
+and a BPE over whole units (:mod:`tokzoo.core.unit_bpe`, HiVG's level 2) learns which units and runs of units
+become one token: a square profile, an axis-aligned orientation, a through-all cut. Each sketch-and-extrude operation is one word, so a token
 never spans two operations; ``EOS`` stays a grammar token. Ids below ``VOCAB_SIZE`` (262) are the grammar's own,
 so an unfitted model writes exactly ``cad-deepcad-q8``'s tokens, and ``decode`` expands level-2 ids back to them:
 ``decode(encode(p)) == quantize_program(p)`` for every program, fitted or not. ``allowed_next`` is the grammar's
